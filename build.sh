@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The project's two set-up commands (see README):
+#   ./build.sh example   build, then run the main job on the embedded example clip
+#   ./build.sh test      build and run the default test suite (what CI runs)
+# Also: ./build.sh build  (build only), ./build.sh packages (system packages only)
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+# System packages the build and the tests need on a fresh Debian machine.
+PACKAGES=(openjdk-17-jdk-headless maven g++ make)
+
+ensure_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing system packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  packages) ensure_packages ;;
+  build) ensure_packages; mvn -B -q package -DskipTests ;;
+  test) ensure_packages; mvn -B test ;;
+  example)
+    ensure_packages
+    mvn -B -q package -DskipTests
+    bin/rerender example ;;
+  *) echo "usage: ./build.sh example|test|build|packages" >&2; exit 2 ;;
+esac
