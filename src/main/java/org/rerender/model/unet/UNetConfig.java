@@ -101,7 +101,8 @@ public record UNetConfig(int inChannels, int outChannels, int modelChannels, int
 		if (context == 1024)
 			throw new RerenderException("This looks like a Stable Diffusion 2.x checkpoint (context width 1024); only SD 1.x is supported");
 		int hint = w.contains("input_hint_block.0.weight") ? (int) shape(w, "input_hint_block.0.weight")[1] : 3;
-		return new UNetConfig(in, out, mc, attn.stream().mapToInt(Integer::intValue).toArray(), nrb, mult, 8, depth, context, hint);
+		int[] attnRes = attn.stream().sorted(java.util.Comparator.reverseOrder()).mapToInt(Integer::intValue).toArray();
+		return new UNetConfig(in, out, mc, attnRes, nrb, mult, 8, depth, context, hint);
 	}
 
 	private static long[] shape(TensorSource w, String key) {
@@ -113,9 +114,15 @@ public record UNetConfig(int inChannels, int outChannels, int modelChannels, int
 	@Override
 	public boolean equals(Object o) {
 		return o instanceof UNetConfig c && c.inChannels == inChannels && c.outChannels == outChannels
-			&& c.modelChannels == modelChannels && Arrays.equals(c.attentionResolutions, attentionResolutions)
+			&& c.modelChannels == modelChannels && Arrays.equals(sorted(c.attentionResolutions), sorted(attentionResolutions))
 			&& c.numResBlocks == numResBlocks && Arrays.equals(c.channelMult, channelMult) && c.numHeads == numHeads
 			&& c.transformerDepth == transformerDepth && c.contextDim == contextDim && c.hintChannels == hintChannels;
+	}
+
+	private static int[] sorted(int[] a) {
+		int[] c = a.clone();
+		Arrays.sort(c);
+		return c;
 	}
 
 	@Override
