@@ -50,9 +50,11 @@ public final class DdimSampler {
 		return ddim;
 	}
 
-	/** ldm's {@code q_sample}: {@code sqrt(ᾱ_t)·x0 + sqrt(1−ᾱ_t)·noise} with the training schedule's F32 buffers. */
+	/** ldm's {@code q_sample} (result in {@code x0}'s manager, no temporaries left behind): {@code sqrt(ᾱ_t)·x0 + sqrt(1−ᾱ_t)·noise} with the training schedule's F32 buffers. */
 	public NDArray qSample(NDArray x0, int t, NDArray noise) {
-		return x0.mul(schedule.sqrtAlphaCumprod(t)).add(noise.mul(schedule.sqrtOneMinusAlphaCumprod(t)));
+		try (Scope s = Scope.of(x0, noise)) {
+			return s.keep(x0.mul(schedule.sqrtAlphaCumprod(t)).add(noise.mul(schedule.sqrtOneMinusAlphaCumprod(t))));
+		}
 	}
 
 	/**

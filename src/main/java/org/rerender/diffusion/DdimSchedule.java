@@ -15,6 +15,9 @@ public final class DdimSchedule {
 			throw new IllegalArgumentException("DDIM steps must be in 1.." + schedule.size() + ", got " + steps);
 		int c = schedule.size() / steps;
 		int n = (schedule.size() + c - 1) / c;
+		if ((n - 1) * c + 1 >= schedule.size())
+			throw new org.rerender.engine.RerenderException(steps + " DDIM steps would need timestep " + ((n - 1) * c + 1)
+				+ ", outside the " + schedule.size() + "-step schedule (the original sampler fails the same way); choose another step count");
 		timesteps = new int[n];
 		alphas = new float[n];
 		alphasPrev = new float[n];
