@@ -52,7 +52,6 @@ public final class Checkpoints {
 			int n = head.limit();
 			if (n >= 4 && head.get(0) == 'P' && head.get(1) == 'K' && (head.get(2) == 3 || head.get(2) == 5))
 				return Format.TORCH_ZIP;
-			if (n >= 2 && (head.get(0) & 0xff) == 0x80 && (head.get(1) & 0xff) <= 5) return Format.TORCH_LEGACY;
 			if (n >= 9) {
 				long headerLen = head.getLong(0);
 				if (headerLen > 1 && head.get(8) == '{') {
@@ -62,6 +61,8 @@ public final class Checkpoints {
 					return Format.SAFETENSORS;
 				}
 			}
+			// pre-1.6 torch.save: a bare pickle (PROTO opcode) starting with the legacy magic number
+			if (n >= 2 && (head.get(0) & 0xff) == 0x80 && (head.get(1) & 0xff) <= 5) return Format.TORCH_LEGACY;
 			return Format.UNKNOWN;
 		}
 		catch (NoSuchFileException e) {
