@@ -17,6 +17,9 @@ public final class RerenderCli {
 	static List<Subcommand> subcommands() {
 		return List.of(
 			// subcommands are listed here, one per line
+			new DownloadSubcommand(),
+			new ModelsSubcommand(),
+			new UpdateSiteSubcommand()
 		);
 	}
 
