@@ -106,7 +106,7 @@ public final class Propagator {
 			while (true) {
 				if (cancel.isRequested()) stop.request();
 				try {
-					f.get(50, TimeUnit.MILLISECONDS);
+					f.get(10, TimeUnit.MILLISECONDS);
 					break;
 				}
 				catch (TimeoutException e) {
