@@ -1,5 +1,7 @@
 package org.rerender.propagate;
 
+import org.rerender.flow.FlowField;
+import org.rerender.flow.FlowOps;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 
@@ -60,40 +62,24 @@ public final class GuideImages {
 	}
 
 	/**
-	 * Nearest-neighbour backward warp: output pixel p takes the source pixel at
-	 * {@code rint(p + flow(p))}; zero where that falls outside the image.
+	 * Nearest-neighbour backward warp: output pixel p takes the source pixel nearest to
+	 * {@code p + flow(p)} (PyTorch {@code grid_sample} nearest, as the original); zero outside.
 	 *
 	 * @param flow 2 channels (dx, dy), same size as the image
 	 */
 	public static Rgb8Image warpNearest(Rgb8Image src, FloatImage flow) {
 		checkFlow(src.width(), src.height(), flow);
-		int w = src.width(), h = src.height();
-		byte[] s = src.data(), d = new byte[s.length];
-		float[] f = flow.data();
-		for (int y = 0; y < h; y++)
-			for (int x = 0; x < w; x++) {
-				int p = y * w + x;
-				int sx = (int) Math.rint(x + f[2 * p]), sy = (int) Math.rint(y + f[2 * p + 1]);
-				if (sx < 0 || sy < 0 || sx >= w || sy >= h) continue;
-				int q = sy * w + sx;
-				d[3 * p] = s[3 * q];
-				d[3 * p + 1] = s[3 * q + 1];
-				d[3 * p + 2] = s[3 * q + 2];
-			}
-		return new Rgb8Image(w, h, d);
+		return FlowOps.warpNearest(src, new FlowField(flow));
 	}
 
-	/** {@link #warpNearest(Rgb8Image, FloatImage)} for a one-byte-per-pixel mask. */
+	/** {@link #warpNearest(Rgb8Image, FloatImage)} for a one-byte-per-pixel 0/1 mask. */
 	public static byte[] warpNearestMask(byte[] mask, int w, int h, FloatImage flow) {
 		checkFlow(w, h, flow);
+		float[] m = new float[w * h];
+		for (int p = 0; p < m.length; p++) m[p] = mask[p];
+		float[] warped = FlowOps.warpNearest(new FloatImage(w, h, 1, m), new FlowField(flow)).data();
 		byte[] d = new byte[w * h];
-		float[] f = flow.data();
-		for (int y = 0; y < h; y++)
-			for (int x = 0; x < w; x++) {
-				int p = y * w + x;
-				int sx = (int) Math.rint(x + f[2 * p]), sy = (int) Math.rint(y + f[2 * p + 1]);
-				if (sx >= 0 && sy >= 0 && sx < w && sy < h) d[p] = mask[sy * w + sx];
-			}
+		for (int p = 0; p < d.length; p++) d[p] = (byte) warped[p];
 		return d;
 	}
 

@@ -52,14 +52,15 @@ class GuideImagesTest {
 
 	@Test
 	void nearestWarpSamplesSourceAtFlowTargetAndZeroOutside() {
-		Rgb8Image src = grey(4, 1, new int[] {10, 20, 30, 40});
-		float[] f = new float[8];
-		for (int p = 0; p < 4; p++) f[2 * p] = 1.4f; // take from one pixel to the right
-		Rgb8Image out = GuideImages.warpNearest(src, new FloatImage(4, 1, 2, f));
+		Rgb8Image src = grey(4, 2, new int[] {10, 20, 30, 40, 10, 20, 30, 40});
+		float[] f = new float[16];
+		for (int p = 0; p < 8; p++) f[2 * p] = 1.4f; // take from one pixel to the right
+		FloatImage flow = new FloatImage(4, 2, 2, f);
+		Rgb8Image out = GuideImages.warpNearest(src, flow);
 		assertEquals(20, out.get(0, 0, 0));
-		assertEquals(40, out.get(2, 0, 1));
+		assertEquals(40, out.get(2, 1, 1));
 		assertEquals(0, out.get(3, 0, 0), "outside → zero");
-		byte[] m = GuideImages.warpNearestMask(new byte[] {0, 1, 1, 0}, 4, 1, new FloatImage(4, 1, 2, f));
-		assertArrayEquals(new byte[] {1, 1, 0, 0}, m);
+		byte[] m = GuideImages.warpNearestMask(new byte[] {0, 1, 1, 0, 0, 1, 1, 0}, 4, 2, flow);
+		assertArrayEquals(new byte[] {1, 1, 0, 0, 1, 1, 0, 0}, m);
 	}
 }

@@ -37,12 +37,12 @@ class SelectionMaskTest {
 
 	@Test
 	void previousMaskIsWarpedAndOred() {
-		byte[] mask = {0, 0, 0, 1};
-		byte[] previous = {1, 0, 0, 0};
-		float[] f = new float[8];
-		for (int p = 0; p < 4; p++) f[2 * p] = -1; // each pixel came from its left neighbour
-		SelectionMask.orWarped(mask, previous, new FloatImage(4, 1, 2, f));
-		assertArrayEquals(new byte[] {0, 1, 0, 1}, mask, "pixel 0 samples outside (zero), pixel 1 gets previous[0]");
+		byte[] mask = {0, 0, 0, 1, 0, 0, 0, 0};
+		byte[] previous = {1, 0, 0, 0, 0, 0, 1, 0};
+		float[] f = new float[16];
+		for (int p = 0; p < 8; p++) f[2 * p] = -1; // each pixel came from its left neighbour
+		SelectionMask.orWarped(mask, previous, new FloatImage(4, 2, 2, f));
+		assertArrayEquals(new byte[] {0, 1, 0, 1, 0, 0, 0, 1}, mask, "column 0 samples outside (zero), others get their left neighbour");
 	}
 
 	@Test
