@@ -2,19 +2,14 @@ package org.rerender.propagate;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.rerender.engine.RerenderException;
-import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.synth.SynthesisResult;
 
@@ -27,9 +22,10 @@ import org.rerender.propagate.synth.SynthesisResult;
  * and stored syntheses are not redone (resume).
  */
 public final class FolderFrames implements FrameSource, FrameSink, IntermediateStore {
-	private final Path inputDir, keyDir, outputDir, tmpDir;
+	private final Path inputDir, keyDir, outputDir;
 	private final String pattern;
 	private final int frameCount;
+	private final FolderIntermediateStore intermediates;
 
 	/**
 	 * @param pattern file name format of one frame, e.g. {@code "%04d.png"}
@@ -38,8 +34,8 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 		this.inputDir = inputDir;
 		this.keyDir = keyDir;
 		this.outputDir = outputDir;
-		this.tmpDir = tmpDir;
 		this.pattern = pattern;
+		this.intermediates = new FolderIntermediateStore(tmpDir, pattern);
 		if (!Files.isDirectory(inputDir)) throw new RerenderException("Input frame folder not found: " + inputDir);
 		if (!Files.isDirectory(keyDir)) throw new RerenderException("Key frame folder not found: " + keyDir);
 		int last = -1;
@@ -94,58 +90,17 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 
 	@Override
 	public SynthesisResult load(boolean forward, int frame) {
-		Path img = tmpDir.resolve(forward ? "fwd" : "bwd").resolve(name(frame));
-		Path err = errPath(img);
-		if (!Files.exists(img) || !Files.exists(err)) return null;
-		Rgb8Image image = read(img);
-		try (DataInputStream in = new DataInputStream(Files.newInputStream(err))) {
-			int w = in.readInt(), h = in.readInt();
-			if (w != image.width() || h != image.height()) return null;
-			float[] e = new float[w * h];
-			for (int i = 0; i < e.length; i++) e[i] = in.readFloat();
-			return new SynthesisResult(image, new FloatImage(w, h, 1, e));
-		}
-		catch (IOException e) {
-			return null; // unreadable: synthesise again
-		}
+		return intermediates.load(forward, frame);
 	}
 
 	@Override
 	public void save(boolean forward, int frame, SynthesisResult result) {
-		Path img = tmpDir.resolve(forward ? "fwd" : "bwd").resolve(name(frame));
-		Path err = errPath(img);
-		try {
-			Files.createDirectories(err.getParent());
-			Path tmp = err.resolveSibling(err.getFileName() + ".part");
-			FloatImage e = result.error();
-			try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-				out.writeInt(e.width());
-				out.writeInt(e.height());
-				for (float v : e.data()) out.writeFloat(v);
-			}
-			Files.move(tmp, err, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-		}
-		catch (IOException ex) {
-			throw new RerenderException("Cannot write " + err + ": " + ex.getMessage(), ex);
-		}
-		write(result.image(), img);
-	}
-
-	private static Path errPath(Path img) {
-		String n = img.getFileName().toString();
-		int dot = n.lastIndexOf('.');
-		return img.resolveSibling((dot > 0 ? n.substring(0, dot) : n) + ".err");
+		intermediates.save(forward, frame, result);
 	}
 
 	/** Deletes the temporary syntheses folder. */
 	public void deleteTemporaries() {
-		if (!Files.exists(tmpDir)) return;
-		try (Stream<Path> s = Files.walk(tmpDir)) {
-			for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot delete temporary folder " + tmpDir + ": " + e.getMessage(), e);
-		}
+		intermediates.delete();
 	}
 
 	public Path outputDir() {
