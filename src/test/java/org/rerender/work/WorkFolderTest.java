@@ -37,7 +37,9 @@ class WorkFolderTest {
 	private Path clip() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("entrée vidéo 日本"));
 		Path p = dir.resolve("ville é.mp4");
-		if (!Files.exists(p)) Files.copy(TestClips.example(), p);
+		// 24 real frames, 192x108 (the full example would make this test slow on a shared machine)
+		if (!Files.exists(p))
+			org.rerender.video.VideoWriter.write(p, TestClips.smallFrames(), 25, null, Progress.NONE, Cancel.NEVER);
 		return p;
 	}
 
@@ -47,7 +49,7 @@ class WorkFolderTest {
 		WorkFolder w = WorkFolder.open(root, clip(), Map.of("prompt", "a tiger", "interval", 10));
 		JsonObject job = JsonParser.parseString(Files.readString(root.resolve("rerender.json"))).getAsJsonObject();
 		assertEquals(WorkFolder.LAYOUT_VERSION, job.get("layout_version").getAsInt());
-		assertEquals(WorkFolder.sha256File(TestClips.example()), job.get("input_hash").getAsString());
+		assertEquals(WorkFolder.sha256File(clip()), job.get("input_hash").getAsString());
 		assertEquals("a tiger", job.getAsJsonObject("params").get("prompt").getAsString());
 		assertEquals(clip().toAbsolutePath().toString(), job.get("input").getAsString());
 		assertEquals(w.inputHash(), job.get("input_hash").getAsString());
@@ -59,12 +61,12 @@ class WorkFolderTest {
 		WorkFolder w = WorkFolder.open(root, clip(), Map.of());
 		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 128);
 		WorkStep frames = FramesStep.run(w, prep, false, Progress.NONE, Cancel.NEVER);
-		assertEquals(100, frames.completeCount());
-		assertEquals(100, frames.indices(WorkStep.PNG).size());
+		assertEquals(24, frames.completeCount());
+		assertEquals(24, frames.indices(WorkStep.PNG).size());
 		Rgb8Image f0 = frames.readPng(0);
 		assertEquals(128, f0.width());
-		assertEquals(64, f0.height()); // 640x360 -> 128x72 -> rint(1.125)=1 -> 64
-		assertEquals("0099.png", frames.file(99, "png").getFileName().toString());
+		assertEquals(64, f0.height()); // 192x108 -> 128x72 -> rint(1.125)=1 -> 64
+		assertEquals("0023.png", frames.file(23, "png").getFileName().toString());
 
 		// resume: nothing rewritten
 		Path f5 = frames.file(5, WorkStep.PNG);
@@ -113,7 +115,7 @@ class WorkFolderTest {
 		Files.setLastModifiedTime(partial.file(3, "png"), old);
 		WorkStep done = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), prep, false, Progress.NONE, Cancel.NEVER);
 		assertTrue(done.isComplete());
-		assertEquals(100, done.indices("png").size());
+		assertEquals(24, done.indices("png").size());
 		assertFalse(Files.exists(temp), "leftover temp file removed");
 		assertEquals(old, Files.getLastModifiedTime(done.file(3, "png")), "finished frame kept");
 		assertEquals(64, done.readPng(10).width());
