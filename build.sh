@@ -7,9 +7,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
 # System packages the build and the tests need on a fresh Debian machine.
-PACKAGES=(openjdk-17-jdk-headless maven g++ make
-  opencv-doc  # real footage for the flow tests: /usr/share/doc/opencv-doc/examples/data (vtest.avi, stills)
-)
+PACKAGES=(openjdk-17-jdk-headless maven g++ make opencv-doc)
 
 ensure_packages() {
   local missing=()
