@@ -11,11 +11,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.ImageIO;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.FloatImage;
+import org.rerender.work.AtomicFiles;
 
 /**
  * Flow and mask files.
@@ -110,20 +109,12 @@ public final class FlowFiles {
 	}
 
 	private static void atomic(Path file, Writer w) {
-		Path dir = file.toAbsolutePath().getParent();
-		Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
 		try {
-			Files.createDirectories(dir);
-			w.write(tmp);
-			Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+			Path dir = file.toAbsolutePath().getParent();
+			if (dir != null) Files.createDirectories(dir);
+			AtomicFiles.write(file, w::write);
 		}
 		catch (IOException e) {
-			try {
-				Files.deleteIfExists(tmp);
-			}
-			catch (IOException ignored) {
-				// the temporary file is harmless
-			}
 			throw new RerenderException("Cannot write " + file + ": " + e.getMessage(), e);
 		}
 	}
