@@ -34,6 +34,7 @@ import org.scijava.plugin.Plugin;
  * visible in t+1, c2 backward = pixels of t+1 not visible in t), otherwise 1 channel of that direction.</li>
  * </ul>
  * Flows of a direction not asked for are not output (both are always computed: the occlusion test needs them).
+ * Titles: the input's title without its extension, then " forward flow", " backward flow", " occlusion".
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Compute Optical Flow", label = "Compute Optical Flow",
 	headless = true)
@@ -86,7 +87,7 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 				if (bwd) occ.addSlice(mask(p.backwardOcclusion()));
 			}, progress, cancel);
 		}
-		String t = image.getShortTitle();
+		String t = image.getTitle().replaceFirst("\\.[A-Za-z0-9]{1,5}$", ""); // "clip 1.mp4" -> "clip 1"
 		forward_flow = fwd ? hyperstack(t + " forward flow", ff, 2, n - 1) : null;
 		backward_flow = bwd ? hyperstack(t + " backward flow", bf, 2, n - 1) : null;
 		occlusion = hyperstack(t + " occlusion", occ, fwd && bwd ? 2 : 1, n - 1);
