@@ -216,4 +216,19 @@ class TorchCheckpointTest {
 		RerenderException e = assertThrows(RerenderException.class, () -> Checkpoints.open(f));
 		assertTrue(e.getMessage().contains("'w'"), e.getMessage());
 	}
+
+	/** A safetensors header of 1152 bytes starts with 0x80 0x04, like a pickle: content detection must not be fooled. */
+	@Test
+	void safetensorsWhoseLengthLooksLikeAPickleIsStillSafetensors() throws IOException {
+		StringBuilder h = new StringBuilder("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}");
+		while (h.length() < 1152) h.append(' ');
+		byte[] hb = h.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		ByteBuffer b = ByteBuffer.allocate(8 + hb.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+		b.putLong(hb.length).put(hb).putFloat(2.5f);
+		Path f = Files.write(tmp.resolve("x.bin"), b.array());
+		assertEquals(Checkpoints.Format.SAFETENSORS, Checkpoints.detect(f));
+		try (TensorSource s = Checkpoints.open(f)) {
+			assertArrayEquals(new float[] {2.5f}, s.floats("w"));
+		}
+	}
 }
