@@ -231,4 +231,17 @@ class TorchCheckpointTest {
 			assertArrayEquals(new float[] {2.5f}, s.floats("w"));
 		}
 	}
+
+	/** 70,000 records force the ZIP64 end-of-central-directory form. */
+	@Test
+	void zip64ArchivesAreRead() throws IOException {
+		PickleWriter p = new PickleWriter().proto(2).op('}').str("w")
+			.tensor("FloatStorage", "69999", 2, 0, new long[] {2}, new long[] {1}).setitem().stop();
+		Map<String, byte[]> storages = new LinkedHashMap<>();
+		for (int i = 0; i < 70_000; i++) storages.put(Integer.toString(i), i == 69_999 ? PickleWriter.floats(3, 4) : new byte[0]);
+		Path f = PickleWriter.torchZip(tmp.resolve("z64.pth"), p.bytes(), storages);
+		try (TensorSource s = Checkpoints.open(f)) {
+			assertArrayEquals(new float[] {3, 4}, s.floats("w"));
+		}
+	}
 }
