@@ -180,8 +180,9 @@ public final class TorchCheckpoint implements TensorSource {
 	}
 
 	/**
-	 * The weights dictionary: {@code state_dict} if present (Lightning/SD {@code .ckpt}), else the only
-	 * dictionary of tensors when this level holds no tensors itself (e.g. {@code {'model': …}}), else this.
+	 * The weights dictionary: {@code state_dict} if present (Lightning/SD {@code .ckpt}); else, when this level
+	 * holds no tensors itself, its only dictionary of tensors or the one named {@code model} (GMFlow's
+	 * {@code {'model': …, 'optimizer': …}}); else this.
 	 * The returned source takes over closing the file when called on the result of {@link #open}.
 	 */
 	public TorchCheckpoint stateDict() {
@@ -196,6 +197,7 @@ public final class TorchCheckpoint implements TensorSource {
 					dicts.add(k);
 			}
 			if (!direct && dicts.size() == 1) key = dicts.get(0);
+			else if (!direct && dicts.contains("model")) key = "model"; // e.g. {'model': …, 'optimizer': …}
 		}
 		if (key == null) return this;
 		TorchCheckpoint view = entry(key);
