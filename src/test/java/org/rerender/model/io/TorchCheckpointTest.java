@@ -244,4 +244,21 @@ class TorchCheckpointTest {
 			assertArrayEquals(new float[] {3, 4}, s.floats("w"));
 		}
 	}
+
+	/** {'model': {...}, 'optimizer': {'state': {0: {'exp_avg': t}}}, 'step': 5}: int keys are skipped, 'model' is chosen. */
+	@Test
+	void modelIsChosenBesideOptimizerState() throws IOException {
+		PickleWriter p = new PickleWriter().proto(2).op('}').mark();
+		p.str("model").op('}').str("w").tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1}).setitem();
+		p.str("optimizer").op('}').str("state").op('}').integer(0).op('}').str("exp_avg")
+			.tensor("FloatStorage", "1", 2, 0, new long[] {2}, new long[] {1}).setitem().setitem().setitem();
+		p.str("step").integer(5);
+		p.op('u').stop();
+		Path f = PickleWriter.torchZip(tmp.resolve("opt.pth"), p.bytes(),
+			Map.of("0", PickleWriter.floats(1, 2), "1", PickleWriter.floats(3, 4)));
+		try (TensorSource s = Checkpoints.open(f)) {
+			assertEquals(List.of("w"), new ArrayList<>(s.tensors().keySet()));
+			assertArrayEquals(new float[] {1, 2}, s.floats("w"));
+		}
+	}
 }
