@@ -261,4 +261,15 @@ class TorchCheckpointTest {
 			assertArrayEquals(new float[] {1, 2}, s.floats("w"));
 		}
 	}
+
+	/** d = {}; d['self'] = d — a cycle must give an error, not a stack overflow. */
+	@Test
+	void selfReferencingDictionaryIsAnError() throws IOException {
+		byte[] cyclic = new PickleWriter().proto(2).op('}').op('q').op(0).str("self").op('h').op(0).setitem().stop().bytes();
+		RerenderException e = refused(cyclic);
+		assertTrue(e.getMessage().contains("nested"), e.getMessage());
+		// a list used as a dict key is refused outright
+		byte[] listKey = new PickleWriter().proto(2).op('}').op(']').integer(1).setitem().stop().bytes();
+		assertTrue(refused(listKey).getMessage().contains("dict key"));
+	}
 }
