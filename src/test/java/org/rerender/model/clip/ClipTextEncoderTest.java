@@ -33,4 +33,19 @@ class ClipTextEncoderTest {
 			System.out.printf("F16 CLIP max |diff| vs F32 reference %.3g%n", d);
 		}
 	}
+
+	@Test
+	void headCountFallsBackToHiddenOver64() {
+		try (SafetensorsFile sd = SafetensorsFile.open(Fixtures.file("tiny-sd15.safetensors"))) {
+			TensorSource w = sd.withPrefix(CheckpointInspector.TEXT);
+			assertEquals(1, ClipTextConfig.fromWeights(w).heads());
+			ClipTextConfig c = ClipTextConfig.fromWeights(w, sd.metadata());
+			assertEquals(4, c.heads());
+			assertEquals(64, c.hidden());
+			assertEquals(128, c.intermediate());
+			assertEquals(2, c.layers());
+			assertEquals(77, c.maxPositions());
+		}
+		assertEquals(12, ClipTextConfig.vitL14().heads());
+	}
 }
