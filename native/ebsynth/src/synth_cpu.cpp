@@ -185,22 +185,32 @@ inline uint32_t pack(int x, int y) { return (uint32_t)x | ((uint32_t)y << 16); }
 inline int ux_of(uint32_t v) { return (int)(v & 0xffff); }
 inline int uy_of(uint32_t v) { return (int)(v >> 16); }
 
+/** Per channel: the scaled int16 feature of each 8-bit value. */
+std::vector<int16_t> feature_lut(const Ctx &C) {
+	std::vector<int16_t> lut((size_t)(C.cs + C.cg) * 256);
+	for (int k = 0; k < C.cs + C.cg; k++)
+		for (int v = 0; v < 256; v++) lut[(size_t)k * 256 + v] = (int16_t)std::lround(v * C.scale[k]);
+	return lut;
+}
+
 void build_features(Ctx &C, Level &L, const uint8_t *style, int w, int h, const uint8_t *guides,
 	std::vector<int16_t> &F, bool styleOn) {
+	const std::vector<int16_t> lut = feature_lut(C);
 	F.assign((size_t)w * h * L.Cp, 0);
 	for (size_t i = 0; i < (size_t)w * h; i++) {
 		int16_t *f = &F[i * L.Cp];
 		if (styleOn)
-			for (int k = 0; k < C.cs; k++) f[k] = (int16_t)std::lround(style[i * C.cs + k] * C.scale[k]);
-		for (int k = 0; k < C.cg; k++) f[C.cs + k] = (int16_t)std::lround(guides[i * C.cg + k] * C.scale[C.cs + k]);
+			for (int k = 0; k < C.cs; k++) f[k] = lut[(size_t)k * 256 + style[i * C.cs + k]];
+		for (int k = 0; k < C.cg; k++) f[C.cs + k] = lut[(size_t)(C.cs + k) * 256 + guides[i * C.cg + k]];
 	}
 }
 
 void set_target_style(Ctx &C, Level &L, bool styleOn) {
+	const std::vector<int16_t> lut = feature_lut(C);
 	const size_t n = (size_t)L.tw * L.th;
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < C.cs; k++)
-			L.T[i * L.Cp + k] = styleOn ? (int16_t)std::lround(L.tstyle[i * C.cs + k] * C.scale[k]) : 0;
+			L.T[i * L.Cp + k] = styleOn ? lut[(size_t)k * 256 + L.tstyle[i * C.cs + k]] : 0;
 }
 
 /** Plain voting: each target pixel is the average of the values all overlapping patches give it. */
@@ -209,9 +219,9 @@ void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_
 	out.resize((size_t)L.tw * L.th * cs);
 #pragma omp parallel for schedule(static) num_threads(threads)
 	for (int y = 0; y < L.th; y++) {
-		std::vector<int> sum(cs);
+		int sum[64];  // style_channels <= 64 (validated)
 		for (int x = 0; x < L.tw; x++) {
-			std::fill(sum.begin(), sum.end(), 0);
+			std::fill(sum, sum + cs, 0);
 			int count = 0;
 			for (int dy = -r; dy <= r; dy++) {
 				int py = y - dy;
