@@ -213,14 +213,19 @@ void set_target_style(Ctx &C, Level &L, bool styleOn) {
 			L.T[i * L.Cp + k] = styleOn ? lut[(size_t)k * 256 + L.tstyle[i * C.cs + k]] : 0;
 }
 
-/** Plain voting: each target pixel is the average of the values all overlapping patches give it. */
-void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_t> &out, int threads) {
+/**
+ * Plain voting: each target pixel is the average of the values all overlapping patches give it.
+ * With a mask, only pixels whose mask is set are recomputed (the others keep out's value).
+ */
+void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_t> &out, int threads,
+	const std::vector<uint8_t> *mask = nullptr) {
 	const int r = C.r, cs = C.cs;
 	out.resize((size_t)L.tw * L.th * cs);
 #pragma omp parallel for schedule(static) num_threads(threads)
 	for (int y = 0; y < L.th; y++) {
 		int sum[64];  // style_channels <= 64 (validated)
 		for (int x = 0; x < L.tw; x++) {
+			if (mask && !(*mask)[(size_t)y * L.tw + x]) continue;
 			std::fill(sum, sum + cs, 0);
 			int count = 0;
 			for (int dy = -r; dy <= r; dy++) {
@@ -260,6 +265,7 @@ struct Sweeper {
 	std::vector<uint32_t> &nnf;
 	std::vector<int64_t> &dist;     // int SSD of each target pixel's current match
 	const std::vector<uint8_t> &active;
+	std::vector<uint8_t> &moved;    // set where the match changed since the last vote
 	std::vector<int> &cov;
 	double penScale;                // lambda / (|T|/|S|)
 	uint64_t key;                   // RNG key for this sweep
@@ -354,12 +360,32 @@ struct Sweeper {
 					stamp(delta, L.sw, L.sh, r, best, +1);
 					changes.push_back({cur, best});
 					nnf[p] = best;
+					moved[p] = 1;
 				}
 				dist[p] = bestDist;
 			}
 		}
 	}
 };
+
+/** out = max of in over a (2r+1)^2 window (separable; tmp is scratch). */
+void dilate(const std::vector<uint8_t> &in, std::vector<uint8_t> &tmp, std::vector<uint8_t> &out, int w, int h, int r) {
+	for (int y = 0; y < h; y++) {
+		const uint8_t *a = &in[(size_t)y * w];
+		uint8_t *b = &tmp[(size_t)y * w];
+		for (int x = 0; x < w; x++) {
+			uint8_t m = 0;
+			for (int k = std::max(0, x - r); k <= std::min(w - 1, x + r) && !m; k++) m = a[k];
+			b[x] = m;
+		}
+	}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t m = 0;
+			for (int k = std::max(0, y - r); k <= std::min(h - 1, y + r) && !m; k++) m = tmp[(size_t)k * w + x];
+			out[(size_t)y * w + x] = m;
+		}
+}
 
 class CpuSynth {
 public:
@@ -472,7 +498,7 @@ rr_status CpuSynth::run(std::string &msg) {
 		const double penScale = (double)P.uniformity_weight * (double)nS / (double)nT;
 
 		std::vector<int64_t> dist(nT, 0);
-		std::vector<uint8_t> active(nT, 1);
+		std::vector<uint8_t> active(nT, 1), moved(nT, 0), dirty(nT, 0), rowMax(nT, 0);
 		std::vector<std::vector<int>> deltas(threads, std::vector<int>(nS, 0));
 		const int bands = std::max(2, std::min(64, L.th / 16)) / 2 * 2;
 		std::vector<std::vector<Change>> changes(bands);
@@ -491,7 +517,7 @@ rr_status CpuSynth::run(std::string &msg) {
 				bool reverse = pm % 2 == 1;
 				uint64_t key = mix64(P.seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(1 + li))
 					^ mix64(((uint64_t)sv << 32) | (uint64_t)pm);
-				Sweeper sw{C, L, nnf, dist, active, cov, penScale, key, maxR};
+				Sweeper sw{C, L, nnf, dist, active, moved, cov, penScale, key, maxR};
 				for (int phase = 0; phase < 2; phase++) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 					for (int b = phase; b < bands; b += 2) {
@@ -518,7 +544,16 @@ rr_status CpuSynth::run(std::string &msg) {
 					if (C.poll_cancel()) return RR_CANCELLED;
 				}
 			}
-			vote(C, L, nnf, voted, threads);
+			if (coarsest && sv == 0) {
+				vote(C, L, nnf, voted, threads);
+			}
+			else {
+				// re-vote only pixels within a patch radius of a moved match (the vote depends on nothing else)
+				dilate(moved, rowMax, dirty, L.tw, L.th, C.r);
+				voted = L.tstyle;
+				vote(C, L, nnf, voted, threads, &dirty);
+			}
+			std::fill(moved.begin(), moved.end(), 0);
 			// stop threshold: pixels whose vote barely changed stop improving at this level
 			size_t nActive = 0;
 			for (size_t p = 0; p < nT; p++) {

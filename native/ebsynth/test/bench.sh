@@ -2,7 +2,7 @@
 # Times the native synthesis on the inputs PatchSynthesisBenchmark writes (target/synth-bench/WxH/),
 # each configuration in its own process (so its peak RSS is its own), pinned to as many cores as
 # it has threads. Optionally times an upstream Ebsynth CLI binary on the same inputs (built
-# outside this project; see README), writing its outputs to OUTDIR for a PSNR check.
+# outside this project; see README), writing its outputs to OUTDIR for a PSNR check (UP_REPS runs, default 1).
 #   test/bench.sh SYNTH_BENCH_BINARY DATA_DIR [UPSTREAM_EBSYNTH_BINARY OUTDIR]
 set -u
 bin=$1 data=$2 up=${3:-} outdir=${4:-/tmp}
@@ -21,7 +21,7 @@ for dir in "$data"/*x*; do
 				-patchsize 5 -uniformity 3500 -searchvoteiters 12 -patchmatchiters 6 -stopthreshold 5
 				-backend cpu -output "$outdir/upstream_${size}_t$t.png")
 			best=""
-			for rep in 1 2 3; do
+			for rep in $(seq 1 "${UP_REPS:-1}"); do
 				t0=$(date +%s%N)
 				OMP_NUM_THREADS=$t taskset -c "$(cores $t)" "$up" "${args[@]}" > /dev/null || echo "upstream failed"
 				ms=$(( ($(date +%s%N) - t0) / 1000000 ))
