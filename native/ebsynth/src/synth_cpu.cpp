@@ -266,6 +266,8 @@ struct Sweeper {
 	std::vector<int64_t> &dist;     // int SSD of each target pixel's current match
 	const std::vector<uint8_t> &active;
 	std::vector<uint8_t> &moved;    // set where the match changed since the last vote
+	const std::vector<uint8_t> *recent; // if set: skip pixels with no change nearby in the previous sweep
+	std::vector<uint8_t> &changedNow;   // set where the match changes in this sweep
 	std::vector<int> &cov;
 	double penScale;                // lambda / (|T|/|S|)
 	uint64_t key;                   // RNG key for this sweep
@@ -278,6 +280,17 @@ struct Sweeper {
 		int nx = std::min(ux, C.r) + std::min(L.sw - 1 - ux, C.r) + 1;
 		int ny = std::min(uy, C.r) + std::min(L.sh - 1 - uy, C.r) + 1;
 		return penScale * (double)(cov[q] + delta[q] - self) / (double)(nx * ny);
+	}
+
+	/** Whether any pixel within 2 of (x,y) changed its match in the previous sweep. */
+	inline bool near_change(const std::vector<uint8_t> &ch, int x, int y) const {
+		int x0 = std::max(0, x - 2), x1 = std::min(L.tw - 1, x + 2);
+		for (int yy = std::max(0, y - 2); yy <= std::min(L.th - 1, y + 2); yy++) {
+			const uint8_t *row = &ch[(size_t)yy * L.tw];
+			for (int xx = x0; xx <= x1; xx++)
+				if (row[xx]) return true;
+		}
+		return false;
 	}
 
 	inline void prefetch_candidate(int cx, int cy, int x, int y, const int *delta) const {
@@ -323,6 +336,7 @@ struct Sweeper {
 				int x = reverse ? L.tw - 1 - xx : xx;
 				size_t p = (size_t)y * L.tw + x;
 				if (!active[p]) continue;
+				if (recent && !near_change(*recent, x, y)) continue;
 				int xlo, xhi;
 				valid_range(x, L.tw, L.sw, r, xlo, xhi);
 				uint32_t cur = nnf[p];
@@ -361,6 +375,7 @@ struct Sweeper {
 					changes.push_back({cur, best});
 					nnf[p] = best;
 					moved[p] = 1;
+					changedNow[p] = 1;
 				}
 				dist[p] = bestDist;
 			}
@@ -498,7 +513,7 @@ rr_status CpuSynth::run(std::string &msg) {
 		const double penScale = (double)P.uniformity_weight * (double)nS / (double)nT;
 
 		std::vector<int64_t> dist(nT, 0);
-		std::vector<uint8_t> active(nT, 1), moved(nT, 0), dirty(nT, 0), rowMax(nT, 0);
+		std::vector<uint8_t> active(nT, 1), moved(nT, 0), dirty(nT, 0), rowMax(nT, 0), chPrev(nT, 0), chNow(nT, 0);
 		std::vector<std::vector<int>> deltas(threads, std::vector<int>(nS, 0));
 		const int bands = std::max(2, std::min(64, L.th / 16)) / 2 * 2;
 		std::vector<std::vector<Change>> changes(bands);
@@ -517,7 +532,9 @@ rr_status CpuSynth::run(std::string &msg) {
 				bool reverse = pm % 2 == 1;
 				uint64_t key = mix64(P.seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(1 + li))
 					^ mix64(((uint64_t)sv << 32) | (uint64_t)pm);
-				Sweeper sw{C, L, nnf, dist, active, moved, cov, penScale, key, maxR};
+				// after the first sweep of a round, only pixels near a match that changed in the previous sweep are revisited
+				const bool skipQuiet = pm >= 1 && !P.full_search;
+				Sweeper sw{C, L, nnf, dist, active, moved, skipQuiet ? &chPrev : nullptr, chNow, cov, penScale, key, maxR};
 				for (int phase = 0; phase < 2; phase++) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 					for (int b = phase; b < bands; b += 2) {
@@ -543,6 +560,8 @@ rr_status CpuSynth::run(std::string &msg) {
 						}
 					if (C.poll_cancel()) return RR_CANCELLED;
 				}
+				chPrev.swap(chNow);
+				std::fill(chNow.begin(), chNow.end(), 0);
 			}
 			if (coarsest && sv == 0) {
 				vote(C, L, nnf, voted, threads);
