@@ -96,19 +96,21 @@ class PropagationBenchmark {
 	@Test
 	void speed() throws Exception {
 		Path clip = TestClips.require(TestClips.CITY);
-		System.out.println("\n=== Propagation speed (one interval of K=3: 2 in-between frames, both directions, flow, blending; "
+		System.out.println("\n=== Propagation speed (one interval of K=2: 1 in-between frame, both directions, flow, blending, Poisson; "
 			+ Runtime.getRuntime().availableProcessors() + " cores) ===");
 		System.out.println("| size | configuration | ms per in-between frame | ratio vs naive |");
 		System.out.println("|---|---|---|---|");
 		for (int[] size : new int[][] {{512, 512}, {960, 540}}) {
-			List<Rgb8Image> frames = TestClips.read(clip, 30, 1, 4, size[0], size[1]);
-			Map<Integer, Rgb8Image> keys = Map.of(0, TestClips.stylize(frames.get(0)), 3, TestClips.stylize(frames.get(3)));
-			KeySchedule s = KeySchedule.regular(0, 3, 3);
+			System.out.flush();
+			List<Rgb8Image> frames = TestClips.read(clip, 30, 1, 3, size[0], size[1]);
+			Map<Integer, Rgb8Image> keys = Map.of(0, TestClips.stylize(frames.get(0)), 2, TestClips.stylize(frames.get(2)));
+			KeySchedule s = KeySchedule.regular(0, 2, 2);
 			SynthesisParams def = SynthesisParams.defaults();
 			SynthesisParams naive = new SynthesisParams(def.patchSize(), def.uniformityWeight(), def.pyramidLevels(), def.searchVoteIterations(),
 				def.patchMatchIterations(), 0, def.seed(), 1);
-			double naiveMs = time(frames, keys, s, PropagationOptions.defaults().withSynthesis(naive).withThreads(1).withProcesses(1));
-			System.out.printf("| %dx%d | naive: 1 thread, no early stop | %.0f | 1.00 |%n", size[0], size[1], naiveMs);
+			// the naive baseline only at the smaller size (it is the slowest configuration)
+			double naiveMs = size[0] == 512 ? time(frames, keys, s, PropagationOptions.defaults().withSynthesis(naive).withThreads(1).withProcesses(1)) : Double.NaN;
+			if (size[0] == 512) System.out.printf("| %dx%d | naive: 1 thread, no early stop | %.0f | 1.00 |%n", size[0], size[1], naiveMs);
 			for (int threads : new int[] {1, 2}) {
 				double ms = time(frames, keys, s, PropagationOptions.defaults().withThreads(threads).withProcesses(1));
 				System.out.printf("| %dx%d | defaults, %d thread%s | %.0f | %.2f |%n", size[0], size[1], threads, threads > 1 ? "s" : "", ms, naiveMs / ms);
