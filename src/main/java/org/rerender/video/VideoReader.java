@@ -157,6 +157,8 @@ public final class VideoReader implements AutoCloseable {
 		}
 		catch (IOException | RuntimeException e) {
 			closeQuietly(g);
+			if (String.valueOf(e.getMessage()).contains("Did not find a video or audio stream"))
+				throw new RerenderException("The file has no frames to decode (no usable video stream): " + path, e);
 			throw new RerenderException("Not a video FFmpeg can read (or a damaged/truncated file): " + path
 				+ " (" + Ffmpeg.shortReason(e) + ")", e);
 		}

@@ -82,27 +82,20 @@ public final class VideoWriter implements AutoCloseable {
 		if (!Files.isWritable(dir)) throw new RerenderException("Output folder is not writable: " + dir);
 		if (Files.isDirectory(this.output)) throw new RerenderException("Output is a folder, not a file: " + output);
 		this.audio = audioSource == null ? null : openAudio(audioSource);
-		try {
-			this.temp = Files.createTempFile(dir, "." + this.output.getFileName() + ".", ".part.mp4");
+		this.temp = org.rerender.work.AtomicFiles.tempSibling(this.output, ".part.mp4");
+		int codec = AV_CODEC_ID_H264;
+		AVCodec h264 = avcodec_find_encoder(AV_CODEC_ID_H264);
+		if (h264 == null || h264.isNull()) {
+			codec = AV_CODEC_ID_MPEG4;
+			note("this FFmpeg build has no H.264 encoder; fell back to MPEG-4 Part 2");
 		}
-		catch (IOException e) {
-			closeAudio();
-			throw new RerenderException("Cannot write to the output folder " + dir + ": " + e.getMessage(), e);
-		}
-		FFmpegFrameRecorder r = null;
+		FFmpegFrameRecorder r;
 		try {
-			r = startRecorder(AV_CODEC_ID_H264);
+			r = startRecorder(codec);
 		}
 		catch (IOException | RuntimeException e) {
-			if (r != null) release(r);
-			try {
-				note("no H.264 encoder (" + Ffmpeg.shortReason(e) + "); fell back to MPEG-4 Part 2");
-				r = startRecorder(AV_CODEC_ID_MPEG4);
-			}
-			catch (IOException | RuntimeException e2) {
-				cleanUp();
-				throw new RerenderException("Could not start writing " + output + ": " + Ffmpeg.shortReason(e2), e2);
-			}
+			cleanUp();
+			throw new RerenderException("Could not start writing " + output + ": " + Ffmpeg.shortReason(e), e);
 		}
 		this.recorder = r;
 	}
@@ -188,8 +181,6 @@ public final class VideoWriter implements AutoCloseable {
 	// ---------------------------------------------------------------------------------------------------
 
 	private FFmpegFrameRecorder startRecorder(int codec) throws IOException {
-		AVCodec enc = avcodec_find_encoder(codec);
-		if (enc == null || enc.isNull()) throw new IOException("encoder for codec id " + codec + " not found");
 		FFmpegFrameRecorder r = new FFmpegFrameRecorder(temp.toString(), encWidth, encHeight,
 			audio == null ? 0 : audio.getAudioChannels());
 		r.setFormat("mp4");

@@ -31,8 +31,7 @@ public final class AtomicFiles {
 	public static final String TEMP_SUFFIX = ".tmp";
 
 	public static void write(Path target, PathWriter writer) throws IOException {
-		Path dir = target.toAbsolutePath().getParent();
-		Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", TEMP_SUFFIX);
+		Path temp = tempSibling(target, TEMP_SUFFIX);
 		boolean ok = false;
 		try {
 			writer.write(temp);
@@ -59,6 +58,19 @@ public final class AtomicFiles {
 
 	public static void writeString(Path target, String text) throws IOException {
 		writeStream(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+	}
+
+	/**
+	 * A fresh, not yet existing hidden name beside {@code target}: {@code .NAME.<random><suffix>}. Not created, so
+	 * the file later gets the usual permissions (unlike {@code Files.createTempFile}, which makes it owner-only).
+	 */
+	public static Path tempSibling(Path target, String suffix) {
+		Path abs = target.toAbsolutePath();
+		for (;;) {
+			String rnd = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+			Path p = abs.resolveSibling("." + abs.getFileName() + "." + rnd + suffix);
+			if (!Files.exists(p)) return p;
+		}
 	}
 
 	/** Whether a file name is one of our temporary files. */
