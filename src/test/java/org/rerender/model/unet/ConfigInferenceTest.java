@@ -67,10 +67,10 @@ class ConfigInferenceTest {
 			m.put(k, new TensorInfo(k, TensorDType.F32, new long[] {320, 320}));
 			return m;
 		});
-		WeightLoader.Check c = WeightLoader.check(new UNet(UNetConfig.sd15()), broken);
+		org.rerender.model.io.KeyCheck.Result c = WeightLoader.check(new UNet(UNetConfig.sd15()), broken);
 		assertEquals(java.util.List.of("out.2.bias"), c.missing());
-		assertEquals(1, c.misShaped().size());
-		assertTrue(c.misShaped().get(0).startsWith("input_blocks.1.1.proj_in.weight"));
+		assertEquals(1, c.mismatched().size());
+		assertTrue(c.mismatched().get(0).name().equals("input_blocks.1.1.proj_in.weight"));
 	}
 
 	@Test
