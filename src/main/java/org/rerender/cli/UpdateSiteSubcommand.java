@@ -50,7 +50,7 @@ final class UpdateSiteSubcommand implements Subcommand {
 		Path jar = a.has("--jar") ? a.path("--jar", null) : findJar(target);
 		Path cpFile = target.resolve("classpath.txt");
 		if (!Files.isRegularFile(cpFile)) throw new RerenderException("target/classpath.txt is missing: run ./build.sh build first.");
-		if (Files.isDirectory(out)) deleteTree(out);
+		if (Files.isDirectory(out)) UpdateSiteBuilder.deleteTree(out);
 		long ts = a.has("--timestamp") ? Long.parseLong(a.string("--timestamp", "")) : UpdateSiteBuilder.timestampNow();
 		UpdateSiteBuilder.Site site = UpdateSiteBuilder.build(new UpdateSiteBuilder.Config(jar, UpdateSiteBuilder.readClasspath(cpFile),
 			a.path("--natives", target.resolve("classes/natives/linux-x86_64")), a.path("--macros", root.resolve("macros")), out, ts));
@@ -80,12 +80,6 @@ final class UpdateSiteSubcommand implements Subcommand {
 			return s.filter(p -> p.getFileName().toString().matches("Rerender_Video-.*\\.jar")
 				&& !p.getFileName().toString().matches(".*-(sources|tests|javadoc)\\.jar")).findFirst()
 				.orElseThrow(() -> new RerenderException("No target/Rerender_Video-*.jar: run ./build.sh build first."));
-		}
-	}
-
-	private static void deleteTree(Path dir) throws IOException {
-		try (Stream<Path> s = Files.walk(dir)) {
-			for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
 		}
 	}
 }

@@ -8,7 +8,7 @@ import java.io.InputStream;
  * carries {@code plugins.config} and the model manifest, and loads the given native libraries. Prints one line per
  * check and exits non-zero on the first failure.
  *
- * <p>Usage: {@code InstallCheck [--class NAME]... [--library NAME]...}
+ * <p>Usage: {@code InstallCheck [--class NAME]... [--library NAME]... [--call CLASS#STATIC_METHOD]...}
  */
 public final class InstallCheck {
 	private InstallCheck() {}
@@ -30,9 +30,19 @@ public final class InstallCheck {
 					System.loadLibrary(args[i + 1]);
 					System.out.println("ok library " + args[i + 1] + " from " + System.getProperty("java.library.path"));
 				}
+				else if (args[i].equals("--call")) {
+					// CLASS#METHOD: a public static no-argument method, e.g. the plugin's own native loader
+					String[] cm = args[i + 1].split("#");
+					Object r = Class.forName(cm[0]).getMethod(cm[1]).invoke(null);
+					System.out.println("ok call " + args[i + 1] + (r == null ? "" : " -> " + r));
+				}
 				else throw new IllegalArgumentException("unknown option " + args[i]);
 			}
 			System.out.println("manifest entries: " + org.rerender.model.download.ModelManifest.packaged().entries().size());
+		}
+		catch (java.lang.reflect.InvocationTargetException t) {
+			System.out.println("FAILED: " + t.getCause());
+			System.exit(1);
 		}
 		catch (Throwable t) {
 			System.out.println("FAILED: " + t);

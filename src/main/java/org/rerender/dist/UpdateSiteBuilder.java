@@ -125,8 +125,16 @@ public final class UpdateSiteBuilder {
 		}
 		if (jar == null || cpFile == null || out == null)
 			throw new IllegalArgumentException("usage: UpdateSiteBuilder --jar J --classpath-file F --out DIR [--natives DIR] [--macros DIR] [--timestamp T]");
+		if (Files.exists(out.resolve("db.xml.gz"))) deleteTree(out); // a previous site: start clean
 		Site s = build(new Config(jar, readClasspath(cpFile), natives, macros, out, ts));
 		System.out.print(s.report());
+	}
+
+	/** Deletes a folder and everything in it. */
+	public static void deleteTree(Path dir) throws IOException {
+		try (Stream<Path> s = Files.walk(dir)) {
+			for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+		}
 	}
 
 	/** Reads a Maven {@code build-classpath} output file (path-separator separated). */

@@ -176,8 +176,13 @@ class UpdateSiteBuilderTest {
 			String n = so.getFileName().toString();
 			cmd.addAll(List.of("--library", n.substring(3, n.length() - 3)));
 		}
+		// and the plugin's own loader takes it from lib/linux64 (java.library.path), not from the jar
+		boolean synth = libs.stream().anyMatch(p -> p.getFileName().toString().equals("libRerenderSynth.so"));
+		if (synth) cmd.addAll(List.of("--call", "org.rerender.propagate.synth.NativeLibrary#load", "--call",
+			"org.rerender.propagate.synth.NativeLibrary#message"));
 		String out = run(cmd);
 		assertFalse(out.contains("FAILED"), out);
+		if (synth) assertTrue(out.contains("NativeLibrary#message -> loaded from java.library.path"), out);
 	}
 
 	private static String run(List<String> cmd) throws Exception {

@@ -150,6 +150,7 @@ public final class Downloader {
 		catch (IOException ex) {
 			throw new RerenderException("Cannot use the partial file " + part + ": " + ex.getMessage(), ex);
 		}
+		if (have > 0 && e.size() != null && have == e.size()) return completePart(e, part, have, progress, cancel);
 		HttpURLConnection conn = null;
 		try {
 			conn = connect(e, have);
@@ -174,6 +175,8 @@ public final class Downloader {
 				append = false;
 			}
 			else if (code == 416 && have > 0) {
+				long[] range = contentRange(conn.getHeaderField("Content-Range"));
+				if (range != null && range[1] == have) return completePart(e, part, have, progress, cancel);
 				Files.deleteIfExists(part);
 				throw new Transient("The server refused to resume " + e.file() + " (HTTP 416); starting over.", null);
 			}
@@ -283,6 +286,16 @@ public final class Downloader {
 		return written;
 	}
 
+	/** The partial file already holds every byte (a run stopped before the rename): verify and install it. */
+	private Result completePart(ModelEntry e, Path part, long size, Progress progress, Cancel cancel) {
+		try {
+			return install(e, part, size, hashFile(part, "Checking " + e.file(), progress, cancel));
+		}
+		catch (IOException ex) {
+			throw new RerenderException("Cannot read the partial file " + part + ": " + ex.getMessage(), ex);
+		}
+	}
+
 	static String progressLine(ModelEntry e, long done, long total, long sessionBytes, long elapsedNanos) {
 		double secs = elapsedNanos / 1e9;
 		double rate = secs > 0 ? sessionBytes / secs : 0;
@@ -375,6 +388,8 @@ public final class Downloader {
 	static long[] contentRange(String header) {
 		// "bytes START-END/TOTAL"; TOTAL may be "*"
 		if (header == null) return null;
+		var all = java.util.regex.Pattern.compile("bytes\\s+\\*/(\\d+)").matcher(header.trim());
+		if (all.matches()) return new long[] { -1, Long.parseLong(all.group(1)) };
 		var m = java.util.regex.Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)").matcher(header.trim());
 		if (!m.matches()) return null;
 		long total = m.group(3).equals("*") ? -1 : Long.parseLong(m.group(3));

@@ -6,8 +6,8 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * GroupNorm composed from primitives (DJL has none): per sample and group, subtract the mean and divide by
- * sqrt(biased variance + eps), then the per-channel affine. The statistics are always computed in F32, even
- * when activations are F16 (as ldm's {@code GroupNorm32}). {@code eps} differs by module: 1e-5 for the
+ * sqrt(biased variance + eps), then the per-channel affine. Normalisation and affine are always computed in F32, even
+ * when activations are F16 (as ldm's {@code GroupNorm32}), and the result is cast back to the input's type. {@code eps} differs by module: 1e-5 for the
  * UNet/ControlNet ResBlocks and output norm, 1e-6 for the SpatialTransformer norm and all VAE norms.
  */
 public final class GroupNorm extends Module {
@@ -43,8 +43,7 @@ public final class GroupNorm extends Module {
 		NDArray g = xf.reshape(shape.get(0), groups, -1);
 		NDArray centred = g.sub(g.mean(new int[] {2}, true));
 		NDArray var = centred.square().mean(new int[] {2}, true);
-		NDArray normed = centred.div(var.add(eps).sqrt()).reshape(shape);
-		if (dt != DataType.FLOAT32) normed = normed.toType(dt, false);
-		return normed.mul(gamma).add(beta);
+		NDArray out = centred.div(var.add(eps).sqrt()).reshape(shape).mul(gamma).add(beta);
+		return dt == DataType.FLOAT32 ? out : out.toType(dt, false);
 	}
 }
