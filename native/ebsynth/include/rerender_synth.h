@@ -47,6 +47,8 @@ typedef struct {
 	uint64_t seed;               /* equal seeds give bitwise-equal results for any thread count; default 0 */
 	int threads;                 /* OpenMP threads, >= 1; default 1 */
 	rr_backend backend;          /* default RR_BACKEND_CPU */
+	int full_search;             /* 1: random search from the whole image at every level (plain PatchMatch,
+	                                the benchmark baseline); 0 (default): finer levels start at 8*patch_size */
 } rr_synth_params;
 
 typedef struct {

@@ -107,6 +107,7 @@ void rr_synth_params_init(rr_synth_params *p) {
 	p->seed = 0;
 	p->threads = 1;
 	p->backend = RR_BACKEND_CPU;
+	p->full_search = 0;
 }
 
 int rr_synth_backend_available(rr_backend backend) {

@@ -74,7 +74,7 @@ JNIEXPORT jstring JNICALL Java_org_rerender_propagate_synth_EbsynthNative_versio
 JNIEXPORT jint JNICALL Java_org_rerender_propagate_synth_EbsynthNative_synthesize(JNIEnv *env, jclass,
 	jint styleCh, jint sw, jint sh, jbyteArray style, jint guideCh, jbyteArray sourceGuides, jint tw, jint th,
 	jbyteArray targetGuides, jfloatArray styleWeights, jfloatArray guideWeights, jint patchSize, jfloat uniformity,
-	jint levels, jint svIters, jint pmIters, jint stopThreshold, jlong seed, jint threads, jbyteArray outImage,
+	jint levels, jint svIters, jint pmIters, jint stopThreshold, jlong seed, jint threads, jboolean fullSearch, jbyteArray outImage,
 	jfloatArray outError, jobject callback) {
 	RR_JNI_TRY
 	if (styleCh < 1 || guideCh < 1 || sw < 1 || sh < 1 || tw < 1 || th < 1) {
@@ -118,6 +118,7 @@ JNIEXPORT jint JNICALL Java_org_rerender_propagate_synth_EbsynthNative_synthesiz
 	p.stop_threshold = stopThreshold;
 	p.seed = (uint64_t)seed;
 	p.threads = threads;
+	p.full_search = fullSearch ? 1 : 0;
 	rr_synth_output o{out.data(), err.data()};
 
 	CallbackCtx ctx{env, callback, nullptr};

@@ -28,6 +28,8 @@ final class EbsynthNative {
 	 * Runs one synthesis. Layouts: images interleaved row-major, {@code style} is
 	 * sw*sh*styleChannels bytes, {@code sourceGuides} sw*sh*guideChannels, {@code targetGuides}
 	 * tw*th*guideChannels, {@code outImage} tw*th*styleChannels, {@code outError} tw*th floats.
+	 * {@code fullSearch}: random search from the whole image at every level (the plain,
+	 * slower PatchMatch used as the benchmark baseline) instead of 8 patch sizes on finer levels.
 	 *
 	 * @return {@link #OK} or {@link #CANCELLED}
 	 */
@@ -35,6 +37,6 @@ final class EbsynthNative {
 		int guideChannels, byte[] sourceGuides, int tw, int th, byte[] targetGuides,
 		float[] styleWeights, float[] guideWeights,
 		int patchSize, float uniformityWeight, int pyramidLevels, int searchVoteIterations,
-		int patchMatchIterations, int stopThreshold, long seed, int threads,
+		int patchMatchIterations, int stopThreshold, long seed, int threads, boolean fullSearch,
 		byte[] outImage, float[] outError, Callback callback);
 }

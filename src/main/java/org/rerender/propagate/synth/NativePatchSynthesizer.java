@@ -17,6 +17,7 @@ import org.rerender.image.Rgb8Image;
 public final class NativePatchSynthesizer implements PatchSynthesizer {
 
 	private final Progress progress;
+	private final boolean fullSearch;
 
 	public NativePatchSynthesizer() {
 		this(Progress.NONE);
@@ -24,7 +25,13 @@ public final class NativePatchSynthesizer implements PatchSynthesizer {
 
 	/** @param progress receives ("synthesis", level*iterations+iteration, levels*iterations) */
 	public NativePatchSynthesizer(Progress progress) {
+		this(progress, false);
+	}
+
+	/** @param fullSearch plain PatchMatch random search at every level (benchmark baseline) */
+	NativePatchSynthesizer(Progress progress, boolean fullSearch) {
 		this.progress = progress;
+		this.fullSearch = fullSearch;
 	}
 
 	@Override
@@ -64,7 +71,7 @@ public final class NativePatchSynthesizer implements PatchSynthesizer {
 		};
 		int rc = EbsynthNative.synthesize(styleCh, sw, sh, styleBuf, guideCh, srcBuf, tw, th, tgtBuf, styleW, guideW,
 			p.patchSize(), (float) p.uniformityWeight(), p.pyramidLevels(), p.searchVoteIterations(),
-			p.patchMatchIterations(), p.stopThreshold(), p.seed(), p.threads(), out, err, cb);
+			p.patchMatchIterations(), p.stopThreshold(), p.seed(), p.threads(), fullSearch, out, err, cb);
 		if (rc == EbsynthNative.CANCELLED) throw new CancelledException();
 		return new SynthesisResult(unpack(out, styleCh, tw, th), new FloatImage(tw, th, 1, err));
 	}
