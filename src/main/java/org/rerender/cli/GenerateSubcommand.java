@@ -38,7 +38,7 @@ final class GenerateSubcommand implements Subcommand {
 			"  --control IMAGE        image the control map (canny edges / HED) is computed from",
 			"  --output FILE          where to write the PNG; FILE-control.png gets the control map",
 			"  --init IMAGE           start from this image (SDEdit) instead of pure noise",
-			"  --strength S           SDEdit strength in [0,1] with --init (default 0.75; 1 = ignore the init image)",
+			"  --strength S           SDEdit strength in [0,1] with --init (default 0.75; 1 = all steps, from the noised init)",
 			"  --a_prompt TEXT        added prompt (default: best quality, extremely detailed)",
 			"  --n_prompt TEXT        negative prompt (default: longbody, lowres, bad anatomy, ...)",
 			"  --steps N              DDIM steps (default 20)",

@@ -38,7 +38,7 @@ public final class ControlledGenerator {
 	 * @param resolution long side of the output, rounded to multiples of 64 ({@link FramePreparation}); 0 = keep the
 	 *     control image's size (it must then be multiples of 64)
 	 * @param init the init image (null = pure generation); resized like the control image, it must end up the same size
-	 * @param strength SDEdit strength in [0, 1]: 1 = from pure noise, 0 = the init image's encoding returned undenoised;
+	 * @param strength SDEdit strength in [0, 1]: 1 = every step, starting from the init latent noised to the first timestep (q_sample), 0 = the init image's encoding returned undenoised;
 	 *     the first step run is {@code int(S·(1 − strength))}
 	 */
 	public record Request(String prompt, String addedPrompt, String negativePrompt, int steps, double scale, long seed,
