@@ -5,12 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
-import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.ControlledGenerator;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
-import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
 
@@ -98,17 +96,10 @@ final class GenerateSubcommand implements Subcommand {
 		return 0;
 	}
 
-	/** The model files: explicit --controlnet/--sd_model/--vae, else the model folder (via {@link DiffusionModels#resolve}). */
 	static DiffusionModels.Files resolve(Args a, ControlledGenerator.ControlType ct) {
-		RerenderConfig cfg = RerenderConfig.builder()
-			.controlType(ct == ControlledGenerator.ControlType.HED ? RerenderConfig.ControlType.HED : RerenderConfig.ControlType.CANNY)
-			.controlnetModel(a.path("--controlnet", null)).sdModel(a.path("--sd_model", null)).build();
 		ModelStore store = a.has("--models") ? new ModelStore(a.path("--models", null)) : ModelStore.standard();
-		DiffusionModels.Files f = DiffusionModels.resolve(cfg, store, ModelManifest.packaged());
-		if (!a.has("--vae")) return f;
-		Path vae = a.path("--vae", null);
-		if (!Files.isRegularFile(vae)) throw new RerenderException("vae file not found: " + vae.toAbsolutePath());
-		return new DiffusionModels.Files(f.controlNet(), f.sdModel(), vae, f.tokenizer(), f.hed());
+		return ControlledGenerator.resolveFiles(ct, a.path("--controlnet", null), a.path("--sd_model", null),
+			a.path("--vae", null), store);
 	}
 
 	private static Rgb8Image readImage(Path p, String option) {

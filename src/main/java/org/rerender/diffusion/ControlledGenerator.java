@@ -4,8 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Objects;
+import org.rerender.config.RerenderConfig;
 import org.rerender.config.SamplingSteps;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
 import org.rerender.diffusion.rerender.Latents;
@@ -16,6 +19,8 @@ import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.control.CannyControl;
 import org.rerender.model.control.ControlMap;
+import org.rerender.model.download.ModelManifest;
+import org.rerender.model.download.ModelStore;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.video.FramePreparation;
@@ -122,6 +127,23 @@ public final class ControlledGenerator {
 			p.report("Decode", 1, 1);
 			return new Result(out, map, seed);
 		}
+	}
+
+	/**
+	 * The model files of a generation through {@link DiffusionModels#resolve}: explicit ControlNet / SD model / VAE
+	 * files when given (null = not given), else the store's files of the packaged manifest.
+	 * @throws RerenderException naming a missing file and how to download it
+	 */
+	public static DiffusionModels.Files resolveFiles(ControlType type, Path controlNet, Path sdModel, Path vae,
+		ModelStore store)
+	{
+		RerenderConfig cfg = RerenderConfig.builder()
+			.controlType(type == ControlType.HED ? RerenderConfig.ControlType.HED : RerenderConfig.ControlType.CANNY)
+			.controlnetModel(controlNet).sdModel(sdModel).build();
+		DiffusionModels.Files f = DiffusionModels.resolve(cfg, store, ModelManifest.packaged());
+		if (vae == null) return f;
+		if (!Files.isRegularFile(vae)) throw new RerenderException("vae file not found: " + vae.toAbsolutePath());
+		return new DiffusionModels.Files(f.controlNet(), f.sdModel(), vae, f.tokenizer(), f.hed());
 	}
 
 	private ControlMap controlMap(Request r, Rgb8Image frame, NDManager job) {
