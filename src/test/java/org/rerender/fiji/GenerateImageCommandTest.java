@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.model.download.ModelStore;
 import org.rerender.testing.Fixtures;
+import org.rerender.testing.MacroRunner;
 import org.scijava.Context;
 import org.scijava.app.StatusService;
 import org.scijava.command.CommandModule;
@@ -64,6 +65,18 @@ class GenerateImageCommandTest {
 		assertTrue(out.getTitle().contains("seed 4"), out.getTitle());
 		ImagePlus map = (ImagePlus) m.getOutput("control_map");
 		assertTrue(map.getStatistics().max > 0, "the disc's outline is in the canny map");
+	}
+
+	@Test
+	void runsFromAnImageJ1Macro() throws Exception {
+		assertEquals("org.rerender.fiji.ij1.CommandBridge(\"org.rerender.fiji.GenerateImageCommand\")",
+			MacroRunner.registerCommands().get("Generate Image (developer)"));
+		Path png = models.resolve("card.png");
+		ij.IJ.saveAs(card(), "PNG", png.toString());
+		String w = MacroRunner.run("run(\"Generate Image (developer)\", \"prompt=[an orange] control_file=[" + png
+			+ "] steps=2 seed=9 resolution=64 controlnet_model=[" + Fixtures.file("tiny-controlnet.safetensors") + "] sd_model=["
+			+ Fixtures.file("tiny-sd15.safetensors") + "]\");\nselectImage(\"Generated (seed 9)\");\nreturn \"\" + getWidth();", "");
+		assertEquals("64", w);
 	}
 
 	@Test
