@@ -39,10 +39,10 @@ public class GenerateImageCommand extends ContextCommand {
 	@Parameter(label = "Control image", required = false, description = "The image the control map is computed from")
 	private ImagePlus control_image;
 
-	@Parameter(label = "Control file", required = false, description = "Instead of an open image: an image file")
+	@Parameter(label = "Control file", required = false, persist = false, description = "Instead of an open image: an image file")
 	private File control_file;
 
-	@Parameter(label = "Init file", required = false, description = "Start from this image (SDEdit); empty = from noise")
+	@Parameter(label = "Init file", required = false, persist = false, description = "Start from this image (SDEdit); empty = from noise")
 	private File init_file;
 
 	@Parameter(label = "Strength", min = "0", max = "1", stepSize = "0.05", persist = false,
@@ -74,10 +74,10 @@ public class GenerateImageCommand extends ContextCommand {
 		description = "Long side, rounded to multiples of 64 (0 = keep)")
 	private int resolution = 512;
 
-	@Parameter(label = "ControlNet model", required = false, description = "Empty = the model folder's control_sd15_<type>.pth")
+	@Parameter(label = "ControlNet model", required = false, persist = false, description = "Empty = the model folder's control_sd15_<type>.pth")
 	private File controlnet_model;
 
-	@Parameter(label = "SD model", required = false, description = "An SD 1.5 checkpoint over the ControlNet's (optional)")
+	@Parameter(label = "SD model", required = false, persist = false, description = "An SD 1.5 checkpoint over the ControlNet's (optional)")
 	private File sd_model;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Generated")
