@@ -185,33 +185,48 @@ inline uint32_t pack(int x, int y) { return (uint32_t)x | ((uint32_t)y << 16); }
 inline int ux_of(uint32_t v) { return (int)(v & 0xffff); }
 inline int uy_of(uint32_t v) { return (int)(v >> 16); }
 
+/** Per channel: the scaled int16 feature of each 8-bit value. */
+std::vector<int16_t> feature_lut(const Ctx &C) {
+	std::vector<int16_t> lut((size_t)(C.cs + C.cg) * 256);
+	for (int k = 0; k < C.cs + C.cg; k++)
+		for (int v = 0; v < 256; v++) lut[(size_t)k * 256 + v] = (int16_t)std::lround(v * C.scale[k]);
+	return lut;
+}
+
 void build_features(Ctx &C, Level &L, const uint8_t *style, int w, int h, const uint8_t *guides,
 	std::vector<int16_t> &F, bool styleOn) {
+	const std::vector<int16_t> lut = feature_lut(C);
 	F.assign((size_t)w * h * L.Cp, 0);
 	for (size_t i = 0; i < (size_t)w * h; i++) {
 		int16_t *f = &F[i * L.Cp];
 		if (styleOn)
-			for (int k = 0; k < C.cs; k++) f[k] = (int16_t)std::lround(style[i * C.cs + k] * C.scale[k]);
-		for (int k = 0; k < C.cg; k++) f[C.cs + k] = (int16_t)std::lround(guides[i * C.cg + k] * C.scale[C.cs + k]);
+			for (int k = 0; k < C.cs; k++) f[k] = lut[(size_t)k * 256 + style[i * C.cs + k]];
+		for (int k = 0; k < C.cg; k++) f[C.cs + k] = lut[(size_t)(C.cs + k) * 256 + guides[i * C.cg + k]];
 	}
 }
 
 void set_target_style(Ctx &C, Level &L, bool styleOn) {
+	const std::vector<int16_t> lut = feature_lut(C);
 	const size_t n = (size_t)L.tw * L.th;
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < C.cs; k++)
-			L.T[i * L.Cp + k] = styleOn ? (int16_t)std::lround(L.tstyle[i * C.cs + k] * C.scale[k]) : 0;
+			L.T[i * L.Cp + k] = styleOn ? lut[(size_t)k * 256 + L.tstyle[i * C.cs + k]] : 0;
 }
 
-/** Plain voting: each target pixel is the average of the values all overlapping patches give it. */
-void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_t> &out, int threads) {
+/**
+ * Plain voting: each target pixel is the average of the values all overlapping patches give it.
+ * With a mask, only pixels whose mask is set are recomputed (the others keep out's value).
+ */
+void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_t> &out, int threads,
+	const std::vector<uint8_t> *mask = nullptr) {
 	const int r = C.r, cs = C.cs;
 	out.resize((size_t)L.tw * L.th * cs);
 #pragma omp parallel for schedule(static) num_threads(threads)
 	for (int y = 0; y < L.th; y++) {
-		std::vector<int> sum(cs);
+		int sum[64];  // style_channels <= 64 (validated)
 		for (int x = 0; x < L.tw; x++) {
-			std::fill(sum.begin(), sum.end(), 0);
+			if (mask && !(*mask)[(size_t)y * L.tw + x]) continue;
+			std::fill(sum, sum + cs, 0);
 			int count = 0;
 			for (int dy = -r; dy <= r; dy++) {
 				int py = y - dy;
@@ -250,6 +265,9 @@ struct Sweeper {
 	std::vector<uint32_t> &nnf;
 	std::vector<int64_t> &dist;     // int SSD of each target pixel's current match
 	const std::vector<uint8_t> &active;
+	std::vector<uint8_t> &moved;    // set where the match changed since the last vote
+	const std::vector<uint8_t> *recent; // if set: skip pixels with no change nearby in the previous sweep
+	std::vector<uint8_t> &changedNow;   // set where the match changes in this sweep
 	std::vector<int> &cov;
 	double penScale;                // lambda / (|T|/|S|)
 	uint64_t key;                   // RNG key for this sweep
@@ -262,6 +280,17 @@ struct Sweeper {
 		int nx = std::min(ux, C.r) + std::min(L.sw - 1 - ux, C.r) + 1;
 		int ny = std::min(uy, C.r) + std::min(L.sh - 1 - uy, C.r) + 1;
 		return penScale * (double)(cov[q] + delta[q] - self) / (double)(nx * ny);
+	}
+
+	/** Whether any pixel within 2 of (x,y) changed its match in the previous sweep. */
+	inline bool near_change(const std::vector<uint8_t> &ch, int x, int y) const {
+		int x0 = std::max(0, x - 2), x1 = std::min(L.tw - 1, x + 2);
+		for (int yy = std::max(0, y - 2); yy <= std::min(L.th - 1, y + 2); yy++) {
+			const uint8_t *row = &ch[(size_t)yy * L.tw];
+			for (int xx = x0; xx <= x1; xx++)
+				if (row[xx]) return true;
+		}
+		return false;
 	}
 
 	inline void prefetch_candidate(int cx, int cy, int x, int y, const int *delta) const {
@@ -307,6 +336,7 @@ struct Sweeper {
 				int x = reverse ? L.tw - 1 - xx : xx;
 				size_t p = (size_t)y * L.tw + x;
 				if (!active[p]) continue;
+				if (recent && !near_change(*recent, x, y)) continue;
 				int xlo, xhi;
 				valid_range(x, L.tw, L.sw, r, xlo, xhi);
 				uint32_t cur = nnf[p];
@@ -344,12 +374,33 @@ struct Sweeper {
 					stamp(delta, L.sw, L.sh, r, best, +1);
 					changes.push_back({cur, best});
 					nnf[p] = best;
+					moved[p] = 1;
+					changedNow[p] = 1;
 				}
 				dist[p] = bestDist;
 			}
 		}
 	}
 };
+
+/** out = max of in over a (2r+1)^2 window (separable; tmp is scratch). */
+void dilate(const std::vector<uint8_t> &in, std::vector<uint8_t> &tmp, std::vector<uint8_t> &out, int w, int h, int r) {
+	for (int y = 0; y < h; y++) {
+		const uint8_t *a = &in[(size_t)y * w];
+		uint8_t *b = &tmp[(size_t)y * w];
+		for (int x = 0; x < w; x++) {
+			uint8_t m = 0;
+			for (int k = std::max(0, x - r); k <= std::min(w - 1, x + r) && !m; k++) m = a[k];
+			b[x] = m;
+		}
+	}
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint8_t m = 0;
+			for (int k = std::max(0, y - r); k <= std::min(h - 1, y + r) && !m; k++) m = tmp[(size_t)k * w + x];
+			out[(size_t)y * w + x] = m;
+		}
+}
 
 class CpuSynth {
 public:
@@ -462,7 +513,7 @@ rr_status CpuSynth::run(std::string &msg) {
 		const double penScale = (double)P.uniformity_weight * (double)nS / (double)nT;
 
 		std::vector<int64_t> dist(nT, 0);
-		std::vector<uint8_t> active(nT, 1);
+		std::vector<uint8_t> active(nT, 1), moved(nT, 0), dirty(nT, 0), rowMax(nT, 0), chPrev(nT, 0), chNow(nT, 0);
 		std::vector<std::vector<int>> deltas(threads, std::vector<int>(nS, 0));
 		const int bands = std::max(2, std::min(64, L.th / 16)) / 2 * 2;
 		std::vector<std::vector<Change>> changes(bands);
@@ -481,7 +532,9 @@ rr_status CpuSynth::run(std::string &msg) {
 				bool reverse = pm % 2 == 1;
 				uint64_t key = mix64(P.seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(1 + li))
 					^ mix64(((uint64_t)sv << 32) | (uint64_t)pm);
-				Sweeper sw{C, L, nnf, dist, active, cov, penScale, key, maxR};
+				// after the first sweep of a round, only pixels near a match that changed in the previous sweep are revisited
+				const bool skipQuiet = pm >= 1 && !P.full_search;
+				Sweeper sw{C, L, nnf, dist, active, moved, skipQuiet ? &chPrev : nullptr, chNow, cov, penScale, key, maxR};
 				for (int phase = 0; phase < 2; phase++) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 					for (int b = phase; b < bands; b += 2) {
@@ -507,8 +560,19 @@ rr_status CpuSynth::run(std::string &msg) {
 						}
 					if (C.poll_cancel()) return RR_CANCELLED;
 				}
+				chPrev.swap(chNow);
+				std::fill(chNow.begin(), chNow.end(), 0);
 			}
-			vote(C, L, nnf, voted, threads);
+			if (coarsest && sv == 0) {
+				vote(C, L, nnf, voted, threads);
+			}
+			else {
+				// re-vote only pixels within a patch radius of a moved match (the vote depends on nothing else)
+				dilate(moved, rowMax, dirty, L.tw, L.th, C.r);
+				voted = L.tstyle;
+				vote(C, L, nnf, voted, threads, &dirty);
+			}
+			std::fill(moved.begin(), moved.end(), 0);
 			// stop threshold: pixels whose vote barely changed stop improving at this level
 			size_t nActive = 0;
 			for (size_t p = 0; p < nT; p++) {

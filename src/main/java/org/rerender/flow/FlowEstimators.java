@@ -27,6 +27,12 @@ public final class FlowEstimators {
 		PROVIDERS.put(provider.method(), provider);
 	}
 
+	/** Removes the provider of a method (tests). DIS cannot be removed. */
+	static synchronized void unregister(FlowMethod method) {
+		if (method == FlowMethod.DIS) throw new IllegalArgumentException("DIS is built in");
+		PROVIDERS.remove(method);
+	}
+
 	/** The concrete method that {@code method} stands for now ({@code auto} → first available of GMFlow, DIS). */
 	public static synchronized FlowMethod resolve(FlowMethod method) {
 		if (method != FlowMethod.AUTO) return method;

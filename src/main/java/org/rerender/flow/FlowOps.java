@@ -276,16 +276,24 @@ public final class FlowOps {
 		for (int i = 0; i < rx.length; i++) rx[i] = reflect(i - r, w);
 		for (int i = 0; i < ry.length; i++) ry[i] = reflect(i - r, h);
 		float[] src = m.data(), out = new float[src.length];
+		// Zero terms leave a float32 sum unchanged, so outputs whose window holds only zeros are exactly 0:
+		// skip them (masks are mostly 0). The reflected window lies inside the clipped 9x9 one.
+		float[] any = new float[w * h];
+		for (int p = 0; p < any.length; p++)
+			for (int k = 0; k < c; k++) if (src[c * p + k] != 0f) any[p] = 1f;
+		float[] near = maxPool(new FloatImage(w, h, 1, any), n, 1, r).data();
 		rows(h, w, y -> {
-			for (int x = 0; x < w; x++)
+			for (int x = 0; x < w; x++) {
+				if (near[y * w + x] == 0f) continue;
 				for (int k = 0; k < c; k++) {
 					float s = 0f;
 					for (int i = 0; i < n; i++) {
-						int row = ry[y + i] * w;
-						for (int j = 0; j < n; j++) s += k2[n * i + j] * src[c * (row + rx[x + j]) + k];
+						int row = ry[y + i] * w, ki = n * i;
+						for (int j = 0; j < n; j++) s += k2[ki + j] * src[c * (row + rx[x + j]) + k];
 					}
 					out[c * (y * w + x) + k] = s;
 				}
+			}
 		});
 		return new FloatImage(w, h, c, out);
 	}

@@ -37,8 +37,15 @@ public final class Propagator {
 	public List<Rgb8Image> run(List<Rgb8Image> frames, Map<Integer, Rgb8Image> keys, KeySchedule schedule,
 		PropagationOptions options, Progress progress, Cancel cancel)
 	{
+		return run(FrameSource.of(frames, keys), schedule, options, IntermediateStore.NONE, progress, cancel);
+	}
+
+	/** Returns the output frames {@code first … last}; per-direction syntheses go to (and resume from) {@code store}. */
+	public List<Rgb8Image> run(FrameSource source, KeySchedule schedule, PropagationOptions options, IntermediateStore store,
+		Progress progress, Cancel cancel)
+	{
 		Rgb8Image[] out = new Rgb8Image[schedule.frameCount()];
-		run(FrameSource.of(frames, keys), schedule, options, (i, f) -> out[i - schedule.first()] = f, IntermediateStore.NONE, progress, cancel);
+		run(source, schedule, options, (i, f) -> out[i - schedule.first()] = f, store, progress, cancel);
 		return Arrays.asList(out);
 	}
 

@@ -117,4 +117,14 @@ class CheckpointInspectorTest {
 		assertTrue(e.getMessage().contains("c") && e.getMessage().contains("b [4] (expected [5])"), e.getMessage());
 		KeyCheck.compare(keys("a", new long[] {2, 3}), s).throwIfBad("x");
 	}
+
+	@Test
+	void bareControlNetKeysAreFound() {
+		TensorSource cn = fake(keys("input_hint_block.0.weight", new long[] {16, 3, 3, 3}, "zero_convs.0.0.weight",
+			new long[] {320, 320, 1, 1}, K, new long[] {320, 768}));
+		CheckpointInspector.Info i = CheckpointInspector.inspect(cn);
+		assertEquals(Family.SD1, i.family());
+		assertEquals(768, i.contextDim());
+		assertTrue(CheckpointInspector.controlNet(cn, "cn.pth").contains("zero_convs.0.0.weight"));
+	}
 }

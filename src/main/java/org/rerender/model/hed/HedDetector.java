@@ -35,6 +35,13 @@ public final class HedDetector {
 		this.network = network;
 	}
 
+	/** Loads {@code ControlNetHED.pth} (or any source format) into {@code weightsManager}; the file is closed after. */
+	public static HedDetector load(java.nio.file.Path file, NDManager weightsManager, DataType dtype) {
+		try (org.rerender.model.io.TensorSource w = org.rerender.model.io.Checkpoints.open(file)) {
+			return new HedDetector(HedNetwork.load(w, weightsManager, dtype));
+		}
+	}
+
 	/** The edge map of an RGB frame. */
 	public ControlMap detect(Rgb8Image image, NDManager manager) {
 		return analyse(image, manager).edge();

@@ -65,6 +65,11 @@ public final class HedNetwork {
 	 * dtype). Results live in {@code image}'s manager; temporaries are released.
 	 */
 	public NDList sideOutputs(NDArray image) {
+		long ih = image.getShape().get(2), iw = image.getShape().get(3);
+		long min = 1L << (blocks.size() - 1);
+		if (ih < min || iw < min)
+			throw new org.rerender.engine.RerenderException("The HED detector needs images of at least " + min + "×" + min
+				+ " pixels (it halves the size " + (blocks.size() - 1) + " times); got " + iw + "×" + ih);
 		NDManager out = image.getManager();
 		NDList sides = new NDList();
 		try (NDManager scope = out.newSubManager()) {

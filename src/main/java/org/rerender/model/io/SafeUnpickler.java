@@ -95,6 +95,9 @@ final class SafeUnpickler {
 		catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
 			throw new PickleRefusedException("the pickle is truncated or malformed");
 		}
+		catch (StackOverflowError | NumberFormatException e) {
+			throw new PickleRefusedException("the pickle is malformed (" + e.getClass().getSimpleName() + ")");
+		}
 	}
 
 	/** The reason a pickle was not loaded. */
@@ -171,7 +174,7 @@ final class SafeUnpickler {
 				}
 				case 0x73 -> { // SETITEM
 					Object v = pop(), k = pop();
-					asMap(peek()).put(k, v);
+					asMap(peek()).put(key(k), v);
 				}
 				case 0x75 -> { // SETITEMS
 					List<Object> items = popMark();
@@ -228,7 +231,7 @@ final class SafeUnpickler {
 				if (args.size() == 1 && args.get(0) instanceof List<?> pairs) {
 					for (Object p : pairs) {
 						if (!(p instanceof Tuple t) || t.size() != 2) throw refuse("OrderedDict argument is not a list of pairs");
-						d.put(t.get(0), t.get(1));
+						d.put(key(t.get(0)), t.get(1));
 					}
 				}
 				else if (args.size() != 0) throw refuse("unexpected OrderedDict arguments");
@@ -254,7 +257,9 @@ final class SafeUnpickler {
 				if (!(args.get(1) instanceof Global type) || !TYPES.contains(type.qualified()))
 					throw refuse(q + ": tensor subclass " + describe(args.get(1)) + " is not allowed");
 				if (!(args.get(2) instanceof Tuple inner)) throw refuse(q + ": arguments are not a tuple");
-				return reduce(args.get(0), inner);
+				if (!(args.get(0) instanceof Global f) || !f.qualified().startsWith("torch._utils._rebuild_"))
+					throw refuse(q + ": inner function " + describe(args.get(0)) + " is not allowed");
+				return reduce(f, inner);
 			}
 			case "torch.Size":
 				if (args.size() != 1 || !(args.get(0) instanceof Tuple t)) throw refuse("torch.Size argument is not a tuple");
@@ -293,7 +298,21 @@ final class SafeUnpickler {
 
 	private static void putPairs(Map<Object, Object> d, List<Object> items) {
 		if (items.size() % 2 != 0) throw refuse("odd number of items for a dict");
-		for (int i = 0; i < items.size(); i += 2) d.put(items.get(i), items.get(i + 1));
+		for (int i = 0; i < items.size(); i += 2) d.put(key(items.get(i)), items.get(i + 1));
+	}
+
+	/** Dict keys must be immutable scalars or flat tuples of them (no containers that could be cyclic). */
+	private static Object key(Object k) {
+		if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Boolean
+			|| k instanceof Double) return k;
+		if (k instanceof Tuple t) {
+			for (Object o : t.items()) {
+				if (!(o == null || o instanceof String || o instanceof Long || o instanceof BigInteger || o instanceof Boolean
+					|| o instanceof Double)) throw refuse("unsupported dict key (a tuple holding " + describe(o) + ")");
+			}
+			return k;
+		}
+		throw refuse("unsupported dict key " + describe(k));
 	}
 
 	@SuppressWarnings("unchecked")

@@ -53,7 +53,7 @@ public final class TorchCheckpoint implements TensorSource {
 		this.root = root;
 		this.owner = owner;
 		Map<String, Entry> e = new LinkedHashMap<>();
-		collect(root, "", e);
+		collect(root, "", e, 0);
 		this.entries = Collections.unmodifiableMap(e);
 		Map<String, TensorInfo> i = new LinkedHashMap<>();
 		e.forEach((k, v) -> i.put(k, v.info()));
@@ -123,7 +123,11 @@ public final class TorchCheckpoint implements TensorSource {
 		return new RerenderException("Not a valid PyTorch checkpoint: " + path.getFileName() + " (" + why + ")");
 	}
 
-	private void collect(Map<Object, Object> node, String prefix, Map<String, Entry> out) {
+	/** Nesting deeper than this is refused (it also stops a self-referencing dictionary). */
+	private static final int MAX_DEPTH = 32;
+
+	private void collect(Map<Object, Object> node, String prefix, Map<String, Entry> out, int depth) {
+		if (depth > MAX_DEPTH) throw bad(archive.path(), "dictionaries nested more than " + MAX_DEPTH + " deep (cyclic?)");
 		for (Map.Entry<Object, Object> e : node.entrySet()) {
 			if (!(e.getKey() instanceof String key)) continue;
 			String name = prefix + key;
@@ -131,7 +135,7 @@ public final class TorchCheckpoint implements TensorSource {
 			else if (e.getValue() instanceof Map<?, ?> sub) {
 				@SuppressWarnings("unchecked")
 				Map<Object, Object> s = (Map<Object, Object>) sub;
-				collect(s, name + ".", out);
+				collect(s, name + ".", out, depth + 1);
 			}
 		}
 	}
@@ -180,8 +184,9 @@ public final class TorchCheckpoint implements TensorSource {
 	}
 
 	/**
-	 * The weights dictionary: {@code state_dict} if present (Lightning/SD {@code .ckpt}), else the only
-	 * dictionary of tensors when this level holds no tensors itself (e.g. {@code {'model': …}}), else this.
+	 * The weights dictionary: {@code state_dict} if present (Lightning/SD {@code .ckpt}); else, when this level
+	 * holds no tensors itself, its only dictionary of tensors or the one named {@code model} (GMFlow's
+	 * {@code {'model': …, 'optimizer': …}}); else this.
 	 * The returned source takes over closing the file when called on the result of {@link #open}.
 	 */
 	public TorchCheckpoint stateDict() {
@@ -192,19 +197,20 @@ public final class TorchCheckpoint implements TensorSource {
 			List<String> dicts = new ArrayList<>();
 			for (Map.Entry<Object, Object> e : root.entrySet()) {
 				if (e.getValue() instanceof TensorRef) direct = true;
-				else if (e.getKey() instanceof String k && e.getValue() instanceof Map<?, ?> && hasTensors(e.getValue()))
+				else if (e.getKey() instanceof String k && e.getValue() instanceof Map<?, ?> && hasTensors(e.getValue(), 0))
 					dicts.add(k);
 			}
 			if (!direct && dicts.size() == 1) key = dicts.get(0);
+			else if (!direct && dicts.contains("model")) key = "model"; // e.g. {'model': …, 'optimizer': …}
 		}
 		if (key == null) return this;
 		TorchCheckpoint view = entry(key);
 		return new TorchCheckpoint(archive, view.root, owner);
 	}
 
-	private static boolean hasTensors(Object o) {
+	private static boolean hasTensors(Object o, int depth) {
 		if (o instanceof TensorRef) return true;
-		if (o instanceof Map<?, ?> m) for (Object v : m.values()) if (hasTensors(v)) return true;
+		if (depth < MAX_DEPTH && o instanceof Map<?, ?> m) for (Object v : m.values()) if (hasTensors(v, depth + 1)) return true;
 		return false;
 	}
 

@@ -21,12 +21,13 @@ final class ZipIndex {
 	static final int STORED = 0;
 	static final int DEFLATED = 8;
 
-	/** One archive member: where its data start, how it is compressed, its sizes. */
-	record Member(String name, int method, long dataOffset, long compressedSize, long size) {}
+	/** One archive member: where its local header starts, how it is compressed, its sizes. */
+	record Member(String name, int method, long headerOffset, long compressedSize, long size) {}
 
 	private final FileChannel channel;
 	private final long fileSize;
 	private final Map<String, Member> members;
+	private final Map<String, Long> dataOffsets = new java.util.concurrent.ConcurrentHashMap<>();
 
 	private ZipIndex(FileChannel channel, long fileSize, Map<String, Member> members) {
 		this.channel = channel;
@@ -100,18 +101,13 @@ final class ZipIndex {
 			members.put(name, new Member(name, method, local, csize, usize));
 			p += 46 + nameLen + extraLen + commentLen;
 		}
-		// Resolve each member's data offset from its local header (its extra field may differ).
-		Map<String, Member> resolved = new LinkedHashMap<>();
+		// A member's data follow its local header, whose extra field may differ from the central one: the
+		// header is read when the member is first used. Check now that every member fits in the file.
 		for (Member m : members.values()) {
-			if (m.dataOffset() + 30 > size) throw new IOException("entry '" + m.name() + "' lies outside the file (truncated archive)");
-			ByteBuffer lh = read(ch, m.dataOffset(), 30);
-			if (lh.getInt(0) != 0x04034b50) throw new IOException("bad local header for entry '" + m.name() + "'");
-			long data = m.dataOffset() + 30 + (lh.getShort(26) & 0xffff) + (lh.getShort(28) & 0xffff);
-			if (data + m.compressedSize() > size)
+			if (m.headerOffset() < 0 || m.headerOffset() + 30 + m.compressedSize() > size)
 				throw new IOException("entry '" + m.name() + "' ends past the end of the file (truncated archive)");
-			resolved.put(m.name(), new Member(m.name(), m.method(), data, m.compressedSize(), m.size()));
 		}
-		return new ZipIndex(ch, size, Collections.unmodifiableMap(resolved));
+		return new ZipIndex(ch, size, Collections.unmodifiableMap(members));
 	}
 
 	/** A read-only little-endian mapping of a STORED member's bytes {@code [offset, offset+length)}. */
@@ -121,14 +117,14 @@ final class ZipIndex {
 			throw new IOException("range [" + offset + ", " + (offset + length) + ") outside entry '" + m.name() + "' of "
 				+ m.size() + " bytes");
 		if (length > Integer.MAX_VALUE) throw new IOException("a single tensor above 2 GiB is not supported");
-		return channel.map(FileChannel.MapMode.READ_ONLY, m.dataOffset() + offset, length).order(ByteOrder.LITTLE_ENDIAN);
+		return channel.map(FileChannel.MapMode.READ_ONLY, dataOffset(m) + offset, length).order(ByteOrder.LITTLE_ENDIAN);
 	}
 
 	/** The whole member as bytes (STORED or DEFLATED); for small members such as {@code data.pkl}. */
 	byte[] readAll(Member m) throws IOException {
 		if (m.size() > Integer.MAX_VALUE - 16 || m.compressedSize() > Integer.MAX_VALUE - 16)
 			throw new IOException("entry '" + m.name() + "' is too large");
-		ByteBuffer raw = read(channel, m.dataOffset(), (int) m.compressedSize());
+		ByteBuffer raw = read(channel, dataOffset(m), (int) m.compressedSize());
 		byte[] in = new byte[raw.remaining()];
 		raw.get(in);
 		if (m.method() == STORED) return in;
@@ -152,6 +148,19 @@ final class ZipIndex {
 		finally {
 			inf.end();
 		}
+	}
+
+	/** Where the member's data start (after its local header), checked against the file size. */
+	private long dataOffset(Member m) throws IOException {
+		Long cached = dataOffsets.get(m.name());
+		if (cached != null) return cached;
+		ByteBuffer lh = read(channel, m.headerOffset(), 30);
+		if (lh.getInt(0) != 0x04034b50) throw new IOException("bad local header for entry '" + m.name() + "'");
+		long data = m.headerOffset() + 30 + (lh.getShort(26) & 0xffff) + (lh.getShort(28) & 0xffff);
+		if (data + m.compressedSize() > fileSize)
+			throw new IOException("entry '" + m.name() + "' ends past the end of the file (truncated archive)");
+		dataOffsets.put(m.name(), data);
+		return data;
 	}
 
 	long fileSize() {

@@ -47,4 +47,17 @@ class HedManifestTest {
 			}
 		}
 	}
+
+	@Test
+	void detectorLoadsFromAPath() {
+		try (NDManager m = Djl.newCpuManager(); NDManager run = Djl.newCpuManager()) {
+			HedDetector d = HedDetector.load(Fixtures.file("hed/tiny-hed.pth"), m, DataType.FLOAT32);
+			org.rerender.model.control.ControlMap map = d.detect(new org.rerender.image.Rgb8Image(20, 17), run);
+			assertEquals(20, map.width());
+			assertEquals(17, map.height());
+			RerenderException e = assertThrows(RerenderException.class,
+				() -> d.detect(new org.rerender.image.Rgb8Image(20, 12), run));
+			assertTrue(e.getMessage().contains("at least 16"), e.getMessage());
+		}
+	}
 }

@@ -122,7 +122,7 @@ final class PickleWriter {
 
 	/** A zip with {@code archive/data.pkl} and {@code archive/data/<key>} records, all STORED like torch.save. */
 	static Path torchZip(Path file, byte[] pickle, Map<String, byte[]> storages) throws IOException {
-		try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(file))) {
+		try (ZipOutputStream z = new ZipOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
 			stored(z, "archive/data.pkl", pickle);
 			for (Map.Entry<String, byte[]> e : storages.entrySet()) stored(z, "archive/data/" + e.getKey(), e.getValue());
 			stored(z, "archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));

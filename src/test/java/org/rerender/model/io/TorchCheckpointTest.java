@@ -216,4 +216,60 @@ class TorchCheckpointTest {
 		RerenderException e = assertThrows(RerenderException.class, () -> Checkpoints.open(f));
 		assertTrue(e.getMessage().contains("'w'"), e.getMessage());
 	}
+
+	/** A safetensors header of 1152 bytes starts with 0x80 0x04, like a pickle: content detection must not be fooled. */
+	@Test
+	void safetensorsWhoseLengthLooksLikeAPickleIsStillSafetensors() throws IOException {
+		StringBuilder h = new StringBuilder("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}");
+		while (h.length() < 1152) h.append(' ');
+		byte[] hb = h.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+		ByteBuffer b = ByteBuffer.allocate(8 + hb.length + 4).order(ByteOrder.LITTLE_ENDIAN);
+		b.putLong(hb.length).put(hb).putFloat(2.5f);
+		Path f = Files.write(tmp.resolve("x.bin"), b.array());
+		assertEquals(Checkpoints.Format.SAFETENSORS, Checkpoints.detect(f));
+		try (TensorSource s = Checkpoints.open(f)) {
+			assertArrayEquals(new float[] {2.5f}, s.floats("w"));
+		}
+	}
+
+	/** 70,000 records force the ZIP64 end-of-central-directory form. */
+	@Test
+	void zip64ArchivesAreRead() throws IOException {
+		PickleWriter p = new PickleWriter().proto(2).op('}').str("w")
+			.tensor("FloatStorage", "69999", 2, 0, new long[] {2}, new long[] {1}).setitem().stop();
+		Map<String, byte[]> storages = new LinkedHashMap<>();
+		for (int i = 0; i < 70_000; i++) storages.put(Integer.toString(i), i == 69_999 ? PickleWriter.floats(3, 4) : new byte[0]);
+		Path f = PickleWriter.torchZip(tmp.resolve("z64.pth"), p.bytes(), storages);
+		try (TensorSource s = Checkpoints.open(f)) {
+			assertArrayEquals(new float[] {3, 4}, s.floats("w"));
+		}
+	}
+
+	/** {'model': {...}, 'optimizer': {'state': {0: {'exp_avg': t}}}, 'step': 5}: int keys are skipped, 'model' is chosen. */
+	@Test
+	void modelIsChosenBesideOptimizerState() throws IOException {
+		PickleWriter p = new PickleWriter().proto(2).op('}').mark();
+		p.str("model").op('}').str("w").tensor("FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1}).setitem();
+		p.str("optimizer").op('}').str("state").op('}').integer(0).op('}').str("exp_avg")
+			.tensor("FloatStorage", "1", 2, 0, new long[] {2}, new long[] {1}).setitem().setitem().setitem();
+		p.str("step").integer(5);
+		p.op('u').stop();
+		Path f = PickleWriter.torchZip(tmp.resolve("opt.pth"), p.bytes(),
+			Map.of("0", PickleWriter.floats(1, 2), "1", PickleWriter.floats(3, 4)));
+		try (TensorSource s = Checkpoints.open(f)) {
+			assertEquals(List.of("w"), new ArrayList<>(s.tensors().keySet()));
+			assertArrayEquals(new float[] {1, 2}, s.floats("w"));
+		}
+	}
+
+	/** d = {}; d['self'] = d — a cycle must give an error, not a stack overflow. */
+	@Test
+	void selfReferencingDictionaryIsAnError() throws IOException {
+		byte[] cyclic = new PickleWriter().proto(2).op('}').op('q').op(0).str("self").op('h').op(0).setitem().stop().bytes();
+		RerenderException e = refused(cyclic);
+		assertTrue(e.getMessage().contains("nested"), e.getMessage());
+		// a list used as a dict key is refused outright
+		byte[] listKey = new PickleWriter().proto(2).op('}').op(']').integer(1).setitem().stop().bytes();
+		assertTrue(refused(listKey).getMessage().contains("dict key"));
+	}
 }
