@@ -1,0 +1,90 @@
+package org.rerender.diffusion.rerender;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import org.rerender.model.unet.Branch;
+
+/**
+ * Decoder self-attention inputs ({@code norm1(x)}, {@code [1, tokens, channels]}) keyed by (step, branch, layer),
+ * not by call order, in a manager of its own. Entries are stored as {@code storage} (F16 on a GPU, F32 on the
+ * CPU) and widened back to the compute type when read. Only what {@link #put} was given is held: the recorder
+ * decides which steps and layers are worth keeping.
+ */
+public final class AttentionStore implements AutoCloseable {
+	/** One entry's identity. {@code layer} is {@link org.rerender.model.unet.SelfAttentionSite#layer()}. */
+	public record Key(int step, Branch branch, int layer) implements Comparable<Key> {
+		@Override
+		public int compareTo(Key o) {
+			int c = Integer.compare(step, o.step);
+			if (c == 0) c = branch.compareTo(o.branch);
+			return c != 0 ? c : Integer.compare(layer, o.layer);
+		}
+	}
+
+	private final NDManager manager;
+	private final DataType storage;
+	private final Map<Key, NDArray> entries = new TreeMap<>();
+
+	/** @param parent the store gets a sub-manager of it; @param storage F16 or F32 */
+	public AttentionStore(NDManager parent, DataType storage) {
+		this.manager = parent.newSubManager();
+		this.storage = storage;
+	}
+
+	public DataType storage() {
+		return storage;
+	}
+
+	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
+	public void put(Key key, NDArray value) {
+		NDArray moved = value.toDevice(manager.getDevice(), false);
+		NDArray typed = moved.toType(storage, false);
+		NDArray copy = typed == value ? value.duplicate() : typed;
+		if (moved != value && moved != typed) moved.close();
+		copy.attach(manager);
+		NDArray old = entries.put(key, copy);
+		if (old != null && old != copy) old.close();
+	}
+
+	/** The stored entry (owned by the store; do not close), or null. */
+	public NDArray get(Key key) {
+		return entries.get(key);
+	}
+
+	public boolean contains(Key key) {
+		return entries.containsKey(key);
+	}
+
+	/** All entries in (step, branch, layer) order (a read-only view). */
+	public Map<Key, NDArray> entries() {
+		return Collections.unmodifiableMap(entries);
+	}
+
+	public int size() {
+		return entries.size();
+	}
+
+	/** Bytes held by the stored arrays. */
+	public long bytes() {
+		long n = 0;
+		for (NDArray a : entries.values()) n += a.getShape().size() * a.getDataType().getNumOfBytes();
+		return n;
+	}
+
+	/** A deep copy in a new sub-manager of {@code parent}. */
+	public AttentionStore copy(NDManager parent) {
+		AttentionStore c = new AttentionStore(parent, storage);
+		entries.forEach(c::put);
+		return c;
+	}
+
+	@Override
+	public void close() {
+		entries.clear();
+		manager.close();
+	}
+}

@@ -1,0 +1,234 @@
+package org.rerender.diffusion.rerender;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.rerender.config.Period;
+import org.rerender.diffusion.DdimCallback;
+import org.rerender.diffusion.DdimStep;
+import org.rerender.diffusion.NoiseSource;
+import org.rerender.diffusion.RecordedNoise;
+import org.rerender.diffusion.constraints.FreeU;
+import org.rerender.flow.BidirectionalFlow;
+import org.rerender.flow.FlowField;
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
+import org.rerender.model.io.SafetensorsFile;
+import org.rerender.testing.Fixtures;
+import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TinyDiffusion;
+
+/**
+ * The Rerender reference set (fixtures README §9) as engine inputs: settings and windows read from the files,
+ * recorded noises replayed per pass, and an observer that keeps every per-step tensor for comparison.
+ */
+final class RerenderFixture implements AutoCloseable {
+	static final String[] STEP_KEYS = {"x_in", "eps_cond", "eps_uncond", "pred_x0_raw", "pred_x0", "dir_xt", "x_out"};
+
+	final TinyDiffusion tiny;
+	final SafetensorsFile main, iso, stores;
+	final JsonObject settings;
+	final NDManager manager;
+	final KeyFrameEngine engine;
+	final KeyFrameEngine.Prompts prompts;
+	final int width, height;
+
+	RerenderFixture() throws Exception {
+		main = SafetensorsFile.open(Fixtures.file("rerender/rerender-main.safetensors"));
+		iso = SafetensorsFile.open(Fixtures.file("rerender/rerender-isolated.safetensors"));
+		stores = SafetensorsFile.open(Fixtures.file("rerender/rerender-stores.safetensors"));
+		settings = JsonParser.parseString(main.metadata().get("settings")).getAsJsonObject();
+		tiny = new TinyDiffusion();
+		manager = tiny.weights.newSubManager();
+		engine = new KeyFrameEngine(new KeyFrameEngine.Models(tiny.unet, tiny.controlNet, tiny.vae), manager, DataType.FLOAT32);
+		prompts = new KeyFrameEngine.Prompts(TinyDiffusion.ref(main, manager, "in.context.cond"),
+			TinyDiffusion.ref(main, manager, "in.context.uncond"));
+		height = settings.get("H").getAsInt();
+		width = settings.get("W").getAsInt();
+	}
+
+	Period period(String name) {
+		JsonArray a = settings.getAsJsonArray(name);
+		return new Period(a.get(0).getAsDouble(), a.get(1).getAsDouble());
+	}
+
+	FreeU freeU(boolean on) {
+		if (!on) return FreeU.IDENTITY;
+		float[] f = main.floats("in.freeu_args");
+		JsonArray a = settings.getAsJsonArray("freeu_args");
+		assertEquals(f.length, a.size());
+		return new FreeU(a.get(0).getAsDouble(), a.get(1).getAsDouble(), a.get(2).getAsDouble(), a.get(3).getAsDouble());
+	}
+
+	/** Settings with the named constraints on (cross, warp, ada, mask), others off, FreeU as given. */
+	KeyFrameSettings settings(boolean freeU, boolean loose, String... on) {
+		java.util.Set<String> s = java.util.Set.of(on);
+		return KeyFrameSettings.of(settings.get("steps").getAsInt(), settings.get("scale").getAsDouble(),
+			settings.get("control_strength").getAsDouble(), settings.get("x0_strength").getAsDouble(),
+			s.contains("cross") ? period("cross_period") : Period.OFF, s.contains("warp") ? period("warp_period") : Period.OFF,
+			s.contains("ada") ? period("ada_period") : Period.OFF, s.contains("mask") ? period("mask_period") : Period.OFF,
+			settings.get("mask_strength").getAsDouble(), settings.get("inner_strength").getAsDouble(),
+			settings.get("smooth_boundary").getAsBoolean(), loose, freeU(freeU));
+	}
+
+	KeyFrameEngine.FrameInput frame(int k) {
+		long[] s = main.info("in.frame" + k).shape();
+		Rgb8Image rgb = new Rgb8Image((int) s[1], (int) s[0], main.bytes("in.frame" + k));
+		FloatImage hint;
+		try (NDManager m = manager.newSubManager()) {
+			hint = Latents.toImage(TinyDiffusion.ref(main, m, "in.hint.frame" + k));
+		}
+		return KeyFrameEngine.FrameInput.of(rgb, hint);
+	}
+
+	KeyFrameEngine.Flows flows() {
+		BidirectionalFlow f = new BidirectionalFlow(FlowField.fromPlanar(width, height, main.floats("in.flow.fwd")),
+			FlowField.fromPlanar(width, height, main.floats("in.flow.bwd")));
+		return new KeyFrameEngine.Flows(f, f);
+	}
+
+	RecordedNoise.Draw draw(String name) {
+		return new RecordedNoise.Draw(name, main.floats(name), new Shape(main.info(name).shape()));
+	}
+
+	List<RecordedNoise.Draw> rows(String name) {
+		long[] sh = main.info(name).shape();
+		float[] all = main.floats(name);
+		int n = (int) sh[0], per = all.length / n;
+		long[] rest = java.util.Arrays.copyOfRange(sh, 1, sh.length);
+		List<RecordedNoise.Draw> out = new ArrayList<>();
+		for (int i = 0; i < n; i++)
+			out.add(new RecordedNoise.Draw(name + "[" + i + "]", java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per), new Shape(rest)));
+		return out;
+	}
+
+	/** Replays the recorded noises: each pass x_T, SDEdit (and the mask-step draws for pass 2). */
+	final class Noise implements NoiseStreams {
+		final Deque<RecordedNoise> passes = new ArrayDeque<>();
+		final RecordedNoise encoder;
+
+		Noise(List<String> encoderDraws, boolean... maskPasses) {
+			for (boolean mask : maskPasses) {
+				List<RecordedNoise.Draw> d = new ArrayList<>(List.of(draw("in.noise.x_T"), draw("in.noise.sdedit")));
+				if (mask) d.addAll(rows("in.noise.xtrg"));
+				passes.add(new RecordedNoise(d));
+			}
+			List<RecordedNoise.Draw> e = new ArrayList<>();
+			for (String n : encoderDraws) e.add(draw(n));
+			encoder = new RecordedNoise(e);
+		}
+
+		@Override
+		public NoiseSource samplingPass() {
+			RecordedNoise r = passes.pollFirst();
+			if (r == null) throw new AssertionError("more sampling passes than expected");
+			return r;
+		}
+
+		@Override
+		public NoiseSource encoder() {
+			return encoder;
+		}
+	}
+
+	/** Records every per-step tensor of every pass and every intermediate. */
+	static final class Recorder implements KeyFrameObserver {
+		final Map<String, Map<String, List<float[]>>> passes = new HashMap<>();
+		final Map<String, float[]> latents = new HashMap<>();
+		final Map<String, FloatImage> images = new HashMap<>();
+
+		@Override
+		public DdimCallback pass(String name) {
+			Map<String, List<float[]>> got = new HashMap<>();
+			for (String k : STEP_KEYS) got.put(k, new ArrayList<>());
+			passes.put(name, got);
+			return new DdimCallback() {
+				@Override
+				public NDArray onPredX0(DdimStep s, NDArray x, NDArray eps, NDArray ec, NDArray eu, NDArray p) {
+					got.get("x_in").add(x.toFloatArray());
+					got.get("eps_cond").add(ec.toFloatArray());
+					got.get("eps_uncond").add(eu.toFloatArray());
+					got.get("pred_x0_raw").add(p.toFloatArray());
+					return p;
+				}
+
+				@Override
+				public void onStepEnd(DdimStep s, NDArray xPrev, NDArray p, NDArray dirXt) {
+					got.get("pred_x0").add(p.toFloatArray());
+					got.get("dir_xt").add(dirXt.toFloatArray());
+					got.get("x_out").add(xPrev.toFloatArray());
+				}
+			};
+		}
+
+		@Override
+		public void latent(String name, NDArray value) {
+			latents.put(name, value.toFloatArray());
+		}
+
+		@Override
+		public void image(String name, FloatImage value) {
+			images.put(name, value.copy());
+		}
+	}
+
+	/** Compares a pass's per-step tensors and its decoded image against run {@code ref} of {@code file}. */
+	static void comparePass(SafetensorsFile file, String ref, Map<String, List<float[]>> got, FloatImage decoded) {
+		double[][] tol = {{5e-4, 1e-4}, {1e-4, 1e-4}, {1e-4, 1e-4}, {2e-3, 1e-4}, {2e-3, 1e-4}, {5e-4, 1e-4}, {5e-4, 1e-4}};
+		for (int k = 0; k < STEP_KEYS.length; k++) {
+			String name = ref + "." + STEP_KEYS[k];
+			float[] all = file.floats(name);
+			List<float[]> rows = got.get(STEP_KEYS[k]);
+			int per = all.length / rows.size();
+			assertEquals(all.length, (long) per * rows.size(), name + ": step count");
+			double max = 0;
+			for (int i = 0; i < rows.size(); i++)
+				max = Math.max(max, TensorAssert.assertClose(name + "[step " + i + "]", rows.get(i),
+					java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per), tol[k][0], tol[k][1]));
+			log(name, max);
+		}
+		log(ref + ".decoded", TensorAssert.assertClose(ref + ".decoded", chw(decoded), file.floats(ref + ".decoded"), 2e-4, 1e-4));
+	}
+
+	/** An HWC image as planar CHW floats (the reference layout). */
+	static float[] chw(FloatImage img) {
+		int c = img.channels(), n = img.width() * img.height();
+		float[] d = img.data(), out = new float[d.length];
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < c; k++) out[k * n + i] = d[c * i + k];
+		return out;
+	}
+
+	static void log(String name, double max) {
+		System.out.printf("%-44s max|diff| %.3g%n", name, max);
+	}
+
+	/** Steps of a window as stored in {@code in.window.NAME}. */
+	TreeSet<Integer> window(String name) {
+		TreeSet<Integer> s = new TreeSet<>();
+		for (int i : main.ints("in.window." + name)) s.add(i);
+		return s;
+	}
+
+	@Override
+	public void close() {
+		manager.close();
+		tiny.close();
+		main.close();
+		iso.close();
+		stores.close();
+	}
+}
