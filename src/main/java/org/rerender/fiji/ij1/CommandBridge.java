@@ -1,0 +1,149 @@
+package org.rerender.fiji.ij1;
+
+import java.io.File;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.Macro;
+import ij.WindowManager;
+import ij.plugin.PlugIn;
+
+import org.scijava.Context;
+import org.scijava.command.Command;
+import org.scijava.command.CommandInfo;
+import org.scijava.command.CommandModule;
+import org.scijava.command.CommandService;
+import org.scijava.convert.ConvertService;
+import org.scijava.module.ModuleItem;
+import org.scijava.service.Service;
+
+/**
+ * Lets plain ImageJ 1.x (its menus and its macro language) run any of our SciJava commands. Registered in
+ * {@code plugins.config} with the command's class name as argument:
+ * <pre>Plugins&gt;Rerender, "Open Video", org.rerender.fiji.ij1.CommandBridge("org.rerender.fiji.OpenVideoCommand")</pre>
+ * Macro options ({@code key=value key=[value with spaces] flag}) are mapped onto the command's inputs by
+ * lower-cased parameter name; missing keys keep the command's defaults. {@code ImagePlus} inputs are given by
+ * image title (batch-mode images included) and default to the current image. Output images are shown (in batch
+ * mode: registered as batch-mode images, the last one becoming the current image); output strings are logged.
+ * Commands run through {@link CommandService} in one shared SciJava {@link Context}: Fiji's own when running inside
+ * Fiji, otherwise one created on first use.
+ */
+public class CommandBridge implements PlugIn {
+
+	private static Context context;
+
+	@Override
+	public void run(String arg) {
+		String options = Macro.getOptions();
+		try {
+			if (options == null && !IJ.isMacro())
+				throw new IllegalArgumentException("Run this command from a macro, e.g. run(\"" + arg
+					+ "\", \"key=value ...\"), or from its SciJava menu entry in Fiji.");
+			run(arg, options == null ? "" : options);
+		}
+		catch (RuntimeException e) {
+			String msg = message(e);
+			IJ.log("Rerender error: " + msg);
+			if (IJ.isMacro() && ij.macro.Interpreter.getInstance() != null) ij.macro.Interpreter.getInstance().abort(msg);
+			else IJ.error("Rerender", msg);
+		}
+	}
+
+	/**
+	 * Runs command {@code className} with IJ1 macro options; shows output images, logs output strings, and returns
+	 * all outputs by name.
+	 */
+	public static Map<String, Object> run(String className, String options) {
+		Context ctx = context();
+		CommandService commands = ctx.service(CommandService.class);
+		CommandInfo info = commands.getCommand(className);
+		if (info == null) throw new IllegalArgumentException("No SciJava command " + className);
+		Map<String, Object> inputs = new LinkedHashMap<>();
+		ConvertService convert = ctx.getService(ConvertService.class);
+		for (ModuleItem<?> item : info.inputs()) {
+			Class<?> type = item.getType();
+			if (Service.class.isAssignableFrom(type) || Context.class.isAssignableFrom(type)) continue;
+			String key = item.getName().toLowerCase();
+			String value = Macro.getValue(options, key, null);
+			if (ImagePlus.class.isAssignableFrom(type)) {
+				inputs.put(item.getName(), image(value));
+				continue;
+			}
+			if (value == null && (type == boolean.class || type == Boolean.class)
+				&& (" " + options + " ").contains(" " + key + " "))
+				value = "true";
+			if (value == null) continue;
+			inputs.put(item.getName(), convert(value, type, convert, key));
+		}
+		CommandModule module;
+		try {
+			module = commands.run(info, true, inputs).get();
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted", e);
+		}
+		catch (ExecutionException e) {
+			throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+		}
+		if (module.isCanceled()) throw new IllegalStateException("Cancelled: " + module.getCancelReason());
+		Map<String, Object> outputs = new LinkedHashMap<>();
+		for (ModuleItem<?> item : info.outputs()) {
+			Object v = module.getOutput(item.getName());
+			outputs.put(item.getName(), v);
+			if (v instanceof ImagePlus imp) imp.show();
+			else if (v instanceof String s && !s.isEmpty()) IJ.log(s);
+		}
+		return outputs;
+	}
+
+	/** The shared context: Fiji's (through ImageJ legacy) if present, else our own, created once. */
+	public static synchronized Context context() {
+		if (context == null) {
+			Object legacy = null;
+			try {
+				Class.forName("net.imagej.legacy.LegacyService");
+				legacy = IJ.runPlugIn("org.scijava.Context", "");
+			}
+			catch (ClassNotFoundException e) {
+				// plain ImageJ 1.x
+			}
+			context = legacy instanceof Context c ? c : new Context();
+		}
+		return context;
+	}
+
+	private static ImagePlus image(String title) {
+		ImagePlus imp = title == null ? WindowManager.getCurrentImage() : WindowManager.getImage(title);
+		if (imp == null)
+			throw new IllegalArgumentException(title == null ? "No image is open" : "No image titled \"" + title + "\"");
+		return imp;
+	}
+
+	private static Object convert(String value, Class<?> type, ConvertService convert, String key) {
+		try {
+			if (type == String.class) return value;
+			if (type == File.class) return value.isEmpty() ? null : new File(value);
+			if (type == int.class || type == Integer.class) return (int) Math.round(Double.parseDouble(value));
+			if (type == long.class || type == Long.class) return Math.round(Double.parseDouble(value));
+			if (type == double.class || type == Double.class) return Double.parseDouble(value);
+			if (type == float.class || type == Float.class) return Float.parseFloat(value);
+			if (type == boolean.class || type == Boolean.class) return Boolean.parseBoolean(value);
+			if (convert != null && convert.supports(value, type)) return convert.convert(value, type);
+		}
+		catch (NumberFormatException e) {
+			throw new IllegalArgumentException("Option " + key + "=" + value + " is not a number");
+		}
+		throw new IllegalArgumentException("Option " + key + " has a type the macro bridge cannot set: " + type.getName());
+	}
+
+	private static String message(Throwable e) {
+		for (Throwable t = e; t != null; t = t.getCause())
+			if (t instanceof org.rerender.engine.RerenderException) return t.getMessage();
+		return e.getMessage() == null ? e.toString() : e.getMessage();
+	}
+
+}

@@ -1,0 +1,66 @@
+package org.rerender.flow;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
+
+/**
+ * Temporal consistency as warping error: for each frame t ≥ 1, frame t−1 is warped to t with the backward
+ * flow of the <em>input</em> frames, and the mean absolute difference (0..255 units, mean over channels)
+ * is taken over the pixels the consistency check marks visible. Computed for the input (the clip's own
+ * error, a baseline) and the output; a stylised video is temporally consistent when its error stays close
+ * to the input's.
+ */
+public final class WarpingError {
+	private WarpingError() {}
+
+	/** The error of frame t against the warped frame t−1, for the input and the output. */
+	public record FrameError(int frame, double input, double output, double visibleFraction) {}
+
+	public static List<FrameError> compute(List<Rgb8Image> input, List<Rgb8Image> output, FlowEstimator flow,
+		Progress progress, Cancel cancel)
+	{
+		if (input.size() != output.size())
+			throw new RerenderException("Input has " + input.size() + " frames but output has " + output.size());
+		if (input.isEmpty()) throw new RerenderException("No frames to compare");
+		if (!input.get(0).sameSize(output.get(0)))
+			throw new RerenderException("Input frames are " + input.get(0).width() + "x" + input.get(0).height()
+				+ " but output frames are " + output.get(0).width() + "x" + output.get(0).height());
+		List<FrameError> out = new ArrayList<>();
+		for (int t = 1; t < input.size(); t++) {
+			cancel.check();
+			BidirectionalFlow f = flow.both(input.get(t - 1), input.get(t));
+			FloatImage occ = f.backwardOcclusion();
+			double ei = error(input.get(t - 1), input.get(t), f.backward(), occ);
+			double eo = error(output.get(t - 1), output.get(t), f.backward(), occ);
+			out.add(new FrameError(t, ei, eo, visible(occ)));
+			progress.report("Warping error", t, input.size() - 1);
+		}
+		return out;
+	}
+
+	/** Mean |current − warp(previous)| over visible pixels (occlusion 0); NaN when nothing is visible. */
+	static double error(Rgb8Image previous, Rgb8Image current, FlowField backward, FloatImage occ) {
+		FloatImage warped = FlowOps.warpBilinear(previous.toFloat(), backward);
+		float[] w = warped.data(), o = occ.data();
+		byte[] c = current.data();
+		double sum = 0;
+		long n = 0;
+		for (int i = 0; i < o.length; i++) {
+			if (o[i] != 0f) continue;
+			for (int ch = 0; ch < 3; ch++) sum += Math.abs(w[3 * i + ch] - (c[3 * i + ch] & 0xff));
+			n += 3;
+		}
+		return n == 0 ? Double.NaN : sum / n;
+	}
+
+	private static double visible(FloatImage occ) {
+		long v = 0;
+		for (float x : occ.data()) if (x == 0f) v++;
+		return (double) v / occ.data().length;
+	}
+}

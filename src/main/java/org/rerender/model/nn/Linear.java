@@ -1,0 +1,21 @@
+package org.rerender.model.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/** {@code y = x·Wᵀ + b} over the last axis ({@code weight [out,in]}, optional {@code bias [out]}). */
+public final class Linear extends Module {
+	private final Param weight, bias;
+
+	public Linear(long in, long out, boolean hasBias) {
+		this.weight = param("weight", out, in);
+		this.bias = hasBias ? param("bias", out) : null;
+	}
+
+	public Linear(long in, long out) {
+		this(in, out, true);
+	}
+
+	public NDArray forward(NDArray x) {
+		return ai.djl.nn.core.Linear.linear(x, weight.get(), bias == null ? null : bias.get()).singletonOrThrow();
+	}
+}

@@ -1,0 +1,63 @@
+package org.rerender.model.nn;
+
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A node of a network tree whose child and parameter names are the checkpoint key segments
+ * (e.g. {@code input_blocks.1.0.in_layers.2.weight}). Registration order is the original's
+ * {@code state_dict()} order. Constructing a module allocates no tensors: {@link #specs()} lists
+ * every key and shape, and {@link WeightLoader} fills the values.
+ */
+public abstract class Module {
+	private final Map<String, Module> children = new LinkedHashMap<>();
+	private final Map<String, Param> params = new LinkedHashMap<>();
+
+	protected final <M extends Module> M child(String name, M module) {
+		children.put(name, module);
+		return module;
+	}
+
+	protected final Param param(String name, long... shape) {
+		Param p = new Param(new Shape(shape));
+		params.put(name, p);
+		return p;
+	}
+
+	/** Called once after all of this module's parameters were loaded (to prepare derived views). */
+	protected void onLoaded() {}
+
+	/** Every parameter under this module, depth-first in registration order, with full key names. */
+	public final Map<String, Param> namedParams() {
+		Map<String, Param> out = new LinkedHashMap<>();
+		collect("", out);
+		return out;
+	}
+
+	private void collect(String prefix, Map<String, Param> out) {
+		params.forEach((n, p) -> out.put(prefix + n, p));
+		children.forEach((n, c) -> c.collect(prefix + n + ".", out));
+	}
+
+	/** The expected checkpoint keys and shapes, without allocating anything. */
+	public final List<ParamSpec> specs() {
+		List<ParamSpec> out = new ArrayList<>();
+		namedParams().forEach((n, p) -> out.add(new ParamSpec(n, p.shape())));
+		return out;
+	}
+
+	/** Number of scalar parameters. */
+	public final long parameterCount() {
+		long n = 0;
+		for (Param p : namedParams().values()) n += p.shape().size();
+		return n;
+	}
+
+	final void notifyLoaded() {
+		for (Module c : children.values()) c.notifyLoaded();
+		onLoaded();
+	}
+}

@@ -1,0 +1,41 @@
+package org.rerender.model.vae;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import org.rerender.model.nn.Attention;
+import org.rerender.model.nn.Conv2d;
+import org.rerender.model.nn.GroupNorm;
+import org.rerender.model.nn.Module;
+import org.rerender.model.nn.Scope;
+
+/** ldm's VAE {@code AttnBlock}: single-head attention over pixels with 1×1-conv q/k/v/proj_out. */
+final class VaeAttention extends Module {
+	private final GroupNorm norm;
+	private final Conv2d q, k, v, projOut;
+	private long maxScoreElements = Attention.DEFAULT_MAX_SCORE_ELEMENTS;
+
+	VaeAttention(long ch) {
+		norm = child("norm", new GroupNorm(ch, VaeResBlock.EPS));
+		q = child("q", Conv2d.k1(ch, ch));
+		k = child("k", Conv2d.k1(ch, ch));
+		v = child("v", Conv2d.k1(ch, ch));
+		projOut = child("proj_out", Conv2d.k1(ch, ch));
+	}
+
+	void setMaxScoreElements(long n) {
+		maxScoreElements = n;
+	}
+
+	NDArray forward(NDArray x) {
+		Shape s0 = x.getShape();
+		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
+		try (Scope s = Scope.of(x)) {
+			NDArray n = norm.forward(x);
+			NDArray qt = q.forward(n).reshape(b, c, h * w).transpose(0, 2, 1);
+			NDArray kt = k.forward(n).reshape(b, c, h * w).transpose(0, 2, 1);
+			NDArray vt = v.forward(n).reshape(b, c, h * w).transpose(0, 2, 1);
+			NDArray a = Attention.multiHead(qt, kt, vt, 1, maxScoreElements);
+			return s.keep(x.add(projOut.forward(a.transpose(0, 2, 1).reshape(b, c, h, w))));
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package org.rerender.propagate;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import javax.imageio.ImageIO;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+import org.rerender.propagate.synth.SynthesisResult;
+
+/**
+ * Propagation on a folder, in the layout of the original's standalone blending script:
+ * {@code BASE/<input>/0001.png…} input frames, {@code BASE/<keys>/NNNN.png} stylised key frames,
+ * {@code BASE/<output>/NNNN.png} output frames (same numbers), {@code BASE/<tmp>/fwd|bwd/NNNN.png}
+ * + {@code .err} the per-direction syntheses. Frame index = file number. Files are written to a
+ * temporary name and renamed, so a killed run leaves no half-written frame; finished output frames
+ * and stored syntheses are not redone (resume).
+ */
+public final class FolderFrames implements FrameSource, FrameSink, IntermediateStore {
+	private final Path inputDir, keyDir, outputDir;
+	private final String pattern;
+	private final int frameCount;
+	private final FolderIntermediateStore intermediates;
+
+	/**
+	 * @param pattern file name format of one frame, e.g. {@code "%04d.png"}
+	 */
+	public FolderFrames(Path inputDir, Path keyDir, Path outputDir, Path tmpDir, String pattern) {
+		this.inputDir = inputDir;
+		this.keyDir = keyDir;
+		this.outputDir = outputDir;
+		this.pattern = pattern;
+		this.intermediates = new FolderIntermediateStore(tmpDir, pattern);
+		if (!Files.isDirectory(inputDir)) throw new RerenderException("Input frame folder not found: " + inputDir);
+		if (!Files.isDirectory(keyDir)) throw new RerenderException("Key frame folder not found: " + keyDir);
+		int last = -1;
+		for (int i = 0; i < 2 || Files.exists(inputDir.resolve(name(i))); i++)
+			if (Files.exists(inputDir.resolve(name(i)))) last = i;
+		if (last < 0) throw new RerenderException("No input frames named like " + name(1) + " in " + inputDir);
+		this.frameCount = last + 1;
+	}
+
+	/** The original script's layout under {@code base}: video/, KEY/, blend/, tmp/ with 0001.png… names. */
+	public static FolderFrames standalone(Path base, String keySubdir) {
+		return new FolderFrames(base.resolve("video"), base.resolve(keySubdir), base.resolve("blend"), base.resolve("tmp"), "%04d.png");
+	}
+
+	String name(int index) {
+		return String.format(pattern, index);
+	}
+
+	/** One past the highest input frame number. */
+	@Override
+	public int frameCount() {
+		return frameCount;
+	}
+
+	/** The lowest input frame number present (0 or 1). */
+	public int firstFrame() {
+		return Files.exists(inputDir.resolve(name(0))) ? 0 : 1;
+	}
+
+	@Override
+	public Rgb8Image frame(int index) {
+		Path p = inputDir.resolve(name(index));
+		if (!Files.exists(p)) throw new RerenderException("Input frame missing: " + p);
+		return read(p);
+	}
+
+	@Override
+	public Rgb8Image key(int index) {
+		Path p = keyDir.resolve(name(index));
+		return Files.exists(p) ? read(p) : null;
+	}
+
+	@Override
+	public void put(int index, Rgb8Image frame) {
+		write(frame, outputDir.resolve(name(index)));
+	}
+
+	@Override
+	public boolean has(int index) {
+		return Files.exists(outputDir.resolve(name(index)));
+	}
+
+	@Override
+	public SynthesisResult load(boolean forward, int frame) {
+		return intermediates.load(forward, frame);
+	}
+
+	@Override
+	public void save(boolean forward, int frame, SynthesisResult result) {
+		intermediates.save(forward, frame, result);
+	}
+
+	/** Deletes the temporary syntheses folder. */
+	public void deleteTemporaries() {
+		intermediates.delete();
+	}
+
+	public Path outputDir() {
+		return outputDir;
+	}
+
+	/** Reads an 8-bit image file (PNG, JPEG, …) as RGB. */
+	public static Rgb8Image read(Path p) {
+		BufferedImage bi;
+		try (InputStream in = Files.newInputStream(p)) {
+			bi = ImageIO.read(in);
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot read image " + p + ": " + e.getMessage(), e);
+		}
+		if (bi == null) throw new RerenderException("Not a readable image: " + p);
+		int w = bi.getWidth(), h = bi.getHeight();
+		byte[] d = new byte[3 * w * h];
+		if (bi.getType() == BufferedImage.TYPE_3BYTE_BGR) {
+			byte[] s = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
+			for (int i = 0; i < w * h; i++) {
+				d[3 * i] = s[3 * i + 2];
+				d[3 * i + 1] = s[3 * i + 1];
+				d[3 * i + 2] = s[3 * i];
+			}
+		}
+		else {
+			int[] rgb = bi.getRGB(0, 0, w, h, null, 0, w);
+			for (int i = 0; i < w * h; i++) {
+				d[3 * i] = (byte) (rgb[i] >> 16);
+				d[3 * i + 1] = (byte) (rgb[i] >> 8);
+				d[3 * i + 2] = (byte) rgb[i];
+			}
+		}
+		return new Rgb8Image(w, h, d);
+	}
+
+	/** Writes a PNG atomically (temporary name, then rename). */
+	public static void write(Rgb8Image img, Path p) {
+		int w = img.width(), h = img.height();
+		BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+		byte[] t = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
+		byte[] s = img.data();
+		for (int i = 0; i < w * h; i++) {
+			t[3 * i] = s[3 * i + 2];
+			t[3 * i + 1] = s[3 * i + 1];
+			t[3 * i + 2] = s[3 * i];
+		}
+		try {
+			Files.createDirectories(p.getParent());
+			Path tmp = p.resolveSibling(p.getFileName() + ".part");
+			try (OutputStream out = Files.newOutputStream(tmp)) {
+				if (!ImageIO.write(bi, "png", out)) throw new IOException("no PNG writer");
+			}
+			Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot write image " + p + ": " + e.getMessage(), e);
+		}
+	}
+}

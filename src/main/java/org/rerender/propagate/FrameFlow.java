@@ -1,0 +1,27 @@
+package org.rerender.propagate;
+
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
+
+/**
+ * The flow propagation needs between two consecutive frames of a sequence (in the sequence's
+ * direction): the backward flow on {@code to}'s grid ({@code to(p) ≈ from(p + flow(p))}) and the
+ * backward occlusion mask of {@code to} (non-zero = occluded). Implementations must be thread-safe.
+ */
+@FunctionalInterface
+public interface FrameFlow {
+
+	/** Flow and occlusion for the step {@code from → to}. */
+	Step step(Rgb8Image from, Rgb8Image to);
+
+	/**
+	 * @param flow 2 channels (dx, dy) on {@code to}'s grid
+	 * @param occlusion one byte per pixel, non-zero where {@code to} is occluded in {@code from}
+	 */
+	record Step(FloatImage flow, byte[] occlusion) {
+		public Step {
+			if (flow.channels() != 2) throw new IllegalArgumentException("flow needs 2 channels");
+			if (occlusion.length != flow.width() * flow.height()) throw new IllegalArgumentException("occlusion mask size differs from the flow");
+		}
+	}
+}

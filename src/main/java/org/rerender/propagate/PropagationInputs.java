@@ -1,0 +1,62 @@
+package org.rerender.propagate;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+import org.rerender.video.VideoReader;
+
+/** Reading frames and key frames for the Fiji command and batch use, and matching key images to a schedule. */
+public final class PropagationInputs {
+	private PropagationInputs() {}
+
+	/** A video file (decoded) or a folder of images (sorted by name). */
+	public static List<Rgb8Image> readFrames(Path path) {
+		return Files.isDirectory(path) ? readFolder(path) : VideoReader.readAll(path, Progress.NONE, Cancel.NEVER);
+	}
+
+	/** Every PNG/JPEG/TIFF/BMP image of a folder, sorted by file name. */
+	public static List<Rgb8Image> readFolder(Path dir) {
+		List<Path> files;
+		try (Stream<Path> s = Files.list(dir)) {
+			files = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(png|jpe?g|tiff?|bmp)$")).sorted().toList();
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot list " + dir + ": " + e.getMessage(), e);
+		}
+		if (files.isEmpty()) throw new RerenderException("No images (png, jpg, tif, bmp) in " + dir);
+		List<Rgb8Image> out = new ArrayList<>(files.size());
+		for (Path p : files) out.add(FolderFrames.read(p));
+		return out;
+	}
+
+	/**
+	 * Pairs key images with the schedule's key frames: either one image per key frame, in order, or
+	 * one image per input frame (only the key frames' images are used).
+	 */
+	public static Map<Integer, Rgb8Image> assignKeys(KeySchedule schedule, List<Rgb8Image> keyImages, int frameCount) {
+		List<Integer> ks = schedule.keys();
+		Map<Integer, Rgb8Image> map = new HashMap<>();
+		if (keyImages.size() == ks.size()) {
+			for (int i = 0; i < ks.size(); i++) map.put(ks.get(i), keyImages.get(i));
+		}
+		else if (keyImages.size() == frameCount) {
+			for (int k : ks) map.put(k, keyImages.get(k));
+		}
+		else {
+			List<Integer> oneBased = ks.stream().map(k -> k + 1).toList();
+			throw new RerenderException("The key frames are frames " + oneBased + " (" + ks.size() + " images needed, one per key frame in order, "
+				+ "or " + frameCount + " images, one per frame) but " + keyImages.size() + " key images were given.");
+		}
+		return map;
+	}
+}

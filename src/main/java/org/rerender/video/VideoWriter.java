@@ -1,0 +1,313 @@
+package org.rerender.video;
+
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_encoder;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
+
+import java.io.IOException;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import org.bytedeco.ffmpeg.avcodec.AVCodec;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FFmpegFrameRecorder;
+import org.bytedeco.javacv.Frame;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+
+/**
+ * Writes RGB frames to an MP4 file with H.264 video (OpenH264 in the LGPL FFmpeg build), keeping the frame rate
+ * and carrying the audio track of a source video (transcoded to AAC, cut to the video's length).
+ * <p>
+ * The file appears atomically: frames go to a hidden temporary file in the output's folder, which is renamed over
+ * the output only by {@link #finish()}; {@link #close()} without {@code finish()} (an error, a cancel) deletes it.
+ * <p>
+ * Codec check: JavaCV silently writes MPEG-4 Part 2 when asked for "libx264" in an LGPL build, so this writer asks
+ * for {@code AV_CODEC_ID_H264} and then reads the finished file back to report the codec really written
+ * ({@link Result#videoCodec()}). If no H.264 encoder exists it falls back to MPEG-4 Part 2 and says so in
+ * {@link Result#note()}. H.264 4:2:0 needs even sides: an odd width/height is padded by repeating the last
+ * column/row.
+ */
+public final class VideoWriter implements AutoCloseable {
+
+	/**
+	 * @param file       the written file
+	 * @param frames     video frames written
+	 * @param fps        frame rate as read back from the file
+	 * @param width      encoded width (even)
+	 * @param height     encoded height (even)
+	 * @param videoCodec codec read back from the file, e.g. "h264"
+	 * @param audio      whether an audio track was written
+	 * @param note       what the user should know (codec fallback, audio source without audio, padding), or ""
+	 */
+	public record Result(Path file, int frames, double fps, int width, int height, String videoCodec, boolean audio,
+		String note) {}
+
+	private final Path output;
+	private final Path temp;
+	private final int width, height, encWidth, encHeight;
+	private final double fps;
+	private final FFmpegFrameRecorder recorder;
+	private final FFmpegFrameGrabber audio;
+	private final StringBuilder note = new StringBuilder();
+	private final byte[] padded;
+	private int frames;
+	private long audioSamplesWritten;
+	private boolean audioDone;
+	private boolean finished;
+
+	private VideoWriter(Path output, int width, int height, double fps, Path audioSource) {
+		Ffmpeg.init();
+		if (width <= 0 || height <= 0) throw new RerenderException("Invalid frame size " + width + "x" + height);
+		if (!(fps > 0) || fps > 1000) throw new RerenderException("Invalid frame rate " + fps + " (must be > 0)");
+		this.output = output.toAbsolutePath();
+		this.width = width;
+		this.height = height;
+		this.encWidth = width + (width & 1);
+		this.encHeight = height + (height & 1);
+		this.fps = fps;
+		this.padded = (encWidth != width || encHeight != height) ? new byte[3 * encWidth * encHeight] : null;
+		if (padded != null) note("odd frame size " + width + "x" + height + " padded to " + encWidth + "x" + encHeight);
+		Path dir = this.output.getParent();
+		if (dir == null || !Files.isDirectory(dir))
+			throw new RerenderException("Output folder does not exist: " + dir);
+		if (!Files.isWritable(dir)) throw new RerenderException("Output folder is not writable: " + dir);
+		if (Files.isDirectory(this.output)) throw new RerenderException("Output is a folder, not a file: " + output);
+		this.audio = audioSource == null ? null : openAudio(audioSource);
+		this.temp = org.rerender.work.AtomicFiles.tempSibling(this.output, ".part.mp4");
+		int codec = AV_CODEC_ID_H264;
+		AVCodec h264 = avcodec_find_encoder(AV_CODEC_ID_H264);
+		if (h264 == null || h264.isNull()) {
+			codec = AV_CODEC_ID_MPEG4;
+			note("this FFmpeg build has no H.264 encoder; fell back to MPEG-4 Part 2");
+		}
+		FFmpegFrameRecorder r;
+		try {
+			r = startRecorder(codec);
+		}
+		catch (IOException | RuntimeException e) {
+			cleanUp();
+			throw new RerenderException("Could not start writing " + output + ": " + Ffmpeg.shortReason(e), e);
+		}
+		this.recorder = r;
+	}
+
+	/**
+	 * Starts writing {@code output} (an .mp4 file). {@code audioSource} (may be null) is a video or audio file whose
+	 * first audio track is carried into the output.
+	 */
+	public static VideoWriter create(Path output, int width, int height, double fps, Path audioSource) {
+		return new VideoWriter(output, width, height, fps, audioSource);
+	}
+
+	/** Writes all frames and finishes; nothing is left at {@code output} if anything fails or is cancelled. */
+	public static Result write(Path output, Iterable<Rgb8Image> frames, double fps, Path audioSource, Progress progress,
+		Cancel cancel)
+	{
+		var it = frames.iterator();
+		if (!it.hasNext()) throw new RerenderException("No frames to write to " + output);
+		Rgb8Image first = it.next();
+		try (VideoWriter w = create(output, first.width(), first.height(), fps, audioSource)) {
+			w.write(first);
+			while (it.hasNext()) {
+				cancel.check();
+				w.write(it.next());
+				progress.report("Writing video", w.frames, -1);
+			}
+			return w.finish();
+		}
+	}
+
+	/** Appends one frame (same size as given to {@link #create}). */
+	public void write(Rgb8Image frame) {
+		if (finished) throw new IllegalStateException("writer already finished");
+		if (frame.width() != width || frame.height() != height)
+			throw new RerenderException("Frame " + frames + " is " + frame.width() + "x" + frame.height()
+				+ " but the video is " + width + "x" + height);
+		byte[] data = padded == null ? frame.data() : pad(frame);
+		try {
+			recorder.recordImage(encWidth, encHeight, Frame.DEPTH_UBYTE, 3, 3 * encWidth, AV_PIX_FMT_RGB24,
+				ByteBuffer.wrap(data));
+			frames++;
+			pumpAudio(frames / fps);
+		}
+		catch (IOException | RuntimeException e) {
+			throw new RerenderException("Could not encode frame " + frames + " to " + output + ": " + Ffmpeg.shortReason(e), e);
+		}
+	}
+
+	/** Frames written so far. */
+	public int frames() { return frames; }
+
+	/** Completes the file, checks what was written and moves it into place atomically. */
+	public Result finish() {
+		if (finished) throw new IllegalStateException("writer already finished");
+		if (frames == 0) throw new RerenderException("No frames were written to " + output);
+		try {
+			pumpAudio(frames / fps);
+			boolean hadAudio = audioSamplesWritten > 0;
+			recorder.stop();
+			release(recorder);
+			closeAudio();
+			Result check = verify(hadAudio);
+			Files.move(temp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+			finished = true;
+			return check;
+		}
+		catch (IOException | RuntimeException e) {
+			cleanUp();
+			if (e instanceof RerenderException re) throw re;
+			throw new RerenderException("Could not finish " + output + ": " + Ffmpeg.shortReason(e), e);
+		}
+	}
+
+	/** Abandons an unfinished file (deletes the temporary file); a no-op after {@link #finish()}. */
+	@Override
+	public void close() {
+		if (!finished) {
+			finished = true;
+			cleanUp();
+		}
+	}
+
+	// ---------------------------------------------------------------------------------------------------
+
+	private FFmpegFrameRecorder startRecorder(int codec) throws IOException {
+		FFmpegFrameRecorder r = new FFmpegFrameRecorder(temp.toString(), encWidth, encHeight,
+			audio == null ? 0 : audio.getAudioChannels());
+		r.setFormat("mp4");
+		r.setVideoCodec(codec);
+		r.setPixelFormat(AV_PIX_FMT_YUV420P);
+		r.setFrameRate(fps);
+		r.setGopSize((int) Math.max(1, Math.round(fps)));
+		r.setVideoBitrate((int) Math.min(50_000_000, Math.max(500_000, 0.15 * encWidth * encHeight * fps)));
+		if (audio != null) {
+			r.setAudioCodec(AV_CODEC_ID_AAC);
+			r.setSampleRate(audio.getSampleRate());
+			r.setAudioBitrate(128_000);
+		}
+		try {
+			r.start();
+		}
+		catch (IOException | RuntimeException e) {
+			release(r);
+			throw e;
+		}
+		return r;
+	}
+
+	private FFmpegFrameGrabber openAudio(Path source) {
+		if (!Files.isRegularFile(source)) throw new RerenderException("Audio source file not found: " + source);
+		FFmpegFrameGrabber g = new FFmpegFrameGrabber(source.toAbsolutePath().toString());
+		try {
+			g.start();
+		}
+		catch (IOException | RuntimeException e) {
+			try { g.close(); } catch (IOException | RuntimeException ignored) { /* failing already */ }
+			throw new RerenderException("Cannot read the audio source " + source + ": " + Ffmpeg.shortReason(e), e);
+		}
+		if (g.getAudioStream() < 0 || g.getAudioChannels() <= 0 || g.getSampleRate() <= 0) {
+			note("the audio source has no audio track: " + source.getFileName());
+			try { g.close(); } catch (IOException e) { /* nothing read */ }
+			return null;
+		}
+		return g;
+	}
+
+	/** Writes source audio up to {@code seconds} of output time (the audio is cut at the video's end). */
+	private void pumpAudio(double seconds) throws IOException {
+		if (audio == null || audioDone) return;
+		int rate = audio.getSampleRate();
+		long target = (long) Math.floor(seconds * rate);
+		while (audioSamplesWritten < target) {
+			Frame f = audio.grabSamples();
+			if (f == null || f.samples == null) {
+				audioDone = true;
+				return;
+			}
+			int channels = f.audioChannels;
+			boolean planar = f.samples.length > 1;
+			int count = planar ? f.samples[0].remaining() : f.samples[0].remaining() / channels;
+			long room = target - audioSamplesWritten;
+			Buffer[] samples = f.samples;
+			if (count > room) {
+				int keep = (int) room;
+				samples = new Buffer[f.samples.length];
+				for (int i = 0; i < samples.length; i++) {
+					Buffer b = duplicate(f.samples[i]);
+					b.limit(b.position() + (planar ? keep : keep * channels));
+					samples[i] = b;
+				}
+				count = keep;
+			}
+			recorder.recordSamples(f.sampleRate, channels, samples);
+			audioSamplesWritten += count;
+		}
+	}
+
+	private static Buffer duplicate(Buffer b) {
+		if (b instanceof ByteBuffer x) return x.duplicate();
+		if (b instanceof java.nio.ShortBuffer x) return x.duplicate();
+		if (b instanceof java.nio.IntBuffer x) return x.duplicate();
+		if (b instanceof java.nio.FloatBuffer x) return x.duplicate();
+		if (b instanceof java.nio.DoubleBuffer x) return x.duplicate();
+		throw new IllegalArgumentException("Unsupported sample buffer " + b.getClass());
+	}
+
+	private Result verify(boolean audioWritten) throws IOException {
+		try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(temp.toString())) {
+			g.start();
+			String codec = g.getVideoCodecName();
+			if (!"h264".equals(codec) && note.indexOf("fell back") < 0)
+				note("asked for H.264 but the file holds " + codec);
+			boolean hasAudio = g.getAudioStream() >= 0 && g.getAudioChannels() > 0;
+			if (audioWritten && !hasAudio) throw new RerenderException("Audio was written but is missing from " + output);
+			return new Result(output, frames, g.getVideoFrameRate(), g.getImageWidth(), g.getImageHeight(), codec,
+				hasAudio, note.toString());
+		}
+	}
+
+	private byte[] pad(Rgb8Image f) {
+		byte[] src = f.data();
+		for (int y = 0; y < encHeight; y++) {
+			int sy = Math.min(y, height - 1);
+			System.arraycopy(src, 3 * width * sy, padded, 3 * encWidth * y, 3 * width);
+			if (encWidth != width) System.arraycopy(src, 3 * (width * sy + width - 1), padded, 3 * (encWidth * y + width), 3);
+		}
+		return padded;
+	}
+
+	private void note(String s) {
+		if (note.length() > 0) note.append("; ");
+		note.append(s);
+	}
+
+	private void cleanUp() {
+		if (recorder != null) release(recorder);
+		closeAudio();
+		try {
+			if (temp != null) Files.deleteIfExists(temp);
+		}
+		catch (IOException e) {
+			// best effort: a hidden .part.mp4 file may remain
+		}
+	}
+
+	private void closeAudio() {
+		if (audio != null) {
+			try { audio.close(); } catch (IOException | RuntimeException e) { /* nothing to lose */ }
+		}
+	}
+
+	private static void release(FFmpegFrameRecorder r) {
+		try { r.close(); } catch (IOException | RuntimeException e) { /* nothing to lose */ }
+	}
+}

@@ -1,0 +1,82 @@
+package org.rerender.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.rerender.engine.RerenderException;
+
+/** Step windows, S, SDEdit steps, device resolution and the key-frame schedule (rerender-algorithm.md §1–3). */
+class ScheduleTest {
+
+	@Test
+	void actualStepCountFollowsTheStride() {
+		int[][] cases = {{10, 10}, {20, 20}, {25, 25}, {40, 40}, {50, 50}, {100, 100}, {15, 16}, {30, 31}, {60, 63},
+			{70, 72}, {80, 84}, {90, 91}, {8, 8}};
+		for (int[] c : cases) assertEquals(c[1], SamplingSteps.actualSteps(c[0]), "ddim_steps " + c[0]);
+	}
+
+	@Test
+	void sdeditStepUsesDoubleTruncation() {
+		assertEquals(0, SamplingSteps.sdeditStep(20, 1.0));
+		assertEquals(1, SamplingSteps.sdeditStep(20, 0.95));
+		assertEquals(1, SamplingSteps.sdeditStep(20, 0.9), "1 - 0.9 = 0.0999..98 in double");
+		assertEquals(5, SamplingSteps.sdeditStep(20, 0.75));
+		assertEquals(6, SamplingSteps.sdeditStep(20, 0.7));
+		assertEquals(10, SamplingSteps.sdeditStep(20, 0.5));
+		assertEquals(20, SamplingSteps.sdeditStep(20, 0.0));
+		assertEquals(-1, SamplingSteps.sdeditStep(20, 1.05));
+		assertEquals(-1, SamplingSteps.sdeditStep(20, 1.01));
+		assertEquals(-1, SamplingSteps.sdeditStep(20, -1));
+		assertEquals(2, SamplingSteps.sdeditStep(8, 0.75));
+	}
+
+	@Test
+	void periodsBecomeTheDocumentedStepSets() {
+		assertEquals(20, new Period(0, 1).inclusiveSteps(20).size());
+		assertEquals(List.of(0, 1, 2), new Period(0, 0.1).inclusiveSteps(20));
+		assertTrue(new Period(1, 1).inclusiveSteps(20).isEmpty());
+		assertEquals(List.of(16, 17, 18, 19), new Period(0.8, 1).inclusiveSteps(20));
+		assertEquals(List.of(11, 12, 13, 14, 15), new Period(0.5, 0.8).exclusiveSteps(20));
+		assertTrue(new Period(1, 0).inclusiveSteps(20).isEmpty());
+		assertTrue(new Period(0.9, 0.1).exclusiveSteps(20).isEmpty());
+		// the rerender fixture's windows at S = 8
+		assertEquals(List.of(2, 3, 4, 5, 6), new Period(0.25, 0.75).inclusiveSteps(8));
+		assertEquals(List.of(0, 1, 2, 3), new Period(0, 0.375).inclusiveSteps(8));
+		assertEquals(List.of(3, 4, 5, 6, 7), new Period(0.375, 1).inclusiveSteps(8));
+		assertEquals(List.of(3, 4, 5, 6), new Period(0.25, 0.875).exclusiveSteps(8));
+	}
+
+	@Test
+	void deviceResolutionTable() {
+		long gib = 1L << 30;
+		assertEquals(1280, DeviceResolution.cap(24 * gib));
+		assertEquals(1024, DeviceResolution.cap((long) (23.6 * gib)), "a 24 GB card reporting 23.x GiB gets 1024");
+		assertEquals(512, DeviceResolution.cap(7 * gib));
+		assertEquals(192, DeviceResolution.cap(4 * gib));
+		assertEquals(512, DeviceResolution.limit(512, 80 * gib));
+		assertEquals(448, DeviceResolution.limit(512, 6 * gib));
+		assertThrows(RerenderException.class, () -> DeviceResolution.cap(3 * gib));
+	}
+
+	@Test
+	void keyFramesCoverTheWholeClip() {
+		KeyFrameSchedule s = KeyFrameSchedule.of(102, 10);
+		assertEquals(1, s.keyFrames().get(0));
+		assertEquals(101, s.keyFrames().get(s.keyFrames().size() - 1));
+		assertEquals(11, s.keyFrames().size());
+		// (frame_count - 2) not a multiple of K: the last frame becomes a key frame
+		KeyFrameSchedule t = KeyFrameSchedule.of(25, 10);
+		assertEquals(List.of(1, 11, 21, 24), t.keyFrames());
+		assertEquals(3, t.intervals().size());
+		assertEquals(0, t.previousKey(0));
+		assertEquals(11, t.previousKey(2));
+		assertEquals(List.of(1), KeyFrameSchedule.of(2, 1).keyFrames());
+		assertThrows(RerenderException.class, () -> KeyFrameSchedule.of(5, 10));
+		assertThrows(RerenderException.class, () -> KeyFrameSchedule.of(1, 1));
+		assertTrue(KeyFrameSchedule.refreshesStyle(0, 3));
+		assertTrue(!KeyFrameSchedule.refreshesStyle(1, 3) && KeyFrameSchedule.refreshesStyle(3, 3));
+	}
+}

