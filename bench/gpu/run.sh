@@ -58,7 +58,7 @@ build_cmake() {   # $1 = build dir; DJL's own CMakeLists (find_package(Torch) fr
 		|| { echo "cmake configure FAILED:"; grep -v '^--' "$B/configure.log" | tail -40; return 1; }
 	ninja -C "$B" -j "$JOBS" -k 0 > "$B/build.log" 2>&1 \
 		|| { echo "ninja build FAILED:"; grep -E -A6 'error|FAILED' "$B/build.log" | head -80; return 1; }
-	cp "$B/libdjl_torch.so" "$JNI_SO"
+	cp "$B/libdjl_torch.so" "$JNI_SO"; cp "$B/build.log" "$OUT/jni-build.log"
 }
 build_gxx() {     # $1 = build dir; $2 = 1 with USE_CUDA; plain g++, flags as torch.utils.cpp_extension would use
 	local B="$1" cuda="$2"; rm -rf "$B"; mkdir -p "$B"
@@ -133,7 +133,7 @@ smi_peak() {   # $1 = file; rest = command
 # ---------------------------------------------------------------- 3. Java smoke test on CUDA
 if has smoke; then
 	stamp "smoke: DJL on $DEVICE (matmul, conv2d, softmax in F32/F16 vs CPU; JNI cost per op; GEMM via DJL)"
-	"${JAVA[@]}" org.rerender.bench.GpuSmoke "$DEVICE" 2>&1 | tee "$OUT/smoke.log"
+	timeout "${SMOKE_TIMEOUT:-150}" "${JAVA[@]}" org.rerender.bench.GpuSmoke "$DEVICE" 2>&1 | tee "$OUT/smoke.log"
 	rc=${PIPESTATUS[0]}
 	row "smoke ($DEVICE): $(grep -E 'GPU smoke:' "$OUT/smoke.log" || echo "no result, rc $rc")"
 	grep -E 'JNI cost|through DJL' "$OUT/smoke.log" | sed 's/^/  /' >> "$TABLE"
@@ -143,7 +143,7 @@ fi
 if has anchor; then
 	stamp "anchor: original ldm/cldm modules, $ANCHOR_VARIANTS, 512x512, 20 steps, $REPS reps"
 	if [[ -d "$GPU/anchor-code/cldm" ]]; then
-		smi_peak "$OUT/smi-anchor.txt" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size 512 --steps 20 \
+		smi_peak /tmp/smi-anchor.txt timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size 512 --steps 20 \
 			--reps "$REPS" --variants "$ANCHOR_VARIANTS" 2>&1 | tee "$OUT/anchor.log"
 		{ echo; echo "anchor.py (original ControlNet code, PyTorch $TORCH_VER):"; grep -E '^#|^\|' "$OUT/anchor.log"; } >> "$TABLE"
 	else
@@ -154,10 +154,14 @@ fi
 # ---------------------------------------------------------------- 5. our Java key-frame benchmark
 if has keyframe; then
 	if "$JRE/bin/java" -cp "$CP" org.rerender.bench.KeyFrameBenchmark --help > /dev/null 2>&1; then
+		# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at 512 in this same call
+		GEMM="$(grep -o 'GEMM 8192^3: [0-9.]*' "$OUT/anchor.log" 2>/dev/null | awk '{print $3}' | head -1)"
+		TF512="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor.log" 2>/dev/null)"
 		for S in $SIZES; do
 			stamp "key frame: Java engine, ${S}x${S}, $DEVICE"
-			smi_peak "$OUT/smi-kf-$S.txt" "${JAVA[@]}" org.rerender.bench.KeyFrameBenchmark --device "$DEVICE" --size "$S" \
-				--steps 20 --reps "$REPS" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S.log"
+			flops=(); [[ $S == 512 && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
+			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.KeyFrameBenchmark \
+				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S.log"
 			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S.log" | sed 's/^/# /'; } >> "$TABLE"
 		done
 	else
