@@ -2,7 +2,7 @@
 # GPU benchmark of Rerender for Fiji, in ONE call on a machine with an NVIDIA GPU, PyTorch in its python3, a C++
 # compiler, cmake (+ ninja) and the CUDA toolkit, but no Java and no network. See bench/gpu/README.md.
 #
-#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,smoke,anchor,keyframe (default: all four)
+#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,smoke,anchor,keyframe,probe (default: the first four)
 #
 # Layout (relative to the repository root; the first three are git-ignored and travel as carried paths):
 #   bench/gpu/jre/          jlinked JRE 17 (+ include/jni.h, include/linux/jni_md.h)      (make-payload.sh)
@@ -141,9 +141,9 @@ fi
 
 # ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)
 if has anchor; then
-	stamp "anchor: original ldm/cldm modules, $ANCHOR_VARIANTS, 512x512, 20 steps, $REPS reps"
+	stamp "anchor: original ldm/cldm modules, $ANCHOR_VARIANTS, ${ANCHOR_SIZE:-512}, 20 steps, $REPS reps"
 	if [[ -d "$GPU/anchor-code/cldm" ]]; then
-		smi_peak /tmp/smi-anchor.txt timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size 512 --steps 20 \
+		smi_peak /tmp/smi-anchor.txt timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size "${ANCHOR_SIZE:-512}" --steps 20 \
 			--reps "$REPS" --variants "$ANCHOR_VARIANTS" 2>&1 | tee "$OUT/anchor.log"
 		{ echo; echo "anchor.py (original ControlNet code, PyTorch $TORCH_VER):"; grep -E '^#|^\|' "$OUT/anchor.log"; } >> "$TABLE"
 	else
@@ -159,7 +159,7 @@ if has keyframe; then
 		TF512="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor.log" 2>/dev/null)"
 		for S in $SIZES; do
 			stamp "key frame: Java engine, ${S}x${S}, $DEVICE"
-			flops=(); [[ $S == 512 && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
+			flops=(); [[ $S == "${ANCHOR_SIZE:-512}" && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
 			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.KeyFrameBenchmark \
 				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S.log"
 			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S.log" | sed 's/^/# /'; } >> "$TABLE"
@@ -167,6 +167,13 @@ if has keyframe; then
 	else
 		echo "KeyFrameBenchmark is not in the payload: skipped" | tee -a "$TABLE"
 	fi
+fi
+
+# ---------------------------------------------------------------- 6. F16 vs F32, same random weights, stage by stage
+if has probe; then
+	stamp "probe: F16 against F32 per stage, $DEVICE, 512"
+	timeout "${PROBE_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.F16Probe "$DEVICE" 512 2>&1 | tee "$OUT/probe.log"
+	{ echo; echo "F16 probe:"; grep -E '^(float|FLOAT)' "$OUT/probe.log"; } >> "$TABLE"
 fi
 
 stamp "done"
