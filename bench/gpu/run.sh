@@ -44,7 +44,7 @@ if [[ "$TORCH_CUDA" == none ]]; then FLAVOR=cpu; else FLAVOR="cu$(echo "$TORCH_C
 stamp "torch $TORCH_VER at $TORCH_DIR, CUDA $TORCH_CUDA (flavor $FLAVOR), cxx11 ABI $ABI"
 stamp "tools: $(g++ --version | head -1); $(cmake --version | head -1); ninja $(ninja --version 2>/dev/null); nvcc $(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*')"
 
-JRE="$GPU/jre"
+JRE="${JRE:-$GPU/jre}"   # a JDK works too (JRE=$JAVA_HOME): the JNI build needs its include/jni.h
 JNI_SO="$OUT/libdjl_torch.so"
 
 # ---------------------------------------------------------------- 1. DJL's JNI against this machine's libtorch
