@@ -133,7 +133,10 @@ public final class F16Probe {
 				float lim = name.contains("embedding") ? 0.02f : (float) Math.sqrt(3.0 / (shape.size() / s[0]));
 				v = manager.randomUniform(-lim, lim, shape);
 			}
-			return target == null || target == DataType.FLOAT32 ? v : v.toType(target, false);
+			if (target == null || target == DataType.FLOAT32) return v;
+			NDArray c = v.toType(target, false);
+			v.close();
+			return c;
 		}
 
 		@Override
