@@ -22,7 +22,8 @@ public final class RerenderCli {
 			new GenerateSubcommand(),
 			new DownloadSubcommand(),
 			new ModelsSubcommand(),
-			new UpdateSiteSubcommand()
+			new UpdateSiteSubcommand(),
+			new GpuStatusSubcommand()
 		);
 	}
 
