@@ -42,7 +42,7 @@ public final class DialogHarvester {
 
 	/**
 	 * The IJ1 macro options for these values: {@code key=value}, brackets around values with spaces or empty ones,
-	 * booleans as a bare key when true (left out when false), images by title, files by absolute path. Keys are the
+	 * booleans as a bare key when true and {@code key=false} when false, images by title, files by absolute path. Keys are the
 	 * lower-cased parameter names; message items and null values are left out.
 	 */
 	public static String optionString(CommandInfo info, Map<String, Object> values) {
@@ -53,8 +53,8 @@ public final class DialogHarvester {
 			if (v == null) continue;
 			String key = item.getName().toLowerCase();
 			String s;
-			if (v instanceof Boolean b) {
-				if (b) append(sb, key);
+			if (v instanceof Boolean b) { // false written out: an absent key would keep a default of true
+				append(sb, b ? key : key + "=false");
 				continue;
 			}
 			if (v instanceof ImagePlus imp) s = imp.getTitle();

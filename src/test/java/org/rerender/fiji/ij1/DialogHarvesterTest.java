@@ -75,4 +75,22 @@ class DialogHarvesterTest {
 		assertEquals("run(\"Model Status\");\n", DialogHarvester.recordLine("Model Status", ""));
 		assertEquals("run(\"X\", \"prompt=[a \\\"b\\\"]\");\n", DialogHarvester.recordLine("X", "prompt=[a \"b\"]"));
 	}
+
+	@Test
+	void booleansAreBareWordsAndEmptyStringsBracketed() {
+		CommandInfo info = commands.getCommand("org.rerender.fiji.PropagateCommand");
+		Map<String, Object> v = new LinkedHashMap<>();
+		v.put("key_interval", 10.0);
+		v.put("key_frames", "");
+		v.put("poisson", true);
+		v.put("processes", 4.0);
+		v.put("keep_intermediates", false);
+		String opts = DialogHarvester.optionString(info, v);
+		assertEquals("key_interval=10 key_frames=[] poisson processes=4 keep_intermediates=false", opts);
+		// CommandBridge reads a bare word as true; false is explicit, so a default of true cannot come back
+		assertEquals("", Macro.getValue(opts, "key_frames", null));
+		assertEquals("false", Macro.getValue(opts, "keep_intermediates", null));
+		v.put("poisson", false);
+		assertEquals("false", Macro.getValue(DialogHarvester.optionString(info, v), "poisson", null));
+	}
 }
