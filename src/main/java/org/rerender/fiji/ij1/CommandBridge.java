@@ -10,6 +10,7 @@ import ij.ImagePlus;
 import ij.Macro;
 import ij.WindowManager;
 import ij.plugin.PlugIn;
+import ij.plugin.frame.Recorder;
 
 import org.scijava.Context;
 import org.scijava.command.Command;
@@ -39,9 +40,10 @@ public class CommandBridge implements PlugIn {
 	public void run(String arg) {
 		String options = Macro.getOptions();
 		try {
-			if (options == null && !IJ.isMacro())
-				throw new IllegalArgumentException("Run this command from a macro, e.g. run(\"" + arg
-					+ "\", \"key=value ...\"), or from its SciJava menu entry in Fiji.");
+			if (options == null && !IJ.isMacro()) {
+				options = askAndRecord(arg);
+				if (options == null) return; // cancelled
+			}
 			run(arg, options == null ? "" : options);
 		}
 		catch (RuntimeException e) {
@@ -99,6 +101,28 @@ public class CommandBridge implements PlugIn {
 			else if (v instanceof String s && !s.isEmpty()) IJ.log(s);
 		}
 		return outputs;
+	}
+
+	/**
+	 * Chosen from the menu: shows the command's dialog ({@link DialogHarvester}) and records the call as
+	 * {@code run("Label", "key=value ...");} when the macro recorder is on. Returns the options, or null if cancelled.
+	 */
+	private static String askAndRecord(String className) {
+		CommandInfo info = context().service(CommandService.class).getCommand(className);
+		if (info == null) throw new IllegalArgumentException("No SciJava command " + className);
+		String label = Recorder.getCommand() != null ? Recorder.getCommand() : menuLabel(info);
+		String options = DialogHarvester.ask(info, label);
+		if (options != null && Recorder.record) {
+			Recorder.disableCommandRecording(); // the GenericDialog's own field labels would make other keys
+			Recorder.recordString(DialogHarvester.recordLine(label, options));
+		}
+		return options;
+	}
+
+	/** The last element of the command's menu path (its IJ1 menu label), else its title. */
+	static String menuLabel(CommandInfo info) {
+		if (info.getMenuPath() != null && info.getMenuPath().getLeaf() != null) return info.getMenuPath().getLeaf().getName();
+		return info.getTitle();
 	}
 
 	/** The shared context: Fiji's (through ImageJ legacy) if present, else our own, created once. */
