@@ -69,6 +69,7 @@ public class CommandBridge implements PlugIn {
 			String key = item.getName().toLowerCase();
 			String value = Macro.getValue(options, key, null);
 			if (ImagePlus.class.isAssignableFrom(type)) {
+				if (value == null && !item.isRequired()) continue; // optional image not named: leave it unset
 				inputs.put(item.getName(), image(value));
 				continue;
 			}

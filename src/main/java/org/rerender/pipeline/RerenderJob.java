@@ -1,0 +1,409 @@
+package org.rerender.pipeline;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.rerender.config.KeyFrameSchedule;
+import org.rerender.config.RerenderConfig;
+import org.rerender.diffusion.constraints.ColorCorrection;
+import org.rerender.diffusion.rerender.AnchorState;
+import org.rerender.diffusion.rerender.KeyFrameEngine;
+import org.rerender.diffusion.rerender.KeyFrameSequence;
+import org.rerender.diffusion.rerender.KeyFrameSettings;
+import org.rerender.diffusion.rerender.NoiseStreams;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.flow.FlowEstimator;
+import org.rerender.flow.FlowMethod;
+import org.rerender.flow.WarpingError;
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
+import org.rerender.model.control.CannyControl;
+import org.rerender.model.control.ControlMap;
+import org.rerender.propagate.FolderFrames;
+import org.rerender.propagate.FrameFlows;
+import org.rerender.propagate.KeySchedule;
+import org.rerender.propagate.PropagationOptions;
+import org.rerender.propagate.Propagator;
+import org.rerender.propagate.synth.PatchSynthesizer;
+import org.rerender.video.ConsistencyReport;
+import org.rerender.video.FramePreparation;
+import org.rerender.video.VideoReader;
+import org.rerender.video.VideoWriter;
+import org.rerender.work.FramesStep;
+import org.rerender.work.WorkFolder;
+import org.rerender.work.WorkStep;
+
+/**
+ * One Rerender video job over a work folder (rerender-algorithm.md §1): prepare frames → first frame (anchor) →
+ * key frames → propagation → output video + temporal-consistency report. Every step resumes: files a previous run
+ * finished (with the same input and settings) are kept and not recomputed. Work folder layout (beside the
+ * {@link WorkFolder} ones):
+ *
+ * <pre>
+ * WORK/frames/NNNN.png          prepared input frames, numbered from 0
+ * WORK/keys/0000.png            the first frame's (anchor's) output; 0000.f32 its decoded float output
+ * WORK/keys/anchor_state.safetensors  the anchor's recorded per-step state (for a later key-frame step)
+ * WORK/keys/edge_0000.png       the first frame's control (edge) map
+ * WORK/keys/color_reference.png the noise-generated colour reference (color_preserve false only)
+ * WORK/keys/NNNN.png (+ .f32)   key frame NNNN = frame index 1, 1+K, 1+2K, … and the last frame
+ * WORK/propagated/NNNN.png      every output frame 1 … last (propagation)
+ * OUTPUT (mp4)                  frames 0 … last with the input's audio; OUTPUT_consistency.csv/.png beside it
+ * </pre>
+ *
+ * Key frames use the frame index of {@code frames/} (0-based); the original's key folder numbers the same frames
+ * 1-based ({@code 0001.png} is our frame 0).
+ */
+public final class RerenderJob {
+
+	/** Which steps to run (the original's step switches). */
+	public enum Steps {
+		/** Everything (default). */
+		ALL,
+		/** {@code -one}: prepare frames + first frame only. */
+		FIRST_FRAME,
+		/** {@code -nb}: prepare frames + first frame + key frames, no propagation. */
+		KEY_FRAMES,
+		/** {@code -nr}: propagation + video only, from the key frames already in the work folder. */
+		PROPAGATION
+	}
+
+	/** Supplies the loaded models (the Fiji service caches them; the CLI loads them once). */
+	@FunctionalInterface
+	public interface ModelSupplier {
+		DiffusionModels get(RerenderConfig config);
+	}
+
+	/** What a run did (counts of work actually done in this run, not of files found). */
+	public static final class Counters {
+		public int framesPrepared, anchorsTranslated, keyFramesTranslated, keyFramesRebuilt, framesPropagated;
+		public boolean videoWritten;
+
+		@Override
+		public String toString() {
+			return "frames prepared " + framesPrepared + ", first frame translated " + anchorsTranslated + ", key frames translated "
+				+ keyFramesTranslated + " (re-translated to rebuild state: " + keyFramesRebuilt + "), frames propagated "
+				+ framesPropagated + ", video written " + videoWritten;
+		}
+	}
+
+	/** The result of a run. {@code video} and {@code report} are null when the run stopped before them. */
+	public record Result(Path workDir, long seed, List<Integer> keyFrames, Path video, Path[] report, Counters counters,
+		List<String> notes) {}
+
+	private final RerenderConfig cfg;
+	private final ModelSupplier models;
+	private FlowMethod flowMethod = FlowMethod.DIS;
+	private boolean overwrite;
+	private PatchSynthesizer synthesizer;
+	private Consumer<String> noteSink = s -> {};
+
+	public RerenderJob(RerenderConfig config, ModelSupplier models) {
+		this.cfg = config.validate();
+		if (cfg.input == null) throw new RerenderException("No input video given");
+		if (cfg.output == null) throw new RerenderException("No output video given");
+		this.models = models;
+	}
+
+	/** Optical flow for key frames, propagation and the report (default DIS). */
+	public RerenderJob flowMethod(FlowMethod m) {
+		this.flowMethod = m;
+		return this;
+	}
+
+	/** Redo steps whose settings changed instead of refusing (their folders are emptied). */
+	public RerenderJob overwrite(boolean on) {
+		this.overwrite = on;
+		return this;
+	}
+
+	/** The patch synthesizer of propagation (default: the native CPU one). */
+	public RerenderJob synthesizer(PatchSynthesizer s) {
+		this.synthesizer = s;
+		return this;
+	}
+
+	/** Receives notes (e.g. about device-limited resolution) as they come. */
+	public RerenderJob notes(Consumer<String> sink) {
+		this.noteSink = sink == null ? s -> {} : sink;
+		return this;
+	}
+
+	/** The work folder: {@code work_dir}, else the output's folder. */
+	public Path workDir() {
+		Path w = cfg.workDir != null ? cfg.workDir : cfg.output.toAbsolutePath().getParent();
+		return w.toAbsolutePath();
+	}
+
+	public Result run(Steps steps, Progress progress, Cancel cancel) {
+		if (progress == null) progress = Progress.NONE;
+		if (cancel == null) cancel = Cancel.NEVER;
+		if (!Files.isRegularFile(cfg.input)) throw new RerenderException("Input video not found: " + cfg.input.toAbsolutePath());
+		List<String> notes = new ArrayList<>();
+		Counters n = new Counters();
+		int resolution = cfg.imageResolution;
+		if (cfg.useLimitDeviceResolution)
+			note(notes, "use_limit_device_resolution applies to GPU memory; on the CPU the configured image_resolution "
+				+ resolution + " is used");
+		long seed = seed(workDir());
+		Map<String, Object> jobParams = new LinkedHashMap<>(JsonParams.of(cfg));
+		jobParams.put("seed_used", seed);
+		WorkFolder work = WorkFolder.open(workDir(), cfg.input, jobParams);
+		cancel.check();
+
+		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
+		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(prep), overwrite);
+		boolean framesDone = frames.isComplete();
+		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
+		if (!framesDone) n.framesPrepared = frames.completeCount();
+		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
+		KeyFrameSchedule schedule = KeyFrameSchedule.of(frameCount, cfg.interval);
+
+		WorkStep keys = work.step(WorkFolder.KEYS, keyParams(seed, frameCount), overwrite, frames);
+		if (steps != Steps.PROPAGATION) {
+			KeyFrameTranslator t = new KeyFrameTranslator(cfg, models.get(cfg), frames, keys, seed, schedule, flowMethod, n);
+			t.run(steps == Steps.FIRST_FRAME, progress, cancel);
+		}
+		Path video = null;
+		Path[] report = null;
+		if (steps == Steps.ALL || steps == Steps.PROPAGATION) {
+			for (int k : schedule.keyFrames())
+				if (!keys.has(k, WorkStep.PNG) || !keys.has(0, WorkStep.PNG))
+					throw new RerenderException("Key frame " + k + " is not in " + keys.dir()
+						+ ": run the first-frame and key-frame steps first (without -nr)");
+			WorkStep prop = work.step(WorkFolder.PROPAGATED, Map.of("poisson", cfg.poisson, "flow", flowMethod.name()), overwrite, keys);
+			propagate(work, frames, keys, prop, schedule, n, progress, cancel);
+			WorkStep out = work.step(WorkFolder.OUT, Map.of("output", cfg.output.toAbsolutePath().toString()), overwrite, prop);
+			video = cfg.output.toAbsolutePath();
+			report = ConsistencyReport.files(video);
+			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
+				writeVideo(frames, keys, prop, frameCount, video, progress, cancel);
+				n.videoWritten = true;
+				out.markComplete(frameCount);
+			}
+		}
+		return new Result(work.root(), seed, schedule.keyFrames(), video, report, n, notes);
+	}
+
+	private void note(List<String> notes, String s) {
+		notes.add(s);
+		noteSink.accept(s);
+	}
+
+	/** −1: one random seed 0..65535 per job, recorded in the job file and reused when the job is resumed. */
+	private long seed(Path workDir) {
+		if (cfg.seed >= 0) return cfg.seed;
+		Path job = workDir.resolve(WorkFolder.JOB_FILE);
+		if (Files.exists(job)) {
+			try {
+				JsonObject o = JsonParser.parseString(Files.readString(job)).getAsJsonObject();
+				JsonElement p = o.has("params") ? o.getAsJsonObject("params").get("seed_used") : null;
+				if (p != null && !p.isJsonNull()) return p.getAsLong();
+			}
+			catch (IOException | RuntimeException e) {
+				// unreadable job file: WorkFolder.open reports it
+			}
+		}
+		return new SecureRandom().nextInt(65536);
+	}
+
+	private Map<String, Object> keyParams(long seed, int frameCount) {
+		Map<String, Object> m = new LinkedHashMap<>(JsonParams.keyFrameSettings(cfg));
+		m.put("seed", seed);
+		m.put("frame_count", frameCount);
+		m.put("flow", flowMethod.name());
+		return m;
+	}
+
+	private void propagate(WorkFolder work, WorkStep frames, WorkStep keys, WorkStep prop, KeyFrameSchedule schedule, Counters n,
+		Progress progress, Cancel cancel)
+	{
+		List<Integer> k = schedule.keyFrames();
+		int last = k.get(k.size() - 1);
+		if (prop.isComplete()) return;
+		if (k.size() == 1) { // two frames: nothing in between
+			if (!prop.has(last, WorkStep.PNG)) prop.writePng(last, keys.readPng(last));
+			prop.markComplete(1);
+			return;
+		}
+		FolderFrames folder = new FolderFrames(frames.dir(), keys.dir(), prop.dir(), work.root().resolve("tmp"), "%04d.png");
+		int before = prop.indices(WorkStep.PNG).size();
+		PropagationOptions options = PropagationOptions.defaults().withPoisson(cfg.poisson).withProcesses(cfg.processes)
+			.withThreads(Runtime.getRuntime().availableProcessors());
+		try (FlowEstimator flow = FrameFlows.estimator(flowMethod)) {
+			PatchSynthesizer synth = synthesizer != null ? synthesizer : PatchSynthesizer.cpu();
+			new Propagator(synth, FrameFlows.of(flow)).run(folder, KeySchedule.explicit(k), options, folder, folder, progress, cancel);
+		}
+		catch (RerenderException e) {
+			throw e;
+		}
+		catch (Exception e) {
+			throw new RerenderException("Propagation failed: " + e.getMessage(), e);
+		}
+		folder.deleteTemporaries();
+		n.framesPropagated = prop.indices(WorkStep.PNG).size() - before;
+		prop.markComplete(last);
+	}
+
+	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, int frameCount, Path video, Progress progress,
+		Cancel cancel)
+	{
+		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
+		for (int i = 0; i < frameCount; i++) {
+			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
+			in.add(frames.readPng(i));
+		}
+		double fps = VideoReader.probe(cfg.input).fps();
+		try {
+			Files.createDirectories(video.getParent());
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
+		}
+		VideoWriter.write(video, out, fps > 0 ? fps : 30, cfg.input, progress, cancel);
+		try (FlowEstimator flow = FrameFlows.estimator(flowMethod)) {
+			ConsistencyReport.write(video, WarpingError.compute(in, out, flow, progress, cancel));
+		}
+		catch (RerenderException e) {
+			throw e;
+		}
+		catch (Exception e) {
+			throw new RerenderException("Consistency report failed: " + e.getMessage(), e);
+		}
+	}
+
+	/** The first-frame and key-frame steps. */
+	static final class KeyFrameTranslator {
+		static final String ANCHOR_STATE = "anchor_state.safetensors", COLOR_REFERENCE = "color_reference.png",
+			EDGE_0 = "edge_0000.png";
+		private final RerenderConfig cfg;
+		private final DiffusionModels models;
+		private final WorkStep frames, keys;
+		private final long seed;
+		private final KeyFrameSchedule schedule;
+		private final FlowMethod flowMethod;
+		private final Counters n;
+
+		KeyFrameTranslator(RerenderConfig cfg, DiffusionModels models, WorkStep frames, WorkStep keys, long seed,
+			KeyFrameSchedule schedule, FlowMethod flowMethod, Counters n)
+		{
+			this.cfg = cfg;
+			this.models = models;
+			this.frames = frames;
+			this.keys = keys;
+			this.seed = seed;
+			this.schedule = schedule;
+			this.flowMethod = flowMethod;
+			this.n = n;
+		}
+
+		void run(boolean firstOnly, Progress progress, Cancel cancel) {
+			KeyFrameSettings s = KeyFrameSettings.from(cfg);
+			List<Integer> k = schedule.keyFrames();
+			boolean anchorDone = keys.has(0, WorkStep.PNG) && keys.has(0, WorkStep.F32) && Files.isRegularFile(keys.dir().resolve(ANCHOR_STATE));
+			int firstMissing = 0;
+			while (firstMissing < k.size() && keys.has(k.get(firstMissing), WorkStep.PNG) && keys.has(k.get(firstMissing), WorkStep.F32))
+				firstMissing++;
+			boolean keysDone = firstMissing == k.size();
+			if (anchorDone && (firstOnly || keysDone)) return;
+			NDManager parent = models.manager();
+			try (NDManager job = parent.newSubManager()) {
+				KeyFrameEngine engine = new KeyFrameEngine(models.networks(), job, DataType.FLOAT32);
+				KeyFrameEngine.Prompts prompts = models.prompts(job, cfg.fullPrompt(), cfg.nPrompt);
+				Rgb8Image reference = colorReference(engine, prompts, s, progress, cancel);
+				AnchorState anchor;
+				if (anchorDone) anchor = AnchorState.load(keys.dir().resolve(ANCHOR_STATE), job, engine.storageType());
+				else {
+					Rgb8Image f0 = frames.readPng(0);
+					ControlMap edge = control(f0, job);
+					keys.write(EDGE_0, file -> FolderFrames.write(edgeImage(edge), file));
+					KeyFrameEngine.FrameInput in = new KeyFrameEngine.FrameInput(f0, corrected(f0, reference), edge.toControlImage());
+					KeyFrameEngine.AnchorResult r = engine.translateAnchor(in, prompts, s, NoiseStreams.seeded(seed, 0), progress, cancel);
+					anchor = r.anchor();
+					anchor.save(keys.dir().resolve(ANCHOR_STATE));
+					keys.writeFloat(0, r.decoded());
+					keys.writePng(0, r.image());
+					n.anchorsTranslated++;
+				}
+				try (anchor) {
+					if (firstOnly || keysDone) return;
+					try (KeyFrameSequence seq = new KeyFrameSequence(anchor, job, cfg.styleUpdateFreq);
+						FlowEstimator flow = FrameFlows.estimator(flowMethod))
+					{
+						for (int i = 0; i < k.size(); i++) {
+							cancel.check();
+							int idx = k.get(i);
+							Progress p = (stage, done, total) -> progress.report("Key frame " + idx + " (" + (seq.done() + 1) + "/"
+								+ k.size() + "): " + stage, done, total);
+							Rgb8Image f = frames.readPng(idx);
+							KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow.both(anchor.frame(), f),
+								flow.both(seq.previousFrame(), f));
+							KeyFrameEngine.FrameInput in = new KeyFrameEngine.FrameInput(f, corrected(f, reference),
+								control(f, job).toControlImage());
+							KeyFrameEngine.KeyFrameResult r = engine.translateKeyFrame(seq, in, flows, prompts, s,
+								NoiseStreams.seeded(seed, idx), p, cancel);
+							if (i < firstMissing) n.keyFramesRebuilt++; // state only: its files are already there
+							else {
+								keys.writeFloat(idx, r.decoded());
+								keys.writePng(idx, r.image());
+								n.keyFramesTranslated++;
+							}
+						}
+					}
+					catch (RerenderException e) {
+						throw e;
+					}
+					catch (Exception e) {
+						throw new RerenderException("Key frames failed: " + e.getMessage(), e);
+					}
+					keys.markComplete(k.size() + 1);
+				}
+			}
+		}
+
+		private Rgb8Image colorReference(KeyFrameEngine engine, KeyFrameEngine.Prompts prompts, KeyFrameSettings s, Progress progress,
+			Cancel cancel)
+		{
+			if (cfg.colorPreserve) return null;
+			Path file = keys.dir().resolve(COLOR_REFERENCE);
+			if (Files.isRegularFile(file)) return FolderFrames.read(file);
+			Rgb8Image f0 = frames.readPng(0);
+			KeyFrameSettings noise = KeyFrameSettings.from(cfg.toBuilder().x0Strength(-1).build());
+			KeyFrameEngine.AnchorResult r = engine.translateAnchor(KeyFrameEngine.FrameInput.of(f0, control(f0, null).toControlImage()),
+				prompts, noise, NoiseStreams.seeded(seed, 0), (st, d, t) -> progress.report("Colour reference: " + st, d, t), cancel);
+			r.anchor().close();
+			keys.write(COLOR_REFERENCE, p -> FolderFrames.write(r.image(), p));
+			return r.image();
+		}
+
+		private static Rgb8Image corrected(Rgb8Image f, Rgb8Image reference) {
+			return reference == null ? f : ColorCorrection.correct(f, reference);
+		}
+
+		private ControlMap control(Rgb8Image f, NDManager m) {
+			if (cfg.controlType == RerenderConfig.ControlType.CANNY) return CannyControl.detect(f, cfg.cannyLow, cfg.cannyHigh);
+			if (models.hed() == null) throw new RerenderException("HED control needs the HED annotator (hed-annotator)");
+			try (NDManager sub = models.manager().newSubManager()) {
+				return models.hed().detect(f, sub);
+			}
+		}
+
+		static Rgb8Image edgeImage(ControlMap m) {
+			byte[] d = new byte[3 * m.width() * m.height()];
+			for (int i = 0; i < m.width() * m.height(); i++) d[3 * i] = d[3 * i + 1] = d[3 * i + 2] = m.data()[i];
+			return new Rgb8Image(m.width(), m.height(), d);
+		}
+	}
+}
