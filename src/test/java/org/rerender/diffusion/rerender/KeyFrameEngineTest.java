@@ -64,13 +64,17 @@ class KeyFrameEngineTest {
 			Path file = dir.resolve("anchor.safetensors");
 			a.anchor().save(file);
 			int afterAnchor = run.getManagedArrays().size();
-			float[] first;
+			float[] first, second = null;
+			Path seqFile = dir.resolve("sequence.safetensors");
 			try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), run, 1)) {
 				int steady = -1;
 				first = engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 1), null,
 					null).decoded().data();
+				seq.save(seqFile);
 				for (int k = 0; k < 2; k++) {
-					engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 2 + k), null, null);
+					float[] d = engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 2 + k),
+						null, null).decoded().data();
+					if (k == 0) second = d;
 					int n = run.getManagedArrays().size();
 					if (steady < 0) steady = n;
 					assertEquals(steady, n, "arrays held after key frame " + (k + 2));
@@ -86,6 +90,12 @@ class KeyFrameEngineTest {
 				float[] again = engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 1),
 					null, null).decoded().data();
 				assertArrayEquals(first, again, "a key frame from the saved anchor equals one from the in-memory anchor");
+				try (KeyFrameSequence resumed = KeyFrameSequence.load(seqFile, loaded, run)) {
+					assertEquals(1, resumed.done());
+					float[] next = engine.translateKeyFrame(resumed, fx.frame(2), fx.flows(), fx.prompts, settings,
+						NoiseStreams.seeded(5, 2), null, null).decoded().data();
+					assertArrayEquals(second, next, "a resumed sequence continues exactly");
+				}
 				KeyFrameSettings other = KeyFrameSettings.of(8, 7.5, 1, 0.75, new Period(0, 1), Period.OFF, Period.OFF, Period.OFF,
 					0.5, 0.9, true, false, settings.freeU());
 				assertThrows(RerenderException.class, () -> loaded.checkCompatible(other, 128, 64));
