@@ -21,7 +21,8 @@ public final class RerenderCli {
 			new PropagateCommand(),
 			new DownloadSubcommand(),
 			new ModelsSubcommand(),
-			new UpdateSiteSubcommand()
+			new UpdateSiteSubcommand(),
+			new VideoSubcommand()
 		);
 	}
 
