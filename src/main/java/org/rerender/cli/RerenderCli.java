@@ -22,7 +22,8 @@ public final class RerenderCli {
 			new DownloadSubcommand(),
 			new ModelsSubcommand(),
 			new UpdateSiteSubcommand(),
-			new VideoSubcommand()
+			new VideoSubcommand(),
+			new ExampleSubcommand()
 		);
 	}
 

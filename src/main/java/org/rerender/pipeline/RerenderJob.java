@@ -109,6 +109,8 @@ public final class RerenderJob {
 	private boolean overwrite;
 	private PatchSynthesizer synthesizer;
 	private Consumer<String> noteSink = s -> {};
+	private String stylerName;
+	private java.util.function.UnaryOperator<Rgb8Image> styler;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
@@ -138,6 +140,16 @@ public final class RerenderJob {
 	/** Receives notes (e.g. about device-limited resolution) as they come. */
 	public RerenderJob notes(Consumer<String> sink) {
 		this.noteSink = sink == null ? s -> {} : sink;
+		return this;
+	}
+
+	/**
+	 * Replaces diffusion by a plain image filter for frame 0 and the key frames (no models are loaded; the
+	 * weight-free demo of {@code bin/rerender example}). {@code name} goes into the key step's stamp.
+	 */
+	public RerenderJob keyFrameFilter(String name, java.util.function.UnaryOperator<Rgb8Image> filter) {
+		this.stylerName = name;
+		this.styler = filter;
 		return this;
 	}
 
@@ -172,7 +184,20 @@ public final class RerenderJob {
 		KeyFrameSchedule schedule = KeyFrameSchedule.of(frameCount, cfg.interval);
 
 		WorkStep keys = work.step(WorkFolder.KEYS, keyParams(seed, frameCount), overwrite, frames);
-		if (steps != Steps.PROPAGATION) {
+		if (steps != Steps.PROPAGATION && styler != null) {
+			List<Integer> all = new ArrayList<>(List.of(0));
+			all.addAll(schedule.keyFrames());
+			for (int i = 0; i < all.size(); i++) {
+				cancel.check();
+				int idx = all.get(i);
+				progress.report("Key frames (" + stylerName + ")", i, all.size());
+				if (keys.has(idx, WorkStep.PNG) || (steps == Steps.FIRST_FRAME && idx != 0)) continue;
+				keys.writePng(idx, styler.apply(frames.readPng(idx)));
+				if (idx == 0) n.anchorsTranslated++;
+				else n.keyFramesTranslated++;
+			}
+		}
+		else if (steps != Steps.PROPAGATION) {
 			KeyFrameTranslator t = new KeyFrameTranslator(cfg, models.get(cfg), frames, keys, seed, schedule, flowMethod, n);
 			t.run(steps == Steps.FIRST_FRAME, progress, cancel);
 		}
@@ -224,6 +249,7 @@ public final class RerenderJob {
 		m.put("seed", seed);
 		m.put("frame_count", frameCount);
 		m.put("flow", flowMethod.name());
+		if (stylerName != null) m.put("key_frame_filter", stylerName);
 		return m;
 	}
 
