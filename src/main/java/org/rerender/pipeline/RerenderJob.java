@@ -59,6 +59,7 @@ import org.rerender.work.WorkStep;
  * WORK/keys/edge_0000.png       the first frame's control (edge) map
  * WORK/keys/color_reference.png the noise-generated colour reference (color_preserve false only)
  * WORK/keys/NNNN.png (+ .f32)   key frame NNNN = frame index 1, 1+K, 1+2K, … and the last frame
+ * WORK/keys/sequence_state.safetensors  the state carried between key frames (resume after key frame n)
  * WORK/propagated/NNNN.png      every output frame 1 … last (propagation)
  * OUTPUT (mp4)                  frames 0 … last with the input's audio; OUTPUT_consistency.csv/.png beside it
  * </pre>
@@ -313,7 +314,7 @@ public final class RerenderJob {
 	/** The first-frame and key-frame steps. */
 	static final class KeyFrameTranslator {
 		static final String ANCHOR_STATE = "anchor_state.safetensors", COLOR_REFERENCE = "color_reference.png",
-			EDGE_0 = "edge_0000.png";
+			EDGE_0 = "edge_0000.png", SEQUENCE_STATE = "sequence_state.safetensors";
 		private final RerenderConfig cfg;
 		private final DiffusionModels models;
 		private final WorkStep frames, keys;
@@ -365,10 +366,20 @@ public final class RerenderJob {
 				}
 				try (anchor) {
 					if (firstOnly || keysDone) return;
-					try (KeyFrameSequence seq = new KeyFrameSequence(anchor, job, cfg.styleUpdateFreq);
+					Path seqFile = keys.dir().resolve(SEQUENCE_STATE);
+					KeyFrameSequence restored = null;
+					if (firstMissing > 0 && Files.isRegularFile(seqFile)) {
+						restored = KeyFrameSequence.load(seqFile, anchor, job);
+						if (restored.done() != firstMissing) {
+							restored.close();
+							restored = null;
+						}
+					}
+					int start = restored == null ? 0 : firstMissing;
+					try (KeyFrameSequence seq = restored != null ? restored : new KeyFrameSequence(anchor, job, cfg.styleUpdateFreq);
 						FlowEstimator flow = FrameFlows.estimator(flowMethod))
 					{
-						for (int i = 0; i < k.size(); i++) {
+						for (int i = start; i < k.size(); i++) {
 							cancel.check();
 							int idx = k.get(i);
 							Progress p = (stage, done, total) -> progress.report("Key frame " + idx + " (" + (seq.done() + 1) + "/"
@@ -384,6 +395,7 @@ public final class RerenderJob {
 							else {
 								keys.writeFloat(idx, r.decoded());
 								keys.writePng(idx, r.image());
+								seq.save(seqFile); // a run stopped after this key frame resumes at the next one
 								n.keyFramesTranslated++;
 							}
 						}

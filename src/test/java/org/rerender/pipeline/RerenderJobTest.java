@@ -76,11 +76,18 @@ class RerenderJobTest {
 		assertEquals(128, FolderFrames.read(keys.resolve("0000.png")).width());
 		assertEquals(64, FolderFrames.read(keys.resolve("0000.png")).height());
 
+		// stopped during key frame 9: 1 and 5 are finished, the carried state after 5 is on disk
+		org.rerender.engine.Cancel stop = new org.rerender.engine.Cancel();
+		org.junit.jupiter.api.Assertions.assertThrows(org.rerender.engine.CancelledException.class, () -> job.run(
+			RerenderJob.Steps.KEY_FRAMES, (stage, d, t) -> { if (stage.startsWith("Key frame 9")) stop.request(); }, stop));
+		assertTrue(Files.isRegularFile(keys.resolve("0005.png")));
+		assertFalse(Files.exists(keys.resolve("0009.png")));
 		RerenderJob.Result nb = job.run(RerenderJob.Steps.KEY_FRAMES, null, null);
 		assertEquals(one.seed(), nb.seed(), "the random seed is recorded and reused");
 		assertEquals(0, nb.counters().framesPrepared);
 		assertEquals(0, nb.counters().anchorsTranslated, "the anchor state is reloaded, not re-translated");
-		assertEquals(3, nb.counters().keyFramesTranslated);
+		assertEquals(1, nb.counters().keyFramesTranslated, "resumes at key frame 9");
+		assertEquals(0, nb.counters().keyFramesRebuilt, "the carried key-frame state is reloaded");
 		for (int k : new int[] {1, 5, 9}) assertTrue(Files.isRegularFile(keys.resolve(String.format("%04d.png", k))));
 		assertNull(nb.video());
 		assertFalse(Files.exists(out));

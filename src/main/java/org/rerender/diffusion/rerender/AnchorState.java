@@ -3,11 +3,7 @@ package org.rerender.diffusion.rerender;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import org.rerender.diffusion.constraints.AdaIn;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.FloatImage;
@@ -15,7 +11,6 @@ import org.rerender.image.Rgb8Image;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.SafetensorsWriter;
 import org.rerender.model.io.TensorDType;
-import org.rerender.model.unet.Branch;
 
 /**
  * The anchor ("first frame") state that every key frame is constrained to (rerender-algorithm.md §1 step 2):
@@ -109,13 +104,7 @@ public final class AnchorState implements AutoCloseable {
 			addF32(w, String.format("ada.mean.%03d", i), stats[i].mean());
 			addF32(w, String.format("ada.std.%03d", i), stats[i].std());
 		}
-		for (Map.Entry<AttentionStore.Key, NDArray> e : attention.entries().entrySet()) {
-			AttentionStore.Key k = e.getKey();
-			NDArray a = e.getValue();
-			String name = String.format("attn.%03d.%s.%02d", k.step(), k.branch().name().toLowerCase(), k.layer());
-			if (a.getDataType() == DataType.FLOAT16) w.add(name, TensorDType.F16, a.getShape().getShape(), bytes(a));
-			else addF32(w, name, a);
-		}
+		attention.writeTo(w, "attn");
 		w.addF32("decoded", new long[] {decoded.height(), decoded.width(), 3}, decoded.data());
 		w.add("frame", TensorDType.U8, new long[] {frame.height(), frame.width(), 3}, frame.data());
 		w.write(file);
@@ -123,13 +112,6 @@ public final class AnchorState implements AutoCloseable {
 
 	private static void addF32(SafetensorsWriter w, String name, NDArray a) {
 		w.addF32(name, a.getShape().getShape(), a.toType(DataType.FLOAT32, false).toFloatArray());
-	}
-
-	private static byte[] bytes(NDArray a) {
-		ByteBuffer b = a.toByteBuffer();
-		byte[] out = new byte[b.remaining()];
-		b.get(out);
-		return out;
 	}
 
 	/**
@@ -153,16 +135,7 @@ public final class AnchorState implements AutoCloseable {
 						f.toNDArray(m, String.format("ada.std.%03d", i), DataType.FLOAT32));
 				}
 				AttentionStore store = new AttentionStore(m, storage);
-				List<String> names = new ArrayList<>(f.tensors().keySet());
-				for (String n : names) {
-					if (!n.startsWith("attn.")) continue;
-					String[] p = n.split("\\.");
-					AttentionStore.Key k = new AttentionStore.Key(Integer.parseInt(p[1]), Branch.valueOf(p[2].toUpperCase()),
-						Integer.parseInt(p[3]));
-					try (NDManager tmp = m.newSubManager()) {
-						store.put(k, f.toNDArray(tmp, n, null));
-					}
-				}
+				store.readFrom(f, "attn");
 				long[] ds = f.info("decoded").shape();
 				FloatImage decoded = new FloatImage((int) ds[1], (int) ds[0], 3, f.floats("decoded"));
 				Rgb8Image frame = new Rgb8Image((int) ds[1], (int) ds[0], f.bytes("frame"));

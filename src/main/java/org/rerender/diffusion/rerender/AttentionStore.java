@@ -6,6 +6,11 @@ import ai.djl.ndarray.types.DataType;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import org.rerender.model.io.SafetensorsFile;
+import org.rerender.model.io.SafetensorsWriter;
+import org.rerender.model.io.TensorDType;
 import org.rerender.model.unet.Branch;
 
 /**
@@ -80,6 +85,35 @@ public final class AttentionStore implements AutoCloseable {
 		AttentionStore c = new AttentionStore(parent, storage);
 		entries.forEach(c::put);
 		return c;
+	}
+
+	/** Adds every entry to {@code w} as {@code PREFIX.SSS.cond|uncond.LL} (F16 or F32 as stored). */
+	void writeTo(SafetensorsWriter w, String prefix) {
+		for (Map.Entry<Key, NDArray> e : entries.entrySet()) {
+			Key k = e.getKey();
+			NDArray a = e.getValue();
+			String name = String.format("%s.%03d.%s.%02d", prefix, k.step(), k.branch().name().toLowerCase(), k.layer());
+			long[] shape = a.getShape().getShape();
+			if (a.getDataType() == DataType.FLOAT16) {
+				ByteBuffer b = a.toByteBuffer();
+				byte[] out = new byte[b.remaining()];
+				b.get(out);
+				w.add(name, TensorDType.F16, shape, out);
+			}
+			else w.addF32(name, shape, a.toType(DataType.FLOAT32, false).toFloatArray());
+		}
+	}
+
+	/** Reads the entries {@link #writeTo} wrote under {@code prefix}. */
+	void readFrom(SafetensorsFile f, String prefix) {
+		for (String n : new ArrayList<>(f.tensors().keySet())) {
+			if (!n.startsWith(prefix + ".")) continue;
+			String[] p = n.substring(prefix.length() + 1).split("\\.");
+			Key k = new Key(Integer.parseInt(p[0]), Branch.valueOf(p[1].toUpperCase()), Integer.parseInt(p[2]));
+			try (NDManager tmp = manager.newSubManager()) {
+				put(k, f.toNDArray(tmp, n, null));
+			}
+		}
 	}
 
 	@Override

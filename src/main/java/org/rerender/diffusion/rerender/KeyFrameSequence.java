@@ -1,6 +1,12 @@
 package org.rerender.diffusion.rerender;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.nio.file.Path;
+import org.rerender.engine.RerenderException;
+import org.rerender.model.io.SafetensorsFile;
+import org.rerender.model.io.SafetensorsWriter;
+import org.rerender.model.io.TensorDType;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 
@@ -16,6 +22,17 @@ public final class KeyFrameSequence implements AutoCloseable {
 	private FloatImage previousOutput;
 	private Rgb8Image previousFrame;
 	private int done;
+
+	private KeyFrameSequence(AnchorState anchor, AttentionStore previousStyle, int styleUpdateFreq, FloatImage previousOutput,
+		Rgb8Image previousFrame, int done)
+	{
+		this.anchor = anchor;
+		this.previousStyle = previousStyle;
+		this.styleUpdateFreq = styleUpdateFreq;
+		this.previousOutput = previousOutput;
+		this.previousFrame = previousFrame;
+		this.done = done;
+	}
 
 	/**
 	 * @param parent the "previous" store lives in a sub-manager of it
@@ -63,6 +80,42 @@ public final class KeyFrameSequence implements AutoCloseable {
 		previousOutput = output;
 		previousFrame = frame;
 		done++;
+	}
+
+	/**
+	 * Writes the carried state (the "previous" attention reference, the previous output and frame, the count), so a
+	 * key-frame run stopped after key frame n resumes at n+1 exactly as if it had not stopped.
+	 */
+	public void save(Path file) {
+		SafetensorsWriter w = new SafetensorsWriter().metadata("format", FORMAT).metadata("done", Integer.toString(done))
+			.metadata("style_update_freq", Integer.toString(styleUpdateFreq));
+		previousStyle.writeTo(w, "previous");
+		w.addF32("previous_output", new long[] {previousOutput.height(), previousOutput.width(), 3}, previousOutput.data());
+		w.add("previous_frame", TensorDType.U8, new long[] {previousFrame.height(), previousFrame.width(), 3}, previousFrame.data());
+		w.write(file);
+	}
+
+	static final String FORMAT = "rerender-keyframe-sequence-1";
+
+	/** Reads a state written by {@link #save}, continuing from {@code anchor}. */
+	public static KeyFrameSequence load(Path file, AnchorState anchor, NDManager parent) {
+		try (SafetensorsFile f = SafetensorsFile.open(file)) {
+			if (!FORMAT.equals(f.metadata().get("format")))
+				throw new RerenderException(file + " is not a saved key-frame sequence state (" + FORMAT + ")");
+			AttentionStore store = new AttentionStore(parent, anchor.attention().storage());
+			try {
+				store.readFrom(f, "previous");
+				long[] s = f.info("previous_output").shape();
+				int w = (int) s[1], h = (int) s[0];
+				return new KeyFrameSequence(anchor, store, Integer.parseInt(f.metadata().get("style_update_freq")),
+					new FloatImage(w, h, 3, f.floats("previous_output")), new Rgb8Image(w, h, f.bytes("previous_frame")),
+					Integer.parseInt(f.metadata().get("done")));
+			}
+			catch (RuntimeException e) {
+				store.close();
+				throw e;
+			}
+		}
 	}
 
 	@Override

@@ -1,0 +1,153 @@
+package org.rerender.diffusion.rerender;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.rerender.engine.Djl;
+import org.rerender.flow.FlowField;
+import org.rerender.flow.FlowOps;
+import org.rerender.image.FloatImage;
+import org.rerender.model.nn.Attention;
+import org.rerender.model.unet.Branch;
+import org.rerender.model.unet.SelfAttentionSite;
+import org.rerender.model.unet.UNetCallContext;
+
+/** The constraints against their formulas on small hand-made tensors (no model). */
+class ConstraintUnitTest {
+
+	@Test
+	void latentFlowIsTheMeanOfTheTwoCentralPixelsOverEight() {
+		int w = 32, h = 16;
+		FlowField f = new FlowField(w, h, new float[2 * w * h]);
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) f.set(x, y, x * 1.5f + y, -y * 0.25f + x * x * 0.01f);
+		FlowField lf = FlowMasks.latentFlow(f);
+		assertEquals(4, lf.width());
+		assertEquals(2, lf.height());
+		for (int j = 0; j < 2; j++)
+			for (int i = 0; i < 4; i++) {
+				double u = 0, v = 0;
+				for (int y = 8 * j + 3; y <= 8 * j + 4; y++)
+					for (int x = 8 * i + 3; x <= 8 * i + 4; x++) {
+						u += f.u(x, y) / 8.0 / 4;
+						v += f.v(x, y) / 8.0 / 4;
+					}
+				assertEquals(u, lf.u(i, j), 1e-5);
+				assertEquals(v, lf.v(i, j), 1e-5);
+			}
+	}
+
+	@Test
+	void warpMaskIsOneWhereNoPixelOfTheBlockIsNearAnOcclusion() {
+		FloatImage occ = new FloatImage(32, 16, 1);
+		occ.set(20, 3, 0, 1f);
+		FlowMasks m = FlowMasks.compute(new org.rerender.flow.BidirectionalFlow(FlowField.zeros(32, 16), FlowField.zeros(32, 16)),
+			new org.rerender.flow.BidirectionalFlow(FlowField.zeros(32, 16), FlowField.zeros(32, 16)), true);
+		// zero flow: nothing occluded, warp mask all ones, fusion mask all ones, everything flat
+		for (float v : m.warpMask().data()) assertEquals(1f, v);
+		for (float v : m.fusionMask().data()) assertEquals(1f, v);
+		for (float v : m.noiseRescale().data()) assertEquals(1f, v);
+		FloatImage soft = FlowOps.softMask(occ);
+		FloatImage wm = FlowOps.oneMinus(FlowOps.maxPool8(soft));
+		// the occluded pixel makes its block 0; pooling (±4) and blur (±4) reach 8 px further, fading
+		assertEquals(0f, wm.get(2, 0, 0));
+		float next = wm.get(3, 0, 0);
+		org.junit.jupiter.api.Assertions.assertTrue(next > 0 && next < 1, "partly near the occlusion: " + next);
+		assertEquals(1f, wm.get(0, 0, 0));
+		assertEquals(1f, wm.get(0, 1, 0));
+	}
+
+	@Test
+	void badMaskDilatesEveryTouchedLatentCell() {
+		FloatImage tmp = new FloatImage(64, 32, 1);
+		tmp.set(11, 12, 0, 1f); // bilinear ↓8 reads pixels 8j+3..8j+4: (11,12) → latent (1,1)
+		FloatImage bad = FlowMasks.badMask(tmp);
+		assertEquals(8, bad.width());
+		for (int y = 0; y < 4; y++)
+			for (int x = 0; x < 8; x++) assertEquals(Math.abs(x - 1) <= 1 && Math.abs(y - 1) <= 1 ? 1f : 0f, bad.get(x, y, 0), x + "," + y);
+		tmp.set(11, 12, 0, 0f);
+		tmp.set(13, 12, 0, 1f); // not a sampled pixel: ignored
+		for (float v : FlowMasks.badMask(tmp).data()) assertEquals(0f, v);
+	}
+
+	private static SelfAttentionSite site(int layer, long ch) {
+		return new SelfAttentionSite(3 + layer, layer, 0, ch);
+	}
+
+	@Test
+	void storeIsKeyedByStepBranchLayerNotCallOrder() {
+		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, DataType.FLOAT16)) {
+			AttentionStore.Key a = new AttentionStore.Key(3, Branch.UNCOND, 2), b = new AttentionStore.Key(1, Branch.COND, 5);
+			s.put(a, m.create(new float[] {1, 2}, new Shape(1, 1, 2)));
+			s.put(b, m.create(new float[] {3, 4}, new Shape(1, 1, 2)));
+			assertEquals(DataType.FLOAT16, s.get(a).getDataType());
+			assertArrayEquals(new float[] {1, 2}, s.get(a).toType(DataType.FLOAT32, false).toFloatArray());
+			assertEquals(b, s.entries().keySet().iterator().next(), "entries sorted by step first");
+			try (AttentionStore c = s.copy(m)) {
+				c.put(a, m.create(new float[] {9, 9}, new Shape(1, 1, 2)));
+				assertArrayEquals(new float[] {1, 2}, s.get(a).toType(DataType.FLOAT32, false).toFloatArray(), "copies are independent");
+			}
+			assertEquals(8, s.bytes());
+		}
+	}
+
+	@Test
+	void crossFrameHookReadsFirstAndPreviousThenRefreshes() {
+		try (NDManager m = Djl.newCpuManager(); AttentionStore first = new AttentionStore(m, DataType.FLOAT32);
+			AttentionStore prev = new AttentionStore(m, DataType.FLOAT32))
+		{
+			long ch = 2;
+			AttentionStore.Key k = new AttentionStore.Key(1, Branch.COND, 0);
+			// recording: only kept steps, wide layers skipped in loose mode
+			CrossFrameAttention rec = CrossFrameAttention.recorder(first, Set.of(1), CrossFrameAttention.skipChannels(true, 1));
+			NDArray f = m.create(new float[] {1, 1, 2, 2}, new Shape(1, 2, ch));
+			assertSame(f, rec.keyValueInput(UNetCallContext.of(1, Branch.COND), site(0, ch), f));
+			rec.keyValueInput(UNetCallContext.of(0, Branch.COND), site(0, ch), f);
+			rec.keyValueInput(UNetCallContext.of(1, Branch.COND), site(1, 4), f);
+			assertEquals(1, first.size(), "step 0 not kept, the 4·mc layer skipped");
+			prev.put(k, first.get(k));
+			CrossFrameAttention hook = CrossFrameAttention.constrainer(first, prev, Set.of(1), Set.of(1), Long.MAX_VALUE, true);
+			NDArray cur = m.create(new float[] {5, 5, 6, 6}, new Shape(1, 2, ch));
+			NDArray kv = hook.keyValueInput(UNetCallContext.of(1, Branch.COND), site(0, ch), cur);
+			assertArrayEquals(new float[] {1, 1, 2, 2, 1, 1, 2, 2}, kv.toFloatArray(), "[first; previous], current not included");
+			assertArrayEquals(new float[] {5, 5, 6, 6}, prev.get(k).toFloatArray(), "previous overwritten after use");
+			NDArray cur2 = m.create(new float[] {7, 7, 8, 8}, new Shape(1, 2, ch));
+			assertArrayEquals(new float[] {1, 1, 2, 2, 5, 5, 6, 6}, hook.keyValueInput(UNetCallContext.of(1, Branch.COND), site(0, ch), cur2)
+				.toFloatArray(), "the next call sees the refreshed previous");
+			assertSame(cur, hook.keyValueInput(UNetCallContext.of(0, Branch.COND), site(0, ch), cur), "outside the window: own tokens");
+			assertNull(prev.get(new AttentionStore.Key(0, Branch.COND, 0)), "no refresh outside the kept steps");
+		}
+	}
+
+	@Test
+	void attentionWithReplacedKeysAndValuesFollowsTheFormula() {
+		try (NDManager m = Djl.newCpuManager()) {
+			float[] q = {1, 0, 0, 1}; // 2 queries, d = 2
+			float[] kv = {1, 0, 0, 1, 1, 1, 2, -1}; // 4 keys = [first (2 tokens); previous (2 tokens)]
+			NDArray out = Attention.multiHead(m.create(q, new Shape(1, 2, 2)), m.create(kv, new Shape(1, 4, 2)),
+				m.create(kv, new Shape(1, 4, 2)), 1, Attention.DEFAULT_MAX_SCORE_ELEMENTS);
+			float[] got = out.toFloatArray();
+			for (int i = 0; i < 2; i++) {
+				double[] s = new double[4];
+				double z = 0;
+				for (int j = 0; j < 4; j++) {
+					s[j] = Math.exp((q[2 * i] * kv[2 * j] + q[2 * i + 1] * kv[2 * j + 1]) / Math.sqrt(2));
+					z += s[j];
+				}
+				for (int c = 0; c < 2; c++) {
+					double e = 0;
+					for (int j = 0; j < 4; j++) e += s[j] / z * kv[2 * j + c];
+					assertEquals(e, got[2 * i + c], 1e-5);
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package org.rerender.diffusion.rerender;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.rerender.config.Period;
+import org.rerender.config.RerenderConfig;
+import org.rerender.engine.Djl;
+import org.rerender.flow.BidirectionalFlow;
+import org.rerender.flow.FlowField;
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
+import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.WeightLoader;
+import org.rerender.model.unet.UNet;
+import org.rerender.model.unet.UNetConfig;
+import org.rerender.model.vae.AutoencoderKL;
+import org.rerender.model.vae.VaeConfig;
+import org.rerender.testing.Tags;
+
+/**
+ * Seconds per key frame and peak resident memory on the CPU, all constraints on against all off (the method's
+ * overhead): the tiny fixture models at the fixture size, and the full-size SD 1.5 architecture with random
+ * weights at {@code rerender.bench.size} (default 512) with {@code rerender.bench.steps} DDIM steps (default 2).
+ * Run with {@code mvn test -Pbench -Dtest=KeyFrameBenchmark}.
+ */
+@Tag(Tags.BENCH)
+class KeyFrameBenchmark {
+
+	/** Settings with every constraint on (2-step-safe windows) and the given step count. */
+	static KeyFrameSettings allOn(int ddimSteps) {
+		return KeyFrameSettings.from(RerenderConfig.builder().prompt("x").ddimSteps(ddimSteps).x0Strength(0.75)
+			.crossPeriod(new Period(0, 1)).warpPeriod(new Period(0, 0.5)).adaPeriod(new Period(0.5, 1)).maskPeriod(new Period(0.2, 0.9))
+			.freeuArgs(1.1, 1.2, 0.9, 0.2).build());
+	}
+
+	record Timing(double seconds, long peakRssMiB) {}
+
+	/** Runs {@code r}, sampling the process's resident set every 20 ms. */
+	static Timing measure(Runnable r) {
+		long[] peak = {rssKiB()};
+		Thread t = new Thread(() -> {
+			while (!Thread.currentThread().isInterrupted()) {
+				peak[0] = Math.max(peak[0], rssKiB());
+				try {
+					Thread.sleep(20);
+				}
+				catch (InterruptedException e) {
+					return;
+				}
+			}
+		});
+		t.setDaemon(true);
+		t.start();
+		long t0 = System.nanoTime();
+		r.run();
+		double s = (System.nanoTime() - t0) / 1e9;
+		t.interrupt();
+		return new Timing(s, Math.max(peak[0], rssKiB()) / 1024);
+	}
+
+	static long rssKiB() {
+		try {
+			for (String l : Files.readAllLines(Path.of("/proc/self/status")))
+				if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
+		}
+		catch (IOException | NumberFormatException e) {
+			// not Linux: no memory figure
+		}
+		return 0;
+	}
+
+	static void compare(String what, KeyFrameEngine engine, NDManager m, KeyFrameEngine.FrameInput f1, KeyFrameEngine.FrameInput f2,
+		KeyFrameEngine.Flows flows, KeyFrameEngine.Prompts p, KeyFrameSettings on)
+	{
+		KeyFrameSettings off = on.unconstrained();
+		System.out.printf("%n%s, %dx%d, S=%d, CPU threads %d%n", what, f1.frame().width(), f1.frame().height(), on.steps(),
+			Runtime.getRuntime().availableProcessors());
+		System.out.printf("%-34s %10s %22s%n", "run", "seconds", "process peak RSS MiB");
+		Timing[] t = new Timing[2];
+		// one anchor for both (the anchor applies no constraint; it records what the "on" key frame needs)
+		KeyFrameEngine.AnchorResult[] a = new KeyFrameEngine.AnchorResult[1];
+		Timing ta = measure(() -> a[0] = engine.translateAnchor(f1, p, on, NoiseStreams.seeded(1, 0), null, null));
+		System.out.printf("%-34s %10.2f %22d%n", "anchor (records the state)", ta.seconds(), ta.peakRssMiB());
+		for (int k = 0; k < 2; k++) {
+			KeyFrameSettings s = k == 0 ? off : on;
+			try (KeyFrameSequence seq = new KeyFrameSequence(a[0].anchor(), m, 1)) {
+				t[k] = measure(() -> engine.translateKeyFrame(seq, f2, flows, p, s, NoiseStreams.seeded(1, 1), null, null));
+			}
+			System.out.printf("%-34s %10.2f %22d%n", "key frame, constraints " + (k == 0 ? "off" : "on"), t[k].seconds(), t[k].peakRssMiB());
+		}
+		a[0].anchor().close();
+		System.out.printf("%-34s %10.2f%n", "overhead ratio (on / off)", t[1].seconds() / t[0].seconds());
+	}
+
+	@Test
+	void tinyModel() throws Exception {
+		try (RerenderFixture fx = new RerenderFixture()) {
+			KeyFrameSettings on = fx.settings(true, false, "cross", "warp", "ada", "mask");
+			compare("Tiny fixture models (fixture settings)", fx.engine, fx.manager, fx.frame(1), fx.frame(2), fx.flows(), fx.prompts, on);
+		}
+	}
+
+	@Test
+	void fullSizeRandomWeights() {
+		int size = Integer.getInteger("rerender.bench.size", 512);
+		int steps = Integer.getInteger("rerender.bench.steps", 2);
+		long availMiB = memAvailableMiB();
+		assumeTrue(availMiB > 8000, "needs about 9 GiB free memory, " + availMiB + " MiB available");
+		try (NDManager w = Djl.newCpuManager()) {
+			w.getEngine().setRandomSeed(3);
+			UNet unet = new UNet(UNetConfig.sd15());
+			WeightLoader.randomize(unet, w, DataType.FLOAT32);
+			ControlNet cn = new ControlNet(UNetConfig.sd15());
+			WeightLoader.randomize(cn, w, DataType.FLOAT32);
+			AutoencoderKL vae = new AutoencoderKL(VaeConfig.sd15());
+			WeightLoader.randomize(vae, w, DataType.FLOAT32);
+			NDManager m = w.newSubManager();
+			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(unet, cn, vae), m, DataType.FLOAT32);
+			KeyFrameEngine.Prompts p = new KeyFrameEngine.Prompts(m.randomNormal(new ai.djl.ndarray.types.Shape(1, 77, 768)),
+				m.randomNormal(new ai.djl.ndarray.types.Shape(1, 77, 768)));
+			Rgb8Image a = gradient(size, 0), b = gradient(size, 3);
+			FloatImage hint = new FloatImage(size, size, 3);
+			FlowField fwd = FlowField.zeros(size, size), bwd = FlowField.zeros(size, size);
+			for (int y = 0; y < size; y++)
+				for (int x = 0; x < size; x++) {
+					fwd.set(x, y, 3, 0);
+					bwd.set(x, y, -3, 0);
+				}
+			BidirectionalFlow f = new BidirectionalFlow(fwd, bwd);
+			compare("SD 1.5 architecture, random weights", engine, m, KeyFrameEngine.FrameInput.of(a, hint),
+				KeyFrameEngine.FrameInput.of(b, hint), new KeyFrameEngine.Flows(f, f), p, allOn(steps));
+		}
+	}
+
+	static Rgb8Image gradient(int size, int shift) {
+		Rgb8Image img = new Rgb8Image(size, size);
+		for (int y = 0; y < size; y++)
+			for (int x = 0; x < size; x++) {
+				img.set(x, y, 0, (x + shift) * 255 / size);
+				img.set(x, y, 1, y * 255 / size);
+				img.set(x, y, 2, ((x + shift) / 32 + y / 32) % 2 * 200);
+			}
+		return img;
+	}
+
+	static long memAvailableMiB() {
+		try {
+			for (String l : Files.readAllLines(Path.of("/proc/meminfo")))
+				if (l.startsWith("MemAvailable:")) return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024;
+		}
+		catch (IOException | NumberFormatException e) {
+			// unknown
+		}
+		return Long.MAX_VALUE;
+	}
+
+	static List<String> unused() {
+		return List.of();
+	}
+}

@@ -1,0 +1,108 @@
+package org.rerender.diffusion.rerender;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.config.Period;
+import org.rerender.config.RerenderConfig;
+import org.rerender.engine.RerenderException;
+import org.rerender.model.unet.Branch;
+
+/**
+ * The engine API on the tiny models with seeded noise: a sequence of key frames leaves no native arrays behind
+ * and does not grow, a saved anchor state reproduces the in-memory one exactly, and incompatible settings are refused.
+ */
+class KeyFrameEngineTest {
+	static RerenderFixture fx;
+	static KeyFrameSettings settings;
+
+	@BeforeAll
+	static void load() throws Exception {
+		fx = new RerenderFixture();
+		RerenderConfig c = RerenderConfig.builder().prompt("x").ddimSteps(4).x0Strength(0.75).crossPeriod(new Period(0, 1))
+			.warpPeriod(new Period(0, 0.5)).adaPeriod(new Period(0.5, 1)).maskPeriod(new Period(0.2, 0.9))
+			.freeuArgs(1.1, 1.2, 0.9, 0.2).build();
+		settings = KeyFrameSettings.from(c);
+	}
+
+	@AfterAll
+	static void close() {
+		if (fx != null) fx.close();
+	}
+
+	@Test
+	void settingsResolveTheWindows() {
+		assertEquals(4, settings.steps());
+		assertEquals(java.util.Set.of(0, 1, 2, 3), settings.crossSteps());
+		assertEquals(java.util.Set.of(0, 1, 2), settings.warpSteps());
+		assertEquals(java.util.Set.of(2, 3), settings.adaSteps());
+		assertEquals(java.util.Set.of(1, 2, 3), settings.maskSteps());
+		assertEquals(1, settings.sdeditStep());
+		assertTrue(settings.unconstrained().crossSteps().isEmpty());
+	}
+
+	@Test
+	void sequenceLeavesNoArraysBehindAndSavedAnchorReproduces(@TempDir Path dir) {
+		int weights = fx.tiny.weights.getManagedArrays().size();
+		try (NDManager run = fx.manager.newSubManager()) {
+			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(fx.tiny.unet, fx.tiny.controlNet, fx.tiny.vae),
+				run, DataType.FLOAT32);
+			KeyFrameEngine.AnchorResult a = engine.translateAnchor(fx.frame(1), fx.prompts, settings, NoiseStreams.seeded(5, 0),
+				null, null);
+			// only the window's steps, both branches, all 9 layers
+			assertEquals(4 * 2 * fx.tiny.unet.decoderSelfAttentionSites().size(), a.anchor().attention().size());
+			assertTrue(a.anchor().attention().contains(new AttentionStore.Key(3, Branch.UNCOND, 8)));
+			Path file = dir.resolve("anchor.safetensors");
+			a.anchor().save(file);
+			int afterAnchor = run.getManagedArrays().size();
+			float[] first, second = null;
+			Path seqFile = dir.resolve("sequence.safetensors");
+			try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), run, 1)) {
+				int steady = -1;
+				first = engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 1), null,
+					null).decoded().data();
+				seq.save(seqFile);
+				for (int k = 0; k < 2; k++) {
+					float[] d = engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 2 + k),
+						null, null).decoded().data();
+					if (k == 0) second = d;
+					int n = run.getManagedArrays().size();
+					if (steady < 0) steady = n;
+					assertEquals(steady, n, "arrays held after key frame " + (k + 2));
+				}
+				assertEquals(3, seq.done());
+			}
+			assertEquals(afterAnchor, run.getManagedArrays().size(), "only the anchor state is left after the sequence");
+			try (AnchorState loaded = AnchorState.load(file, run, DataType.FLOAT32);
+				KeyFrameSequence seq = new KeyFrameSequence(loaded, run, 1))
+			{
+				assertEquals(a.anchor().attention().size(), loaded.attention().size());
+				assertArrayEquals(a.anchor().predX0(2).toFloatArray(), loaded.predX0(2).toFloatArray());
+				float[] again = engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(5, 1),
+					null, null).decoded().data();
+				assertArrayEquals(first, again, "a key frame from the saved anchor equals one from the in-memory anchor");
+				try (KeyFrameSequence resumed = KeyFrameSequence.load(seqFile, loaded, run)) {
+					assertEquals(1, resumed.done());
+					float[] next = engine.translateKeyFrame(resumed, fx.frame(2), fx.flows(), fx.prompts, settings,
+						NoiseStreams.seeded(5, 2), null, null).decoded().data();
+					assertArrayEquals(second, next, "a resumed sequence continues exactly");
+				}
+				KeyFrameSettings other = KeyFrameSettings.of(8, 7.5, 1, 0.75, new Period(0, 1), Period.OFF, Period.OFF, Period.OFF,
+					0.5, 0.9, true, false, settings.freeU());
+				assertThrows(RerenderException.class, () -> loaded.checkCompatible(other, 128, 64));
+			}
+			a.anchor().close();
+			assertEquals(0, run.getManagedArrays().size(), "nothing left in the engine's manager");
+		}
+		assertEquals(weights, fx.tiny.weights.getManagedArrays().size(), "nothing left under the weights' manager");
+	}
+}
