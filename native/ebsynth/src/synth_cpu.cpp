@@ -520,12 +520,11 @@ rr_status CpuSynth::run(std::string &msg) {
 		std::vector<uint8_t> voted;
 
 		for (int sv = 0; sv < SV; sv++) {
-			bool styleOn = !(coarsest && sv == 0);
+			// the first round on the coarsest level matches guides only (the style there is unknown)
 			if (coarsest && sv == 1) {
 				build_features(C, L, L.sstyle.data(), L.sw, L.sh, sg.px.data(), L.S, true);
 				set_target_style(C, L, true);
 			}
-			(void)styleOn;
 			compute_all_dist(L, nnf, dist, sv == 0 ? nullptr : &active);
 			for (int pm = 0; pm < PM; pm++) {
 				if (report(li, levels, sv * PM + pm, SV * PM)) return RR_CANCELLED;

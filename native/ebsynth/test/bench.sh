@@ -13,11 +13,11 @@ for dir in "$data"/*x*; do
 	for t in 1 2 4; do taskset -c "$(cores $t)" "$bin" "$dir" $t 0 3; done
 	if [ -n "$up" ]; then
 		for t in 1 2; do
-			args=(-style "$dir/style.ppm"
-				-guide "$dir/src_colour.ppm" "$dir/tgt_colour.ppm" -weight 6
-				-guide "$dir/src_edge.ppm" "$dir/tgt_edge.ppm" -weight 0.5
-				-guide "$dir/src_temporal.ppm" "$dir/tgt_temporal.ppm" -weight 0.5
-				-guide "$dir/src_positional.ppm" "$dir/tgt_positional.ppm" -weight 2
+			args=(-style "$dir/style.png"
+				-guide "$dir/src_colour.png" "$dir/tgt_colour.png" -weight 6
+				-guide "$dir/src_edge.png" "$dir/tgt_edge.png" -weight 0.5
+				-guide "$dir/src_temporal.png" "$dir/tgt_temporal.png" -weight 0.5
+				-guide "$dir/src_positional.png" "$dir/tgt_positional.png" -weight 2
 				-patchsize 5 -uniformity 3500 -searchvoteiters 12 -patchmatchiters 6 -stopthreshold 5
 				-backend cpu -output "$outdir/upstream_${size}_t$t.png")
 			best=""

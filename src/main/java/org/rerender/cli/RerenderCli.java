@@ -19,9 +19,11 @@ public final class RerenderCli {
 			// subcommands are listed here, one per line
 			new FlowSubcommand(),
 			new PropagateCommand(),
+			new GenerateSubcommand(),
 			new DownloadSubcommand(),
 			new ModelsSubcommand(),
 			new UpdateSiteSubcommand(),
+			new GpuStatusSubcommand(),
 			new VideoSubcommand(),
 			new ExampleSubcommand()
 		);

@@ -3,9 +3,7 @@ package org.rerender.fiji;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ByteProcessor;
-import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
-import ij.process.ImageProcessor;
 import java.util.function.IntFunction;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
@@ -17,7 +15,6 @@ import org.rerender.flow.FlowSequence;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.scijava.ItemIO;
-import org.scijava.app.StatusService;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
@@ -61,8 +58,8 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 	@Parameter(type = ItemIO.OUTPUT, label = "Occlusion")
 	private ImagePlus occlusion;
 
-	@Parameter(required = false)
-	private StatusService status;
+	@Parameter
+	private RerenderService rerender;
 
 	private final Cancel cancel = new Cancel();
 
@@ -77,21 +74,22 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 		int w = image.getWidth(), h = image.getHeight();
 		ImageStack ff = new ImageStack(w, h), bf = new ImageStack(w, h), occ = new ImageStack(w, h);
 		ImageStack frames = image.getStack();
-		IntFunction<Rgb8Image> frame = i -> rgb(frames.getProcessor(i + 1));
-		StatusProgress progress = new StatusProgress(status);
+		IntFunction<Rgb8Image> frame = i -> ImageConversions.toRgb8(frames.getProcessor(i + 1));
 		try (FlowEstimator est = FlowEstimators.create(FlowMethod.parse(method))) {
 			FlowSequence.run(est, frame, n, null, p -> {
 				if (fwd) addFlow(ff, p.flow().forward());
 				if (bwd) addFlow(bf, p.flow().backward());
 				if (fwd) occ.addSlice(mask(p.forwardOcclusion()));
 				if (bwd) occ.addSlice(mask(p.backwardOcclusion()));
-			}, progress, cancel);
+			}, rerender.progress(), cancel);
+		}
+		finally {
+			rerender.done();
 		}
 		String t = image.getTitle().replaceFirst("\\.[A-Za-z0-9]{1,5}$", ""); // "clip 1.mp4" -> "clip 1"
 		forward_flow = fwd ? hyperstack(t + " forward flow", ff, 2, n - 1) : null;
 		backward_flow = bwd ? hyperstack(t + " backward flow", bf, 2, n - 1) : null;
 		occlusion = hyperstack(t + " occlusion", occ, fwd && bwd ? 2 : 1, n - 1);
-		if (status != null) status.clearStatus();
 	}
 
 	private static ImagePlus hyperstack(String title, ImageStack s, int channels, int frames) {
@@ -117,18 +115,6 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 		byte[] b = new byte[m.data().length];
 		for (int i = 0; i < b.length; i++) b[i] = m.data()[i] > 0.5f ? (byte) 255 : 0;
 		return new ByteProcessor(m.width(), m.height(), b);
-	}
-
-	/** A slice as RGB bytes (ColorProcessor pixels directly; other types through their display range). */
-	private static Rgb8Image rgb(ImageProcessor ip) {
-		int[] px = (int[]) (ip instanceof ColorProcessor ? ip : ip.convertToRGB()).getPixels();
-		byte[] d = new byte[3 * px.length];
-		for (int i = 0, j = 0; i < px.length; i++, j += 3) {
-			d[j] = (byte) (px[i] >> 16);
-			d[j + 1] = (byte) (px[i] >> 8);
-			d[j + 2] = (byte) px[i];
-		}
-		return new Rgb8Image(ip.getWidth(), ip.getHeight(), d);
 	}
 
 	@Override

@@ -91,11 +91,11 @@ public class PropagateCommand extends ContextCommand {
 	@Override
 	public void run() {
 		try {
-			List<Rgb8Image> frames = given(input) ? RgbStacks.frames(input) : PropagationInputs.readFrames(path(input_file, "input video"));
+			List<Rgb8Image> frames = given(input) ? ImageConversions.frames(input) : PropagationInputs.readFrames(path(input_file, "input video"));
 			KeySchedule schedule = key_frames != null && !key_frames.isBlank()
 				? KeySchedule.explicit(KeySchedule.parseList(key_frames).stream().map(k -> k - 1).toList())
 				: KeySchedule.regular(0, frames.size() - 1, key_interval);
-			List<Rgb8Image> keyImages = given(keys) ? RgbStacks.frames(keys) : PropagationInputs.readFolder(path(key_folder, "key frame folder"));
+			List<Rgb8Image> keyImages = given(keys) ? ImageConversions.frames(keys) : PropagationInputs.readFolder(path(key_folder, "key frame folder"));
 			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, frames.size());
 			IntermediateStore store = IntermediateStore.NONE;
 			if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
@@ -107,7 +107,7 @@ public class PropagateCommand extends ContextCommand {
 			}
 			if (output_file != null && !output_file.getPath().isBlank())
 				VideoWriter.write(output_file.toPath(), out, fps, null, Progress.NONE, cancelToken);
-			output = RgbStacks.stack("Propagated", out);
+			output = ImageConversions.toImagePlus("Propagated", out);
 		}
 		catch (RerenderException e) {
 			cancel(e.getMessage());

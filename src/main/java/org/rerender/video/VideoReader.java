@@ -181,19 +181,24 @@ public final class VideoReader implements AutoCloseable {
 			g.getFormat());
 	}
 
-	/** Frames the video stream declares (duration × fps), 0 if unknown. */
+	/**
+	 * Frames the video stream declares, 0 if unknown: its frame count, else duration × fps. For mov/mp4 the smaller
+	 * of the two (an edit list can make the sample count larger than what plays, which must not look like
+	 * truncation); elsewhere the header's frame count wins (a cut AVI reports the shorter duration it still has).
+	 */
 	private static int declaredFrameCount(FFmpegFrameGrabber g) {
 		AVFormatContext ctx = g.getFormatContext();
 		int vi = g.getVideoStream();
 		if (ctx == null || vi < 0) return 0;
 		AVStream st = ctx.streams(vi);
 		double fps = g.getVideoFrameRate() > 0 ? g.getVideoFrameRate() : g.getFrameRate();
-		if (st.nb_frames() > 0) return (int) st.nb_frames();
-		if (st.duration() != AV_NOPTS_VALUE && st.duration() > 0 && st.time_base().den() > 0 && fps > 0) {
-			double seconds = st.duration() * (double) st.time_base().num() / st.time_base().den();
-			return (int) Math.round(seconds * fps);
-		}
-		return 0;
+		long byCount = st.nb_frames() > 0 ? st.nb_frames() : Long.MAX_VALUE;
+		long byTime = Long.MAX_VALUE;
+		if (st.duration() != AV_NOPTS_VALUE && st.duration() > 0 && st.time_base().den() > 0 && fps > 0)
+			byTime = Math.round(st.duration() * (double) st.time_base().num() / st.time_base().den() * fps);
+		boolean mov = String.valueOf(g.getFormat()).contains("mov");
+		long n = mov || byCount == Long.MAX_VALUE ? Math.min(byCount, byTime) : byCount;
+		return n == Long.MAX_VALUE ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
 	}
 
 	private static Rgb8Image toRgb(Frame f) {

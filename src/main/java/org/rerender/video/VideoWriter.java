@@ -82,7 +82,8 @@ public final class VideoWriter implements AutoCloseable {
 		if (!Files.isWritable(dir)) throw new RerenderException("Output folder is not writable: " + dir);
 		if (Files.isDirectory(this.output)) throw new RerenderException("Output is a folder, not a file: " + output);
 		this.audio = audioSource == null ? null : openAudio(audioSource);
-		this.temp = org.rerender.work.AtomicFiles.tempSibling(this.output, ".part.mp4");
+		this.temp = this.output.resolveSibling("." + this.output.getFileName() + "."
+			+ Long.toHexString(System.nanoTime() ^ java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".part.mp4");
 		int codec = AV_CODEC_ID_H264;
 		AVCodec h264 = avcodec_find_encoder(AV_CODEC_ID_H264);
 		if (h264 == null || h264.isNull()) {

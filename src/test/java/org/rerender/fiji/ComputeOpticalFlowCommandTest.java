@@ -34,7 +34,7 @@ class ComputeOpticalFlowCommandTest {
 
 	@BeforeAll
 	static void setUp() {
-		context = new Context(CommandService.class, StatusService.class);
+		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
 		commands = context.service(CommandService.class);
 		frames = TestClips.smallFrames().subList(0, 4);
 		ImageStack s = new ImageStack(frames.get(0).width(), frames.get(0).height());

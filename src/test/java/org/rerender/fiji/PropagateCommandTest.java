@@ -43,12 +43,12 @@ class PropagateCommandTest {
 		List<Rgb8Image> frames = PropagationTestAccess.vtestFrames(7, 64, 48);
 		List<Rgb8Image> keys = List.of(PropagationTestAccess.stylize(frames.get(0)), PropagationTestAccess.stylize(frames.get(3)),
 			PropagationTestAccess.stylize(frames.get(6)));
-		CommandModule m = commands.run(PropagateCommand.class, true, Map.of("input", RgbStacks.stack("clip", frames),
-			"keys", RgbStacks.stack("keys", keys), "key_interval", 3, "poisson", true, "processes", 2)).get();
+		CommandModule m = commands.run(PropagateCommand.class, true, Map.of("input", ImageConversions.toImagePlus("clip", frames),
+			"keys", ImageConversions.toImagePlus("keys", keys), "key_interval", 3, "poisson", true, "processes", 2)).get();
 		assertFalse(m.isCanceled(), m.getCancelReason());
 		ImagePlus out = (ImagePlus) m.getOutput("output");
 		assertEquals(7, out.getStackSize());
-		assertArrayEquals(keys.get(1).data(), RgbStacks.toRgb(out.getStack().getProcessor(4)).data(), "key frame 4 is output as is");
+		assertArrayEquals(keys.get(1).data(), ImageConversions.toRgb8(out.getStack().getProcessor(4)).data(), "key frame 4 is output as is");
 	}
 
 	@Test

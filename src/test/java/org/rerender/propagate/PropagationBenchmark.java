@@ -98,8 +98,8 @@ class PropagationBenchmark {
 		Path clip = TestClips.require(TestClips.CITY);
 		System.out.println("\n=== Propagation speed (one interval of K=2: 1 in-between frame, both directions, flow, blending, Poisson; "
 			+ Runtime.getRuntime().availableProcessors() + " cores) ===");
-		System.out.println("| size | configuration | ms per in-between frame | ratio vs naive |");
-		System.out.println("|---|---|---|---|");
+		System.out.println("| size | configuration | wall ms per in-between frame | process CPU ms per in-between frame | wall ratio vs naive |");
+		System.out.println("|---|---|---|---|---|");
 		for (int[] size : new int[][] {{512, 512}, {960, 540}}) {
 			System.out.flush();
 			List<Rgb8Image> frames = TestClips.read(clip, 30, 1, 3, size[0], size[1]);
@@ -109,11 +109,14 @@ class PropagationBenchmark {
 			SynthesisParams naive = new SynthesisParams(def.patchSize(), def.uniformityWeight(), def.pyramidLevels(), def.searchVoteIterations(),
 				def.patchMatchIterations(), 0, def.seed(), 1);
 			// the naive baseline only at the smaller size (it is the slowest configuration)
-			double naiveMs = size[0] == 512 ? time(frames, keys, s, PropagationOptions.defaults().withSynthesis(naive).withThreads(1).withProcesses(1)) : Double.NaN;
-			if (size[0] == 512) System.out.printf("| %dx%d | naive: 1 thread, no early stop | %.0f | 1.00 |%n", size[0], size[1], naiveMs);
+			double[] naiveMs = size[0] == 512 ? time(frames, keys, s, PropagationOptions.defaults().withSynthesis(naive).withThreads(1).withProcesses(1))
+				: new double[] {Double.NaN, Double.NaN};
+			if (size[0] == 512)
+				System.out.printf("| %dx%d | naive: 1 thread, no early stop | %.0f | %.0f | 1.00 |%n", size[0], size[1], naiveMs[0], naiveMs[1]);
 			for (int threads : new int[] {1, 2}) {
-				double ms = time(frames, keys, s, PropagationOptions.defaults().withThreads(threads).withProcesses(1));
-				System.out.printf("| %dx%d | defaults, %d thread%s | %.0f | %.2f |%n", size[0], size[1], threads, threads > 1 ? "s" : "", ms, naiveMs / ms);
+				double[] ms = time(frames, keys, s, PropagationOptions.defaults().withThreads(threads).withProcesses(1));
+				System.out.printf("| %dx%d | defaults, %d thread%s | %.0f | %.0f | %.2f |%n", size[0], size[1], threads, threads > 1 ? "s" : "", ms[0], ms[1],
+					naiveMs[0] / ms[0]);
 			}
 		}
 		long heapPeak = 0;
@@ -123,11 +126,20 @@ class PropagationBenchmark {
 		System.out.printf("peak JVM heap (sum of pool peaks): %d MiB; peak resident set of the test JVM: %s%n", heapPeak >> 20, rss.replaceAll("\\s+", " "));
 	}
 
-	private static double time(List<Rgb8Image> frames, Map<Integer, Rgb8Image> keys, KeySchedule s, PropagationOptions o) {
+	/** {wall ms, process CPU ms} per in-between frame (CPU time of all threads, native ones included, from /proc). */
+	private static double[] time(List<Rgb8Image> frames, Map<Integer, Rgb8Image> keys, KeySchedule s, PropagationOptions o) throws Exception {
 		try (FlowEstimator est = FrameFlows.estimator(FlowMethod.DIS)) {
-			long t0 = System.nanoTime();
+			int n = s.last() - s.first() + 1 - s.keys().size();
+			long c0 = processCpuMs(), t0 = System.nanoTime();
 			new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(est)).run(frames, keys, s, o, Progress.NONE, Cancel.NEVER);
-			return (System.nanoTime() - t0) / 1e6 / (s.last() - s.first() + 1 - s.keys().size());
+			return new double[] {(System.nanoTime() - t0) / 1e6 / n, (double) (processCpuMs() - c0) / n};
 		}
+	}
+
+	/** utime + stime of this process in ms (fields 14 and 15 of /proc/self/stat, in clock ticks of 10 ms). */
+	private static long processCpuMs() throws Exception {
+		String stat = Files.readString(Path.of("/proc/self/stat"));
+		String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+		return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
 	}
 }

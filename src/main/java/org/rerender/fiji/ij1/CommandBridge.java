@@ -69,8 +69,7 @@ public class CommandBridge implements PlugIn {
 			String key = item.getName().toLowerCase();
 			String value = Macro.getValue(options, key, null);
 			if (ImagePlus.class.isAssignableFrom(type)) {
-				// an optional image with no title given and none open: leave it unset (File inputs take over)
-				if (value == null && !item.isRequired() && WindowManager.getCurrentImage() == null) continue;
+				if (value == null && !item.isRequired()) continue; // optional image not named: leave it unset
 				inputs.put(item.getName(), image(value));
 				continue;
 			}

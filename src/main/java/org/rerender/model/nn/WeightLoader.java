@@ -4,12 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.rerender.engine.RerenderException;
-import org.rerender.model.io.TensorInfo;
+import org.rerender.model.io.KeyCheck;
 import org.rerender.model.io.TensorSource;
 
 /**
@@ -20,34 +18,16 @@ import org.rerender.model.io.TensorSource;
 public final class WeightLoader {
 	private WeightLoader() {}
 
-	/** Names of expected keys absent from {@code source}, and of keys present with another shape. */
-	public record Check(List<String> missing, List<String> misShaped) {
-		public boolean ok() {
-			return missing.isEmpty() && misShaped.isEmpty();
-		}
-
-		public String describe(String what) {
-			StringBuilder b = new StringBuilder(what).append(": ");
-			if (!missing.isEmpty()) b.append(missing.size()).append(" missing key(s) ").append(head(missing)).append(". ");
-			if (!misShaped.isEmpty()) b.append(misShaped.size()).append(" mis-shaped key(s) ").append(head(misShaped)).append(". ");
-			return b.append("Is this the right checkpoint for this network?").toString();
-		}
-
-		private static String head(List<String> l) {
-			return l.size() <= 8 ? l.toString() : l.subList(0, 8) + " …";
-		}
+	/** The module's expected keys and shapes, as {@link KeyCheck} takes them. */
+	public static Map<String, long[]> expected(Module module) {
+		Map<String, long[]> m = new LinkedHashMap<>();
+		for (ParamSpec p : module.specs()) m.put(p.name(), p.shape().getShape());
+		return m;
 	}
 
-	public static Check check(Module module, TensorSource source) {
-		List<String> missing = new ArrayList<>(), misShaped = new ArrayList<>();
-		Map<String, TensorInfo> have = source.tensors();
-		for (ParamSpec s : module.specs()) {
-			TensorInfo info = have.get(s.name());
-			if (info == null) missing.add(s.name());
-			else if (!Arrays.equals(info.shape(), s.shape().getShape()))
-				misShaped.add(s.name() + " (file " + Arrays.toString(info.shape()) + ", expected " + s.shape() + ")");
-		}
-		return new Check(missing, misShaped);
+	/** Missing and mis-shaped keys (by name) of {@code source} for this module; unknown keys are listed, never an error. */
+	public static KeyCheck.Result check(Module module, TensorSource source) {
+		return KeyCheck.compare(expected(module), source);
 	}
 
 	/**
@@ -55,8 +35,7 @@ public final class WeightLoader {
 	 * @throws RerenderException naming the missing/mis-shaped keys
 	 */
 	public static void load(Module module, TensorSource source, NDManager manager, DataType dtype, String what) {
-		Check c = check(module, source);
-		if (!c.ok()) throw new RerenderException(c.describe(what));
+		check(module, source).throwIfBad(what);
 		for (Map.Entry<String, Param> e : module.namedParams().entrySet())
 			e.getValue().set(source.toNDArray(manager, e.getKey(), dtype));
 		module.notifyLoaded();

@@ -109,9 +109,9 @@ class NnPrimitivesTest {
 			@Override
 			public void close() {}
 		};
-		WeightLoader.Check c = WeightLoader.check(lin, empty);
+		org.rerender.model.io.KeyCheck.Result c = WeightLoader.check(lin, empty);
 		assertEquals(java.util.List.of("bias"), c.missing());
-		assertEquals(1, c.misShaped().size());
+		assertEquals(1, c.mismatched().size());
 		try (NDManager m = Djl.newCpuManager()) {
 			var e = org.junit.jupiter.api.Assertions.assertThrows(org.rerender.engine.RerenderException.class,
 				() -> WeightLoader.load(lin, empty, m, DataType.FLOAT32, "test"));

@@ -100,10 +100,22 @@ class PatchSynthesisBenchmark {
 		return new Case(w + "x" + h, new SynthesisRequest(style, guides), truth);
 	}
 
+	/** Writes NAME.ppm (for the native driver) and NAME.png (for an upstream ebsynth binary). */
 	static void writePpm(Path p, Rgb8Image img) throws IOException {
 		try (OutputStream out = Files.newOutputStream(p)) {
 			out.write(("P6\n" + img.width() + " " + img.height() + "\n255\n").getBytes(StandardCharsets.US_ASCII));
 			out.write(img.data());
+		}
+		byte[] bgr = new byte[img.data().length];
+		for (int i = 0; i < bgr.length; i += 3) {
+			bgr[i] = img.data()[i + 2];
+			bgr[i + 1] = img.data()[i + 1];
+			bgr[i + 2] = img.data()[i];
+		}
+		try (Mat m = new Mat(img.height(), img.width(), opencv_core.CV_8UC3)) {
+			m.data().put(bgr);
+			String png = p.toString().replaceAll("\\.ppm$", ".png");
+			if (!org.bytedeco.opencv.global.opencv_imgcodecs.imwrite(png, m)) throw new IOException("could not write " + png);
 		}
 	}
 

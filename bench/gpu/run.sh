@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# GPU benchmark of Rerender for Fiji, in ONE call on a machine with an NVIDIA GPU, PyTorch in its python3, a C++
+# compiler, cmake (+ ninja) and the CUDA toolkit, but no Java and no network. See bench/gpu/README.md.
+#
+#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,smoke,anchor,keyframe,probe (default: the first four)
+#
+# Layout (relative to the repository root; the first three are git-ignored and travel as carried paths):
+#   bench/gpu/jre/          jlinked JRE 17 (+ include/jni.h, include/linux/jni_md.h)      (make-payload.sh)
+#   bench/gpu/djl-src/      DJL 0.36.0's PyTorch JNI sources (third-party, never committed) (make-payload.sh)
+#   bench/gpu/anchor-code/  ldm/, cldm/ (lllyasviel/ControlNet ed85cd1), einops/           (make-payload.sh)
+#   bench/gpu/payload/      jars/, classes/, jni-header/, run.sh, anchor.py, djl-jni.patch (make-payload.sh)
+# Environment: OUT (log folder, default /tmp/rerender-gpu-out), PY (python with torch, default python3),
+#   JOBS (build jobs, default nproc), DEVICE (default cuda:0), SIZES (default "512 768"), REPS (default 3),
+#   ANCHOR_VARIANTS (default orig_fp32,tuned_fp16,graph_fp16), JNI_PREBUILT (a libdjl_torch.so to use instead of
+#   building one), KF_ARGS (extra arguments for the key-frame benchmark).
+set -u -o pipefail
+STAGES=",${1:-jni,smoke,anchor,keyframe},"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# run.sh lives in bench/gpu/ (committed) and is copied to bench/gpu/payload/ for a device call
+if [[ -d "$HERE/payload" ]]; then GPU="$HERE"; else GPU="$(cd "$HERE/.." && pwd)"; fi
+PAYLOAD="$GPU/payload"
+OUT="${OUT:-/tmp/rerender-gpu-out}"; mkdir -p "$OUT"
+PY="${PY:-python3}"
+JOBS="${JOBS:-$(nproc)}"
+DEVICE="${DEVICE:-cuda:0}"
+SIZES="${SIZES:-512 768}"
+REPS="${REPS:-3}"
+ANCHOR_VARIANTS="${ANCHOR_VARIANTS:-orig_fp32,tuned_fp16,graph_fp16}"
+export PYTHONUNBUFFERED=1
+T0=$(date +%s)
+stamp() { echo "[run.sh +$(( $(date +%s) - T0 ))s] $*"; }
+has() { [[ "$STAGES" == *",$1,"* ]]; }
+TABLE="$OUT/table.md"; : > "$TABLE"
+row() { echo "$*" >> "$TABLE"; }
+
+stamp "machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi')"
+if [[ -z "${TORCH_DIR:-}" ]]; then   # TORCH_DIR TORCH_VER TORCH_CUDA ABI may be given (local tests of this script)
+	read -r TORCH_DIR TORCH_VER TORCH_CUDA ABI < <("$PY" -c 'import torch, os
+print(os.path.dirname(torch.__file__), torch.__version__.split("+")[0], torch.version.cuda or "none", int(torch.compiled_with_cxx11_abi()))')
+fi
+if [[ -z "${TORCH_DIR:-}" ]]; then echo "FATAL: $PY has no torch"; exit 2; fi
+SITE="$(dirname "$TORCH_DIR")"
+if [[ "$TORCH_CUDA" == none ]]; then FLAVOR=cpu; else FLAVOR="cu$(echo "$TORCH_CUDA" | tr -d .)"; fi
+stamp "torch $TORCH_VER at $TORCH_DIR, CUDA $TORCH_CUDA (flavor $FLAVOR), cxx11 ABI $ABI"
+stamp "tools: $(g++ --version | head -1); $(cmake --version | head -1); ninja $(ninja --version 2>/dev/null); nvcc $(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*')"
+
+JRE="${JRE:-$GPU/jre}"   # a JDK works too (JRE=$JAVA_HOME): the JNI build needs its include/jni.h
+JNI_SO="$OUT/libdjl_torch.so"
+
+# ---------------------------------------------------------------- 1. DJL's JNI against this machine's libtorch
+build_cmake() {   # $1 = build dir; DJL's own CMakeLists (find_package(Torch) from the python package)
+	local B="$1"; rm -rf "$B"; mkdir -p "$B"
+	local cudaopt=(); [[ $FLAVOR != cpu ]] && cudaopt=(-DUSE_CUDA=1 -DCUDAToolkit_ROOT="${CUDA_HOME:-/usr/local/cuda}")
+	TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_PREFIX_PATH="$TORCH_DIR/share/cmake" "${cudaopt[@]}" ${EXTRA_DEFS:+-DCMAKE_CXX_FLAGS="$EXTRA_DEFS"} \
+		-DJAVA_HOME="$JRE" -DJAVA_INCLUDE_PATH="$JRE/include" -DJAVA_INCLUDE_PATH2="$JRE/include/linux" \
+		-DJAVA_JVM_LIBRARY="$JRE/lib/server/libjvm.so" > "$B/configure.log" 2>&1 \
+		|| { echo "cmake configure FAILED:"; grep -v '^--' "$B/configure.log" | tail -40; return 1; }
+	ninja -C "$B" -j "$JOBS" -k 0 > "$B/build.log" 2>&1 \
+		|| { echo "ninja build FAILED:"; grep -E -A6 'error|FAILED' "$B/build.log" | head -80; return 1; }
+	cp "$B/libdjl_torch.so" "$JNI_SO"; cp "$B/build.log" "$OUT/jni-build.log"
+}
+build_gxx() {     # $1 = build dir; $2 = 1 with USE_CUDA; plain g++, flags as torch.utils.cpp_extension would use
+	local B="$1" cuda="$2"; rm -rf "$B"; mkdir -p "$B"
+	local inc=(-I"$TORCH_DIR/include" -I"$TORCH_DIR/include/torch/csrc/api/include" -I"$SRC/build/include"
+		-I"$GPU/djl-src/api/src/main/native" -I"$JRE/include" -I"$JRE/include/linux")
+	local defs=(-D_GLIBCXX_USE_CXX11_ABI="$ABI") libs=(-ltorch -ltorch_cpu -lc10)
+	if [[ $cuda == 1 ]]; then
+		defs+=(-DUSE_CUDA); libs+=(-ltorch_cuda -lc10_cuda)
+		inc+=(-I"${CUDA_HOME:-/usr/local/cuda}/include"); for d in "$SITE"/nvidia/*/include "$SITE"/nvidia/*/*/include; do [[ -d $d ]] && inc+=(-I"$d"); done
+	fi
+	ls "$SRC"/src/main/native/*.cc | xargs -P "$JOBS" -I{} sh -c 'g++ -std=c++17 -O2 -fPIC -w "$@" -c {} -o '"$B"'/$(basename {}).o \
+		> '"$B"'/$(basename {}).log 2>&1 || { echo "FAILED {}"; grep -m20 -A4 error '"$B"'/$(basename {}).log; }' _ \
+		"${defs[@]}" ${EXTRA_DEFS:-} "${inc[@]}" | tee "$B/errors.log"
+	[[ -s "$B/errors.log" ]] && return 1
+	g++ -shared -o "$B/libdjl_torch.so" "$B"/*.o -L"$TORCH_DIR/lib" -Wl,--no-as-needed "${libs[@]}" \
+		-Wl,-rpath,"$TORCH_DIR/lib" || return 1
+	cp "$B/libdjl_torch.so" "$JNI_SO"
+}
+if has jni; then
+	SRC="$GPU/djl-src/engines/pytorch/pytorch-native"
+	if [[ -n "${JNI_PREBUILT:-}" ]]; then
+		cp "$JNI_PREBUILT" "$JNI_SO"; stamp "JNI: using prebuilt $JNI_PREBUILT"
+	else
+		[[ -f "$SRC/CMakeLists.txt" ]] || { echo "FATAL: no DJL JNI sources in $SRC (see bench/gpu/README.md)"; exit 2; }
+		mkdir -p "$SRC/build/include"; cp "$PAYLOAD"/jni-header/*.h "$SRC/build/include/"
+		# our patch (bench/gpu/djl-jni.patch): optional legacy-profiler guard; a no-op unless DJL_NO_LEGACY_PROFILER
+		if [[ -f "$PAYLOAD/djl-jni.patch" ]] && ! grep -q DJL_NO_LEGACY_PROFILER "$SRC/src/main/native/ai_djl_pytorch_jni_PyTorchLibrary_system.cc"; then
+			(cd "$GPU/djl-src" && patch -p1 < "$PAYLOAD/djl-jni.patch") || echo "WARNING: djl-jni.patch did not apply"
+		fi
+		stamp "JNI: building libdjl_torch.so against torch $TORCH_VER ($FLAVOR), $JOBS jobs"
+		ok=0
+		for attempt in "cmake" "gxx 1" "cmake-noprof" "gxx-noprof 1" "gxx-nocuda 0"; do
+			EXTRA_DEFS=""; [[ $attempt == *noprof* ]] && EXTRA_DEFS="-DDJL_NO_LEGACY_PROFILER"
+			set -- $attempt
+			stamp "JNI attempt: $attempt"
+			case $1 in
+				cmake*) build_cmake "/tmp/djl-jni-$1" && ok=1 ;;
+				gxx*) build_gxx "/tmp/djl-jni-$1" "$2" && ok=1 ;;
+			esac
+			if [[ $ok == 1 ]]; then stamp "JNI: built by '$attempt'"; break; fi
+		done
+		[[ $ok == 1 ]] || { stamp "FATAL: every JNI build attempt failed (logs above)"; exit 3; }
+	fi
+	nm -D --undefined-only "$JNI_SO" | c++filt | grep -c . | xargs echo "JNI undefined dynamic symbols:"
+	row "JNI built in $(( $(date +%s) - T0 )) s (since start) for torch $TORCH_VER $FLAVOR"
+fi
+
+# ---------------------------------------------------------------- 2. make DJL load that JNI and this libtorch, offline
+DJL_CACHE="/tmp/djl-cache"; CLS="$TORCH_VER-$FLAVOR-linux-x86_64"
+mkdir -p "$DJL_CACHE/pytorch/$CLS"
+[[ -f "$JNI_SO" ]] && cp "$JNI_SO" "$DJL_CACHE/pytorch/$CLS/0.36.0-libdjl_torch.so"
+export DJL_CACHE_DIR="$DJL_CACHE" ENGINE_CACHE_DIR="$DJL_CACHE"
+export PYTORCH_LIBRARY_PATH="$TORCH_DIR/lib" PYTORCH_VERSION="$TORCH_VER" PYTORCH_FLAVOR="$FLAVOR"
+# test/helper libraries of the python package that DJL's loader would otherwise System.load() one by one
+export PYTORCH_LIBRARY_EXCLUSION="libtorch_python.so,libtorchbind_test.so,libjitbackend_test.so,libbackend_with_compiler.so,libaoti_custom_ops.so,libshm.so"
+JNA_PATH="$(ls -d "$SITE"/nvidia/*/lib "$SITE"/nvidia/cuda_runtime/lib 2>/dev/null | tr '\n' ':')${CUDA_HOME:-/usr/local/cuda}/lib64"
+CP="$PAYLOAD/classes:$PAYLOAD/jars/*"
+JAVA=("$JRE/bin/java" -Xmx16g -XX:+UseParallelGC -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Djava.awt.headless=true
+	-Djna.library.path="$JNA_PATH" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.pytorch=info -cp "$CP")
+
+# peak device-wide GPU memory by polling nvidia-smi every 100 ms while a command runs (includes the CUDA context)
+smi_peak() {   # $1 = file; rest = command
+	local f="$1"; shift
+	( while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits 2>/dev/null | head -1; sleep 0.1; done ) > "$f" &
+	local poller=$!
+	"$@"; local rc=$?
+	kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null
+	echo "nvidia-smi peak memory.used: $(sort -n "$f" | tail -1) MiB (idle before: $(head -1 "$f") MiB)"
+	return $rc
+}
+
+# ---------------------------------------------------------------- 3. Java smoke test on CUDA
+if has smoke; then
+	stamp "smoke: DJL on $DEVICE (matmul, conv2d, softmax in F32/F16 vs CPU; JNI cost per op; GEMM via DJL)"
+	timeout "${SMOKE_TIMEOUT:-150}" "${JAVA[@]}" org.rerender.bench.GpuSmoke "$DEVICE" 2>&1 | tee "$OUT/smoke.log"
+	rc=${PIPESTATUS[0]}
+	row "smoke ($DEVICE): $(grep -E 'GPU smoke:' "$OUT/smoke.log" || echo "no result, rc $rc")"
+	grep -E 'JNI cost|through DJL' "$OUT/smoke.log" | sed 's/^/  /' >> "$TABLE"
+fi
+
+# ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)
+if has anchor; then
+	stamp "anchor: original ldm/cldm modules, $ANCHOR_VARIANTS, ${ANCHOR_SIZE:-512}, 20 steps, $REPS reps"
+	if [[ -d "$GPU/anchor-code/cldm" ]]; then
+		smi_peak /tmp/smi-anchor.txt timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size "${ANCHOR_SIZE:-512}" --steps 20 \
+			--reps "$REPS" --variants "$ANCHOR_VARIANTS" 2>&1 | tee "$OUT/anchor.log"
+		{ echo; echo "anchor.py (original ControlNet code, PyTorch $TORCH_VER):"; grep -E '^#|^\|' "$OUT/anchor.log"; } >> "$TABLE"
+	else
+		echo "no anchor code in $GPU/anchor-code (see bench/gpu/README.md)"
+	fi
+fi
+
+# ---------------------------------------------------------------- 5. our Java key-frame benchmark
+if has keyframe; then
+	if "$JRE/bin/java" -cp "$CP" org.rerender.bench.KeyFrameBenchmark --help > /dev/null 2>&1; then
+		# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at 512 in this same call
+		GEMM="$(grep -o 'GEMM 8192^3: [0-9.]*' "$OUT/anchor.log" 2>/dev/null | awk '{print $3}' | head -1)"
+		TF512="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor.log" 2>/dev/null)"
+		for S in $SIZES; do
+			stamp "key frame: Java engine, ${S}x${S}, $DEVICE"
+			flops=(); [[ $S == "${ANCHOR_SIZE:-512}" && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
+			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.KeyFrameBenchmark \
+				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S.log"
+			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S.log" | sed 's/^/# /'; } >> "$TABLE"
+		done
+	else
+		echo "KeyFrameBenchmark is not in the payload: skipped" | tee -a "$TABLE"
+	fi
+fi
+
+# ---------------------------------------------------------------- 6. F16 vs F32, same random weights, stage by stage
+if has probe; then
+	stamp "probe: F16 against F32 per stage, $DEVICE, 512"
+	timeout "${PROBE_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.F16Probe "$DEVICE" 512 2>&1 | tee "$OUT/probe.log"
+	{ echo; echo "F16 probe:"; grep -E '^(float|FLOAT)' "$OUT/probe.log"; } >> "$TABLE"
+fi
+
+stamp "done"
+echo; echo "=================== TABLE ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)) ==================="
+cat "$TABLE"

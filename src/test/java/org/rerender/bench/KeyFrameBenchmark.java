@@ -1,0 +1,356 @@
+package org.rerender.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.util.cuda.CudaUtils;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.rerender.diffusion.ControlledDenoiser;
+import org.rerender.diffusion.DdimSampler;
+import org.rerender.diffusion.NoiseSchedule;
+import org.rerender.diffusion.SeededNoise;
+import org.rerender.engine.Djl;
+import org.rerender.engine.RerenderException;
+import org.rerender.model.clip.ClipTextConfig;
+import org.rerender.model.clip.ClipTextEncoder;
+import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.io.TensorDType;
+import org.rerender.model.io.TensorInfo;
+import org.rerender.model.io.TensorSource;
+import org.rerender.model.nn.WeightLoader;
+import org.rerender.model.unet.UNet;
+import org.rerender.model.unet.UNetCallContext;
+import org.rerender.model.unet.UNetConfig;
+import org.rerender.model.vae.AutoencoderKL;
+import org.rerender.model.vae.VaeConfig;
+
+/**
+ * Seconds per key frame of our Java engine at full SD 1.5 + ControlNet size with RANDOM weights made on the
+ * device (nothing is downloaded): CLIP text encode (prompt + negative), VAE encode of the frame, N DDIM steps
+ * (eta 0) with classifier-free guidance and the ControlNet at every step, VAE decode — the same work as
+ * {@code bench/gpu/anchor.py} times for the original code. Prints a Markdown table row; run by
+ * {@code bench/gpu/run.sh}, not by Maven.
+ *
+ * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G] [--frames-memory N]</pre>
+ */
+public final class KeyFrameBenchmark {
+	private KeyFrameBenchmark() {}
+
+	static final double GIB = 1024.0 * 1024 * 1024;
+
+	public static void main(String[] argv) throws Exception {
+		Map<String, String> a = parse(argv);
+		if (a.containsKey("help")) {
+			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
+				+ " --dtype f16|f32 --count-ops --tflop T --gemm-tflops G --warmup 1");
+			return;
+		}
+		int size = Integer.parseInt(a.getOrDefault("size", "512"));
+		int steps = Integer.parseInt(a.getOrDefault("steps", "20"));
+		int reps = Integer.parseInt(a.getOrDefault("reps", "3"));
+		int warmup = Integer.parseInt(a.getOrDefault("warmup", "1"));
+		double scale = Double.parseDouble(a.getOrDefault("scale", "7.5"));
+		DdimSampler.Cfg cfg = "separate".equals(a.get("cfg")) ? DdimSampler.Cfg.SEPARATE : DdimSampler.Cfg.BATCHED;
+		Engine engine = Djl.engine();
+		Device dev = resolve(engine, a.getOrDefault("device", "auto"));
+		DataType dt = a.containsKey("dtype") ? ("f32".equals(a.get("dtype")) ? DataType.FLOAT32 : DataType.FLOAT16)
+			: dev.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+		System.out.printf(Locale.ROOT, "# Java engine: DJL %s + libtorch %s on %s, %s; %dx%d, %d DDIM steps, CFG %.1f %s%n",
+			Engine.getDjlVersion(), engine.getVersion(), dev, dt, size, size, steps, scale, cfg);
+
+		MemPoller poller = dev.isGpu() ? new MemPoller(dev) : null;
+		long before = poller == null ? 0 : poller.sample();
+		try (NDManager weights = Djl.newManager(dev)) {
+			engine.setRandomSeed(0);
+			long t0 = System.nanoTime();
+			UNetConfig uc = UNetConfig.sd15();
+			UNet unet = new UNet(uc);
+			ControlNet cnet = new ControlNet(uc);
+			AutoencoderKL vae = new AutoencoderKL(VaeConfig.sd15());
+			ClipTextConfig cc = ClipTextConfig.vitL14();
+			ClipTextEncoder clip;
+			if (a.containsKey("direct-random")) { // drawn directly in dt (F16 draws gave non-finite key frames)
+				WeightLoader.randomize(unet, weights, dt);
+				WeightLoader.randomize(cnet, weights, dt);
+				WeightLoader.randomize(vae, weights, dt);
+				try (RandomSource rs = new RandomSource(cc)) {
+					clip = ClipTextEncoder.load(rs, cc, weights, dt);
+				}
+			}
+			else { // drawn in F32 from a per-tensor seed, then cast: the same values in F32 and F16 runs
+				WeightLoader.load(unet, new F16Probe.Seeded(unet), weights, dt, "unet");
+				WeightLoader.load(cnet, new F16Probe.Seeded(cnet), weights, dt, "controlnet");
+				WeightLoader.load(vae, new F16Probe.Seeded(vae), weights, dt, "vae");
+				clip = ClipTextEncoder.load(new F16Probe.Seeded(cc.expectedShapes()), cc, weights, dt);
+			}
+			long params = unet.parameterCount() + cnet.parameterCount() + vae.parameterCount() + ClipTextEncoder.parameterCount(cc);
+			sync(weights);
+			System.out.printf(Locale.ROOT, "# random weights: %.0f M parameters in %.1f s%s%n", params / 1e6, (System.nanoTime() - t0) / 1e9,
+				poller == null ? "" : String.format(Locale.ROOT, ", device memory used %.2f GiB (idle before %.2f)", poller.sample() / GIB, before / GIB));
+
+			SeededNoise noise = new SeededNoise(1);
+			NDArray frame = noise.next(weights, new Shape(1, 3, size, size), DataType.FLOAT32).tanh().toType(dt, false);
+			NDArray hint = noise.next(weights, new Shape(1, 3, size, size), DataType.FLOAT32).getNDArrayInternal().sigmoid().toType(dt, false);
+			int[] ids = new int[77], uids = new int[77];
+			java.util.SplittableRandom r = new java.util.SplittableRandom(2);
+			for (int i = 0; i < 77; i++) {
+				ids[i] = r.nextInt(49408);
+				uids[i] = r.nextInt(49408);
+			}
+			NoiseSchedule schedule = NoiseSchedule.sd15();
+
+			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
+
+			List<Double> times = new ArrayList<>();
+			if (poller != null) poller.start();
+			for (int i = 0; i < warmup + reps; i++) {
+				if (i == warmup && poller != null) poller.resetPeak();
+				long t = System.nanoTime();
+				try (NDManager run = weights.newSubManager()) {
+					NDArray img = keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt);
+					// sum in F32 (an F16 sum of 512x512x3 values overflows); also synchronises the device
+					float check = img.toType(DataType.FLOAT32, false).sum().getFloat();
+					if (!Float.isFinite(check)) System.out.println("# WARNING: non-finite output (random weights in " + dt + ")");
+				}
+				double s = (System.nanoTime() - t) / 1e9;
+				if (i >= warmup) times.add(s);
+				System.out.printf(Locale.ROOT, "# key frame %d%s: %.3f s%s%n", i, i < warmup ? " (warm-up)" : "", s,
+					poller == null ? "" : String.format(Locale.ROOT, ", device memory used after it %.2f GiB", poller.sample() / GIB));
+			}
+			if (poller != null) poller.stop();
+			Collections.sort(times);
+			double med = times.get(times.size() / 2);
+			double tflop = Double.parseDouble(a.getOrDefault("tflop", "NaN"));
+			double gemm = Double.parseDouble(a.getOrDefault("gemm-tflops", "NaN"));
+			String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f (%.2f above idle)", poller.peak() / GIB, (poller.peak() - before) / GIB);
+			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | TFLOP per key frame | fraction of GEMM peak |");
+			System.out.println("|---|---|---|---|---|---|---|---|");
+			System.out.printf(Locale.ROOT, "| Java/DJL %s %s | %s | %d | %.3f | %.3f | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), dev,
+				size, med, times.get(0), peak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
+				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
+		}
+	}
+
+	/** One key frame; every intermediate is freed with {@code run}. Returns the decoded image {@code [1,3,S,S]}. */
+	static NDArray keyFrame(NDManager run, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, NDArray frame,
+		NDArray hint, int[] ids, int[] uids, NoiseSchedule schedule, int steps, double scale, DdimSampler.Cfg cfg,
+		SeededNoise noise, DataType dt) {
+		NDArray c = clip.encode(run, ids), uc = clip.encode(run, uids);
+		NDArray f = frame.duplicate();
+		f.attach(run);
+		NDArray z0 = vae.encode(f).mean().mul(AutoencoderKL.SCALE_FACTOR); // the frame's latent (SDEdit / fusion use it)
+		z0.attach(run);
+		NDArray xT = noise.next(run, z0.getShape(), dt);
+		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
+		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
+		NDArray x = sampler.sample(run, model, xT, null, noise, null, null, null);
+		NDArray img = vae.decode(x.div(AutoencoderKL.SCALE_FACTOR));
+		img.attach(run);
+		return img;
+	}
+
+	/**
+	 * Top-level ATen ops of one UNet + ControlNet call (CFG batch of two), recorded by libtorch's profiler
+	 * through DJL, and that call's wall time at this size and at a 64×64 image (8×8 latent), where the time is
+	 * almost all per-op overhead (Java, JNI, dispatcher, launch).
+	 */
+	static void countOps(NDManager weights, UNet unet, ControlNet cnet, ClipTextEncoder clip, NDArray hint, int[] ids, int[] uids,
+		int size, DataType dt, DdimSampler.Cfg cfg) throws Exception {
+		for (int s : new int[] {size, 64}) {
+			try (NDManager m = weights.newSubManager()) {
+				NDArray ctx = NDArrays.concat(new NDList(clip.encode(m, uids), clip.encode(m, ids)), 0);
+				NDArray h = s == size ? hint : m.ones(new Shape(1, 3, s, s), dt);
+				NDArray h2 = NDArrays.concat(new NDList(h, h), 0);
+				h2.attach(m);
+				NDArray x = m.randomNormal(0, 1, new Shape(2, 4, s / 8, s / 8), dt);
+				int[] t = {500, 500};
+				Runnable call = () -> {
+					try (NDManager cm = m.newSubManager()) {
+						NDArray xx = x.duplicate();
+						xx.attach(cm);
+						List<NDArray> control = cnet.forward(xx, h2, t, ctx, null, UNetCallContext.NONE);
+						NDArray eps = unet.forward(xx, t, ctx, control, UNetCallContext.of(0, null));
+						eps.sum().toType(DataType.FLOAT32, false).getFloat();
+					}
+				};
+				for (int i = 0; i < 3; i++) call.run();
+				int n = 10;
+				long t0 = System.nanoTime();
+				for (int i = 0; i < n; i++) call.run();
+				double ms = (System.nanoTime() - t0) / 1e6 / n;
+				String ops = "n/a";
+				if (s == size) {
+					try {
+						Path f = Files.createTempFile("rerender-profile", ".json");
+						JniUtils.startProfile(false, false, false);
+						call.run();
+						JniUtils.stopProfile(f.toString());
+						ops = topLevelOps(f);
+						Files.deleteIfExists(f);
+					}
+					catch (RuntimeException | LinkageError e) {
+						ops = "profiler unavailable (" + e.getMessage() + ")";
+					}
+				}
+				System.out.printf(Locale.ROOT, "# UNet+ControlNet call, batch 2, %dx%d image: %.1f ms per call; top-level ATen ops per call: %s%n",
+					s, s, ms, ops);
+			}
+		}
+	}
+
+	private static String topLevelOps(Path trace) throws Exception {
+		JsonArray ev = JsonParser.parseString(Files.readString(trace)).getAsJsonArray();
+		Map<String, List<double[]>> byThread = new LinkedHashMap<>();
+		Map<String, Integer> names = new LinkedHashMap<>();
+		List<JsonObject> all = new ArrayList<>();
+		for (JsonElement e : ev) all.add(e.getAsJsonObject());
+		all.sort((p, q) -> {
+			int c = Double.compare(p.get("ts").getAsDouble(), q.get("ts").getAsDouble());
+			return c != 0 ? c : Double.compare(q.get("dur").getAsDouble(), p.get("dur").getAsDouble());
+		});
+		int top = 0;
+		Map<String, Double> openUntil = new LinkedHashMap<>();
+		for (JsonObject o : all) {
+			String tid = o.get("tid").getAsString();
+			double ts = o.get("ts").getAsDouble(), end = ts + o.get("dur").getAsDouble();
+			if (ts >= openUntil.getOrDefault(tid, Double.NEGATIVE_INFINITY)) {
+				top++;
+				openUntil.put(tid, end);
+				names.merge(o.get("name").getAsString(), 1, Integer::sum);
+			}
+		}
+		byThread.clear();
+		StringBuilder b = new StringBuilder().append(top).append(" (of ").append(all.size()).append(" events; most frequent:");
+		names.entrySet().stream().sorted((p, q) -> q.getValue() - p.getValue()).limit(8)
+			.forEach(e -> b.append(' ').append(e.getKey()).append('×').append(e.getValue()));
+		return b.append(')').toString();
+	}
+
+	static Device resolve(Engine engine, String spec) {
+		if (!"auto".equalsIgnoreCase(spec)) return BenchDevices.parse(spec);
+		String why;
+		if (!engine.hasCapability("CUDA")) why = "the PyTorch natives have no CUDA";
+		else if (engine.getGpuCount() == 0) why = "no GPU found (cudaGetDeviceCount = 0)";
+		else return Device.gpu(0);
+		System.out.println("# device auto: using the CPU because " + why);
+		return Device.cpu();
+	}
+
+	private static void sync(NDManager m) {
+		m.zeros(new Shape(1)).getFloat();
+	}
+
+	private static Map<String, String> parse(String[] argv) {
+		Map<String, String> a = new LinkedHashMap<>();
+		for (int i = 0; i < argv.length; i++) {
+			if (!argv[i].startsWith("--")) throw new RerenderException("Unexpected argument " + argv[i]);
+			String k = argv[i].substring(2);
+			boolean flag = i + 1 >= argv.length || argv[i + 1].startsWith("--");
+			a.put(k, flag ? "true" : argv[++i]);
+		}
+		return a;
+	}
+
+	/** Device-wide used memory (cudaMemGetInfo through DJL's CudaUtils), polled every 10 ms for the peak. */
+	static final class MemPoller {
+		private final Device dev;
+		private final AtomicLong peak = new AtomicLong();
+		private volatile boolean running;
+		private Thread thread;
+
+		MemPoller(Device dev) {
+			this.dev = dev;
+		}
+
+		long sample() {
+			long u = CudaUtils.getGpuMemory(dev).getUsed();
+			peak.accumulateAndGet(u, Math::max);
+			return u;
+		}
+
+		void start() {
+			running = true;
+			thread = new Thread(() -> {
+				while (running) {
+					sample();
+					try {
+						Thread.sleep(10);
+					}
+					catch (InterruptedException e) {
+						return;
+					}
+				}
+			}, "gpu-mem-poller");
+			thread.setDaemon(true);
+			thread.start();
+		}
+
+		void resetPeak() {
+			peak.set(0);
+		}
+
+		void stop() throws InterruptedException {
+			running = false;
+			thread.join();
+		}
+
+		long peak() {
+			return peak.get();
+		}
+	}
+
+	/** CLIP ViT-L/14 text weights of the right shapes, random, made directly on the target manager's device. */
+	static final class RandomSource implements TensorSource {
+		private final Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+
+		RandomSource(ClipTextConfig cfg) {
+			cfg.expectedShapes().forEach((k, s) -> tensors.put(k, new TensorInfo(k, TensorDType.F32, s)));
+		}
+
+		@Override
+		public Map<String, TensorInfo> tensors() {
+			return tensors;
+		}
+
+		@Override
+		public ByteBuffer rawData(String name) {
+			throw new UnsupportedOperationException("random source: use toNDArray");
+		}
+
+		@Override
+		public NDArray toNDArray(NDManager manager, String name, DataType target) {
+			long[] s = info(name).shape();
+			Shape shape = new Shape(s);
+			DataType dt = target == null ? DataType.FLOAT32 : target;
+			if (s.length == 1) return name.endsWith("weight") ? manager.randomUniform(0.9f, 1.1f, shape, dt) : manager.randomUniform(-0.05f, 0.05f, shape, dt);
+			float lim = name.contains("embedding") ? 0.02f : (float) Math.sqrt(3.0 / (shape.size() / s[0]));
+			return manager.randomUniform(-lim, lim, shape, dt);
+		}
+
+		@Override
+		public void close() {}
+	}
+}
