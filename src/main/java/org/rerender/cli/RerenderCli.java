@@ -23,7 +23,9 @@ public final class RerenderCli {
 			new DownloadSubcommand(),
 			new ModelsSubcommand(),
 			new UpdateSiteSubcommand(),
-			new GpuStatusSubcommand()
+			new GpuStatusSubcommand(),
+			new VideoSubcommand(),
+			new ExampleSubcommand()
 		);
 	}
 

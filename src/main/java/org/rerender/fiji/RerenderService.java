@@ -2,7 +2,11 @@ package org.rerender.fiji;
 
 import java.io.File;
 
+import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Progress;
+import org.rerender.model.download.ModelManifest;
+import org.rerender.model.download.ModelStore;
+import org.rerender.pipeline.DiffusionModels;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 import org.scijava.app.StatusService;
@@ -15,7 +19,9 @@ import org.scijava.service.Service;
 
 /**
  * The plugin's SciJava service. It starts with Fiji, so {@link #initialize()} does nothing heavy: no natives, no
- * models. Later issues add the lazily loaded models here (and free them in {@link #dispose()}).
+ * models. It owns the diffusion models across commands: loaded lazily on the first job, kept while the next job needs
+ * the same files, reloaded when they change (another base model or ControlNet), freed on {@link #dispose()} and on
+ * {@link #freeModels()}.
  */
 @Plugin(type = Service.class)
 public class RerenderService extends AbstractService implements SciJavaService {
@@ -47,6 +53,35 @@ public class RerenderService extends AbstractService implements SciJavaService {
 	/** Logs a message the user should see (codec fallbacks, skipped audio). */
 	public void warn(String message) {
 		if (log != null) log.warn(message);
+	}
+
+	private DiffusionModels models;
+
+	/** The models for a job's config (loaded once; reloaded only when the job needs other files). */
+	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store) {
+		DiffusionModels.Files files = DiffusionModels.resolve(config, store == null ? ModelStore.standard() : store,
+			ModelManifest.packaged());
+		if (models != null && models.files().equals(files)) return models;
+		freeModels();
+		models = DiffusionModels.load(files);
+		return models;
+	}
+
+	/** Frees the loaded models (the next job loads them again). */
+	public synchronized void freeModels() {
+		if (models != null) models.close();
+		models = null;
+	}
+
+	/** Whether models are loaded now. */
+	public synchronized boolean modelsLoaded() {
+		return models != null;
+	}
+
+	@Override
+	public void dispose() {
+		freeModels();
+		super.dispose();
 	}
 
 	/** Decodes the whole video to count its frames (see {@link VideoReader#probe}). */

@@ -59,6 +59,7 @@ import org.rerender.work.WorkStep;
  * WORK/keys/edge_0000.png       the first frame's control (edge) map
  * WORK/keys/color_reference.png the noise-generated colour reference (color_preserve false only)
  * WORK/keys/NNNN.png (+ .f32)   key frame NNNN = frame index 1, 1+K, 1+2K, … and the last frame
+ * WORK/keys/sequence_state.safetensors  the state carried between key frames (resume after key frame n)
  * WORK/propagated/NNNN.png      every output frame 1 … last (propagation)
  * OUTPUT (mp4)                  frames 0 … last with the input's audio; OUTPUT_consistency.csv/.png beside it
  * </pre>
@@ -109,6 +110,8 @@ public final class RerenderJob {
 	private boolean overwrite;
 	private PatchSynthesizer synthesizer;
 	private Consumer<String> noteSink = s -> {};
+	private String stylerName;
+	private java.util.function.UnaryOperator<Rgb8Image> styler;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
@@ -138,6 +141,16 @@ public final class RerenderJob {
 	/** Receives notes (e.g. about device-limited resolution) as they come. */
 	public RerenderJob notes(Consumer<String> sink) {
 		this.noteSink = sink == null ? s -> {} : sink;
+		return this;
+	}
+
+	/**
+	 * Replaces diffusion by a plain image filter for frame 0 and the key frames (no models are loaded; the
+	 * weight-free demo of {@code bin/rerender example}). {@code name} goes into the key step's stamp.
+	 */
+	public RerenderJob keyFrameFilter(String name, java.util.function.UnaryOperator<Rgb8Image> filter) {
+		this.stylerName = name;
+		this.styler = filter;
 		return this;
 	}
 
@@ -172,7 +185,20 @@ public final class RerenderJob {
 		KeyFrameSchedule schedule = KeyFrameSchedule.of(frameCount, cfg.interval);
 
 		WorkStep keys = work.step(WorkFolder.KEYS, keyParams(seed, frameCount), overwrite, frames);
-		if (steps != Steps.PROPAGATION) {
+		if (steps != Steps.PROPAGATION && styler != null) {
+			List<Integer> all = new ArrayList<>(List.of(0));
+			all.addAll(schedule.keyFrames());
+			for (int i = 0; i < all.size(); i++) {
+				cancel.check();
+				int idx = all.get(i);
+				progress.report("Key frames (" + stylerName + ")", i, all.size());
+				if (keys.has(idx, WorkStep.PNG) || (steps == Steps.FIRST_FRAME && idx != 0)) continue;
+				keys.writePng(idx, styler.apply(frames.readPng(idx)));
+				if (idx == 0) n.anchorsTranslated++;
+				else n.keyFramesTranslated++;
+			}
+		}
+		else if (steps != Steps.PROPAGATION) {
 			KeyFrameTranslator t = new KeyFrameTranslator(cfg, models.get(cfg), frames, keys, seed, schedule, flowMethod, n);
 			t.run(steps == Steps.FIRST_FRAME, progress, cancel);
 		}
@@ -224,6 +250,7 @@ public final class RerenderJob {
 		m.put("seed", seed);
 		m.put("frame_count", frameCount);
 		m.put("flow", flowMethod.name());
+		if (stylerName != null) m.put("key_frame_filter", stylerName);
 		return m;
 	}
 
@@ -287,7 +314,7 @@ public final class RerenderJob {
 	/** The first-frame and key-frame steps. */
 	static final class KeyFrameTranslator {
 		static final String ANCHOR_STATE = "anchor_state.safetensors", COLOR_REFERENCE = "color_reference.png",
-			EDGE_0 = "edge_0000.png";
+			EDGE_0 = "edge_0000.png", SEQUENCE_STATE = "sequence_state.safetensors";
 		private final RerenderConfig cfg;
 		private final DiffusionModels models;
 		private final WorkStep frames, keys;
@@ -339,10 +366,20 @@ public final class RerenderJob {
 				}
 				try (anchor) {
 					if (firstOnly || keysDone) return;
-					try (KeyFrameSequence seq = new KeyFrameSequence(anchor, job, cfg.styleUpdateFreq);
+					Path seqFile = keys.dir().resolve(SEQUENCE_STATE);
+					KeyFrameSequence restored = null;
+					if (firstMissing > 0 && Files.isRegularFile(seqFile)) {
+						restored = KeyFrameSequence.load(seqFile, anchor, job);
+						if (restored.done() != firstMissing) {
+							restored.close();
+							restored = null;
+						}
+					}
+					int start = restored == null ? 0 : firstMissing;
+					try (KeyFrameSequence seq = restored != null ? restored : new KeyFrameSequence(anchor, job, cfg.styleUpdateFreq);
 						FlowEstimator flow = FrameFlows.estimator(flowMethod))
 					{
-						for (int i = 0; i < k.size(); i++) {
+						for (int i = start; i < k.size(); i++) {
 							cancel.check();
 							int idx = k.get(i);
 							Progress p = (stage, done, total) -> progress.report("Key frame " + idx + " (" + (seq.done() + 1) + "/"
@@ -358,6 +395,7 @@ public final class RerenderJob {
 							else {
 								keys.writeFloat(idx, r.decoded());
 								keys.writePng(idx, r.image());
+								seq.save(seqFile); // a run stopped after this key frame resumes at the next one
 								n.keyFramesTranslated++;
 							}
 						}

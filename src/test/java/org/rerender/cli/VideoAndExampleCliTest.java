@@ -1,0 +1,76 @@
+package org.rerender.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.testing.Fixtures;
+import org.rerender.video.VideoReader;
+
+/** {@code rerender video} and {@code rerender example} through the launcher (exit codes, messages, files). */
+class VideoAndExampleCliTest {
+	@TempDir
+	Path dir;
+
+	private String[] run(String... args) {
+		PrintStream out = System.out, err = System.err;
+		ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+		System.setOut(new PrintStream(o, true));
+		System.setErr(new PrintStream(e, true));
+		int rc;
+		try {
+			rc = RerenderCli.run(args);
+		}
+		finally {
+			System.setOut(out);
+			System.setErr(err);
+		}
+		return new String[] {Integer.toString(rc), o.toString(), e.toString()};
+	}
+
+	@Test
+	void usageAndModelErrorsExitNonZeroWithOneLine() throws Exception {
+		assertEquals("2", run("video", "--input", "x.mp4")[0]);
+		assertEquals("0", run("video", "--help")[0]);
+		assumeTrue(Files.isRegularFile(Path.of("examples/city.mp4")));
+		String[] r = run("video", "--input", "examples/city.mp4", "--output", dir.resolve("o.mp4").toString(), "--prompt", "x",
+			"--models", dir.resolve("empty").toString(), "--control_type", "canny", "--frame_count", "3", "--interval", "1",
+			"--image_resolution", "64", "-one");
+		assertEquals("1", r[0]);
+		assertTrue(r[2].contains("bin/rerender download --only controlnet-canny"), r[2]);
+	}
+
+	@Test
+	void firstFrameOnlyWithTinyModels() throws Exception {
+		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")) && Files.isRegularFile(Path.of("examples/city.mp4")));
+		Path models = Files.createDirectories(dir.resolve("models"));
+		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		String[] r = run("video", "--input", "examples/city.mp4", "--output", dir.resolve("out/o.mp4").toString(), "--prompt", "x",
+			"--models", models.toString(), "--controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toString(),
+			"--sd_model", Fixtures.file("tiny-sd15.safetensors").toString(), "--control_type", "canny", "--ddim_steps", "4",
+			"--image_resolution", "64", "--interval", "4", "--seed", "5", "-one");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(Files.isRegularFile(dir.resolve("out/keys/0000.png")));
+		assertTrue(Files.isRegularFile(dir.resolve("out/keys/anchor_state.safetensors")));
+		assertTrue(!Files.exists(dir.resolve("out/o.mp4")));
+	}
+
+	@Test
+	void exampleWithoutWeightsSaysSoAndWritesTheVideo() throws Exception {
+		assumeTrue(Files.isRegularFile(Path.of("examples/city.mp4")));
+		Path out = dir.resolve("example-output/city_rerendered.mp4");
+		String[] r = run("example", "--output", out.toString(), "--models", dir.resolve("no-models").toString(),
+			"--image_resolution", "128", "--frame_count", "9", "--interval", "4");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[2].contains(ExampleSubcommand.NO_WEIGHTS) && r[1].contains(ExampleSubcommand.NO_WEIGHTS));
+		assertEquals(9, VideoReader.probe(out).frameCount());
+		assertEquals(VideoReader.probe(Path.of("examples/city.mp4")).hasAudio(), VideoReader.probe(out).hasAudio());
+		assertTrue(Files.isRegularFile(dir.resolve("example-output/city_rerendered_consistency.png")));
+	}
+}
