@@ -148,9 +148,9 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
 			if (steps() != RerenderJob.Steps.FIRST_FRAME)
 				for (int k : r.keyFrames()) keys.add(FolderFrames.read(r.workDir().resolve(String.format("keys/%04d.png", k))));
-			key_frames = RgbStacks.stack("Key frames", keys);
+			key_frames = ImageConversions.toImagePlus("Key frames", keys);
 			Path edge = r.workDir().resolve("keys/edge_0000.png");
-			if (Files.isRegularFile(edge)) edge_map = RgbStacks.stack("First frame edge map", List.of(FolderFrames.read(edge)));
+			if (Files.isRegularFile(edge)) edge_map = ImageConversions.toImagePlus("First frame edge map", List.of(FolderFrames.read(edge)));
 			output_video = r.video() == null ? "" : r.video().toString();
 		}
 		catch (RerenderException e) {
@@ -167,7 +167,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 		if (input_file != null && !input_file.getPath().isBlank()) in = input_file.toPath();
 		else if (input != null && input.getWidth() > 0) {
 			in = work.resolve("input.mp4");
-			if (!Files.exists(in)) VideoWriter.write(in, RgbStacks.frames(input), fps(input), null, Progress.NONE, token);
+			if (!Files.exists(in)) VideoWriter.write(in, ImageConversions.frames(input), fps(input), null, Progress.NONE, token);
 		}
 		else throw new RerenderException("No input: give an input video file or open a stack.");
 		Path out = output_file != null && !output_file.getPath().isBlank() ? output_file.toPath() : work.resolve("output.mp4");
