@@ -50,6 +50,7 @@ final class GenerateSubcommand implements Subcommand {
 			"  --sd_model FILE        SD 1.5 checkpoint loaded over the ControlNet's UNet/VAE/text encoder",
 			"  --vae FILE             VAE checkpoint (default: vae-ft-mse from the model folder when installed)",
 			"  --models DIR           model folder (default: the standard one; see rerender models)",
+			"  --device D             auto (default: the GPU when the PyTorch natives have CUDA, else the CPU), cpu, cuda:N",
 			"",
 			"Exit codes: 0 ok, 1 failure (one line: missing model and how to download it, unsupported or corrupt",
 			"checkpoint, unreadable image), 2 bad options.");
@@ -59,7 +60,7 @@ final class GenerateSubcommand implements Subcommand {
 	public int run(String[] argv) throws Exception {
 		Args a = Args.parse(argv, Set.of(), Set.of("--prompt", "--control", "--output", "--init", "--strength", "--a_prompt",
 			"--n_prompt", "--steps", "--scale", "--seed", "--control_type", "--control_strength", "--canny_low", "--canny_high",
-			"--resolution", "--controlnet", "--sd_model", "--vae", "--models"));
+			"--resolution", "--controlnet", "--sd_model", "--vae", "--models", Devices.OPTION));
 		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument '" + a.positionals().get(0) + "'");
 		String prompt = a.required("--prompt");
 		Path controlPath = a.path("--control", null);
@@ -83,7 +84,7 @@ final class GenerateSubcommand implements Subcommand {
 			a.number("--control_strength", 1.0), a.number("--canny_low", 50), a.number("--canny_high", 100),
 			a.integer("--resolution", 512), control, init, a.number("--strength", 0.75));
 		DiffusionModels.Files files = resolve(a, ct);
-		try (DiffusionModels models = DiffusionModels.load(files)) {
+		try (DiffusionModels models = DiffusionModels.load(files, Devices.resolve(a, name()))) {
 			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, CliProgress.INSTANCE, null);
 			Path parent = output.toAbsolutePath().getParent();
 			if (parent != null) Files.createDirectories(parent);

@@ -6,6 +6,7 @@ import org.rerender.config.ConfigJson;
 import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
+import org.rerender.engine.DeviceChoice;
 import org.rerender.engine.Progress;
 import org.rerender.flow.FlowMethod;
 import org.rerender.model.download.ModelManifest;
@@ -24,7 +25,7 @@ final class VideoSubcommand implements Subcommand {
 		"--work_dir", "--frame_count", "--interval", "--crop", "--sd_model", "--controlnet_model", "--ddim_steps", "--scale",
 		"--control_type", "--control_strength", "--canny_low", "--canny_high", "--seed", "--image_resolution", "--x0_strength",
 		"--style_update_freq", "--cross_period", "--warp_period", "--mask_period", "--ada_period", "--mask_strength",
-		"--inner_strength", "--smooth_boundary", "--freeu_args", "--n_proc", "--models", "--flow");
+		"--inner_strength", "--smooth_boundary", "--freeu_args", "--n_proc", "--models", "--flow", Devices.OPTION);
 
 	@Override
 	public String name() {
@@ -66,6 +67,7 @@ final class VideoSubcommand implements Subcommand {
 			Ours:
 			  --models DIR            model folder (default: -Drerender.models, the preference, or models/)
 			  --flow dis|gmflow|auto  optical flow (dis)
+			  --device D              auto (default: the GPU when the PyTorch natives have CUDA, else the CPU), cpu, cuda:N
 			  --overwrite             redo steps whose settings changed (default: refuse and say what changed)
 			Every step resumes: what the work folder already holds for the same input and settings is not redone.
 			""";
@@ -96,11 +98,13 @@ final class VideoSubcommand implements Subcommand {
 			: a.flag("-nr") ? RerenderJob.Steps.PROPAGATION : RerenderJob.Steps.ALL;
 		ModelStore store = a.has("--models") ? new ModelStore(a.path("--models", null)) : ModelStore.standard();
 		DiffusionModels[] loaded = new DiffusionModels[1];
+		DeviceChoice.Resolved[] device = new DeviceChoice.Resolved[1];
 		try {
 			RerenderJob job = new RerenderJob(c, cfg -> {
 				if (loaded[0] == null) {
 					System.err.println("loading models …");
-					loaded[0] = DiffusionModels.load(DiffusionModels.resolve(cfg, store, ModelManifest.packaged()));
+					if (device[0] == null) device[0] = Devices.resolve(a, name());
+					loaded[0] = DiffusionModels.load(DiffusionModels.resolve(cfg, store, ModelManifest.packaged()), device[0]);
 				}
 				return loaded[0];
 			}).flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))

@@ -98,7 +98,7 @@ public final class ControlledGenerator {
 			throw new RerenderException("The init image becomes " + init.width() + "x" + init.height() + " but the control image "
 				+ frame.width() + "x" + frame.height() + ": give images of the same aspect ratio");
 		KeyFrameEngine.Models net = models.networks();
-		DataType dtype = DataType.FLOAT32; // DiffusionModels loads F32 on the CPU
+		DataType dtype = models.dtype();
 		NDManager parent = models.manager();
 		NoiseStreams noise = NoiseStreams.seeded(seed, 0);
 		try (NDManager job = parent.newSubManager()) {

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
+import org.rerender.engine.DeviceChoice;
 import org.rerender.engine.Djl;
 import org.rerender.engine.RerenderException;
 import org.rerender.model.CheckpointInspector;
@@ -38,7 +39,7 @@ import org.rerender.model.vae.VaeConfig;
  * whenever it is installed (it replaces the autoencoder, also over a custom {@code sd_model}), the CLIP tokenizer,
  * and for HED control the HED annotator. The files stay open while the models live (weights may map them).
  * Architectures are read from the weight shapes, so any SD 1.x-shaped
- * file works (also the tiny test models). Weights live in one manager (F32 on the CPU); {@link #close} frees them.
+ * file works (also the tiny test models). Weights live in one manager on the chosen device (F32 on the CPU, F16 on CUDA); {@link #close} frees them.
  */
 public final class DiffusionModels implements AutoCloseable {
 
@@ -54,6 +55,7 @@ public final class DiffusionModels implements AutoCloseable {
 	}
 
 	private final Files files;
+	private final DeviceChoice.Resolved target;
 	private final NDManager weights;
 	private final KeyFrameEngine.Models networks;
 	private final ClipTokenizer tokenizer;
@@ -61,11 +63,12 @@ public final class DiffusionModels implements AutoCloseable {
 	private final HedDetector hed;
 	private final List<TensorSource> sources;
 
-	private DiffusionModels(Files files, NDManager weights, KeyFrameEngine.Models networks, ClipTokenizer tokenizer,
-		ClipTextEncoder text, HedDetector hed, List<TensorSource> sources)
+	private DiffusionModels(Files files, DeviceChoice.Resolved target, NDManager weights, KeyFrameEngine.Models networks,
+		ClipTokenizer tokenizer, ClipTextEncoder text, HedDetector hed, List<TensorSource> sources)
 	{
 		this.sources = sources;
 		this.files = files;
+		this.target = target;
 		this.weights = weights;
 		this.networks = networks;
 		this.tokenizer = tokenizer;
@@ -114,9 +117,18 @@ public final class DiffusionModels implements AutoCloseable {
 			+ " bin/rerender download --only " + id + ", or put " + e.file() + " in " + store.directory());
 	}
 
-	/** Loads every network (F32 on the CPU). */
+	/** Loads every network, F32 on the CPU. */
 	public static DiffusionModels load(Files f) {
-		NDManager weights = Djl.newCpuManager();
+		return load(f, new DeviceChoice.Resolved(ai.djl.Device.cpu(), DataType.FLOAT32, null));
+	}
+
+	/**
+	 * Loads every network on the resolved device with its precision (F16 weights and activations on CUDA; the
+	 * networks keep GroupNorm statistics in F32 themselves).
+	 */
+	public static DiffusionModels load(Files f, DeviceChoice.Resolved target) {
+		DataType dtype = target.dtype();
+		NDManager weights = Djl.newManager(target.device());
 		List<TensorSource> open = new ArrayList<>();
 		try {
 			TensorSource control = open(f.controlNet(), open);
@@ -131,10 +143,10 @@ public final class DiffusionModels implements AutoCloseable {
 			}
 			TensorSource unetW = CheckpointInspector.unet(base, baseName);
 			UNet unet = new UNet(UNetConfig.fromWeights(unetW));
-			WeightLoader.load(unet, unetW, weights, DataType.FLOAT32, "UNet (" + baseName + ")");
+			WeightLoader.load(unet, unetW, weights, dtype, "UNet (" + baseName + ")");
 			TensorSource controlW = CheckpointInspector.controlNet(control, controlName);
 			ControlNet controlNet = new ControlNet(UNetConfig.fromWeights(controlW));
-			WeightLoader.load(controlNet, controlW, weights, DataType.FLOAT32, "ControlNet (" + controlName + ")");
+			WeightLoader.load(controlNet, controlW, weights, dtype, "ControlNet (" + controlName + ")");
 			TensorSource vaeW;
 			String vaeName;
 			if (f.vae() != null) {
@@ -146,13 +158,13 @@ public final class DiffusionModels implements AutoCloseable {
 				vaeW = CheckpointInspector.vae(base, baseName);
 			}
 			AutoencoderKL vae = new AutoencoderKL(VaeConfig.fromWeights(vaeW));
-			WeightLoader.load(vae, vaeW, weights, DataType.FLOAT32, "VAE (" + vaeName + ")");
+			WeightLoader.load(vae, vaeW, weights, dtype, "VAE (" + vaeName + ")");
 			TensorSource textW = CheckpointInspector.textEncoder(base, baseName);
 			ClipTextEncoder text = ClipTextEncoder.load(textW, ClipTextConfig.fromWeights(textW, metadata(open)), weights,
-				DataType.FLOAT32);
+				dtype);
 			ClipTokenizer tok = ClipTokenizer.load(f.tokenizer());
-			HedDetector hed = f.hed() == null ? null : HedDetector.load(f.hed(), weights, DataType.FLOAT32);
-			return new DiffusionModels(f, weights, new KeyFrameEngine.Models(unet, controlNet, vae), tok, text, hed, open);
+			HedDetector hed = f.hed() == null ? null : HedDetector.load(f.hed(), weights, dtype);
+			return new DiffusionModels(f, target, weights, new KeyFrameEngine.Models(unet, controlNet, vae), tok, text, hed, open);
 		}
 		catch (RuntimeException e) {
 			weights.close();
@@ -186,6 +198,15 @@ public final class DiffusionModels implements AutoCloseable {
 
 	public Files files() {
 		return files;
+	}
+
+	/** The device and precision the weights live in; work on them uses the same. */
+	public DeviceChoice.Resolved target() {
+		return target;
+	}
+
+	public DataType dtype() {
+		return target.dtype();
 	}
 
 	/** The long-lived weights manager (the engine works in sub-managers of it). */

@@ -347,7 +347,7 @@ public final class RerenderJob {
 			if (anchorDone && (firstOnly || keysDone)) return;
 			NDManager parent = models.manager();
 			try (NDManager job = parent.newSubManager()) {
-				KeyFrameEngine engine = new KeyFrameEngine(models.networks(), job, DataType.FLOAT32);
+				KeyFrameEngine engine = new KeyFrameEngine(models.networks(), job, models.dtype());
 				KeyFrameEngine.Prompts prompts = models.prompts(job, cfg.fullPrompt(), cfg.nPrompt);
 				Rgb8Image reference = colorReference(engine, prompts, s, progress, cancel);
 				AnchorState anchor;
