@@ -3,14 +3,18 @@ package org.rerender.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
-/** 2-D convolution with bias ({@code weight [out,in,k,k]}, {@code bias [out]}), symmetric padding. */
+/** 2-D convolution ({@code weight [out,in,k,k]}, {@code bias [out]} unless bias-free), symmetric padding. */
 public final class Conv2d extends Module {
 	private final Param weight, bias;
 	private final Shape stride, padding, dilation = new Shape(1, 1);
 
 	public Conv2d(long in, long out, int kernel, int stride, int padding) {
+		this(in, out, kernel, stride, padding, true);
+	}
+
+	public Conv2d(long in, long out, int kernel, int stride, int padding, boolean hasBias) {
 		this.weight = param("weight", out, in, kernel, kernel);
-		this.bias = param("bias", out);
+		this.bias = hasBias ? param("bias", out) : null;
 		this.stride = new Shape(stride, stride);
 		this.padding = new Shape(padding, padding);
 	}
@@ -26,6 +30,6 @@ public final class Conv2d extends Module {
 	}
 
 	public NDArray forward(NDArray x) {
-		return x.getNDArrayInternal().convolution(x, weight.get(), bias.get(), stride, padding, dilation, 1).singletonOrThrow();
+		return x.getNDArrayInternal().convolution(x, weight.get(), bias == null ? null : bias.get(), stride, padding, dilation, 1).singletonOrThrow();
 	}
 }
