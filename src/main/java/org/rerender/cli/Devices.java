@@ -9,10 +9,16 @@ final class Devices {
 
 	private Devices() {}
 
-	/** Resolves the option; when {@code auto} falls back to the CPU it says why in one line on stderr. */
-	static DeviceChoice.Resolved resolve(Args a, String subcommand) {
-		DeviceChoice.Resolved r = DeviceChoice.parse(a.string(OPTION, "auto")).resolve(Djl.engine());
+	/** Resolves the option (an impossible explicit choice is an error). */
+	static DeviceChoice.Resolved resolve(Args a) {
+		return DeviceChoice.parse(a.string(OPTION, "auto")).resolve(Djl.engine());
+	}
+
+	/**
+	 * When {@code auto} fell back to the CPU, says why in one line on stderr. Called once the models are loaded,
+	 * so a failure stays a single line.
+	 */
+	static void report(DeviceChoice.Resolved r, String subcommand) {
 		if (r.reason() != null) System.err.println("rerender " + subcommand + ": device " + r.describe());
-		return r;
 	}
 }

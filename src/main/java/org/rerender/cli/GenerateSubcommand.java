@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 import org.rerender.diffusion.ControlledGenerator;
+import org.rerender.engine.DeviceChoice;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
@@ -84,7 +85,9 @@ final class GenerateSubcommand implements Subcommand {
 			a.number("--control_strength", 1.0), a.number("--canny_low", 50), a.number("--canny_high", 100),
 			a.integer("--resolution", 512), control, init, a.number("--strength", 0.75));
 		DiffusionModels.Files files = resolve(a, ct);
-		try (DiffusionModels models = DiffusionModels.load(files, Devices.resolve(a, name()))) {
+		DeviceChoice.Resolved device = Devices.resolve(a);
+		try (DiffusionModels models = DiffusionModels.load(files, device)) {
+			Devices.report(device, name());
 			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, CliProgress.INSTANCE, null);
 			Path parent = output.toAbsolutePath().getParent();
 			if (parent != null) Files.createDirectories(parent);

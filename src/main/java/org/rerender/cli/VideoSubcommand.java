@@ -103,8 +103,9 @@ final class VideoSubcommand implements Subcommand {
 			RerenderJob job = new RerenderJob(c, cfg -> {
 				if (loaded[0] == null) {
 					System.err.println("loading models …");
-					if (device[0] == null) device[0] = Devices.resolve(a, name());
+					if (device[0] == null) device[0] = Devices.resolve(a);
 					loaded[0] = DiffusionModels.load(DiffusionModels.resolve(cfg, store, ModelManifest.packaged()), device[0]);
+					Devices.report(device[0], name());
 				}
 				return loaded[0];
 			}).flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))

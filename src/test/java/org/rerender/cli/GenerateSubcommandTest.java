@@ -92,6 +92,16 @@ class GenerateSubcommandTest {
 	}
 
 	@Test
+	void deviceChoiceIsCheckedAndAutoSaysWhyItUsesTheCpu() throws IOException {
+		// the test classpath has libtorch's CPU natives only
+		assertOneLine(cli(tiny("--device", "cuda:0")), 1, "cuda:0", "no CUDA");
+		assertOneLine(cli(tiny("--device", "tpu")), 1, "Unknown device 'tpu'");
+		Outcome o = cli(tiny("--device", "auto"));
+		assertEquals(0, o.code(), o.err());
+		assertTrue(o.err().contains("device cpu, F32 (auto: the PyTorch natives have no CUDA"), o.err());
+	}
+
+	@Test
 	void helpAndUsage() {
 		Outcome h = cli("generate", "--help");
 		assertEquals(0, h.code());
