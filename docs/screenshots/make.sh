@@ -3,5 +3,5 @@
 # Needs Xvfb (Debian: apt-get install xvfb xauth). Run from anywhere; writes into the repository.
 set -e
 cd "$(dirname "$0")/../.."
-exec xvfb-run -a -s "-screen 0 1280x1024x24" \
+exec xvfb-run -a -s "-screen 0 1400x1800x24" \
 	mvn -B -q test -Pbench -Dtest=DialogScreenshots -Dscijava.surefire.args="-Xmx2g -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Djava.awt.headless=false" -Drerender.screenshots=docs/screenshots "$@"

@@ -28,13 +28,15 @@ public final class DialogHarvester {
 
 	private DialogHarvester() {}
 
-	/** The inputs a dialog or macro can set (services, the context and hidden items are skipped). */
+	/** The inputs a dialog or macro can set (services, the context, buttons and hidden items are skipped). */
 	public static List<ModuleItem<?>> fields(CommandInfo info) {
 		List<ModuleItem<?>> out = new ArrayList<>();
 		for (ModuleItem<?> item : info.inputs()) {
 			Class<?> t = item.getType();
 			if (Service.class.isAssignableFrom(t) || Context.class.isAssignableFrom(t)) continue;
 			if (item.getVisibility() == ItemVisibility.INVISIBLE) continue;
+			// a SciJava button (e.g. "reset to defaults") has no value; the dialog has its own Reset button
+			if (org.scijava.widget.Button.class.isAssignableFrom(t)) continue;
 			out.add(item);
 		}
 		return out;
@@ -125,7 +127,7 @@ public final class DialogHarvester {
 			if (item.getDescription() != null && !item.getDescription().isEmpty())
 				help.append("<dt><b>").append(label).append("</b></dt><dd>").append(item.getDescription()).append("</dd>");
 			if (item.getVisibility() == ItemVisibility.MESSAGE) {
-				gd.addMessage(v.isEmpty() ? label : v);
+				gd.addMessage(plainText(v.isEmpty() ? label : v));
 			}
 			else if (ImagePlus.class.isAssignableFrom(t)) {
 				String[] titles = WindowManager.getImageTitles();
@@ -206,5 +208,10 @@ public final class DialogHarvester {
 		Object min = item.getMinimumValue(), max = item.getMaximumValue();
 		if (min instanceof Number n && d < n.doubleValue() || max instanceof Number x && d > x.doubleValue())
 			throw new IllegalArgumentException(item.getLabel() + " must be in " + range(item) + ", not " + d);
+	}
+
+	/** SciJava message items may carry HTML for Swing; ImageJ's dialog shows plain text, so tags and entities go. */
+	static String plainText(String html) {
+		return html.replaceAll("<[^>]*>", "").replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&").trim();
 	}
 }

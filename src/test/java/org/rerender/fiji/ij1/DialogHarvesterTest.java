@@ -93,4 +93,10 @@ class DialogHarvesterTest {
 		v.put("poisson", false);
 		assertEquals("false", Macro.getValue(DialogHarvester.optionString(info, v), "poisson", null));
 	}
+
+	@Test
+	void messageHeadersAreShownAsPlainText() {
+		org.junit.jupiter.api.Assertions.assertEquals("Cross-frame constraints (start > end = off)",
+			DialogHarvester.plainText("<html><b>Cross-frame constraints</b> (start &gt; end = off)"));
+	}
 }

@@ -71,11 +71,14 @@ class DialogScreenshots {
 				GenericDialog gd = DialogHarvester.build(info, label);
 				gd.setModal(false);
 				gd.showDialog();
+				// without a window manager the reported bounds can disagree with where the dialog was centred: pin it
+				gd.setLocation(0, 0);
 				gd.toFront();
 				Rectangle r = settled(gd, robot);
+				r.setLocation(gd.getLocationOnScreen());
 				BufferedImage img = robot.createScreenCapture(r);
 				gd.dispose();
-				Path png = outDir.resolve(label.toLowerCase().replace(' ', '_') + ".png");
+				Path png = outDir.resolve(label.toLowerCase().replaceAll("[^a-z0-9]+", "_").replaceAll("_$", "") + ".png");
 				ImageIO.write(img, "png", png.toFile());
 				System.out.println("DialogScreenshots: " + png + " " + r.width + "x" + r.height);
 				n++;
