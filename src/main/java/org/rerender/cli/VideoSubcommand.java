@@ -25,7 +25,7 @@ final class VideoSubcommand implements Subcommand {
 		"--work_dir", "--frame_count", "--interval", "--crop", "--sd_model", "--controlnet_model", "--ddim_steps", "--scale",
 		"--control_type", "--control_strength", "--canny_low", "--canny_high", "--seed", "--image_resolution", "--x0_strength",
 		"--style_update_freq", "--cross_period", "--warp_period", "--mask_period", "--ada_period", "--mask_strength",
-		"--inner_strength", "--smooth_boundary", "--freeu_args", "--n_proc", "--models", "--flow", Devices.OPTION);
+		"--inner_strength", "--smooth_boundary", "--freeu_args", "--n_proc", "--models", "--flow", Devices.OPTION, "--lora", "--lora_strength");
 
 	@Override
 	public String name() {
@@ -57,6 +57,7 @@ final class VideoSubcommand implements Subcommand {
 			  --crop L,R,T,B          pixels removed from each edge (0,0,0,0)
 			  --sd_model FILE         custom SD 1.5 checkpoint loaded over the ControlNet checkpoint
 			  --controlnet_model FILE ControlNet checkpoint (default: control_sd15_hed/canny.pth from the model folder)
+			  --lora FILE [--lora_strength X]  a LoRA (kohya lora_unet_/lora_te_ safetensors) merged at load (strength 1)
 			  --ddim_steps N (20)  --scale S (7.5)  --control_type hed|canny (hed)  --control_strength S (1.0)
 			  --canny_low/--canny_high N (100/200)  --seed N (-1 = random 0..65535, recorded in the job file)
 			  --image_resolution R (512)  --use_limit_device_resolution (GPU only)  --x0_strength S (-1 = from noise)
@@ -138,6 +139,8 @@ final class VideoSubcommand implements Subcommand {
 		}
 		if (a.has("--sd_model")) b.sdModel(a.path("--sd_model", null));
 		if (a.has("--controlnet_model")) b.controlnetModel(a.path("--controlnet_model", null));
+		if (a.has("--lora")) b.lora(a.path("--lora", null), a.number("--lora_strength", 1.0));
+		else if (a.has("--lora_strength")) throw new UsageException("--lora_strength needs --lora FILE");
 		if (a.has("--ddim_steps")) b.ddimSteps(a.integer("--ddim_steps", 20));
 		if (a.has("--scale")) b.scale(a.number("--scale", 7.5));
 		if (a.has("--control_type")) b.controlType(RerenderConfig.ControlType.parse(a.string("--control_type", null)));

@@ -38,7 +38,7 @@ public final class ConfigJson {
 		"scale", "control_type", "control_strength", "canny_low", "canny_high", "seed", "image_resolution",
 		"use_limit_device_resolution", "x0_strength", "style_update_freq", "cross_period", "warp_period",
 		"mask_period", "ada_period", "mask_strength", "inner_strength", "smooth_boundary", "color_preserve",
-		"color_perserve", "loose_cfattn", "freeu_args", "poisson", "n_proc");
+		"color_perserve", "loose_cfattn", "freeu_args", "poisson", "n_proc", "lora", "lora_strength");
 
 	/** A parsed config plus what the reader wants the user to know (unknown keys, conversions). */
 	public record Loaded(RerenderConfig config, boolean originalFormat, List<String> notes) {}
@@ -90,6 +90,7 @@ public final class ConfigJson {
 		}
 		if (present(o, "sd_model")) b.sdModel(path(baseDir, str(o, "sd_model")));
 		if (present(o, "controlnet_model")) b.controlnetModel(path(baseDir, str(o, "controlnet_model")));
+		if (present(o, "lora")) b.lora(path(baseDir, str(o, "lora")), present(o, "lora_strength") ? number(o, "lora_strength") : 1.0);
 		if (present(o, "a_prompt")) b.aPrompt(str(o, "a_prompt"));
 		if (present(o, "n_prompt")) b.nPrompt(str(o, "n_prompt"));
 		if (present(o, "ddim_steps")) b.ddimSteps(integer(o, "ddim_steps"));
@@ -164,6 +165,10 @@ public final class ConfigJson {
 		o.add("crop", array(c.crop()));
 		if (c.sdModel != null) o.addProperty("sd_model", c.sdModel.toString());
 		if (c.controlnetModel != null) o.addProperty("controlnet_model", c.controlnetModel.toString());
+		if (c.lora != null) {
+			o.addProperty("lora", c.lora.toString());
+			o.addProperty("lora_strength", c.loraStrength);
+		}
 		o.addProperty("prompt", c.prompt);
 		o.addProperty("a_prompt", c.aPrompt);
 		o.addProperty("n_prompt", c.nPrompt);

@@ -46,6 +46,9 @@ public final class RerenderConfig {
 	// models
 	public final Path sdModel;
 	public final Path controlnetModel;
+	/** Optional LoRA file merged into the base weights at load time, with its strength. */
+	public final Path lora;
+	public final double loraStrength;
 	// prompt and sampling
 	public final String prompt;
 	public final String aPrompt;
@@ -89,6 +92,8 @@ public final class RerenderConfig {
 		crop = b.crop.clone();
 		sdModel = b.sdModel;
 		controlnetModel = b.controlnetModel;
+		lora = b.lora;
+		loraStrength = b.loraStrength;
 		prompt = b.prompt;
 		aPrompt = b.aPrompt;
 		nPrompt = b.nPrompt;
@@ -163,6 +168,7 @@ public final class RerenderConfig {
 		for (Period p : new Period[] {crossPeriod, warpPeriod, maskPeriod, adaPeriod})
 			if (!Double.isFinite(p.start()) || !Double.isFinite(p.end())) fail("periods must be finite, got " + p);
 		if (processes < 1) fail("processes must be at least 1, got " + processes);
+		if (!(Math.abs(loraStrength) <= 10)) fail("lora_strength must be a number in -10..10, got " + loraStrength);
 		return this;
 	}
 
@@ -181,6 +187,8 @@ public final class RerenderConfig {
 		b.crop = crop.clone();
 		b.sdModel = sdModel;
 		b.controlnetModel = controlnetModel;
+		b.lora = lora;
+		b.loraStrength = loraStrength;
 		b.prompt = prompt;
 		b.aPrompt = aPrompt;
 		b.nPrompt = nPrompt;
@@ -236,7 +244,8 @@ public final class RerenderConfig {
 		Integer frameCount;
 		int interval = 10;
 		int[] crop = {0, 0, 0, 0};
-		Path sdModel, controlnetModel;
+		Path sdModel, controlnetModel, lora;
+		double loraStrength = 1.0;
 		String prompt = "", aPrompt = "", nPrompt = "";
 		int ddimSteps = 20;
 		double scale = 7.5;
@@ -266,6 +275,7 @@ public final class RerenderConfig {
 		public Builder crop(int left, int right, int top, int bottom) { crop = new int[] {left, right, top, bottom}; return this; }
 		public Builder sdModel(Path v) { sdModel = v; return this; }
 		public Builder controlnetModel(Path v) { controlnetModel = v; return this; }
+		public Builder lora(Path file, double strength) { lora = file; loraStrength = strength; return this; }
 		public Builder prompt(String v) { prompt = v; return this; }
 		public Builder aPrompt(String v) { aPrompt = v; return this; }
 		public Builder nPrompt(String v) { nPrompt = v; return this; }

@@ -26,6 +26,7 @@ import org.rerender.model.hed.HedDetector;
 import org.rerender.model.io.Checkpoints;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.TensorSource;
+import org.rerender.model.lora.LoraMerge;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetConfig;
@@ -47,10 +48,15 @@ public final class DiffusionModels implements AutoCloseable {
 	 * The files of one model set. {@code sdModel}, {@code vae} and {@code hed} may be null.
 	 * @param tokenizer {@code bpe_simple_vocab_16e6.txt.gz}, {@code vocab.json} or a folder holding them
 	 */
-	public record Files(Path controlNet, Path sdModel, Path vae, Path tokenizer, Path hed) {
+	public record Files(Path controlNet, Path sdModel, Path vae, Path tokenizer, Path hed, Path lora, double loraStrength) {
 		public Files {
 			Objects.requireNonNull(controlNet, "controlNet");
 			Objects.requireNonNull(tokenizer, "tokenizer");
+		}
+
+		/** Without a LoRA. */
+		public Files(Path controlNet, Path sdModel, Path vae, Path tokenizer, Path hed) {
+			this(controlNet, sdModel, vae, tokenizer, hed, null, 0);
 		}
 	}
 
@@ -94,7 +100,8 @@ public final class DiffusionModels implements AutoCloseable {
 			tok = vocab != null && optional(store, manifest, "clip-merges") != null ? vocab : required(store, manifest, "clip-bpe");
 		}
 		Path hed = c.controlType == RerenderConfig.ControlType.HED ? required(store, manifest, "hed-annotator") : null;
-		return new Files(control, sd, vae, tok, hed);
+		Path lora = c.lora == null ? null : existing(c.lora, "lora");
+		return new Files(control, sd, vae, tok, hed, lora, c.loraStrength);
 	}
 
 	private static Path existing(Path p, String key) {
@@ -140,6 +147,11 @@ public final class DiffusionModels implements AutoCloseable {
 				CheckpointInspector.inspect(sd).requireSupported(f.sdModel().getFileName().toString());
 				base = new OverlaySource(control, sd, f.sdModel().getFileName().toString());
 				baseName = controlName + " + " + f.sdModel().getFileName();
+			}
+			if (f.lora() != null) {
+				// merged per tensor as the weights are read; UNet and text encoder only (what LoRA files adapt)
+				base = LoraMerge.open(base, f.lora(), (float) f.loraStrength());
+				baseName += " + LoRA " + f.lora().getFileName() + " x" + f.loraStrength();
 			}
 			TensorSource unetW = CheckpointInspector.unet(base, baseName);
 			UNet unet = new UNet(UNetConfig.fromWeights(unetW));
