@@ -66,6 +66,14 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	private File controlnet_model;
 	@Parameter(label = "Model folder", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Default: Fiji.app/models/rerender.")
 	private File models_dir;
+	@Parameter(label = "LoRA file", required = false, style = FileWidget.OPEN_STYLE, persist = false,
+		description = "Optional kohya-style LoRA (.safetensors) merged into the SD 1.5 weights at load.")
+	private File lora_file;
+	@Parameter(label = "LoRA strength", min = "-10", max = "10", stepSize = "0.1")
+	private double lora_strength = 1.0;
+	@Parameter(label = "Device", choices = {"auto", "cpu", "cuda:0", "cuda:1"},
+		description = "auto = the GPU when the PyTorch natives have CUDA (F16), else the CPU (F32).")
+	private String device = "auto";
 
 	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false)
 	private String header_sampling = "<html><b>Sampling and control</b>";
@@ -142,7 +150,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 		try {
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
-			RerenderJob.Result r = new RerenderJob(c, cfg -> rerender.models(cfg, store)).notes(rerender::warn)
+			RerenderJob.Result r = new RerenderJob(c, cfg -> rerender.models(cfg, store, device)).notes(rerender::warn)
 				.run(steps(), rerender.progress(), token);
 			List<Rgb8Image> keys = new ArrayList<>();
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
@@ -183,6 +191,8 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			.maskPeriod(parsePeriod(mask_period, "mask_period")).adaPeriod(parsePeriod(ada_period, "ada_period"))
 			.maskStrength(mask_strength).innerStrength(inner_strength).smoothBoundary(smooth_boundary).looseCfattn(loose_cfattn)
 			.freeuArgs(fu[0], fu[1], fu[2], fu[3]).poisson(poisson).processes(n_proc);
+		Path lora = file(lora_file);
+		if (lora != null) b.lora(lora, lora_strength);
 		return b.build();
 	}
 
@@ -190,6 +200,8 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	protected void resetDefaults() {
 		interval = DEF.interval;
 		frame_count = 0;
+		lora_strength = 1.0;
+		device = "auto";
 		crop = "0,0,0,0";
 		a_prompt = DEF.aPrompt;
 		n_prompt = DEF.nPrompt;

@@ -3,6 +3,8 @@ package org.rerender.fiji;
 import java.io.File;
 
 import org.rerender.config.RerenderConfig;
+import org.rerender.engine.DeviceChoice;
+import org.rerender.engine.Djl;
 import org.rerender.engine.Progress;
 import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
@@ -57,13 +59,23 @@ public class RerenderService extends AbstractService implements SciJavaService {
 
 	private DiffusionModels models;
 
-	/** The models for a job's config (loaded once; reloaded only when the job needs other files). */
+	/** The models for a job's config on the CPU (loaded once; reloaded only when the job needs other files). */
 	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store) {
+		return models(config, store, "cpu");
+	}
+
+	/**
+	 * The models for a job's config on a device ({@code auto}, {@code cpu}, {@code cuda:N}); loaded once, reloaded
+	 * only when the job needs other files or another device. When {@code auto} falls back to the CPU the log says why.
+	 */
+	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store, String device) {
 		DiffusionModels.Files files = DiffusionModels.resolve(config, store == null ? ModelStore.standard() : store,
 			ModelManifest.packaged());
-		if (models != null && models.files().equals(files)) return models;
+		DeviceChoice.Resolved target = DeviceChoice.parse(device).resolve(Djl.engine());
+		if (models != null && models.files().equals(files) && models.target().device().equals(target.device())) return models;
 		freeModels();
-		models = DiffusionModels.load(files);
+		models = DiffusionModels.load(files, target);
+		if (target.reason() != null && log != null) log.info("Rerender: device " + target.describe());
 		return models;
 	}
 
