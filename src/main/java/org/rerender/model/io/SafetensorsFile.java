@@ -8,9 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,16 +44,7 @@ public final class SafetensorsFile implements TensorSource {
 
 	/** Opens and validates the header; the data stay on disk until read. */
 	public static SafetensorsFile open(Path path) {
-		FileChannel ch;
-		try {
-			ch = FileChannel.open(path, StandardOpenOption.READ);
-		}
-		catch (NoSuchFileException e) {
-			throw new RerenderException("File not found: " + path);
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot open " + path + ": " + e.getMessage(), e);
-		}
+		FileChannel ch = ReadChannels.open(path);
 		try {
 			long size = ch.size();
 			if (size < 8) throw corrupt(path, "file is only " + size + " bytes");

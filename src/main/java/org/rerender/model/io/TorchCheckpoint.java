@@ -5,9 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -62,16 +60,7 @@ public final class TorchCheckpoint implements TensorSource {
 
 	/** Opens a checkpoint and reads its pickle; tensor data stay on disk until read. */
 	public static TorchCheckpoint open(Path path) {
-		FileChannel ch;
-		try {
-			ch = FileChannel.open(path, StandardOpenOption.READ);
-		}
-		catch (NoSuchFileException e) {
-			throw new RerenderException("File not found: " + path);
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot open " + path + ": " + e.getMessage(), e);
-		}
+		FileChannel ch = ReadChannels.open(path);
 		try {
 			ZipIndex zip;
 			try {
