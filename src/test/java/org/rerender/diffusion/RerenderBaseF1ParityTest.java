@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +15,7 @@ import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.StepRecorder;
 import org.rerender.testing.TinyDiffusion;
 
 /**
@@ -66,26 +65,8 @@ class RerenderBaseF1ParityTest {
 			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet,
 				TinyDiffusion.ref(main, run, "in.context.cond"), TinyDiffusion.ref(main, run, "in.context.uncond"),
 				TinyDiffusion.ref(main, run, "in.hint.frame1"), null, ControlledDenoiser.controlScales(strength, false), null);
-			Map<String, List<float[]>> got = new HashMap<>();
-			for (String k : new String[] {"x_in", "eps_cond", "eps_uncond", "pred_x0_raw", "pred_x0", "dir_xt", "x_out"})
-				got.put(k, new ArrayList<>());
-			DdimCallback record = new DdimCallback() {
-				@Override
-				public NDArray onPredX0(DdimStep s, NDArray x, NDArray eps, NDArray ec, NDArray eu, NDArray p) {
-					got.get("x_in").add(x.toFloatArray());
-					got.get("eps_cond").add(ec.toFloatArray());
-					got.get("eps_uncond").add(eu.toFloatArray());
-					got.get("pred_x0_raw").add(p.toFloatArray());
-					return p;
-				}
-
-				@Override
-				public void onStepEnd(DdimStep s, NDArray xPrev, NDArray p, NDArray dirXt) {
-					got.get("pred_x0").add(p.toFloatArray());
-					got.get("dir_xt").add(dirXt.toFloatArray());
-					got.get("x_out").add(xPrev.toFloatArray());
-				}
-			};
+			StepRecorder record = new StepRecorder();
+			Map<String, List<float[]>> got = record.steps;
 			RecordedNoise noise = new RecordedNoise(List.of(new RecordedNoise.Draw("in.noise.sdedit",
 				main.floats("in.noise.sdedit"), new ai.djl.ndarray.types.Shape(main.info("in.noise.sdedit").shape()))));
 			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, main.floats("in.guidance_scale")[0], DdimSampler.Cfg.SEPARATE);

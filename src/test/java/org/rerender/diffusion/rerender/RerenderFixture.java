@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.rerender.config.Period;
 import org.rerender.diffusion.DdimCallback;
-import org.rerender.diffusion.DdimStep;
 import org.rerender.diffusion.NoiseSource;
 import org.rerender.diffusion.RecordedNoise;
 import org.rerender.diffusion.constraints.FreeU;
@@ -27,6 +26,7 @@ import org.rerender.flow.FlowField;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.io.SafetensorsFile;
+import org.rerender.testing.StepRecorder;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.TensorAssert;
 import org.rerender.testing.TinyDiffusion;
@@ -36,7 +36,7 @@ import org.rerender.testing.TinyDiffusion;
  * recorded noises replayed per pass, and an observer that keeps every per-step tensor for comparison.
  */
 final class RerenderFixture implements AutoCloseable {
-	static final String[] STEP_KEYS = {"x_in", "eps_cond", "eps_uncond", "pred_x0_raw", "pred_x0", "dir_xt", "x_out"};
+	static final String[] STEP_KEYS = StepRecorder.KEYS;
 
 	final TinyDiffusion tiny;
 	final SafetensorsFile main, iso, stores;
@@ -152,26 +152,9 @@ final class RerenderFixture implements AutoCloseable {
 
 		@Override
 		public DdimCallback pass(String name) {
-			Map<String, List<float[]>> got = new HashMap<>();
-			for (String k : STEP_KEYS) got.put(k, new ArrayList<>());
-			passes.put(name, got);
-			return new DdimCallback() {
-				@Override
-				public NDArray onPredX0(DdimStep s, NDArray x, NDArray eps, NDArray ec, NDArray eu, NDArray p) {
-					got.get("x_in").add(x.toFloatArray());
-					got.get("eps_cond").add(ec.toFloatArray());
-					got.get("eps_uncond").add(eu.toFloatArray());
-					got.get("pred_x0_raw").add(p.toFloatArray());
-					return p;
-				}
-
-				@Override
-				public void onStepEnd(DdimStep s, NDArray xPrev, NDArray p, NDArray dirXt) {
-					got.get("pred_x0").add(p.toFloatArray());
-					got.get("dir_xt").add(dirXt.toFloatArray());
-					got.get("x_out").add(xPrev.toFloatArray());
-				}
-			};
+			StepRecorder recorder = new StepRecorder();
+			passes.put(name, recorder.steps);
+			return recorder;
 		}
 
 		@Override
