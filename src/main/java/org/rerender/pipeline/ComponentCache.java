@@ -111,6 +111,12 @@ public final class ComponentCache implements AutoCloseable {
 		return e == null ? null : e.key();
 	}
 
+	/** The weights manager of a loaded component, or null (for tests and diagnostics). */
+	NDManager manager(String name) {
+		Entry e = entries.get(name);
+		return e == null ? null : e.scope().manager;
+	}
+
 	public boolean isEmpty() {
 		return entries.isEmpty();
 	}
