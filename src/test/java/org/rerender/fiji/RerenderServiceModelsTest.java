@@ -104,6 +104,15 @@ class RerenderServiceModelsTest {
 	}
 
 	@Test
+	void freeModelsRunsFromAMacro() {
+		RerenderService service = org.rerender.fiji.ij1.CommandBridge.context().service(RerenderService.class);
+		NDManager unet = weightsOf(service.models(config(CONTROL, null, 1), new ModelStore(models), "cpu"));
+		org.rerender.testing.MacroRunner.run("run(\"Free Models\");", "");
+		assertFalse(service.modelsLoaded());
+		assertFalse(unet.isOpen());
+	}
+
+	@Test
 	void disposeFreesTheModels() {
 		Context context = new Context(CommandService.class, StatusService.class, RerenderService.class);
 		DiffusionModels m = context.service(RerenderService.class).models(config(CONTROL, null, 1), new ModelStore(models), "cpu");
