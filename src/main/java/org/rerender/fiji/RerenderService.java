@@ -94,7 +94,7 @@ public class RerenderService extends AbstractService implements SciJavaService {
 		return !loaded.isEmpty();
 	}
 
-	/** The names of the loaded networks (workspace, unet, controlnet, vae, text-encoder, tokenizer, hed), in load order. */
+	/** The names of the loaded networks (workspace, unet, controlnet, vae, text-encoder, tokenizer, hed), in (re)load order. */
 	public synchronized java.util.Set<String> loadedComponents() {
 		return loaded.names();
 	}

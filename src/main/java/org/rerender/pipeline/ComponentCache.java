@@ -100,7 +100,7 @@ public final class ComponentCache implements AutoCloseable {
 		if (e != null) e.scope().close();
 	}
 
-	/** The names of the loaded components, in load order. */
+	/** The names of the loaded components, in the order they were (re)loaded. */
 	public Set<String> names() {
 		return java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(entries.keySet()));
 	}

@@ -92,6 +92,11 @@ class RerenderServiceModelsTest {
 			assertSame(c.networks().unet(), d.networks().unet(), "the command used (and kept) the same UNet");
 			assertSame(c.networks().controlNet(), d.networks().controlNet());
 
+			String status = (String) context.service(CommandService.class).run(ModelStatusCommand.class, true,
+				Map.of("model_folder", models.toFile())).get().getOutput("status_report");
+			assertTrue(status.contains("Loaded in memory: "), status);
+			for (String n : new String[] {"unet", "controlnet", "vae", "text-encoder", "tokenizer"})
+				assertTrue(status.substring(status.indexOf("Loaded in memory")).contains(n), n + " in: " + status);
 			NDManager unetD = weightsOf(d);
 			CommandModule free = context.service(CommandService.class).run(FreeModelsCommand.class, true, Map.of()).get();
 			assertTrue(((String) free.getOutput("freed")).contains("unet"), (String) free.getOutput("freed"));
