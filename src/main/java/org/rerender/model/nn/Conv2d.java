@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -21,7 +22,7 @@ public final class Conv2d extends Module {
 	/** oneDNN's largest CPU channel block (AVX-512: 16 floats); padding to it also covers the AVX2 block of 8. */
 	static final int CPU_CHANNEL_BLOCK = 16;
 	private final Param weight, bias;
-	private final Shape stride, padding, dilation = new Shape(1, 1);
+	private final Shape stride, padding;
 	private NDArray paddedWeight, paddedFrom; // channel-padded copy of the weight for the CPU workaround
 
 	public Conv2d(long in, long out, int kernel, int stride, int padding) {
@@ -47,15 +48,35 @@ public final class Conv2d extends Module {
 
 	public NDArray forward(NDArray x) {
 		NDArray w = weight.get();
-		if (needsChannelPadding(x, w)) {
-			long c = x.getShape().get(1), padded = paddedChannels(c);
-			Shape s = x.getShape();
-			try (NDArray zeros = x.getManager().zeros(new Shape(s.get(0), padded - c, s.get(2), s.get(3)), x.getDataType())) {
-				x = NDArrays.concat(new NDList(x, zeros), 1);
-			}
-			w = channelPaddedWeight(w, padded);
+		if (needsChannelPadding(x, w)) w = channelPaddedWeight(w, paddedChannels(x.getShape().get(1)));
+		return run(x, w, bias == null ? null : bias.get(), stride, padding);
+	}
+
+	/**
+	 * One convolution with square stride and padding, for networks that keep their weights outside {@code Conv2d}
+	 * modules; applies the same CPU workaround (padding the weight on every call).
+	 */
+	public static NDArray convolve(NDArray x, NDArray w, NDArray b, int stride, int padding) {
+		if (!needsChannelPadding(x, w)) return run(x, w, b, new Shape(stride, stride), new Shape(padding, padding));
+		try (NDManager scope = x.getManager().newSubManager()) {
+			NDArray pw = padChannels(w, paddedChannels(w.getShape().get(1)));
+			pw.attach(scope);
+			return run(x, pw, b, new Shape(stride, stride), new Shape(padding, padding));
 		}
-		return x.getNDArrayInternal().convolution(x, w, bias == null ? null : bias.get(), stride, padding, dilation, 1).singletonOrThrow();
+	}
+
+	/** {@code w} already padded when {@code x} needs it. */
+	private static NDArray run(NDArray x, NDArray w, NDArray b, Shape stride, Shape padding) {
+		if (x.getShape().get(1) != w.getShape().get(1)) x = padChannels(x, w.getShape().get(1));
+		return x.getNDArrayInternal().convolution(x, w, b, stride, padding, new Shape(1, 1), 1).singletonOrThrow();
+	}
+
+	/** {@code a [N,C,…]} with zero channels appended up to {@code channels}, in {@code a}'s manager. */
+	private static NDArray padChannels(NDArray a, long channels) {
+		Shape s = a.getShape();
+		try (NDArray zeros = a.getManager().zeros(new Shape(s.get(0), channels - s.get(1), s.get(2), s.get(3)), a.getDataType())) {
+			return NDArrays.concat(new NDList(a, zeros), 1);
+		}
 	}
 
 	static boolean needsChannelPadding(NDArray x, NDArray w) {
@@ -69,12 +90,9 @@ public final class Conv2d extends Module {
 	}
 
 	/** Made once per loaded weight and kept with it (same manager), so a per-frame loop allocates nothing here. */
-	private NDArray channelPaddedWeight(NDArray w, long padded) {
+	private NDArray channelPaddedWeight(NDArray w, long channels) {
 		if (paddedFrom != w) {
-			Shape s = w.getShape();
-			try (NDArray zeros = w.getManager().zeros(new Shape(s.get(0), padded - s.get(1), s.get(2), s.get(3)), w.getDataType())) {
-				paddedWeight = NDArrays.concat(new NDList(w, zeros), 1);
-			}
+			paddedWeight = padChannels(w, channels);
 			paddedFrom = w;
 		}
 		return paddedWeight;

@@ -53,6 +53,8 @@ class Conv2dTest {
 				assertEquals(new Shape(b, o, oh, ow), out.getShape());
 				TensorAssert.assertClose("conv " + c + "->" + o, out.toFloatArray(), expected, 1e-4, 1e-4);
 			}
+			NDArray direct = Conv2d.convolve(in, m.create(wt, new Shape(o, c, k, k)), m.create(bias), stride, pad);
+			TensorAssert.assertClose("convolve " + c + "->" + o, direct.toFloatArray(), expected, 1e-4, 1e-4);
 		}
 	}
 
