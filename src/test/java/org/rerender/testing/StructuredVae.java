@@ -41,18 +41,27 @@ public final class StructuredVae {
 		return new VaeConfig(4, 4, 3, 3, CH, new int[] {1, 1, 1, 1}, 1, new int[0], 256);
 	}
 
-	/** Writes the VAE to {@code file} (safetensors, F32, vae-ft-mse key layout). */
+	/** Writes the VAE to {@code file} (safetensors, F32, vae-ft-mse key layout) with the SD-like latent gain. */
 	public static Path write(Path file) {
+		return write(file, LATENT_GAIN);
+	}
+
+	/**
+	 * Writes the VAE with latent mean = {@code gain}·(R, G, B, 0). A larger gain than the SD-like
+	 * {@value #LATENT_GAIN} makes the picture large against the sampler's noise (which the random fixture UNet does
+	 * not remove), so the key frames keep more of the input's structure.
+	 */
+	public static Path write(Path file, float gain) {
 		SafetensorsWriter w = new SafetensorsWriter().metadata("about", "analytic pixel-aligned test VAE (StructuredVae)");
 		for (ParamSpec s : new AutoencoderKL(config()).specs()) {
 			long[] shape = s.shape().getShape();
-			w.addF32(s.name(), shape, values(s.name(), shape));
+			w.addF32(s.name(), shape, values(s.name(), shape, gain));
 		}
 		w.write(file);
 		return file;
 	}
 
-	private static float[] values(String name, long[] shape) {
+	private static float[] values(String name, long[] shape, float gain) {
 		int n = 1;
 		for (long d : shape) n *= (int) d;
 		float[] v = new float[n];
@@ -77,10 +86,10 @@ public final class StructuredVae {
 			for (int g = 0; g < 3; g++) v[3 * g + 2] = K;
 		}
 		else if (encoder && local.equals("conv_out.weight")) { // [8, CH, 3, 3]: mean = gain * v
-			for (int c = 0; c < 3; c++) v[centre(shape, c, 3 * c)] = LATENT_GAIN;
+			for (int c = 0; c < 3; c++) v[centre(shape, c, 3 * c)] = gain;
 		}
 		else if (encoder && local.equals("conv_out.bias")) {
-			for (int c = 0; c < 3; c++) v[c] = -LATENT_GAIN * B;
+			for (int c = 0; c < 3; c++) v[c] = -gain * B;
 		}
 		else if (decoder && local.equals("conv_out.weight")) { // [3, CH, 3, 3]
 			for (int c = 0; c < 3; c++) v[centre(shape, c, 3 * c)] = 1;
@@ -103,7 +112,7 @@ public final class StructuredVae {
 			for (int c = 4; c < 8; c++) v[c] = -30;
 		}
 		else if (name.equals("post_quant_conv.weight")) { // [4, 4, 1, 1]: back to image units, channel 3 dropped
-			for (int c = 0; c < 3; c++) v[c * 4 + c] = 1 / LATENT_GAIN;
+			for (int c = 0; c < 3; c++) v[c * 4 + c] = 1 / gain;
 		}
 		// everything else (ResBlock convs, attention q/k/v/proj_out, biases) stays zero
 		return v;
