@@ -41,7 +41,9 @@ import org.rerender.testing.StructuredVae;
  * what the warping error measures here: whether generated appearance follows the scene (the method's claim), not
  * whether the key frames look like the input. The contrast check guards against a trivial win by flattening. With
  * an 8× latent gain ({@code StructuredVae.write(file, 40)}), where the picture outweighs that noise and the key
- * frames keep some of the input's structure, the same job gives on 8.8, off 18.2.
+ * frames keep some of the input's structure, the same job gives on 8.8, off 18.2. A UNet with ε ≈ 0 (the other
+ * stand-in considered) would not help: DDIM then keeps x̂0 = x_t/√ᾱ_t, so the SDEdit noise stays in the output at
+ * √(1−ᾱ)/√ᾱ = 3.3 (t = 701, x0 0.75 at 10 steps), as large as with the random UNet.
  * <p>
  * <b>Why the same check fails with the fixture models</b> ({@link ConstraintConsistencyBenchmark}, seed 3, key
  * frames 0, 1, 5, 9, mean warping error):
