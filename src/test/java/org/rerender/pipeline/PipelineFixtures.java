@@ -58,7 +58,7 @@ final class PipelineFixtures {
 	static RerenderConfig.Builder config(Path clip, Path out, Path work) {
 		return RerenderConfig.builder().input(clip).output(out).workDir(work).prompt("a watercolor painting of a city street")
 			.controlType(RerenderConfig.ControlType.CANNY).canny(50, 100).controlnetModel(Fixtures.file("tiny-controlnet.safetensors"))
-			.sdModel(Fixtures.file("tiny-sd15.safetensors")).imageResolution(128).interval(4).ddimSteps(Integer.getInteger("t.steps", 5)).x0Strength(Double.parseDouble(System.getProperty("t.x0", "0.75")))
+			.sdModel(Fixtures.file("tiny-sd15.safetensors")).imageResolution(128).interval(4).ddimSteps(5).x0Strength(0.75)
 			.processes(1);
 	}
 

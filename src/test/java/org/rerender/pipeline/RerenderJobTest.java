@@ -113,23 +113,27 @@ class RerenderJobTest {
 		assertEquals(before, after, "a resumed run rewrites nothing");
 	}
 
-	@Test
 	/**
-	 * Measures the warping error between consecutive key frames' outputs with the constraints on and off. With the
-	 * tiny RANDOM-weight fixture models the constraints do not lower it (measured: on 27.6 vs off 23.7 at 5 steps,
-	 * x0 0.75; 21.4 vs 21.4 at 10 steps from noise; 20.2 vs 18.9 at 10 steps, x0 1.0): an untrained VAE does not
-	 * reproduce a composite it re-encodes, so pixel-aware fusion cannot carry the warped previous frame over. The test
-	 * therefore checks that the constraints act (the outputs differ) and prints both numbers; the "lower" claim needs
-	 * real weights.
+	 * Measures the warping error between consecutive key frames' outputs with the constraints on and off, with the
+	 * tiny RANDOM-weight fixture models. Here the constraints do <em>not</em> lower it (measured: on 27.6 vs off 23.7
+	 * at 5 steps, x0 0.75; 30.7 vs 20.4 at 10 steps; 21.3 vs 21.4 from noise; 19.8 vs 18.9 at x0 1.0). The cause is
+	 * the random VAE: pixel-aware fusion (the constraint that raises the error, 27.9 alone) re-encodes the warped
+	 * previous output, and a random VAE neither decodes what it encodes nor keeps the latent aligned with the pixels.
+	 * This test therefore only checks that the constraints act (the outputs differ) and prints both numbers;
+	 * {@link ConstraintConsistencyTest} shows them lowering the error (14.4 vs 33.5) with a pixel-aligned, invertible
+	 * test VAE, and {@link ConstraintConsistencyBenchmark} measures each constraint alone.
 	 */
+	@Test
 	void constraintsActOnKeyFramesAndBothErrorsAreReported() throws Exception {
 		double on = keyFrameError(PipelineFixtures.config(clip, dir.resolve("on.mp4"), dir.resolve("on")).seed(3));
 		double off = keyFrameError(PipelineFixtures.unconstrained(
 			PipelineFixtures.config(clip, dir.resolve("off.mp4"), dir.resolve("off")).seed(3)));
-		System.out.printf("key-frame warping error (0..255, mean over consecutive key frames 0,1,5,9): constraints on %.3f, off %.3f%n",
+		System.out.printf("fixture models (random VAE): key-frame warping error (0..255, mean over consecutive key frames 0,1,5,9): "
+			+ "constraints on %.3f, off %.3f (a random VAE cannot carry the warped previous frame over; see ConstraintConsistencyTest)%n",
 			on, off);
 		assertTrue(Double.isFinite(on) && Double.isFinite(off));
-		assertTrue(Math.abs(on - off) > 1e-3, "the constraints changed nothing: on " + on + " vs off " + off);
+		assertTrue(Math.abs(on - off) > 1e-3, "the constraints must change the key frames (fixture models: only that they act "
+			+ "is checked here): on " + on + " vs off " + off);
 	}
 
 	private static double keyFrameError(RerenderConfig.Builder b) throws Exception {

@@ -10,7 +10,11 @@ import org.rerender.image.Rgb8Image;
 /**
  * The point of the constraints: with them on, a key frame agrees better with the anchor warped along the flow
  * (lower warping error on the visible pixels) than the same frame translated with every constraint off.
- * Tiny fixture models, the fixture's two frames and exact flows, seeded noise.
+ * Tiny fixture models, the fixture's two frames and exact flows, seeded noise. Measured: off 69.0, on 63.2 (the
+ * input frames 7.4). With the random fixture VAE only the direction is meaningful and it is fragile: over a clip's
+ * consecutive key frames the same models go the other way (pipeline.RerenderJobTest: on 27.6, off 23.7), because
+ * pixel-aware fusion needs a VAE whose latent is aligned with the pixels and whose decoder inverts its encoder;
+ * pipeline.ConstraintConsistencyTest makes the clip-level check with such a VAE (on 14.4, off 33.5).
  */
 class TemporalConsistencyTest {
 
@@ -43,9 +47,9 @@ class TemporalConsistencyTest {
 				}
 			a.anchor().close();
 			double input = warpingError(fx.frame(1).frame(), fx.frame(2).frame(), flows);
-			System.out.printf("warping error (0..255, visible pixels): input %.2f, key frame constraints off %.2f, on %.2f%n",
-				input, err[0], err[1]);
-			assertTrue(err[1] < err[0], "constraints on must lower the warping error: off " + err[0] + ", on " + err[1]);
+			System.out.printf("fixture models (random VAE), key frame 1 vs the anchor warped along the exact flow: warping error "
+				+ "(0..255, visible pixels): input %.2f, key frame constraints off %.2f, on %.2f%n", input, err[0], err[1]);
+			assertTrue(err[1] < err[0], "constraints on must lower the warping error against the anchor (fixture models): off " + err[0] + ", on " + err[1]);
 		}
 	}
 }
