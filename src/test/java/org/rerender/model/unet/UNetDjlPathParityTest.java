@@ -1,0 +1,21 @@
+package org.rerender.model.unet;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.rerender.model.nn.TorchExt;
+
+/**
+ * {@link UNetParityTest} again with the fused ops switched off ({@code rerender.torchext=false}): the composed DJL
+ * path stays checked against the fixtures while the default run uses torchext wherever it is built.
+ */
+class UNetDjlPathParityTest extends UNetParityTest {
+	@BeforeAll
+	static void composedPath() {
+		System.setProperty(TorchExt.PROPERTY, "false");
+	}
+
+	@AfterAll
+	static void restore() {
+		System.clearProperty(TorchExt.PROPERTY);
+	}
+}
