@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
 import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.TorchExt;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetConfig;
@@ -24,7 +25,8 @@ import org.rerender.testing.TinyDiffusion;
 /**
  * ms per DDIM step (UNet + ControlNet, CFG), peak RSS and native op count for the tiny fixture model and for the
  * full-size SD 1.5 + ControlNet architecture with random weights at 512×512 (latent 64×64), F32 on the CPU.
- * Op count = libtorch profiler events of one step ({@code JniUtils.startProfile}), top-level and nested.
+ * Op count = libtorch profiler events of one step ({@code JniUtils.startProfile}), top-level and nested. The tiny rows
+ * run with the fused ops of {@link TorchExt} on and off; the full-size row as {@code rerender.bench.fullTorchExt} says.
  */
 @Tag(Tags.BENCH)
 class DiffusionBenchmarkTest {
@@ -98,6 +100,27 @@ class DiffusionBenchmarkTest {
 		xT.close();
 	}
 
+	interface Body {
+		void run() throws IOException;
+	}
+
+	/** Runs {@code body} with the fused ops of {@link TorchExt} on or off ({@code rerender.torchext}). */
+	static void withTorchExt(boolean on, Body body) throws IOException {
+		String old = System.getProperty(TorchExt.PROPERTY);
+		System.setProperty(TorchExt.PROPERTY, Boolean.toString(on));
+		try {
+			body.run();
+		}
+		finally {
+			if (old == null) System.clearProperty(TorchExt.PROPERTY);
+			else System.setProperty(TorchExt.PROPERTY, old);
+		}
+	}
+
+	static String torchExt() {
+		return TorchExt.active() ? "torchext on" : "composed DJL ops" + ("false".equals(System.getProperty(TorchExt.PROPERTY)) ? "" : " (torchext not loaded)");
+	}
+
 	@Test
 	void benchmark() throws Exception {
 		Engine e = Djl.engine();
@@ -106,8 +129,12 @@ class DiffusionBenchmarkTest {
 			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
 				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null);
 			Shape latent = tiny.reference.info("in.ddim.x_T").shape().length == 4 ? new Shape(tiny.reference.info("in.ddim.x_T").shape()) : null;
-			time("tiny 64×64 (latent 8×8)", 10, DdimSampler.Cfg.SEPARATE, run, model, latent);
-			time("tiny 64×64 (latent 8×8)", 10, DdimSampler.Cfg.BATCHED, run, model, latent);
+			for (boolean fused : new boolean[] {true, false}) {
+				withTorchExt(fused, () -> {
+					time("tiny 64×64 (latent 8×8), " + torchExt(), 10, DdimSampler.Cfg.SEPARATE, run, model, latent);
+					time("tiny 64×64 (latent 8×8), " + torchExt(), 10, DdimSampler.Cfg.BATCHED, run, model, latent);
+				});
+			}
 		}
 		if (!"false".equals(System.getProperty("rerender.bench.full"))) {
 			try (NDManager weights = Djl.newCpuManager(); NDManager run = Djl.newCpuManager()) {
@@ -123,7 +150,12 @@ class DiffusionBenchmarkTest {
 				ControlledDenoiser model = new ControlledDenoiser(unet, cn, cond, uncond, hint, null, null, null);
 				rows.add(String.format("| (full size: %,d + %,d random F32 parameters made in %.0f s) | | | | | | %d |",
 					unet.parameterCount(), cn.parameterCount(), initS, procStatusKb("VmHWM") / 1024));
-				timeOnce("full SD1.5+ControlNet 512×512 (latent 64×64)", DdimSampler.Cfg.BATCHED, run, model, new Shape(1, 4, 64, 64));
+				// rerender.bench.fullTorchExt: on (default when built), off, or both (each a cold profiled step of minutes)
+				String modes = System.getProperty("rerender.bench.fullTorchExt", "on");
+				for (boolean fused : new boolean[] {true, false})
+					if (modes.equals("both") || modes.equals(fused ? "on" : "off"))
+						withTorchExt(fused, () -> timeOnce("full SD1.5+ControlNet 512×512 (latent 64×64), " + torchExt(),
+							DdimSampler.Cfg.BATCHED, run, model, new Shape(1, 4, 64, 64)));
 			}
 		}
 		System.out.println();
