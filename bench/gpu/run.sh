@@ -114,13 +114,18 @@ TORCHEXT_DIR="$OUT/torchext"; TORCHEXT_SRC=""   # the repository's native/torche
 for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" ]] && TORCHEXT_SRC="$(cd "$d" && pwd)/native/torchext" && break; done
 if has torchext; then
 	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include)"
-	if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
-			TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" LINKED_VERSION="$TORCH_VER" > "$OUT/torchext-build.log" 2>&1 \
-			&& [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
-		row "torchext built for torch $TORCH_VER"
-	else
-		echo "torchext build FAILED:"; tail -40 "$OUT/torchext-build.log"; row "torchext build FAILED (see torchext-build.log)"
-	fi
+	built=""
+	# first with the CUDA-graph entry points (CUDA=1; not used by the engine yet), then without
+	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
+		rm -f "$TORCHEXT_DIR/libRerenderTorchExt.so"
+		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
+				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
+				LINKED_VERSION="$TORCH_VER" >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
+			built="CUDA=$cuda"; break
+		fi
+		echo "torchext build (CUDA=$cuda) FAILED:"; tail -30 "$OUT/torchext-build.log"
+	done
+	if [[ -n "$built" ]]; then row "torchext built for torch $TORCH_VER ($built)"; else row "torchext build FAILED (see torchext-build.log)"; fi
 fi
 [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]] || TORCHEXT_MODES="off"
 TORCHEXT_MODES="${TORCHEXT_MODES:-on off}"

@@ -7,9 +7,8 @@
 // Every op computes what the composed DJL path (GroupNorm.java, Attention.java, Functional.java) computes; only the
 // number of calls and kernels differs. Built against the headers of a libtorch near the one DJL loads (see Makefile);
 // TorchExt.java checks the result against the composed path on a small tensor before enabling it.
-#include <jni.h>
+#include "torchext_jni.h"
 
-#include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
 #include <exception>
@@ -29,18 +28,9 @@
 
 namespace {
 
-const at::Tensor& tensor(jlong handle) { return *reinterpret_cast<const at::Tensor*>(handle); }
-
-jlong release(at::Tensor t) { return reinterpret_cast<jlong>(new at::Tensor(std::move(t))); }
-
-void throwJava(JNIEnv* env, const std::string& msg) {
-	jclass c = env->FindClass("ai/djl/engine/EngineException");
-	if (c == nullptr) {
-		env->ExceptionClear();
-		c = env->FindClass("java/lang/IllegalStateException");
-	}
-	env->ThrowNew(c, ("torchext: " + msg).c_str());
-}
+using torchext::release;
+using torchext::tensor;
+using torchext::throwJava;
 
 // Runs f under no-grad (as DJL's inference path) and turns C++ exceptions into a Java exception (returns 0 then).
 template <class F>
@@ -63,6 +53,9 @@ extern "C" {
 // "headers X; linked Y": the libtorch headers compiled against and the libtorch library linked against.
 JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JNIEnv* env, jclass) {
 	std::string s = std::string("headers ") + TORCHEXT_HEADERS_VERSION + "; linked " + TORCHEXT_LINKED_VERSION;
+#ifdef RERENDER_TORCHEXT_CUDA
+	s += "; cuda graphs";
+#endif
 	return env->NewStringUTF(s.c_str());
 }
 

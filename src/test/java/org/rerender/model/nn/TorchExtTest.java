@@ -2,8 +2,10 @@ package org.rerender.model.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -124,6 +126,12 @@ class TorchExtTest {
 		finally {
 			System.clearProperty(TorchExt.PROPERTY);
 		}
+	}
+
+	@Test
+	void cudaGraphEntryPointsOnlyWithTheCudaBuildAndAGpu() {
+		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExtCudaGraph.supported());
+		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.begin(Device.cpu()));
 	}
 
 	static long rssKb() throws IOException {
