@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -126,6 +127,15 @@ class TorchExtTest {
 		finally {
 			System.clearProperty(TorchExt.PROPERTY);
 		}
+	}
+
+	@Test
+	void nativeErrorsBecomeJavaExceptions() {
+		NDArray q = m.randomNormal(new Shape(1, 4, 8)), k = m.randomNormal(new Shape(1, 3, 6));
+		EngineException e = assertThrows(EngineException.class, () -> TorchExt.attention(q, k, k, 2));
+		assertTrue(e.getMessage().startsWith("torchext: "), e.getMessage());
+		NDArray x = m.randomNormal(new Shape(1, 30, 2, 2)); // 30 channels in 32 groups
+		assertThrows(EngineException.class, () -> TorchExt.groupNorm(x, m.ones(new Shape(30)), m.zeros(new Shape(30)), 32, 1e-5f, false));
 	}
 
 	@Test
