@@ -81,11 +81,10 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGroupNorm(JNIE
 		jlong bias, jint groups, jdouble eps, jboolean silu) {
 	return guarded(env, [&] {
 		const at::Tensor& in = tensor(x);
-		const bool upcast = in.scalar_type() != at::kFloat;
-		at::Tensor y = at::group_norm(upcast ? in.to(at::kFloat) : in, groups, tensor(weight).to(at::kFloat),
-			tensor(bias).to(at::kFloat), eps, /*cudnn_enabled=*/true);
+		auto f32 = [](const at::Tensor& t) { return t.scalar_type() == at::kFloat ? t : t.to(at::kFloat); };
+		at::Tensor y = at::group_norm(f32(in), groups, f32(tensor(weight)), f32(tensor(bias)), eps, /*cudnn_enabled=*/true);
 		if (silu) at::silu_(y);
-		return upcast ? y.to(in.scalar_type()) : y;
+		return in.scalar_type() == at::kFloat ? y : y.to(in.scalar_type());
 	});
 }
 

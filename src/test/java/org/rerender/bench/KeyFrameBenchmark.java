@@ -208,10 +208,11 @@ public final class KeyFrameBenchmark {
 				if (s == size) {
 					try {
 						Path f = Files.createTempFile("rerender-profile", ".json");
+						long fused0 = TorchExt.calls();
 						JniUtils.startProfile(false, false, false);
 						call.run();
 						JniUtils.stopProfile(f.toString());
-						ops = topLevelOps(f);
+						ops = topLevelOps(f) + " (torchext calls: " + (TorchExt.calls() - fused0) + ")";
 						Files.deleteIfExists(f);
 					}
 					catch (RuntimeException | LinkageError e) {

@@ -43,12 +43,14 @@ class DiffusionBenchmarkTest {
 		return -1;
 	}
 
-	/** Runs one step under the libtorch profiler; returns {total ops, top-level ops}. */
+	/** Runs one step under the libtorch profiler; returns {total ops, top-level ops, torchext calls}. */
 	static long[] countOps(Runnable step) throws IOException {
 		Path trace = Files.createTempFile("rerender-ops", ".json");
+		long fused0 = TorchExt.calls();
 		JniUtils.startProfile(false, false, false);
 		step.run();
 		JniUtils.stopProfile(trace.toString());
+		long fused = TorchExt.calls() - fused0;
 		com.google.gson.JsonElement root = com.google.gson.JsonParser.parseString(Files.readString(trace));
 		if (System.getProperty("rerender.bench.keepTrace") == null) Files.deleteIfExists(trace);
 		else System.out.println("trace: " + trace);
@@ -68,7 +70,7 @@ class DiffusionBenchmarkTest {
 				top++;
 				end = sp[0] + sp[1];
 			}
-		return new long[] {spans.size(), top};
+		return new long[] {spans.size(), top, fused};
 	}
 
 	private void time(String what, int steps, DdimSampler.Cfg cfg, NDManager run, Denoiser model, Shape latent) throws IOException {
@@ -80,8 +82,8 @@ class DiffusionBenchmarkTest {
 		sampler.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close();
 		double msPerStep = (System.nanoTime() - t0) / 1e6 / sampler.schedule().size();
 		long[] ops = countOps(() -> warm.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close());
-		rows.add(String.format("| %s | %s | %d | %.1f | %d | %d | %d |", what, cfg, sampler.schedule().size(), msPerStep,
-			ops[1], ops[0], procStatusKb("VmHWM") / 1024));
+		rows.add(String.format("| %s | %s | %d | %.1f | %d | %d | %d | %d |", what, cfg, sampler.schedule().size(), msPerStep,
+			ops[1], ops[2], ops[0], procStatusKb("VmHWM") / 1024));
 		xT.close();
 	}
 
@@ -95,7 +97,7 @@ class DiffusionBenchmarkTest {
 			sampler.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close();
 			ms[0] = (System.nanoTime() - t0) / 1e6;
 		});
-		rows.add(String.format("| %s | %s | 1 (cold, profiled) | %.0f | %d | %d | %d |", what, cfg, ms[0], ops[1], ops[0],
+		rows.add(String.format("| %s | %s | 1 (cold, profiled) | %.0f | %d | %d | %d | %d |", what, cfg, ms[0], ops[1], ops[2], ops[0],
 			procStatusKb("VmHWM") / 1024));
 		xT.close();
 	}
@@ -148,7 +150,7 @@ class DiffusionBenchmarkTest {
 				NDArray cond = run.randomNormal(new Shape(1, 77, 768)), uncond = run.randomNormal(new Shape(1, 77, 768));
 				NDArray hint = run.randomUniform(0, 1, new Shape(1, 3, 512, 512));
 				ControlledDenoiser model = new ControlledDenoiser(unet, cn, cond, uncond, hint, null, null, null);
-				rows.add(String.format("| (full size: %,d + %,d random F32 parameters made in %.0f s) | | | | | | %d |",
+				rows.add(String.format("| (full size: %,d + %,d random F32 parameters made in %.0f s) | | | | | | | %d |",
 					unet.parameterCount(), cn.parameterCount(), initS, procStatusKb("VmHWM") / 1024));
 				// rerender.bench.fullTorchExt: on (default when built), off, or both (each a cold profiled step of minutes)
 				String modes = System.getProperty("rerender.bench.fullTorchExt", "on");
@@ -161,8 +163,8 @@ class DiffusionBenchmarkTest {
 		System.out.println();
 		System.out.println("Diffusion step benchmark, F32 CPU, OMP_NUM_THREADS=" + threads + ", " + Runtime.getRuntime().availableProcessors()
 			+ " cores visible (shared machine)");
-		System.out.println("| model | CFG | steps timed | ms per step (2 × UNet+ControlNet) | top-level native ops per step (JNI calls) | aten profiler events incl. nested | peak RSS MiB so far |");
-		System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+		System.out.println("| model | CFG | steps timed | ms per step (2 × UNet+ControlNet) | top-level aten ops per step | torchext calls per step (each shows as 1–9 of the top-level ops) | aten profiler events incl. nested | peak RSS MiB so far |");
+		System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 		rows.forEach(System.out::println);
 	}
 }
