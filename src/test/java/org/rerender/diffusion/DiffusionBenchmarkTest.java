@@ -77,10 +77,13 @@ class DiffusionBenchmarkTest {
 		DdimSampler warm = new DdimSampler(NoiseSchedule.sd15(), 1, 7.5, cfg);
 		NDArray xT = new SeededNoise(1).next(run, latent, DataType.FLOAT32);
 		warm.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close();
-		long t0 = System.nanoTime();
 		DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, 7.5, cfg);
-		sampler.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close();
-		double msPerStep = (System.nanoTime() - t0) / 1e6 / sampler.schedule().size();
+		double msPerStep = Double.MAX_VALUE;
+		for (int rep = 0; rep < 3; rep++) { // best of 3: the build machine is shared, contention only adds time
+			long t0 = System.nanoTime();
+			sampler.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close();
+			msPerStep = Math.min(msPerStep, (System.nanoTime() - t0) / 1e6 / sampler.schedule().size());
+		}
 		long[] ops = countOps(() -> warm.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close());
 		rows.add(String.format("| %s | %s | %d | %.1f | %d | %d | %d | %d |", what, cfg, sampler.schedule().size(), msPerStep,
 			ops[1], ops[2], ops[0], procStatusKb("VmHWM") / 1024));
@@ -163,7 +166,7 @@ class DiffusionBenchmarkTest {
 		System.out.println();
 		System.out.println("Diffusion step benchmark, F32 CPU, OMP_NUM_THREADS=" + threads + ", " + Runtime.getRuntime().availableProcessors()
 			+ " cores visible (shared machine)");
-		System.out.println("| model | CFG | steps timed | ms per step (2 × UNet+ControlNet) | top-level aten ops per step | torchext calls per step (each shows as 1–9 of the top-level ops) | aten profiler events incl. nested | peak RSS MiB so far |");
+		System.out.println("| model | CFG | steps timed | ms per step (2 × UNet+ControlNet; best of 3 runs) | top-level aten ops per step | torchext calls per step (each shows as 1–9 of the top-level ops) | aten profiler events incl. nested | peak RSS MiB so far |");
 		System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 		rows.forEach(System.out::println);
 	}
