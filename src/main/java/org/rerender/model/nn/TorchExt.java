@@ -54,10 +54,10 @@ public final class TorchExt {
 		return CALLS.sum();
 	}
 
-	/** Where the library came from and what it was built against, or why it is not used. */
+	/** Where the library came from and what it was built against, or why it is not used (loads it if not yet). */
 	public static String status() {
-		active();
-		return message;
+		if (loaded == null) load();
+		return ("false".equalsIgnoreCase(System.getProperty(PROPERTY)) ? "switched off (" + PROPERTY + "=false); " : "") + message;
 	}
 
 	private static synchronized boolean load() {
