@@ -119,10 +119,13 @@ class TorchExtTest {
 		try {
 			System.setProperty(TorchExt.PROPERTY, "false");
 			assertFalse(TorchExt.active());
+			long calls = TorchExt.calls();
 			NDArray composed = Functional.geglu(x);
+			assertEquals(calls, TorchExt.calls());
 			System.clearProperty(TorchExt.PROPERTY);
 			assertTrue(TorchExt.active());
 			close("Functional.geglu on vs off", Functional.geglu(x), composed, 1e-6);
+			assertEquals(calls + 1, TorchExt.calls());
 		}
 		finally {
 			System.clearProperty(TorchExt.PROPERTY);
