@@ -50,6 +50,7 @@ final class GenerateSubcommand implements Subcommand {
 			"  --controlnet FILE      ControlNet checkpoint (default: the model folder's control_sd15_<type>.pth)",
 			"  --sd_model FILE        SD 1.5 checkpoint loaded over the ControlNet's UNet/VAE/text encoder",
 			"  --vae FILE             VAE checkpoint (default: vae-ft-mse from the model folder when installed)",
+			"  --lora FILE [--lora_strength X]  a LoRA (kohya lora_unet_/lora_te_ safetensors) merged at load (strength 1)",
 			"  --models DIR           model folder (default: the standard one; see rerender models)",
 			"  --device D             auto (default: the GPU when the PyTorch natives have CUDA, else the CPU), cpu, cuda:N",
 			"",
@@ -61,7 +62,7 @@ final class GenerateSubcommand implements Subcommand {
 	public int run(String[] argv) throws Exception {
 		Args a = Args.parse(argv, Set.of(), Set.of("--prompt", "--control", "--output", "--init", "--strength", "--a_prompt",
 			"--n_prompt", "--steps", "--scale", "--seed", "--control_type", "--control_strength", "--canny_low", "--canny_high",
-			"--resolution", "--controlnet", "--sd_model", "--vae", "--models", Devices.OPTION));
+			"--resolution", "--controlnet", "--sd_model", "--vae", "--models", Devices.OPTION, "--lora", "--lora_strength"));
 		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument '" + a.positionals().get(0) + "'");
 		String prompt = a.required("--prompt");
 		Path controlPath = a.path("--control", null);
@@ -69,6 +70,7 @@ final class GenerateSubcommand implements Subcommand {
 		Path output = a.path("--output", null);
 		if (output == null) throw new UsageException("--output FILE is required");
 		if (a.has("--strength") && !a.has("--init")) throw new UsageException("--strength needs --init IMAGE");
+		if (a.has("--lora_strength") && !a.has("--lora")) throw new UsageException("--lora_strength needs --lora FILE");
 		String type = a.string("--control_type", "canny").toLowerCase(Locale.ROOT);
 		ControlledGenerator.ControlType ct = switch (type) {
 			case "canny" -> ControlledGenerator.ControlType.CANNY;
@@ -103,7 +105,7 @@ final class GenerateSubcommand implements Subcommand {
 	static DiffusionModels.Files resolve(Args a, ControlledGenerator.ControlType ct) {
 		ModelStore store = a.has("--models") ? new ModelStore(a.path("--models", null)) : ModelStore.standard();
 		return ControlledGenerator.resolveFiles(ct, a.path("--controlnet", null), a.path("--sd_model", null),
-			a.path("--vae", null), store);
+			a.path("--vae", null), a.path("--lora", null), a.number("--lora_strength", 1.0), store);
 	}
 
 	private static Rgb8Image readImage(Path p, String option) {

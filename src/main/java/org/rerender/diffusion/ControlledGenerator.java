@@ -137,13 +137,22 @@ public final class ControlledGenerator {
 	public static DiffusionModels.Files resolveFiles(ControlType type, Path controlNet, Path sdModel, Path vae,
 		ModelStore store)
 	{
+		return resolveFiles(type, controlNet, sdModel, vae, null, 1.0, store);
+	}
+
+	/** As {@link #resolveFiles(ControlType, Path, Path, Path, ModelStore)}, with a LoRA file (null = none) and strength. */
+	public static DiffusionModels.Files resolveFiles(ControlType type, Path controlNet, Path sdModel, Path vae, Path lora,
+		double loraStrength, ModelStore store)
+	{
+		if (lora != null && !(Math.abs(loraStrength) <= 10))
+			throw new RerenderException("lora_strength must be a number in -10..10, got " + loraStrength);
 		RerenderConfig cfg = RerenderConfig.builder()
 			.controlType(type == ControlType.HED ? RerenderConfig.ControlType.HED : RerenderConfig.ControlType.CANNY)
-			.controlnetModel(controlNet).sdModel(sdModel).build();
+			.controlnetModel(controlNet).sdModel(sdModel).lora(lora, loraStrength).build();
 		DiffusionModels.Files f = DiffusionModels.resolve(cfg, store, ModelManifest.packaged());
 		if (vae == null) return f;
 		if (!Files.isRegularFile(vae)) throw new RerenderException("vae file not found: " + vae.toAbsolutePath());
-		return new DiffusionModels.Files(f.controlNet(), f.sdModel(), vae, f.tokenizer(), f.hed());
+		return new DiffusionModels.Files(f.controlNet(), f.sdModel(), vae, f.tokenizer(), f.hed(), f.lora(), f.loraStrength());
 	}
 
 	private ControlMap controlMap(Request r, Rgb8Image frame, NDManager job) {

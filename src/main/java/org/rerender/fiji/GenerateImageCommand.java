@@ -20,7 +20,8 @@ import org.scijava.plugin.Plugin;
 
 /**
  * {@code Plugins > Rerender > Generate Image (developer)}: one image from a prompt and a control image (an open image
- * or a file), optionally from an init image (SDEdit). Loads the models on every run (a developer check, not a tool).
+ * or a file), optionally from an init image (SDEdit), F32 on the CPU. The models come from the service's cache (shared
+ * with the Rerender commands; only changed networks are reloaded).
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Generate Image (developer)", label = "Generate Image (developer)",
 	headless = true)
@@ -80,6 +81,13 @@ public class GenerateImageCommand extends ContextCommand {
 	@Parameter(label = "SD model", required = false, persist = false, description = "An SD 1.5 checkpoint over the ControlNet's (optional)")
 	private File sd_model;
 
+	@Parameter(label = "LoRA file", required = false, persist = false,
+		description = "Optional kohya-style LoRA (.safetensors) merged into the SD 1.5 weights at load")
+	private File lora_file;
+
+	@Parameter(label = "LoRA strength", min = "-10", max = "10", stepSize = "0.1", persist = false)
+	private double lora_strength = 1.0;
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Generated")
 	private ImagePlus output;
 
@@ -101,8 +109,9 @@ public class GenerateImageCommand extends ContextCommand {
 			control_strength, canny_low, canny_high, resolution, control, init_file == null ? null : read(init_file),
 			strength);
 		DiffusionModels.Files files = ControlledGenerator.resolveFiles(type, path(controlnet_model), path(sd_model), null,
-			ModelStore.standard());
-		try (DiffusionModels models = DiffusionModels.load(files)) {
+			path(lora_file), lora_strength, ModelStore.standard());
+		try {
+			DiffusionModels models = rerender.models(files, "cpu"); // kept by the service for the next run
 			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancel);
 			output = ImageConversions.toImagePlus("Generated (seed " + r.seed() + ")", List.of(r.image()));
 			control_map = new ImagePlus("Control map", new ij.process.ByteProcessor(r.control().width(), r.control().height(),

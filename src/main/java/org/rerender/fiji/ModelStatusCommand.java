@@ -16,13 +16,16 @@ import org.scijava.widget.FileWidget;
 
 /**
  * {@code Plugins > Rerender > Model Status}: what is installed in the model folder, what is missing, sizes; as a
- * results table ("Rerender Model Status") and in the log.
+ * results table ("Rerender Model Status") and in the log; and which networks the service holds loaded now.
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Model Status", headless = true)
 public class ModelStatusCommand extends ContextCommand {
 
 	@Parameter
 	private LogService log;
+
+	@Parameter(required = false)
+	private RerenderService rerender;
 
 	@Parameter(label = "Model folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
 		description = "Leave empty for the default (<Fiji>/models/rerender, or -Drerender.models).")
@@ -46,6 +49,9 @@ public class ModelStatusCommand extends ContextCommand {
 		complete = st.stream().allMatch(s -> !s.entry().required() || s.installed());
 		status_report = "Model folder: " + store.directory() + "\n" + ModelStore.table(st)
 			+ (complete ? "" : "Required files are missing: run Plugins > Rerender > Download Models.\n");
+		if (rerender != null && rerender.modelsLoaded())
+			status_report += "Loaded in memory: " + String.join(", ", rerender.loadedComponents())
+				+ " (Plugins > Rerender > Free Models frees them)\n";
 		log.info(status_report);
 		ResultsTable rt = new ResultsTable();
 		for (ModelStore.Status s : st) {

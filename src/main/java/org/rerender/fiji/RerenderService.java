@@ -8,6 +8,7 @@ import org.rerender.engine.Djl;
 import org.rerender.engine.Progress;
 import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
+import org.rerender.pipeline.ComponentCache;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
@@ -21,9 +22,10 @@ import org.scijava.service.Service;
 
 /**
  * The plugin's SciJava service. It starts with Fiji, so {@link #initialize()} does nothing heavy: no natives, no
- * models. It owns the diffusion models across commands: loaded lazily on the first job, kept while the next job needs
- * the same files, reloaded when they change (another base model or ControlNet), freed on {@link #dispose()} and on
- * {@link #freeModels()}.
+ * models. It owns the diffusion models across commands: loaded lazily on the first job, network by network; the next
+ * job keeps every network whose files, LoRA, device and dtype are unchanged and reloads only the others (another
+ * ControlNet reloads the ControlNet, another LoRA strength the UNet and text encoder); all are freed on
+ * {@link #dispose()} and on {@link #freeModels()} ({@code Plugins > Rerender > Free Models}).
  */
 @Plugin(type = Service.class)
 public class RerenderService extends AbstractService implements SciJavaService {
@@ -57,7 +59,7 @@ public class RerenderService extends AbstractService implements SciJavaService {
 		if (log != null) log.warn(message);
 	}
 
-	private DiffusionModels models;
+	private final ComponentCache loaded = new ComponentCache();
 
 	/** The models for a job's config on the CPU (loaded once; reloaded only when the job needs other files). */
 	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store) {
@@ -65,29 +67,36 @@ public class RerenderService extends AbstractService implements SciJavaService {
 	}
 
 	/**
-	 * The models for a job's config on a device ({@code auto}, {@code cpu}, {@code cuda:N}); loaded once, reloaded
-	 * only when the job needs other files or another device. When {@code auto} falls back to the CPU the log says why.
+	 * The models for a job's config on a device ({@code auto}, {@code cpu}, {@code cuda:N}). Each network is kept
+	 * while the next job needs it from the same files (and LoRA, device, dtype); only the changed ones are freed and
+	 * reloaded. When {@code auto} falls back to the CPU the log says why.
 	 */
 	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store, String device) {
-		DiffusionModels.Files files = DiffusionModels.resolve(config, store == null ? ModelStore.standard() : store,
-			ModelManifest.packaged());
+		return models(DiffusionModels.resolve(config, store == null ? ModelStore.standard() : store,
+			ModelManifest.packaged()), device);
+	}
+
+	/** The models of explicit files on a device, through the same cache (see {@link #models(RerenderConfig, ModelStore, String)}). */
+	public synchronized DiffusionModels models(DiffusionModels.Files files, String device) {
 		DeviceChoice.Resolved target = DeviceChoice.parse(device).resolve(Djl.engine());
-		if (models != null && models.files().equals(files) && models.target().device().equals(target.device())) return models;
-		freeModels();
-		models = DiffusionModels.load(files, target);
+		DiffusionModels models = DiffusionModels.load(files, target, loaded);
 		if (target.reason() != null && log != null) log.info("Rerender: device " + target.describe());
 		return models;
 	}
 
 	/** Frees the loaded models (the next job loads them again). */
 	public synchronized void freeModels() {
-		if (models != null) models.close();
-		models = null;
+		loaded.clear();
 	}
 
 	/** Whether models are loaded now. */
 	public synchronized boolean modelsLoaded() {
-		return models != null;
+		return !loaded.isEmpty();
+	}
+
+	/** The names of the loaded networks (workspace, unet, controlnet, vae, text-encoder, tokenizer, hed), in (re)load order. */
+	public synchronized java.util.Set<String> loadedComponents() {
+		return loaded.names();
 	}
 
 	@Override

@@ -92,6 +92,24 @@ class GenerateSubcommandTest {
 	}
 
 	@Test
+	void loraIsMergedAtItsStrength() throws IOException {
+		Path lora = org.rerender.testing.TinyLora.write(dir.resolve("style.safetensors"), true, 21);
+		Path out = dir.resolve("out.png");
+		assertEquals(0, cli(tiny()).code());
+		byte[] plain = Files.readAllBytes(out);
+		Outcome o = cli(tiny("--lora", lora.toString(), "--lora_strength", "0"));
+		assertEquals(0, o.code(), o.err());
+		assertTrue(Arrays.equals(plain, Files.readAllBytes(out)), "strength 0 leaves the model as it is");
+		o = cli(tiny("--lora", lora.toString(), "--lora_strength", "8"));
+		assertEquals(0, o.code(), o.err());
+		assertTrue(!Arrays.equals(plain, Files.readAllBytes(out)), "the LoRA changes the image");
+		assertTrue(cli("generate", "--help").out().contains("--lora_strength"));
+		assertOneLine(cli(tiny("--lora_strength", "0.5")), 2, "--lora_strength needs --lora");
+		assertOneLine(cli(tiny("--lora", dir.resolve("none.safetensors").toString())), 1, "lora file not found");
+		assertOneLine(cli(tiny("--lora", lora.toString(), "--lora_strength", "20")), 1, "-10..10");
+	}
+
+	@Test
 	void deviceChoiceIsCheckedAndAutoSaysWhyItUsesTheCpu() throws IOException {
 		// the test classpath has libtorch's CPU natives only
 		assertOneLine(cli(tiny("--device", "cuda:0")), 1, "cuda:0", "no CUDA");

@@ -167,9 +167,8 @@ public final class GmflowNetwork extends Module {
 		long b = flow.getShape().get(0), h = flow.getShape().get(2), w = flow.getShape().get(3);
 		NDArray upIn = NDArrays.concat(new NDList(flow, feature), 1);
 		tap(taps, "upsampler_in", upIn);
-		// DJL's CPU convolution gave wrong values for this 3×3 conv (2+C → 256 channels, with bias) in the
-		// parity test (max error 2.5 while every other conv matched); an explicit im2col + matmul matches.
-		NDArray hidden = relu(up0Im2col(m, upIn));
+		// 2+C input channels: the one conv here with an odd channel count (see Conv2d's CPU workaround)
+		NDArray hidden = relu(up0.forward(upIn));
 		tap(taps, "upsampler_hidden", hidden);
 		NDArray maskLogits = up2.forward(hidden);
 		tap(taps, "upsampler_logits", maskLogits);
@@ -184,20 +183,6 @@ public final class GmflowNetwork extends Module {
 		NDArray unfolded = NDArrays.stack(nb, 2).reshape(b, 2, 9, 1, 1, h, w);
 		NDArray up = mask.mul(unfolded).sum(new int[] {2}); // [b,2,f,f,h,w]
 		return up.transpose(0, 1, 4, 2, 5, 3).reshape(b, 2, h * f, w * f);
-	}
-
-	private NDArray up0Im2col(NDManager m, NDArray x) {
-		long b = x.getShape().get(0), c = x.getShape().get(1), h = x.getShape().get(2), w = x.getShape().get(3);
-		NDArray zc = m.zeros(new Shape(b, c, h, 1)), zr = m.zeros(new Shape(b, c, 1, w + 2));
-		NDArray p = NDArrays.concat(new NDList(zr, NDArrays.concat(new NDList(zc, x, zc), 3), zr), 2);
-		NDList nb = new NDList();
-		for (int dy = 0; dy < 3; dy++)
-			for (int dx = 0; dx < 3; dx++) nb.add(p.get(new NDIndex(":, :, " + dy + ":" + (dy + h) + ", " + dx + ":" + (dx + w))));
-		NDArray patches = NDArrays.stack(nb, 2).reshape(b, c * 9, h * w);
-		NDArray wt = up0.namedParams().get("weight").get();
-		NDArray bias = up0.namedParams().get("bias").get();
-		NDArray out = wt.reshape(wt.getShape().get(0), c * 9).matMul(patches);
-		return out.add(bias.reshape(1, -1, 1)).reshape(b, wt.getShape().get(0), h, w);
 	}
 
 	private static NDArray coordsGrid(NDManager m, int h, int w) {

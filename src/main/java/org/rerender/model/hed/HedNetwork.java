@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.rerender.model.nn.Conv2d;
 import ai.djl.nn.Activation;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,17 +76,15 @@ public final class HedNetwork {
 		try (NDManager scope = out.newSubManager()) {
 			NDArray h = image.sub(norm);
 			h.attach(scope);
-			Shape one = new Shape(1, 1), zero = new Shape(0, 0), two = new Shape(2, 2);
+			Shape zero = new Shape(0, 0), two = new Shape(2, 2);
 			for (int b = 0; b < blocks.size(); b++) {
 				Block blk = blocks.get(b);
 				if (b > 0) h = h.getNDArrayInternal().maxPool(two, two, zero, false);
 				for (int k = 0; k < blk.weights().size(); k++) {
-					h = h.getNDArrayInternal().convolution(h, blk.weights().get(k), blk.biases().get(k), one, one, one, 1)
-						.singletonOrThrow();
+					h = Conv2d.convolve(h, blk.weights().get(k), blk.biases().get(k), 1, 1);
 					h = Activation.relu(h);
 				}
-				NDArray side = h.getNDArrayInternal().convolution(h, blk.projW(), blk.projB(), one, zero, one, 1)
-					.singletonOrThrow();
+				NDArray side = Conv2d.convolve(h, blk.projW(), blk.projB(), 1, 0);
 				NDArray kept = side.duplicate();
 				kept.attach(out);
 				sides.add(kept);

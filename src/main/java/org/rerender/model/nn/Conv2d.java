@@ -1,12 +1,29 @@
 package org.rerender.model.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-/** 2-D convolution ({@code weight [out,in,k,k]}, {@code bias [out]} unless bias-free), symmetric padding. */
+/**
+ * 2-D convolution ({@code weight [out,in,k,k]}, {@code bias [out]} unless bias-free), symmetric padding.
+ *
+ * <p>
+ * Workaround: libtorch 2.7.1's CPU convolution (the oneDNN kernels DJL 0.36 ships) returns wrong values for spatial
+ * kernels when the input channel count is above the kernel's channel block and not a multiple of it (measured on
+ * AVX-512: C = 17..31, 33..47, 130, …; with oneDNN limited to AVX2 from C = 9 on, not multiples of 8): errors of order 1
+ * for outputs of order 20. 1×1 kernels and channel counts that are multiples of 16 are right. On the CPU such a
+ * convolution therefore runs on inputs and weights zero-padded to a multiple of 16 channels, which is exact.
+ * {@code Conv2dTest} checks both against a double-precision reference.
+ */
 public final class Conv2d extends Module {
+	/** oneDNN's largest CPU channel block (AVX-512: 16 floats); padding to it also covers the AVX2 block of 8. */
+	static final int CPU_CHANNEL_BLOCK = 16;
 	private final Param weight, bias;
-	private final Shape stride, padding, dilation = new Shape(1, 1);
+	private final Shape stride, padding;
+	private NDArray paddedWeight, paddedFrom; // channel-padded copy of the weight for the CPU workaround
 
 	public Conv2d(long in, long out, int kernel, int stride, int padding) {
 		this(in, out, kernel, stride, padding, true);
@@ -30,6 +47,54 @@ public final class Conv2d extends Module {
 	}
 
 	public NDArray forward(NDArray x) {
-		return x.getNDArrayInternal().convolution(x, weight.get(), bias == null ? null : bias.get(), stride, padding, dilation, 1).singletonOrThrow();
+		NDArray w = weight.get();
+		if (needsChannelPadding(x, w)) w = channelPaddedWeight(w, paddedChannels(x.getShape().get(1)));
+		return run(x, w, bias == null ? null : bias.get(), stride, padding);
+	}
+
+	/**
+	 * One convolution with square stride and padding, for networks that keep their weights outside {@code Conv2d}
+	 * modules; applies the same CPU workaround (padding the weight on every call).
+	 */
+	public static NDArray convolve(NDArray x, NDArray w, NDArray b, int stride, int padding) {
+		if (!needsChannelPadding(x, w)) return run(x, w, b, new Shape(stride, stride), new Shape(padding, padding));
+		try (NDManager scope = x.getManager().newSubManager()) {
+			NDArray pw = padChannels(w, paddedChannels(w.getShape().get(1)));
+			pw.attach(scope);
+			return run(x, pw, b, new Shape(stride, stride), new Shape(padding, padding));
+		}
+	}
+
+	/** {@code w} already padded when {@code x} needs it. */
+	private static NDArray run(NDArray x, NDArray w, NDArray b, Shape stride, Shape padding) {
+		if (x.getShape().get(1) != w.getShape().get(1)) x = padChannels(x, w.getShape().get(1));
+		return x.getNDArrayInternal().convolution(x, w, b, stride, padding, new Shape(1, 1), 1).singletonOrThrow();
+	}
+
+	/** {@code a [N,C,…]} with zero channels appended up to {@code channels}, in {@code a}'s manager. */
+	private static NDArray padChannels(NDArray a, long channels) {
+		Shape s = a.getShape();
+		try (NDArray zeros = a.getManager().zeros(new Shape(s.get(0), channels - s.get(1), s.get(2), s.get(3)), a.getDataType())) {
+			return NDArrays.concat(new NDList(a, zeros), 1);
+		}
+	}
+
+	static boolean needsChannelPadding(NDArray x, NDArray w) {
+		long c = x.getShape().get(1);
+		boolean spatial = w.getShape().get(2) > 1 || w.getShape().get(3) > 1;
+		return spatial && c > CPU_CHANNEL_BLOCK / 2 && c % CPU_CHANNEL_BLOCK != 0 && x.getDevice().getDeviceType().equals(Device.Type.CPU);
+	}
+
+	static long paddedChannels(long c) {
+		return (c + CPU_CHANNEL_BLOCK - 1) / CPU_CHANNEL_BLOCK * CPU_CHANNEL_BLOCK;
+	}
+
+	/** Made once per loaded weight and kept with it (same manager), so a per-frame loop allocates nothing here. */
+	private NDArray channelPaddedWeight(NDArray w, long channels) {
+		if (paddedFrom != w) {
+			paddedWeight = padChannels(w, channels);
+			paddedFrom = w;
+		}
+		return paddedWeight;
 	}
 }

@@ -83,14 +83,25 @@ class ModelStoreTest {
 		for (ModelEntry e : m.entries()) {
 			assertTrue(e.url().startsWith("https://"), e.url());
 			assertTrue(e.licence() != null && !e.licence().isBlank(), e.id());
-			if (!e.id().equals("clip-bpe")) assertNull(e.sha256(), e.id() + ": only checksums taken from a real copy are listed");
+			if (e.sha256() != null) {
+				assertTrue(e.sha256().matches("[0-9a-f]{64}"), e.id() + ": " + e.sha256());
+				// a published checksum belongs to one revision: Hugging Face downloads must be pinned to it
+				if (e.url().contains("huggingface.co/") && !e.id().equals("vae-ft-mse") && !e.id().equals("gmflow"))
+					assertTrue(e.url().matches(".*/resolve/[0-9a-f]{40}/.*"), e.id() + " is not pinned to a revision: " + e.url());
+			}
 		}
+		// checksums only where a published value was found (see the manifest's description); none invented for the rest
+		assertEquals(List.of("controlnet-hed", "controlnet-canny", "sd15-base", "vae-ft-mse", "hed-annotator", "gmflow", "clip-bpe",
+			"clip-vocab", "clip-merges"), m.entries().stream().filter(e -> e.sha256() != null).map(ModelEntry::id).toList());
+		assertNull(m.get("gmflow").size(), "no published size for the GMFlow weights");
+		assertNull(m.get("realistic-vision-v20").sha256());
+		assertNull(m.get("rev-animated-v11").sha256());
 		assertEquals(List.of("controlnet-hed", "vae-ft-mse", "hed-annotator", "gmflow", "clip-bpe"),
 			m.select(null).stream().map(ModelEntry::id).toList());
 		assertEquals(2, m.select("gmflow, clip-bpe").size());
 		RerenderException ex = assertThrows(RerenderException.class, () -> m.select("gmflow,nope"));
 		assertTrue(ex.getMessage().contains("Unknown model id 'nope'"), ex.getMessage());
-		// the one listed checksum is that of the vocabulary file kept (unchanged from openai/CLIP) in the fixtures
+		// the one checksum we can recompute here is that of the vocabulary file kept (unchanged from openai/CLIP) in the fixtures
 		Path bpe = Fixtures.file("bpe_simple_vocab_16e6.txt.gz");
 		assertEquals(m.get("clip-bpe").sha256(), Downloader.hashFile(bpe, "", Progress.NONE, Cancel.NEVER));
 		assertEquals(m.get("clip-bpe").size(), Files.size(bpe));

@@ -1,0 +1,130 @@
+package org.rerender.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ij.ImagePlus;
+import ij.process.ColorProcessor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.config.RerenderConfig;
+import org.rerender.model.download.ModelStore;
+import org.rerender.pipeline.DiffusionModels;
+import org.rerender.testing.Fixtures;
+import org.rerender.testing.TinyLora;
+import org.scijava.Context;
+import org.scijava.app.StatusService;
+import org.scijava.command.CommandModule;
+import org.scijava.command.CommandService;
+
+/** The service keeps networks across commands, reloads only what a new job changes, frees them on request and dispose. */
+class RerenderServiceModelsTest {
+	@TempDir
+	static Path dir;
+	static Path models, lora, control2;
+	static String oldModels;
+	static final Path SD = Fixtures.file("tiny-sd15.safetensors"), CONTROL = Fixtures.file("tiny-controlnet.safetensors");
+
+	@BeforeAll
+	static void setUp() throws Exception {
+		models = Files.createDirectories(dir.resolve("models"));
+		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		lora = TinyLora.write(dir.resolve("style.safetensors"), false, 11);
+		control2 = Files.copy(CONTROL, dir.resolve("other-controlnet.safetensors"));
+		oldModels = System.getProperty(ModelStore.PROPERTY);
+		System.setProperty(ModelStore.PROPERTY, models.toString());
+	}
+
+	@AfterAll
+	static void tearDown() {
+		if (oldModels == null) System.clearProperty(ModelStore.PROPERTY);
+		else System.setProperty(ModelStore.PROPERTY, oldModels);
+	}
+
+	static RerenderConfig config(Path control, Path loraFile, double strength) {
+		return RerenderConfig.builder().prompt("p").controlType(RerenderConfig.ControlType.CANNY).controlnetModel(control)
+			.sdModel(SD).lora(loraFile, strength).build();
+	}
+
+	static NDManager weightsOf(DiffusionModels m) {
+		return m.networks().unet().namedParams().get(TinyLora.UNET_KEY).get().getManager();
+	}
+
+	@Test
+	void reloadsOnlyWhatChangedAcrossCommandsAndFreesOnRequest() throws Exception {
+		Context context = new Context(CommandService.class, StatusService.class, RerenderService.class);
+		try {
+			RerenderService service = context.service(RerenderService.class);
+			ModelStore store = new ModelStore(models);
+			DiffusionModels a = service.models(config(CONTROL, lora, 0.5), store, "cpu");
+			NDManager unetA = weightsOf(a);
+
+			DiffusionModels b = service.models(config(CONTROL, lora, 0.8), store, "cpu");
+			assertNotSame(a.networks().unet(), b.networks().unet(), "another LoRA strength reloads the UNet");
+			assertFalse(unetA.isOpen(), "the old UNet's weights are freed");
+			assertSame(a.networks().controlNet(), b.networks().controlNet());
+			assertSame(a.networks().vae(), b.networks().vae());
+			assertSame(a.textEncoder(), b.textEncoder(), "a LoRA without text weights keeps the text encoder");
+
+			DiffusionModels c = service.models(config(control2, lora, 0.8), store, "cpu");
+			assertNotSame(b.networks().controlNet(), c.networks().controlNet(), "another ControlNet file is loaded");
+			assertSame(b.networks().unet(), c.networks().unet());
+			assertSame(b.textEncoder(), c.textEncoder());
+
+			// Generate Image with the same files shares the service's networks
+			ColorProcessor card = new ColorProcessor(64, 64);
+			card.setColor(java.awt.Color.ORANGE);
+			card.fillOval(16, 16, 32, 32);
+			CommandModule gen = context.service(CommandService.class).run(GenerateImageCommand.class, true, Map.of("prompt", "x",
+				"control_image", new ImagePlus("card", card), "steps", 1, "seed", 1L, "resolution", 64, "controlnet_model",
+				control2.toFile(), "sd_model", SD.toFile(), "lora_file", lora.toFile(), "lora_strength", 0.8)).get();
+			assertEquals(64, ((ImagePlus) gen.getOutput("output")).getWidth());
+			DiffusionModels d = service.models(config(control2, lora, 0.8), store, "cpu");
+			assertSame(c.networks().unet(), d.networks().unet(), "the command used (and kept) the same UNet");
+			assertSame(c.networks().controlNet(), d.networks().controlNet());
+
+			String status = (String) context.service(CommandService.class).run(ModelStatusCommand.class, true,
+				Map.of("model_folder", models.toFile())).get().getOutput("status_report");
+			assertTrue(status.contains("Loaded in memory: "), status);
+			for (String n : new String[] {"unet", "controlnet", "vae", "text-encoder", "tokenizer"})
+				assertTrue(status.substring(status.indexOf("Loaded in memory")).contains(n), n + " in: " + status);
+			NDManager unetD = weightsOf(d);
+			CommandModule free = context.service(CommandService.class).run(FreeModelsCommand.class, true, Map.of()).get();
+			assertTrue(((String) free.getOutput("freed")).contains("unet"), (String) free.getOutput("freed"));
+			assertFalse(service.modelsLoaded());
+			assertFalse(unetD.isOpen(), "Free Models frees the weights");
+		}
+		finally {
+			context.dispose();
+		}
+	}
+
+	@Test
+	void freeModelsRunsFromAMacro() {
+		RerenderService service = org.rerender.fiji.ij1.CommandBridge.context().service(RerenderService.class);
+		NDManager unet = weightsOf(service.models(config(CONTROL, null, 1), new ModelStore(models), "cpu"));
+		org.rerender.testing.MacroRunner.run("run(\"Free Models\");", "");
+		assertFalse(service.modelsLoaded());
+		assertFalse(unet.isOpen());
+	}
+
+	@Test
+	void disposeFreesTheModels() {
+		Context context = new Context(CommandService.class, StatusService.class, RerenderService.class);
+		DiffusionModels m = context.service(RerenderService.class).models(config(CONTROL, null, 1), new ModelStore(models), "cpu");
+		NDManager unet = weightsOf(m), work = m.manager();
+		assertTrue(unet.isOpen());
+		context.dispose();
+		assertFalse(unet.isOpen());
+		assertFalse(work.isOpen());
+	}
+}
