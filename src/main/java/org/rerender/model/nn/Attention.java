@@ -8,7 +8,9 @@ import ai.djl.ndarray.index.NDIndex;
 /**
  * Multi-head scaled dot-product attention {@code softmax(q·kᵀ·d^-½)·v} as batched matmuls. When the score
  * tensor {@code [B·heads, Nq, Nk]} would exceed {@link #DEFAULT_MAX_SCORE_ELEMENTS}, it is computed in slices
- * (over batch·heads first, then over query rows), each slice's scores freed before the next.
+ * (over batch·heads first, then over query rows), each slice's scores freed before the next. When {@link TorchExt}
+ * is active, libtorch's fused {@code scaled_dot_product_attention} does it in one call (its CPU flash and CUDA
+ * kernels never hold the whole score tensor, so no slicing).
  */
 public final class Attention {
 	/** 2^27 elements = 512 MiB at F32, 256 MiB at F16. */
@@ -23,6 +25,11 @@ public final class Attention {
 	 * @return {@code [B, Nq, heads·d]}
 	 */
 	public static NDArray multiHead(NDArray q, NDArray k, NDArray v, int heads, long maxScoreElements) {
+		return TorchExt.active() ? TorchExt.attention(q, k, v, heads) : composed(q, k, v, heads, maxScoreElements);
+	}
+
+	/** The composed DJL path. */
+	static NDArray composed(NDArray q, NDArray k, NDArray v, int heads, long maxScoreElements) {
 		long b = q.getShape().get(0), nq = q.getShape().get(1), c = q.getShape().get(2);
 		long nk = k.getShape().get(1), d = c / heads;
 		double scale = 1.0 / Math.sqrt(d);

@@ -8,7 +8,8 @@ import ai.djl.ndarray.types.Shape;
  * GroupNorm composed from primitives (DJL has none): per sample and group, subtract the mean and divide by
  * sqrt(biased variance + eps), then the per-channel affine. Normalisation and affine are always computed in F32, even
  * when activations are F16 (as ldm's {@code GroupNorm32}), and the result is cast back to the input's type. {@code eps} differs by module: 1e-5 for the
- * UNet/ControlNet ResBlocks and output norm, 1e-6 for the SpatialTransformer norm and all VAE norms.
+ * UNet/ControlNet ResBlocks and output norm, 1e-6 for the SpatialTransformer norm and all VAE norms. When
+ * {@link TorchExt} is active the same computation is one native call ({@code at::group_norm} on the F32 upcast).
  */
 public final class GroupNorm extends Module {
 	public static final int GROUPS = 32;
@@ -37,6 +38,18 @@ public final class GroupNorm extends Module {
 
 	/** {@code x [N,C,H,W]}. */
 	public NDArray forward(NDArray x) {
+		if (TorchExt.active()) return TorchExt.groupNorm(x, weight.get(), bias.get(), groups, eps, false);
+		return composed(x, gamma, beta, groups, eps, false);
+	}
+
+	/** {@code silu(forward(x))}, one fused call when {@link TorchExt} is active. */
+	public NDArray forwardSilu(NDArray x) {
+		if (TorchExt.active()) return TorchExt.groupNorm(x, weight.get(), bias.get(), groups, eps, true);
+		return composed(x, gamma, beta, groups, eps, true);
+	}
+
+	/** The composed DJL path; {@code gamma, beta [C,1,1]}. */
+	static NDArray composed(NDArray x, NDArray gamma, NDArray beta, int groups, float eps, boolean silu) {
 		Shape shape = x.getShape();
 		DataType dt = x.getDataType();
 		NDArray xf = dt == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
@@ -44,6 +57,7 @@ public final class GroupNorm extends Module {
 		NDArray centred = g.sub(g.mean(new int[] {2}, true));
 		NDArray var = centred.square().mean(new int[] {2}, true);
 		NDArray out = centred.div(var.add(eps).sqrt()).reshape(shape).mul(gamma).add(beta);
-		return dt == DataType.FLOAT32 ? out : out.toType(dt, false);
+		out = dt == DataType.FLOAT32 ? out : out.toType(dt, false);
+		return silu ? Functional.composedSilu(out) : out;
 	}
 }

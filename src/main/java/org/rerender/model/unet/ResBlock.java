@@ -3,7 +3,6 @@ package org.rerender.model.unet;
 import ai.djl.ndarray.NDArray;
 import org.rerender.model.nn.Container;
 import org.rerender.model.nn.Conv2d;
-import org.rerender.model.nn.Functional;
 import org.rerender.model.nn.GroupNorm;
 import org.rerender.model.nn.Linear;
 import org.rerender.model.nn.Module;
@@ -33,10 +32,10 @@ final class ResBlock extends Module implements Layer {
 	@Override
 	public NDArray forward(NDArray x, Inputs in) {
 		try (Scope s = Scope.of(x, in.embAct())) {
-			NDArray h = inConv.forward(Functional.silu(inNorm.forward(x)));
+			NDArray h = inConv.forward(inNorm.forwardSilu(x));
 			NDArray e = embProj.forward(in.embAct());
 			h = h.add(e.reshape(e.getShape().get(0), outChannels, 1, 1));
-			h = outConv.forward(Functional.silu(outNorm.forward(h)));
+			h = outConv.forward(outNorm.forwardSilu(h));
 			return s.keep(skip == null ? h.add(x) : skip.forward(x).add(h));
 		}
 	}

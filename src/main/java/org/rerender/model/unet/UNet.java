@@ -10,7 +10,6 @@ import java.util.Deque;
 import java.util.List;
 import org.rerender.model.nn.Container;
 import org.rerender.model.nn.Conv2d;
-import org.rerender.model.nn.Functional;
 import org.rerender.model.nn.GroupNorm;
 import org.rerender.model.nn.Module;
 import org.rerender.model.nn.Scope;
@@ -121,7 +120,7 @@ public final class UNet extends Module {
 					h = bs.keep(outputs.get(k).forward(cat, in));
 				}
 			}
-			return s.keep(outConv.forward(Functional.silu(outNorm.forward(h))));
+			return s.keep(outConv.forward(outNorm.forwardSilu(h)));
 		}
 	}
 }

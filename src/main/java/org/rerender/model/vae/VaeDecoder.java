@@ -79,7 +79,7 @@ final class VaeDecoder extends Module {
 				}
 				if (ups.get(l) != null) h = ups.get(l).forward(Functional.upsampleNearest2x(h));
 			}
-			return s.keep(convOut.forward(Functional.silu(normOut.forward(h))));
+			return s.keep(convOut.forward(normOut.forwardSilu(h)));
 		}
 	}
 }

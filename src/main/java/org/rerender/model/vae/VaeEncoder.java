@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rerender.model.nn.Container;
 import org.rerender.model.nn.Conv2d;
-import org.rerender.model.nn.Functional;
 import org.rerender.model.nn.GroupNorm;
 import org.rerender.model.nn.Module;
 import org.rerender.model.nn.Scope;
@@ -71,7 +70,7 @@ final class VaeEncoder extends Module {
 				if (l < downs.size()) h = downs.get(l).forward(h.pad(PAD_RIGHT_BOTTOM, 0));
 			}
 			h = mid2.forward(midAttn.forward(mid1.forward(h)));
-			return s.keep(convOut.forward(Functional.silu(normOut.forward(h))));
+			return s.keep(convOut.forward(normOut.forwardSilu(h)));
 		}
 	}
 }

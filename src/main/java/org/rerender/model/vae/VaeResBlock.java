@@ -2,7 +2,6 @@ package org.rerender.model.vae;
 
 import ai.djl.ndarray.NDArray;
 import org.rerender.model.nn.Conv2d;
-import org.rerender.model.nn.Functional;
 import org.rerender.model.nn.GroupNorm;
 import org.rerender.model.nn.Module;
 import org.rerender.model.nn.Scope;
@@ -23,8 +22,8 @@ final class VaeResBlock extends Module {
 
 	NDArray forward(NDArray x) {
 		try (Scope s = Scope.of(x)) {
-			NDArray h = conv1.forward(Functional.silu(norm1.forward(x)));
-			h = conv2.forward(Functional.silu(norm2.forward(h)));
+			NDArray h = conv1.forward(norm1.forwardSilu(x));
+			h = conv2.forward(norm2.forwardSilu(h));
 			return s.keep(shortcut == null ? x.add(h) : shortcut.forward(x).add(h));
 		}
 	}

@@ -1,0 +1,118 @@
+// libRerenderTorchExt: a few fused ops on DJL's PyTorch tensors, called from org.rerender.model.nn.TorchExt.
+//
+// A DJL PtNDArray handle is a pointer to a heap at::Tensor (DJL's JNI makes them with `new torch::Tensor(..)` and
+// its close() deletes them with `delete`), so we read inputs through the handle and return results the same way:
+// DJL then owns and frees them like any tensor it made itself.
+//
+// Every op computes what the composed DJL path (GroupNorm.java, Attention.java, Functional.java) computes; only the
+// number of calls and kernels differs. Built against the headers of a libtorch near the one DJL loads (see Makefile);
+// TorchExt.java checks the result against the composed path on a small tensor before enabling it.
+#include "torchext_jni.h"
+
+#include <c10/core/GradMode.h>
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if __has_include(<torch/version.h>)
+#include <torch/version.h>  // torch/csrc/api/include: TORCH_VERSION of the headers
+#define TORCHEXT_HEADERS_VERSION TORCH_VERSION
+#else
+#define TORCHEXT_HEADERS_VERSION "unknown"
+#endif
+#ifndef TORCHEXT_LINKED_VERSION
+#define TORCHEXT_LINKED_VERSION "unknown"
+#endif
+
+namespace {
+
+using torchext::release;
+using torchext::tensor;
+using torchext::throwJava;
+
+// Runs f under no-grad (as DJL's inference path) and turns C++ exceptions into a Java exception (returns 0 then).
+template <class F>
+jlong guarded(JNIEnv* env, F&& f) {
+	try {
+		c10::NoGradGuard noGrad;
+		return release(f());
+	} catch (const c10::Error& e) {
+		throwJava(env, e.what_without_backtrace());
+	} catch (const std::exception& e) {
+		throwJava(env, e.what());
+	}
+	return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+// "headers X; linked Y": the libtorch headers compiled against and the libtorch library linked against.
+JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JNIEnv* env, jclass) {
+	std::string s = std::string("headers ") + TORCHEXT_HEADERS_VERSION + "; linked " + TORCHEXT_LINKED_VERSION;
+#ifdef RERENDER_TORCHEXT_CUDA
+	s += "; cuda graphs";
+#endif
+	return env->NewStringUTF(s.c_str());
+}
+
+// Layout check: writes {dim, scalar type, numel, size0, size1, ...} of a DJL tensor as this build reads it.
+JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(JNIEnv* env, jclass, jlong x) {
+	try {
+		const at::Tensor& t = tensor(x);
+		const int64_t dim = t.dim();
+		std::vector<jlong> v = {static_cast<jlong>(dim), static_cast<jlong>(t.scalar_type()), static_cast<jlong>(t.numel())};
+		for (int64_t i = 0; i < dim; ++i) v.push_back(static_cast<jlong>(t.size(i)));
+		jlongArray out = env->NewLongArray(static_cast<jsize>(v.size()));
+		if (out != nullptr) env->SetLongArrayRegion(out, 0, static_cast<jsize>(v.size()), v.data());
+		return out;
+	} catch (const std::exception& e) {
+		throwJava(env, e.what());
+		return nullptr;
+	}
+}
+
+// GroupNorm over [N,C,...] with per-channel affine, optionally followed by SiLU. Non-F32 inputs are normalised in
+// F32 (statistics, normalisation, affine and SiLU), then cast back: ldm's GroupNorm32, as GroupNorm.java.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGroupNorm(JNIEnv* env, jclass, jlong x, jlong weight,
+		jlong bias, jint groups, jdouble eps, jboolean silu) {
+	return guarded(env, [&] {
+		const at::Tensor& in = tensor(x);
+		auto f32 = [](const at::Tensor& t) { return t.scalar_type() == at::kFloat ? t : t.to(at::kFloat); };
+		at::Tensor y = at::group_norm(f32(in), groups, f32(tensor(weight)), f32(tensor(bias)), eps, /*cudnn_enabled=*/true);
+		if (silu) at::silu_(y);
+		return in.scalar_type() == at::kFloat ? y : y.to(in.scalar_type());
+	});
+}
+
+// softmax(q·kᵀ/√d)·v per head. q [B,Nq,heads·d], k and v [B,Nk,heads·d] (projected, heads not split yet);
+// returns [B,Nq,heads·d] as Attention.multiHead. The fused kernel never materialises the full score tensor.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeAttention(JNIEnv* env, jclass, jlong q, jlong k,
+		jlong v, jint heads) {
+	return guarded(env, [&] {
+		auto split = [heads](const at::Tensor& t) {  // [B,N,h·d] -> [B,h,N,d]
+			return t.reshape({t.size(0), t.size(1), heads, t.size(2) / heads}).transpose(1, 2);
+		};
+		const at::Tensor& tq = tensor(q);
+		at::Tensor o = at::scaled_dot_product_attention(split(tq), split(tensor(k)), split(tensor(v)));
+		return o.transpose(1, 2).reshape({tq.size(0), tq.size(1), tq.size(2)});
+	});
+}
+
+// GEGLU on an already projected [.., 2·inner]: first half × exact GELU(second half).
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGeglu(JNIEnv* env, jclass, jlong x) {
+	return guarded(env, [&] {
+		std::vector<at::Tensor> h = tensor(x).chunk(2, -1);
+		return h[0] * at::gelu(h[1]);
+	});
+}
+
+// SiLU x·sigmoid(x) as one op.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeSilu(JNIEnv* env, jclass, jlong x) {
+	return guarded(env, [&] { return at::silu(tensor(x)); });
+}
+
+}  // extern "C"

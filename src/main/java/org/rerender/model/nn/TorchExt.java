@@ -1,0 +1,181 @@
+package org.rerender.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.rerender.engine.Djl;
+
+/**
+ * Optional fused ops in {@code libRerenderTorchExt.so} (native/torchext, our C++ against libtorch's ATen API): group
+ * norm (+ SiLU), scaled-dot-product attention, GEGLU and SiLU, each one JNI call on DJL's own tensor handles instead
+ * of several DJL ops. They compute what the composed DJL code computes; the composed code stays the fallback.
+ *
+ * <p>Used when all hold: the system property {@code rerender.torchext} is not {@code false} (read on every call, so
+ * tests can compare both paths in one JVM); DJL's engine is PyTorch; the library loads (from {@code java.library.path}
+ * or the jar's {@code natives/linux-x86_64/}); the libtorch it was linked against has DJL's version; and a self-check
+ * on small tensors (layout read back, each op against the composed path) passes. Otherwise one log line says why and
+ * the composed path is used. With {@code rerender.torchext.required=true} a failed load is an error (CI, tests).
+ */
+public final class TorchExt {
+	/** Base name of the library ({@code lib<NAME>.so}). */
+	public static final String NAME = "RerenderTorchExt";
+	/** System property: {@code false} forces the composed DJL path. */
+	public static final String PROPERTY = "rerender.torchext";
+	/** System property: {@code true} makes a failed load an error instead of a fallback. */
+	public static final String REQUIRED_PROPERTY = "rerender.torchext.required";
+
+	private static final System.Logger LOG = System.getLogger(TorchExt.class.getName());
+	private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
+	private static volatile Boolean loaded;
+	private static volatile String message = "not loaded yet";
+
+	private TorchExt() {}
+
+	/** Whether the fused ops are used now: enabled by the property and loaded (loads on first call). */
+	public static boolean active() {
+		if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) return false;
+		Boolean l = loaded;
+		return l != null ? l : load();
+	}
+
+	/**
+	 * Fused calls made so far (for benchmarks: each is one JNI call, which a profiler shows as 1–9 top-level ATen
+	 * events: the fused op plus the views and casts it makes inside).
+	 */
+	public static long calls() {
+		return CALLS.sum();
+	}
+
+	/** Where the library came from and what it was built against, or why it is not used (loads it if not yet). */
+	public static String status() {
+		if (loaded == null) load();
+		return ("false".equalsIgnoreCase(System.getProperty(PROPERTY)) ? "switched off (" + PROPERTY + "=false); " : "") + message;
+	}
+
+	private static synchronized boolean load() {
+		if (loaded != null) return loaded;
+		String why;
+		try {
+			why = tryLoad();
+		}
+		catch (RuntimeException | LinkageError e) {
+			why = "could not load lib" + NAME + ": " + e;
+		}
+		loaded = why == null;
+		if (loaded) LOG.log(System.Logger.Level.INFO, "Fused ops (torchext): " + message);
+		else {
+			message = why;
+			if (Boolean.getBoolean(REQUIRED_PROPERTY))
+				throw new IllegalStateException("torchext required (" + REQUIRED_PROPERTY + "=true) but " + why);
+			LOG.log(System.Logger.Level.INFO, "Fused ops (torchext) not used, composed DJL ops instead: " + why);
+		}
+		return loaded;
+	}
+
+	/** Loads and checks the library; null when usable, else the reason. */
+	private static String tryLoad() {
+		String engine = Djl.engine().getEngineName();
+		if (!"PyTorch".equals(engine)) return "the DJL engine is " + engine + ", not PyTorch";
+		String from;
+		try {
+			System.loadLibrary(NAME);
+			from = "java.library.path";
+		}
+		catch (UnsatisfiedLinkError e) {
+			String resource = "/natives/linux-x86_64/" + System.mapLibraryName(NAME);
+			try (InputStream in = TorchExt.class.getResourceAsStream(resource)) {
+				if (in == null) return "lib" + NAME + " was not built (no libtorch headers at build time) and is not on java.library.path";
+				Path tmp = Files.createTempFile("lib" + NAME + "-", ".so");
+				tmp.toFile().deleteOnExit();
+				Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+				System.load(tmp.toAbsolutePath().toString());
+				from = "jar resource " + resource;
+			}
+			catch (IOException io) {
+				return "could not extract " + resource + ": " + io.getMessage();
+			}
+		}
+		String info = nativeBuildInfo();
+		String libtorch = Djl.engine().getVersion();
+		if (!info.contains("linked " + libtorch))
+			return "lib" + NAME + " (" + info + ") was linked against another libtorch than DJL's " + libtorch;
+		String check = selfCheck();
+		if (check != null) return "lib" + NAME + " (" + info + ") failed its self-check against libtorch " + libtorch + ": " + check;
+		message = "lib" + NAME + " from " + from + " (" + info + "), libtorch " + libtorch;
+		return null;
+	}
+
+	/** Small CPU tensors through both paths; null when they agree. */
+	private static String selfCheck() {
+		try (NDManager m = Djl.newCpuManager()) {
+			NDArray x = m.arange(2 * 64 * 3 * 5).toType(DataType.FLOAT32, false).reshape(2, 64, 3, 5).sin();
+			long[] d = nativeDescribe(((PtNDArray) x).getHandle());
+			if (d.length != 7 || d[0] != 4 || d[1] != 6 || d[2] != x.size() || d[3] != 2 || d[4] != 64 || d[5] != 3 || d[6] != 5)
+				return "tensor layout read back as " + java.util.Arrays.toString(d);
+			NDArray w = m.arange(64).toType(DataType.FLOAT32, false).div(64).add(0.5f), b = m.arange(64).toType(DataType.FLOAT32, false).div(-100);
+			double e = maxDiff(groupNorm(x, w, b, 32, 1e-5f, true), GroupNorm.composed(x, w.reshape(64, 1, 1), b.reshape(64, 1, 1), 32, 1e-5f, true));
+			if (!(e < 1e-4)) return "group norm differs by " + e;
+			NDArray q = x.reshape(2, 30, 32), k = q.flip(1).mul(0.5f), v = q.cos();
+			e = maxDiff(attention(q, k, v, 4), Attention.composed(q, k, v, 4, Attention.DEFAULT_MAX_SCORE_ELEMENTS));
+			if (!(e < 1e-4)) return "attention differs by " + e;
+			e = maxDiff(geglu(q), Functional.composedGeglu(q));
+			if (!(e < 1e-5)) return "GEGLU differs by " + e;
+			e = maxDiff(silu(q), Functional.composedSilu(q));
+			if (!(e < 1e-5)) return "SiLU differs by " + e;
+			return null;
+		}
+	}
+
+	private static double maxDiff(NDArray a, NDArray b) {
+		return a.sub(b).abs().max().getFloat();
+	}
+
+	private static NDArray wrap(NDArray like, long handle) {
+		CALLS.increment();
+		return new PtNDArray((PtNDManager) like.getManager(), handle);
+	}
+
+	private static long h(NDArray a) {
+		return ((PtNDArray) a).getHandle();
+	}
+
+	/** GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after. */
+	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu) {
+		return wrap(x, nativeGroupNorm(h(x), h(weight), h(bias), groups, eps, silu));
+	}
+
+	/** {@code q [B,Nq,heads·d]}, {@code k, v [B,Nk,heads·d]} → {@code [B,Nq,heads·d]}. */
+	static NDArray attention(NDArray q, NDArray k, NDArray v, int heads) {
+		Shape s = q.getShape();
+		if (s.dimension() != 3 || s.get(2) % heads != 0) throw new IllegalArgumentException("attention input " + s + ", heads " + heads);
+		return wrap(q, nativeAttention(h(q), h(k), h(v), heads));
+	}
+
+	static NDArray geglu(NDArray projected) {
+		return wrap(projected, nativeGeglu(h(projected)));
+	}
+
+	static NDArray silu(NDArray x) {
+		return wrap(x, nativeSilu(h(x)));
+	}
+
+	private static native String nativeBuildInfo();
+
+	private static native long[] nativeDescribe(long x);
+
+	private static native long nativeGroupNorm(long x, long weight, long bias, int groups, double eps, boolean silu);
+
+	private static native long nativeAttention(long q, long k, long v, int heads);
+
+	private static native long nativeGeglu(long x);
+
+	private static native long nativeSilu(long x);
+}
