@@ -172,9 +172,20 @@ class UpdateSiteBuilderTest {
 		List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 			"-cp", fiji.resolve("plugins") + "/*:" + fiji.resolve("jars") + "/*", "-Djava.library.path=" + fiji.resolve("lib/linux64"),
 			InstallCheck.class.getName()));
+		boolean torchext = false;
 		for (Path so : libs) {
 			String n = so.getFileName().toString();
-			cmd.addAll(List.of("--library", n.substring(3, n.length() - 3)));
+			// the fused-ops library links against libtorch, which only DJL's engine start brings: its own loader loads it
+			if (n.equals("libRerenderTorchExt.so")) torchext = true;
+			else cmd.addAll(List.of("--library", n.substring(3, n.length() - 3)));
+		}
+		if (torchext) {
+			// the site's DJL jars are fakes here: the engine's real jars (this JVM's) go after the installed ones
+			String djl = java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+				.filter(e -> e.matches(".*/(ai/djl|net/java/dev/jna|org/slf4j|org/apache/commons/commons-compress)/.*\\.jar")).collect(
+					java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+			cmd.set(2, cmd.get(2) + java.io.File.pathSeparator + djl);
+			cmd.addAll(List.of("--call", "org.rerender.model.nn.TorchExt#status"));
 		}
 		// and the plugin's own loader takes it from lib/linux64 (java.library.path), not from the jar
 		boolean synth = libs.stream().anyMatch(p -> p.getFileName().toString().equals("libRerenderSynth.so"));
@@ -183,6 +194,7 @@ class UpdateSiteBuilderTest {
 		String out = run(cmd);
 		assertFalse(out.contains("FAILED"), out);
 		if (synth) assertTrue(out.contains("NativeLibrary#message -> loaded from java.library.path"), out);
+		if (torchext) assertTrue(out.contains("TorchExt#status -> libRerenderTorchExt from java.library.path"), out);
 	}
 
 	private static String run(List<String> cmd) throws Exception {
