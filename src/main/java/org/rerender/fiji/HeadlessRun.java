@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.rerender.engine.RerenderException;
 import org.scijava.Context;
 import org.scijava.app.StatusService;
 import org.scijava.command.CommandInfo;
@@ -212,7 +213,7 @@ public final class HeadlessRun {
 			Throwable t = e.getException();
 			while (t.getCause() != null && (t.getMessage() == null || t instanceof RuntimeException && t.getClass() == RuntimeException.class))
 				t = t.getCause();
-			failures.add(e.getModule().getInfo().getTitle() + " failed: " + t);
+			failures.add(e.getModule().getInfo().getTitle() + " failed: " + (t instanceof RerenderException ? t.getMessage() : t));
 		}
 
 		@Override
