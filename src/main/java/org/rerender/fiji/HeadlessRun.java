@@ -42,8 +42,9 @@ import org.scijava.ui.UIService;
  * <li>2: a bad invocation: no {@code --run}, an unknown command, bad {@code key=value} syntax, an unknown parameter
  * or a value of the wrong kind (checked before anything runs).</li>
  * </ul>
+ * It always runs headless ({@code --headless} is accepted, as in Fiji, but not needed): no dialog can wait for a user.
  * Usage: {@code java -cp "Fiji.app/jars/*:Fiji.app/plugins/*" org.rerender.fiji.HeadlessRun --headless --run "Rerender Video" '…'}
- * or {@code fiji --headless --main-class org.rerender.fiji.HeadlessRun --headless --run …}.
+ * or {@code fiji --headless --main-class=org.rerender.fiji.HeadlessRun --run …}.
  */
 public final class HeadlessRun {
 	public static final int OK = 0, FAILED = 1, USAGE = 2;
@@ -65,7 +66,7 @@ public final class HeadlessRun {
 			(args.length == 0 ? err : out).println(USAGE_TEXT);
 			return args.length == 0 ? USAGE : OK;
 		}
-		if (List.of(args).contains("--headless")) System.setProperty("java.awt.headless", "true");
+		System.setProperty("java.awt.headless", "true"); // always headless, with or without --headless: no dialog may wait for a user
 		Context context = new Context(SERVICES);
 		try {
 			return run(context, out, err, args);
@@ -85,6 +86,7 @@ public final class HeadlessRun {
 			err.println("HeadlessRun: " + e.getMessage());
 			return USAGE;
 		}
+		context.service(UIService.class).setHeadless(true);
 		Outcome outcome = new Outcome();
 		EventService events = context.service(EventService.class);
 		List<org.scijava.event.EventSubscriber<?>> subscribers = events.subscribe(outcome);

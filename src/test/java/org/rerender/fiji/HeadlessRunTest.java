@@ -148,6 +148,15 @@ class HeadlessRunTest {
 	}
 
 	@Test
+	void readmeMainClassLinePassesTheChecks() throws Exception {
+		List<String> line = readmeLines("fiji --headless --main-class=").get(0);
+		int at = line.indexOf("--main-class=" + HeadlessRun.class.getName());
+		assertTrue(at > 0, String.join(" ", line));
+		String[] args = localize(line.subList(at + 1, line.size()), dir.resolve("unused"), ",interval=3");
+		assertEquals(List.of("Rerender Video"), HeadlessRun.check(context, args));
+	}
+
+	@Test
 	void inProcessFailuresAreCounted() {
 		ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
 		int rc = HeadlessRun.run(context, new PrintStream(out, true), new PrintStream(err, true), "--headless", "--run", "Open Video",
@@ -156,6 +165,34 @@ class HeadlessRunTest {
 		assertTrue(err.toString().contains("Open Video failed: Video file not found: " + dir.resolve("nothing.mp4")), err.toString());
 		assertEquals(HeadlessRun.USAGE, HeadlessRun.run(context, System.out, new PrintStream(err, true), "--headless"));
 		assertTrue(err.toString().contains("nothing to run"), err.toString());
+	}
+
+	@Test
+	void severalRunsByTitleOrClassNameAreEachChecked() {
+		ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+		int rc = HeadlessRun.run(context, new PrintStream(out, true), new PrintStream(err, true), "--headless",
+			"--run", OpenVideoCommand.class.getName(), "file=\"" + clip + "\",resolution=64",
+			"--run", "Open Video", "file=\"" + dir.resolve("gone.mp4") + "\"");
+		assertEquals(HeadlessRun.FAILED, rc, err.toString());
+		assertTrue(out.toString().contains("Open Video: finished"), out.toString());
+		assertTrue(err.toString().contains("Open Video failed: Video file not found: " + dir.resolve("gone.mp4")), err.toString());
+	}
+
+	@Test
+	void missingModelAndCorruptInputFailWithTheirReason() throws Exception {
+		Path empty = Files.createDirectories(dir.resolve("no-models"));
+		String noModel = "input_file=\"" + clip + "\",work_dir=\"" + dir.resolve("w3") + "\",prompt=\"x\",models_dir=\"" + empty
+			+ "\",control_type=\"canny\",image_resolution=128,ddim_steps=4,interval=3";
+		ByteArrayOutputStream err = new ByteArrayOutputStream();
+		assertEquals(HeadlessRun.FAILED, HeadlessRun.run(context, System.out, new PrintStream(err, true), "--run", "Rerender Video", noModel));
+		// which file is named first depends on what the service has already loaded
+		assertTrue(err.toString().matches("(?s).*Rerender Video failed: Model '[\\w-]+' \\(\\S+\\) is not installed: download it with "
+			+ "bin/rerender download --only [\\w-]+, or put \\S+ in " + java.util.regex.Pattern.quote(empty.toString()) + ".*"), err.toString());
+		Path corrupt = Files.write(dir.resolve("corrupt.mp4"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+		err.reset();
+		assertEquals(HeadlessRun.FAILED, HeadlessRun.run(context, System.out, new PrintStream(err, true), "--run", "Rerender Video",
+			"input_file=\"" + corrupt + "\",work_dir=\"" + dir.resolve("w4") + "\",prompt=\"x\"," + tiny() + ",interval=3"));
+		assertTrue(err.toString().contains("Rerender Video failed: Not a video FFmpeg can read (or a damaged/truncated file): " + corrupt), err.toString());
 	}
 
 	@Test
