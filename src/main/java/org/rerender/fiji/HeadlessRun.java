@@ -43,7 +43,8 @@ import org.scijava.ui.UIService;
  * or a value of the wrong kind (checked before anything runs).</li>
  * </ul>
  * It always runs headless ({@code --headless} is accepted, as in Fiji, but not needed): no dialog can wait for a user.
- * Usage: {@code java -cp "Fiji.app/jars/*:Fiji.app/plugins/*" org.rerender.fiji.HeadlessRun --headless --run "Rerender Video" '…'}
+ * Usage: {@code java -Djava.library.path=Fiji.app/lib/linux64 -cp "Fiji.app/jars/*:Fiji.app/plugins/*" org.rerender.fiji.HeadlessRun
+ * --headless --run "Rerender Video" '…'}
  * or {@code fiji --headless --main-class=org.rerender.fiji.HeadlessRun --run …}.
  */
 public final class HeadlessRun {
@@ -215,6 +216,7 @@ public final class HeadlessRun {
 			Throwable t = e.getException();
 			while (t.getCause() != null && (t.getMessage() == null || t instanceof RuntimeException && t.getClass() == RuntimeException.class))
 				t = t.getCause();
+			if (t instanceof RerenderException) e.consume(); // a user-facing message: reported below, no stack trace from the runner
 			failures.add(e.getModule().getInfo().getTitle() + " failed: " + (t instanceof RerenderException ? t.getMessage() : t));
 		}
 

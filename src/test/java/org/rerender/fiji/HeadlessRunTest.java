@@ -197,7 +197,7 @@ class HeadlessRunTest {
 
 	@Test
 	void childJvmExitsZeroWhenTheReadmeLineSucceeds() throws Exception {
-		List<String> line = readmeLines("java -cp").get(0);
+		List<String> line = readmeLines("java -").get(0);
 		int at = line.indexOf(HeadlessRun.class.getName());
 		assertTrue(at > 0, "README java line names " + HeadlessRun.class.getName());
 		Path work = dir.resolve("child-work");
