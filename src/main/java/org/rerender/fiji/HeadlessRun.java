@@ -58,7 +58,16 @@ public final class HeadlessRun {
 	private HeadlessRun() {}
 
 	public static void main(String... args) {
-		System.exit(run(System.out, System.err, args));
+		int code;
+		try {
+			code = run(System.out, System.err, args);
+		}
+		catch (Throwable t) { // never leave the JVM running (pool threads) or exit 0 on an unexpected failure
+			System.err.println("HeadlessRun: unexpected failure: " + t);
+			t.printStackTrace();
+			code = FAILED;
+		}
+		System.exit(code);
 	}
 
 	/** Runs the arguments in a fresh context (disposed before returning) and returns the exit code. */
