@@ -13,6 +13,7 @@ import org.rerender.model.unet.EncoderParts;
 import org.rerender.model.unet.Layer;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.model.unet.UNetConfig;
+import org.rerender.model.nn.Scalars;
 
 /**
  * cldm's {@code ControlNet}: a copy of the UNet encoder + middle block, a hint encoder whose output is added to
@@ -82,7 +83,7 @@ public final class ControlNet extends Module {
 			List<NDArray> result = new ArrayList<>(outs.size());
 			for (int i = 0; i < outs.size(); i++) {
 				NDArray r = outs.get(i);
-				if (scales != null && scales[i] != 1f) r = r.mul(scales[i]);
+				if (scales != null && scales[i] != 1f) r = Scalars.mul(r, scales[i]);
 				result.add(s.keep(r));
 			}
 			return result;
