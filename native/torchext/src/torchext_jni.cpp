@@ -134,4 +134,16 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeScalarOp(JNIEn
 	});
 }
 
+// dst.copy_(src) in place (StepGraph's static buffers): a device-to-device copy, capturable in a CUDA graph.
+JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeCopyInto(JNIEnv* env, jclass, jlong dst, jlong src) {
+	try {
+		c10::NoGradGuard noGrad;
+		const_cast<at::Tensor&>(tensor(dst)).copy_(tensor(src));
+	} catch (const c10::Error& e) {
+		throwJava(env, e.what_without_backtrace());
+	} catch (const std::exception& e) {
+		throwJava(env, e.what());
+	}
+}
+
 }  // extern "C"

@@ -179,6 +179,12 @@ public final class TorchExt {
 		return wrap(x, nativeSilu(h(x)));
 	}
 
+	/** {@code dst ← src} in place ({@code copy_}: a device copy, no host round trip; same shape and dtype). */
+	static void copyInto(NDArray dst, NDArray src) {
+		CALLS.increment();
+		nativeCopyInto(h(dst), h(src));
+	}
+
 	/** {@code x op v} with {@code v} an {@code at::Scalar} (no tensor): op as {@link Scalars}' ADD, SUB, MUL, DIV, RSUB. */
 	static NDArray scalarOp(NDArray x, int op, double v) {
 		return wrap(x, nativeScalarOp(h(x), op, v));
@@ -197,4 +203,6 @@ public final class TorchExt {
 	private static native long nativeSilu(long x);
 
 	private static native long nativeScalarOp(long x, int op, double v);
+
+	private static native void nativeCopyInto(long dst, long src);
 }
