@@ -82,6 +82,11 @@ public final class ControlledDenoiser implements Denoiser {
 			contexts.of(step, branch));
 	}
 
+	/** Whether {@code o} runs the same networks with the same control scales (conditioning may differ). */
+	public boolean sameNetworks(ControlledDenoiser o) {
+		return o.unet == unet && o.controlNet == controlNet && Arrays.equals(o.controlScales, controlScales);
+	}
+
 	/** Whether a batched call depends on its input tensors only (no per-call hooks), so it can be captured and replayed. */
 	public boolean plain() {
 		return plain;

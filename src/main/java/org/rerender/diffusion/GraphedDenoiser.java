@@ -22,7 +22,7 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 	/** System property: {@code true} wraps the benchmark's batched denoiser in a CUDA graph. */
 	public static final String PROPERTY = "rerender.cudagraph";
 
-	private final ControlledDenoiser inner;
+	private ControlledDenoiser inner;
 	private final StepGraph graph;
 	private final NDManager manager;
 	private int batchedCalls;
@@ -36,6 +36,17 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 		this.inner = inner;
 		this.manager = parent.newSubManager();
 		this.graph = graphOf.apply(manager, in -> inner.epsBatchedPrepared(in.get(0), in.get(1), in.get(2), in.size() > 3 ? in.get(3) : null));
+	}
+
+	/**
+	 * Goes on with another key frame's conditioning (context, hint) on the same recorded graph: {@code next} must run
+	 * the same networks with the same control scales (the graph replays those); its tensors are copied in per call.
+	 */
+	public GraphedDenoiser rebind(ControlledDenoiser next) {
+		if (!next.plain() || !inner.sameNetworks(next))
+			throw new IllegalArgumentException("a recorded graph can only take the conditioning of a plain denoiser with the same networks and scales");
+		inner = next;
+		return this;
 	}
 
 	@Override
