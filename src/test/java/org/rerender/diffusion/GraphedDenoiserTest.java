@@ -61,7 +61,7 @@ class GraphedDenoiserTest {
 					DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 5, 7.5, DdimSampler.Cfg.BATCHED);
 					NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
 					float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-					int before = run.getManagedArrays().size();
+					int[] held = {0};
 					try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, StepGraph::rerun)) {
 						float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
 						assertArrayEquals(expected, got, (fused ? "torchext" : "composed") + ": graphed run differs from the plain run");
@@ -69,11 +69,32 @@ class GraphedDenoiserTest {
 						// one more call: a replay makes no tensor from host memory
 						List<String> sites = HostTensors.during(() -> graphed.epsBatched(xT, 21, 9).close());
 						assertEquals(List.of(), sites, "host-made tensors in a replayed call: " + HostTensors.histogram(sites));
+						// another key frame's conditioning (contexts swapped, hint flipped) on the same recorded graph
+						ControlledDenoiser other = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.uncond_context"),
+							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.hint").flip(3), null,
+							ControlledDenoiser.controlScales(0.9, false), null);
+						try (NDManager frame = run.newSubManager()) {
+							float[] plainOther = sampler.sample(frame, other, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+							float[] graphedOther = sampler.sample(frame, graphed.rebind(other), xT, null, new SeededNoise(4), null, null, null)
+								.toFloatArray();
+							assertArrayEquals(plainOther, graphedOther, "rebound conditioning reaches the buffers");
+							assertEquals(false, java.util.Arrays.equals(expected, plainOther));
+							assertEquals(3 + 1 + 5, graphed.replays());
+						}
+						assertThrows(IllegalArgumentException.class, () -> graphed.rebind(new ControlledDenoiser(tiny.unet, tiny.controlNet,
+							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null,
+							ControlledDenoiser.controlScales(0.5, false), null)), "other control scales are refused");
 						assertThrows(IllegalArgumentException.class,
 							() -> graphed.epsBatched(run.zeros(new Shape(1, 4, 2, 2)), 1, 10), "another latent shape is refused");
+						// replays leave nothing behind
+						graphed.epsBatched(xT, 41, 11).close();
+						int n1 = run.getManagedArrays().size();
+						for (int k = 0; k < 3; k++) graphed.epsBatched(xT, 61 + k, 12 + k).close();
+						assertEquals(n1, run.getManagedArrays().size(), "arrays after replays");
+						held[0] = n1;
 					}
-					// only the two results (plain and graphed) and the zeros stay; the graph's buffers are gone
-					assertEquals(before + 2, run.getManagedArrays().size());
+					assertEquals(held[0] - 5, run.getManagedArrays().size(), "closing the graph frees its 4 buffers and its output");
+
 				}
 			});
 		}
