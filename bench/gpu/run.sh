@@ -14,7 +14,8 @@
 #   JOBS (build jobs, default nproc), DEVICE (default cuda:0), SIZES (default "512 768"), REPS (default 3),
 #   ANCHOR_VARIANTS (default orig_fp32,tuned_fp16,graph_fp16), JNI_PREBUILT (a libdjl_torch.so to use instead of
 #   building one), KF_ARGS (extra arguments for the key-frame benchmark), TORCHEXT_MODES (key-frame runs with our
-#   fused ops on and/or off, default "on off"; "off" only if the torchext build failed).
+#   fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured as a CUDA graph
+#   and replayed, UNRUN so far, 512 only; default "on graph off"; "off" only if the torchext build failed).
 set -u -o pipefail
 STAGES=",${1:-jni,torchext,smoke,anchor,keyframe},"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -128,7 +129,7 @@ if has torchext; then
 	if [[ -n "$built" ]]; then row "torchext built for torch $TORCH_VER ($built)"; else row "torchext build FAILED (see torchext-build.log)"; fi
 fi
 [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]] || TORCHEXT_MODES="off"
-TORCHEXT_MODES="${TORCHEXT_MODES:-on off}"
+TORCHEXT_MODES="${TORCHEXT_MODES:-on graph off}"
 
 # ---------------------------------------------------------------- 2. make DJL load that JNI and this libtorch, offline
 DJL_CACHE="/tmp/djl-cache"; CLS="$TORCH_VER-$FLAVOR-linux-x86_64"
@@ -182,9 +183,11 @@ if has keyframe; then
 		GEMM="$(grep -o 'GEMM 8192^3: [0-9.]*' "$OUT/anchor.log" 2>/dev/null | awk '{print $3}' | head -1)"
 		TF512="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor.log" 2>/dev/null)"
 		for S in $SIZES; do for M in $TORCHEXT_MODES; do
+			[[ $M == graph && $S != 512 ]] && continue
 			stamp "key frame: Java engine, ${S}x${S}, $DEVICE, torchext $M"
 			flops=(); [[ $S == "${ANCHOR_SIZE:-512}" && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
 			ext=(-Drerender.torchext=true); [[ $M == off ]] && ext=(-Drerender.torchext=false)
+			[[ $M == graph ]] && ext+=(-Drerender.cudagraph=true)
 			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
 				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
 			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S-$M.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S-$M.log" | sed 's/^/# /'; } >> "$TABLE"

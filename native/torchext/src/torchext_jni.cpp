@@ -12,6 +12,7 @@
 #include <c10/core/GradMode.h>
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -113,6 +114,36 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGeglu(JNIEnv* 
 // SiLU x·sigmoid(x) as one op.
 JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeSilu(JNIEnv* env, jclass, jlong x) {
 	return guarded(env, [&] { return at::silu(tensor(x)); });
+}
+
+// Tensor-scalar arithmetic with an at::Scalar (Scalars.java): no 0-dim tensor made from host memory, so on CUDA no
+// host-to-device copy (DJL's x.add(Number) makes one per call). op: 0 add, 1 sub, 2 mul, 3 div, 4 rsub (v - x).
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeScalarOp(JNIEnv* env, jclass, jlong x, jint op,
+		jdouble v) {
+	return guarded(env, [&] {
+		const at::Tensor& t = tensor(x);
+		const at::Scalar s(static_cast<double>(v));
+		switch (op) {
+			case 0: return at::add(t, s);
+			case 1: return at::sub(t, s);
+			case 2: return at::mul(t, s);
+			case 3: return at::div(t, s);
+			case 4: return at::rsub(t, s);
+			default: throw std::invalid_argument("scalar op " + std::to_string(op));
+		}
+	});
+}
+
+// dst.copy_(src) in place (StepGraph's static buffers): a device-to-device copy, capturable in a CUDA graph.
+JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeCopyInto(JNIEnv* env, jclass, jlong dst, jlong src) {
+	try {
+		c10::NoGradGuard noGrad;
+		const_cast<at::Tensor&>(tensor(dst)).copy_(tensor(src));
+	} catch (const c10::Error& e) {
+		throwJava(env, e.what_without_backtrace());
+	} catch (const std::exception& e) {
+		throwJava(env, e.what());
+	}
 }
 
 }  // extern "C"

@@ -3,6 +3,8 @@ package org.rerender.diffusion;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -29,6 +31,7 @@ public final class ControlledDenoiser implements Denoiser {
 	private final NDArray condContext, uncondContext, hint, uncondHint;
 	private final float[] controlScales;
 	private final CallContexts contexts;
+	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
 
 	/**
 	 * @param controlNet null for plain SD
@@ -46,6 +49,7 @@ public final class ControlledDenoiser implements Denoiser {
 		this.hint = hint;
 		this.uncondHint = uncondHint == null ? hint : uncondHint;
 		this.controlScales = controlScales;
+		this.plain = contexts == null;
 		this.contexts = contexts == null ? UNetCallContext::of : contexts;
 		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
 	}
@@ -76,6 +80,48 @@ public final class ControlledDenoiser implements Denoiser {
 		boolean cond = branch == Branch.COND;
 		return run(x, repeat(timestep, x.getShape().get(0)), cond ? condContext : uncondContext, cond ? hint : uncondHint,
 			contexts.of(step, branch));
+	}
+
+	/** Whether {@code o} runs the same networks with the same control scales (conditioning may differ). */
+	public boolean sameNetworks(ControlledDenoiser o) {
+		return o.unet == unet && o.controlNet == controlNet && Arrays.equals(o.controlScales, controlScales);
+	}
+
+	/** Whether a batched call depends on its input tensors only (no per-call hooks), so it can be captured and replayed. */
+	public boolean plain() {
+		return plain;
+	}
+
+	/** The batched call's conditioning {@code [uncond; cond]} context and hint (hint null without ControlNet), in {@code m}. */
+	public NDList batchedConditioning(NDManager m) {
+		NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
+		c2.attach(m);
+		NDArray h2 = null;
+		if (controlNet != null) {
+			h2 = NDArrays.concat(new NDList(uncondHint, hint), 0);
+			h2.attach(m);
+		}
+		return new NDList(c2, h2);
+	}
+
+	/** The sinusoidal embedding of {@code timestep} for a batch of {@code n}, in {@code m} (UNet and ControlNet share it). */
+	public NDArray batchedSinusoid(NDManager m, int timestep, long n, DataType dtype) {
+		return unet.timestepSinusoid(m, repeat(timestep, n), dtype);
+	}
+
+	/**
+	 * The batched call on prepared tensors only (no step, no hooks): {@code x2 [2B,…] = [x; x]}, {@code tEmb} from
+	 * {@link #batchedSinusoid}, {@code c2, h2} from {@link #batchedConditioning}. What a CUDA graph captures.
+	 */
+	public NDArray epsBatchedPrepared(NDArray x2, NDArray tEmb, NDArray c2, NDArray h2) {
+		if (!plain) throw new IllegalStateException("a denoiser with per-call hooks cannot run on prepared tensors only");
+		if (controlNet != null && controlNet.modelChannels() != unet.config().modelChannels())
+			throw new IllegalStateException("UNet and ControlNet timestep embeddings differ in width");
+		List<NDArray> control = controlNet == null ? null
+			: controlNet.forward(x2, h2, tEmb, c2, controlScales, UNetCallContext.NONE.withProbe(null));
+		NDArray eps = unet.forward(x2, tEmb, c2, control, UNetCallContext.NONE);
+		if (control != null) control.forEach(NDArray::close);
+		return eps;
 	}
 
 	@Override

@@ -9,6 +9,7 @@ import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.model.nn.Scope;
 import org.rerender.model.unet.Branch;
+import org.rerender.model.nn.Scalars;
 
 /**
  * DDIM with eta 0 (ldm's {@code p_sample_ddim}) and classifier-free guidance
@@ -53,7 +54,7 @@ public final class DdimSampler {
 	/** ldm's {@code q_sample} (result in {@code x0}'s manager, no temporaries left behind): {@code sqrt(ᾱ_t)·x0 + sqrt(1−ᾱ_t)·noise} with the training schedule's F32 buffers. */
 	public NDArray qSample(NDArray x0, int t, NDArray noise) {
 		try (Scope s = Scope.of(x0, noise)) {
-			return s.keep(x0.mul(schedule.sqrtAlphaCumprod(t)).add(noise.mul(schedule.sqrtOneMinusAlphaCumprod(t))));
+			return s.keep(Scalars.mul(x0, schedule.sqrtAlphaCumprod(t)).add(Scalars.mul(noise, schedule.sqrtOneMinusAlphaCumprod(t))));
 		}
 	}
 
@@ -101,11 +102,11 @@ public final class DdimSampler {
 					epsUncond = both.get(new NDIndex("0:{}", b));
 					epsCond = both.get(new NDIndex("{}:", b));
 				}
-				NDArray eps = epsUncond == null ? epsCond : epsUncond.add(epsCond.sub(epsUncond).mul(guidanceScale));
-				NDArray predX0 = x.sub(eps.mul(ddim.sqrtOneMinusAlpha(index))).div(ddim.sqrtAlpha(index));
+				NDArray eps = epsUncond == null ? epsCond : epsUncond.add(Scalars.mul(epsCond.sub(epsUncond), guidanceScale));
+				NDArray predX0 = Scalars.div(x.sub(Scalars.mul(eps, ddim.sqrtOneMinusAlpha(index))), ddim.sqrtAlpha(index));
 				predX0 = cb.onPredX0(s, x, eps, epsCond, epsUncond, predX0);
-				NDArray dirXt = eps.mul(ddim.sqrtOneMinusAlphaPrev(index));
-				NDArray xPrev = predX0.mul(ddim.sqrtAlphaPrev(index)).add(dirXt);
+				NDArray dirXt = Scalars.mul(eps, ddim.sqrtOneMinusAlphaPrev(index));
+				NDArray xPrev = Scalars.mul(predX0, ddim.sqrtAlphaPrev(index)).add(dirXt);
 				cb.onStepEnd(s, xPrev, predX0, dirXt);
 				next[0] = xPrev;
 				next[1] = dirXt;

@@ -29,6 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.DdimSampler;
+import org.rerender.diffusion.Denoiser;
+import org.rerender.diffusion.GraphedDenoiser;
+import org.rerender.model.nn.StepGraph;
+import org.rerender.model.nn.TorchExtCudaGraph;
 import org.rerender.diffusion.NoiseSchedule;
 import org.rerender.diffusion.SeededNoise;
 import org.rerender.engine.Djl;
@@ -127,13 +131,17 @@ public final class KeyFrameBenchmark {
 
 			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
 
+			// -Drerender.cudagraph=true: the CFG-batched call replayed from static buffers (a CUDA graph on a GPU; UNRUN so far)
+			GraphedDenoiser[] graphed = Boolean.getBoolean(GraphedDenoiser.PROPERTY) && cfg == DdimSampler.Cfg.BATCHED ? new GraphedDenoiser[1] : null;
+			System.out.println("# CUDA graph (" + GraphedDenoiser.PROPERTY + "): " + (graphed == null ? "off"
+				: dev.isGpu() ? "on, " + (TorchExtCudaGraph.supported() ? "capture supported" : "NOT supported: " + TorchExt.status()) : "on, CPU: replay by rerun"));
 			List<Double> times = new ArrayList<>();
 			if (poller != null) poller.start();
 			for (int i = 0; i < warmup + reps; i++) {
 				if (i == warmup && poller != null) poller.resetPeak();
 				long t = System.nanoTime();
 				try (NDManager run = weights.newSubManager()) {
-					NDArray img = keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt);
+					NDArray img = keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt, graphed);
 					// sum in F32 (an F16 sum of 512x512x3 values overflows); also synchronises the device
 					float check = img.toType(DataType.FLOAT32, false).sum().getFloat();
 					if (!Float.isFinite(check)) System.out.println("# WARNING: non-finite output (random weights in " + dt + ")");
@@ -144,6 +152,7 @@ public final class KeyFrameBenchmark {
 					poller == null ? "" : String.format(Locale.ROOT, ", device memory used after it %.2f GiB", poller.sample() / GIB));
 			}
 			if (poller != null) poller.stop();
+			if (graphed != null && graphed[0] != null) graphed[0].close();
 			Collections.sort(times);
 			double med = times.get(times.size() / 2);
 			double tflop = Double.parseDouble(a.getOrDefault("tflop", "NaN"));
@@ -160,7 +169,7 @@ public final class KeyFrameBenchmark {
 	/** One key frame; every intermediate is freed with {@code run}. Returns the decoded image {@code [1,3,S,S]}. */
 	static NDArray keyFrame(NDManager run, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, NDArray frame,
 		NDArray hint, int[] ids, int[] uids, NoiseSchedule schedule, int steps, double scale, DdimSampler.Cfg cfg,
-		SeededNoise noise, DataType dt) {
+		SeededNoise noise, DataType dt, GraphedDenoiser[] graphed) {
 		NDArray c = clip.encode(run, ids), uc = clip.encode(run, uids);
 		NDArray f = frame.duplicate();
 		f.attach(run);
@@ -169,7 +178,16 @@ public final class KeyFrameBenchmark {
 		NDArray xT = noise.next(run, z0.getShape(), dt);
 		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
 		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
-		NDArray x = sampler.sample(run, model, xT, null, noise, null, null, null);
+		Denoiser used = model;
+		if (graphed != null) { // one graph for all key frames (recorded in the first), fed each frame's conditioning
+			if (graphed[0] == null) {
+				Device dev = xT.getDevice();
+				graphed[0] = new GraphedDenoiser(model, hint.getManager(), (m, body) -> dev.isGpu() ? StepGraph.cuda(m, dev, body) : StepGraph.rerun(m, body));
+			}
+			used = graphed[0].rebind(model);
+		}
+		NDArray x = sampler.sample(run, used, xT, null, noise, null, null, null);
+		if (graphed != null) System.out.println("# CUDA graph: replays so far " + graphed[0].replays());
 		NDArray img = vae.decode(x.div(AutoencoderKL.SCALE_FACTOR));
 		img.attach(run);
 		return img;

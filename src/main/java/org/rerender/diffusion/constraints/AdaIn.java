@@ -1,6 +1,7 @@
 package org.rerender.diffusion.constraints;
 
 import ai.djl.ndarray.NDArray;
+import org.rerender.model.nn.Scalars;
 
 /**
  * Colour-aware AdaIN on the predicted clean latent x̂0 (rerender-algorithm.md §3): the current x̂0 is
@@ -22,8 +23,8 @@ public final class AdaIn {
 		long n = x0.getShape().get(2) * x0.getShape().get(3);
 		NDArray flat = x0.reshape(b, c, n);
 		NDArray mean = flat.mean(new int[] {2}, true);
-		NDArray var = flat.sub(mean).square().sum(new int[] {2}, true).div(Math.max(1, n - 1));
-		return new Stats(mean.reshape(b, c, 1, 1), var.add(EPS).sqrt().reshape(b, c, 1, 1));
+		NDArray var = Scalars.div(flat.sub(mean).square().sum(new int[] {2}, true), (double) Math.max(1, n - 1));
+		return new Stats(mean.reshape(b, c, 1, 1), Scalars.add(var, EPS).sqrt().reshape(b, c, 1, 1));
 	}
 
 	/** x̂0 ← (x̂0 − μ)/sqrt(σ²_biased + eps)·σ_style + μ_style. */
@@ -32,6 +33,6 @@ public final class AdaIn {
 		NDArray flat = x0.reshape(b, c, -1);
 		NDArray centred = flat.sub(flat.mean(new int[] {2}, true));
 		NDArray var = centred.square().mean(new int[] {2}, true);
-		return centred.div(var.add(EPS).sqrt()).reshape(x0.getShape()).mul(style.std()).add(style.mean());
+		return centred.div(Scalars.add(var, EPS).sqrt()).reshape(x0.getShape()).mul(style.std()).add(style.mean());
 	}
 }

@@ -3,6 +3,8 @@ package org.rerender.diffusion.constraints;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import org.rerender.model.nn.DeviceConstants;
+import org.rerender.model.nn.Scalars;
 
 /**
  * FreeU's skip-feature filter (rerender-algorithm.md §3 "FreeU"): 2-D FFT over (H, W), fftshift,
@@ -55,11 +57,20 @@ public final class FourierSkipFilter {
 		NDArray reY = cy.matMul(re), imY = cy.matMul(im); // [B,C,H,kx] weighted by cos φy
 		NDArray reYs = sy.matMul(re), imYs = sy.matMul(im); // weighted by sin φy
 		NDArray proj = reY.matMul(cxT).sub(reYs.matMul(sxT)).sub(imYs.matMul(cxT).add(imY.matMul(sxT)));
-		NDArray out = xf.add(proj.mul((s - 1.0) / ((double) h * w)));
+		NDArray out = xf.add(Scalars.mul(proj, (s - 1.0) / ((double) h * w)));
 		return dt == DataType.FLOAT32 ? out : out.toType(dt, false);
 	}
 
+	private record TableKey(int n, java.util.List<Integer> freqs, boolean cos) {}
+
+	/** The table, made once per device (see {@link DeviceConstants}); never modified. */
 	private static NDArray table(NDManager m, int n, int[] freqs, boolean cos) {
+		TableKey key = new TableKey(n, java.util.Arrays.stream(freqs).boxed().toList(), cos);
+		NDArray cached = DeviceConstants.get(m.getDevice(), key, cm -> makeTable(cm, n, freqs, cos));
+		return cached != null ? cached : makeTable(m, n, freqs, cos);
+	}
+
+	private static NDArray makeTable(NDManager m, int n, int[] freqs, boolean cos) {
 		float[] v = new float[n * freqs.length];
 		for (int i = 0; i < n; i++)
 			for (int k = 0; k < freqs.length; k++) {

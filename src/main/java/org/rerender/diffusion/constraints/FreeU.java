@@ -3,6 +3,7 @@ package org.rerender.diffusion.constraints;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import org.rerender.model.nn.Scalars;
 
 /**
  * FreeU (rerender-algorithm.md §3): before each decoder output block, when the incoming h has 4·mc
@@ -49,7 +50,7 @@ public record FreeU(double b1, double b2, double s1, double s2) {
 		NDArray max = flat.max(new int[] {1}, true).reshape(batch, 1, 1, 1);
 		NDArray min = flat.min(new int[] {1}, true).reshape(batch, 1, 1, 1);
 		NDArray hm = mean.sub(min).div(max.sub(min));
-		NDArray factor = hm.mul(b - 1).add(1);
+		NDArray factor = Scalars.add(Scalars.mul(hm, b - 1), 1);
 		NDArray head = h.get(new NDIndex(":, :{}", c / 2)).mul(factor);
 		NDArray tail = h.get(new NDIndex(":, {}:", c / 2));
 		return head.concat(tail, 1);

@@ -1,6 +1,7 @@
 package org.rerender.diffusion.constraints;
 
 import ai.djl.ndarray.NDArray;
+import org.rerender.model.nn.Scalars;
 
 /**
  * The latent-space arithmetic of pixel-aware fusion (rerender-algorithm.md §3 "Pixel-aware fusion"):
@@ -48,9 +49,9 @@ public final class PixelFusionMath {
 	public static NDArray blend(NDArray x, NDArray xTargetNoised, NDArray dirPrev, NDArray weight, NDArray noiseRescale,
 		double innerStrength)
 	{
-		NDArray oneMinusW = weight.neg().add(1);
-		NDArray r = oneMinusW.maximum(weight.square().neg().add(1).sqrt().mul(innerStrength));
-		r = oneMinusW.mul(noiseRescale.neg().add(1)).add(r.mul(noiseRescale));
+		NDArray oneMinusW = Scalars.rsub(1f, weight);
+		NDArray r = oneMinusW.maximum(Scalars.mul(Scalars.rsub(1f, weight.square()).sqrt(), innerStrength));
+		r = oneMinusW.mul(Scalars.rsub(1f, noiseRescale)).add(r.mul(noiseRescale));
 		return xTargetNoised.mul(weight).add(oneMinusW.mul(x.sub(dirPrev))).add(r.mul(dirPrev));
 	}
 }

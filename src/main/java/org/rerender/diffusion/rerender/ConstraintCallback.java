@@ -9,6 +9,7 @@ import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.DdimStep;
 import org.rerender.diffusion.constraints.AdaIn;
 import org.rerender.diffusion.constraints.PixelFusionMath;
+import org.rerender.model.nn.Scalars;
 
 /**
  * The per-step latent constraints of one sampling pass, in the order of rerender-algorithm.md §3: the mask blend
@@ -74,7 +75,7 @@ final class ConstraintCallback implements DdimCallback {
 		NDArray out = predX0;
 		if (anchor != null && adaSteps.contains(i)) out = AdaIn.apply(out, anchor.stats(i));
 		NDArray warped = warpedAnchor == null ? null : warpedAnchor.get(i);
-		if (warped != null) out = warped.mul(warpMask).add(warpMask.neg().add(1f).mul(out));
+		if (warped != null) out = warped.mul(warpMask).add(Scalars.rsub(1f, warpMask).mul(out));
 		if (out != predX0) out.attach(predX0.getManager());
 		return out;
 	}

@@ -13,6 +13,7 @@ import org.rerender.model.unet.EncoderParts;
 import org.rerender.model.unet.Layer;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.model.unet.UNetConfig;
+import org.rerender.model.nn.Scalars;
 
 /**
  * cldm's {@code ControlNet}: a copy of the UNet encoder + middle block, a hint encoder whose output is added to
@@ -28,6 +29,7 @@ public final class ControlNet extends Module {
 	private final Conv2d middleOut;
 
 	public ControlNet(UNetConfig cfg) {
+		modelChannels = cfg.modelChannels();
 		enc = new EncoderParts(cfg);
 		child("time_embed", enc.timeEmbedModule());
 		child("input_blocks", enc.inputBlocksModule());
@@ -65,10 +67,30 @@ public final class ControlNet extends Module {
 	 * @param hintImage {@code [B, 3, 8h, 8w]} in [0,1]
 	 */
 	public List<NDArray> forward(NDArray x, NDArray hintImage, int[] timesteps, NDArray context, float[] scales, UNetCallContext ctx) {
-		DataType dt = x.getDataType();
-		List<NDArray> outs = new ArrayList<>();
 		try (Scope s = Scope.of(x, context, hintImage)) {
-			Layer.Inputs in = enc.prepare(x.getManager(), timesteps, context, ctx, dt);
+			List<NDArray> r = forward(x, hintImage, enc.sinusoid(x.getManager(), timesteps, x.getDataType()), context, scales, ctx);
+			r.forEach(s::keep);
+			return r;
+		}
+	}
+
+	private int modelChannels = -1;
+
+	/** Width of the sinusoidal timestep embedding (model_channels). */
+	public int modelChannels() {
+		return modelChannels;
+	}
+
+	/** The sinusoidal timestep embedding {@code [B, model_channels]} this ControlNet would make. */
+	public NDArray timestepSinusoid(ai.djl.ndarray.NDManager manager, int[] timesteps, DataType dtype) {
+		return enc.sinusoid(manager, timesteps, dtype);
+	}
+
+	/** {@link #forward(NDArray, NDArray, int[], NDArray, float[], UNetCallContext)} with the sinusoid already made. */
+	public List<NDArray> forward(NDArray x, NDArray hintImage, NDArray tEmb, NDArray context, float[] scales, UNetCallContext ctx) {
+		List<NDArray> outs = new ArrayList<>();
+		try (Scope s = Scope.of(x, context, hintImage, tEmb)) {
+			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			NDArray guided = hintEncoder(hintImage);
 			if (ctx.probe() != null) ctx.probe().accept("guided_hint", guided);
 			NDArray h = x;
@@ -82,7 +104,7 @@ public final class ControlNet extends Module {
 			List<NDArray> result = new ArrayList<>(outs.size());
 			for (int i = 0; i < outs.size(); i++) {
 				NDArray r = outs.get(i);
-				if (scales != null && scales[i] != 1f) r = r.mul(scales[i]);
+				if (scales != null && scales[i] != 1f) r = Scalars.mul(r, scales[i]);
 				result.add(s.keep(r));
 			}
 			return result;

@@ -34,7 +34,7 @@ public final class Attention {
 		long nk = k.getShape().get(1), d = c / heads;
 		double scale = 1.0 / Math.sqrt(d);
 		// [B·h, Nq, d], [B·h, d, Nk], [B·h, Nk, d]
-		NDArray qh = q.mul(scale).reshape(b, nq, heads, d).transpose(0, 2, 1, 3).reshape(b * heads, nq, d);
+		NDArray qh = Scalars.mul(q, scale).reshape(b, nq, heads, d).transpose(0, 2, 1, 3).reshape(b * heads, nq, d);
 		NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1).reshape(b * heads, d, nk);
 		NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3).reshape(b * heads, nk, d);
 		long bh = b * heads;

@@ -56,7 +56,7 @@ public final class GroupNorm extends Module {
 		NDArray g = xf.reshape(shape.get(0), groups, -1);
 		NDArray centred = g.sub(g.mean(new int[] {2}, true));
 		NDArray var = centred.square().mean(new int[] {2}, true);
-		NDArray out = centred.div(var.add(eps).sqrt()).reshape(shape).mul(gamma).add(beta);
+		NDArray out = centred.div(Scalars.add(var, eps).sqrt()).reshape(shape).mul(gamma).add(beta);
 		out = dt == DataType.FLOAT32 ? out : out.toType(dt, false);
 		return silu ? Functional.composedSilu(out) : out;
 	}

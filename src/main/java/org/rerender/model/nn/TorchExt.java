@@ -36,6 +36,7 @@ public final class TorchExt {
 	private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 	private static volatile Boolean loaded;
 	private static volatile String message = "not loaded yet";
+	private static boolean loading; // guarded by the class lock
 
 	private TorchExt() {}
 
@@ -62,12 +63,17 @@ public final class TorchExt {
 
 	private static synchronized boolean load() {
 		if (loaded != null) return loaded;
+		if (loading) return false; // the self-check's composed reference path (e.g. Scalars) asks while loading
 		String why;
+		loading = true;
 		try {
 			why = tryLoad();
 		}
 		catch (RuntimeException | LinkageError e) {
 			why = "could not load lib" + NAME + ": " + e;
+		}
+		finally {
+			loading = false;
 		}
 		loaded = why == null;
 		if (loaded) LOG.log(System.Logger.Level.INFO, "Fused ops (torchext): " + message);
@@ -130,6 +136,12 @@ public final class TorchExt {
 			if (!(e < 1e-5)) return "GEGLU differs by " + e;
 			e = maxDiff(silu(q), Functional.composedSilu(q));
 			if (!(e < 1e-5)) return "SiLU differs by " + e;
+			NDArray[] viaDjl = {q.add(0.25f), q.sub(0.25f), q.mul(0.25f), q.div(3.0), q.neg().add(2f)};
+			double[] vs = {0.25, 0.25, 0.25, 3.0, 2.0};
+			for (int op = 0; op < viaDjl.length; op++) {
+				e = maxDiff(scalarOp(q, op, vs[op]), viaDjl[op]);
+				if (!(e == 0)) return "scalar op " + op + " differs by " + e;
+			}
 			return null;
 		}
 	}
@@ -167,6 +179,17 @@ public final class TorchExt {
 		return wrap(x, nativeSilu(h(x)));
 	}
 
+	/** {@code dst ← src} in place ({@code copy_}: a device copy, no host round trip; same shape and dtype). */
+	static void copyInto(NDArray dst, NDArray src) {
+		CALLS.increment();
+		nativeCopyInto(h(dst), h(src));
+	}
+
+	/** {@code x op v} with {@code v} an {@code at::Scalar} (no tensor): op as {@link Scalars}' ADD, SUB, MUL, DIV, RSUB. */
+	static NDArray scalarOp(NDArray x, int op, double v) {
+		return wrap(x, nativeScalarOp(h(x), op, v));
+	}
+
 	private static native String nativeBuildInfo();
 
 	private static native long[] nativeDescribe(long x);
@@ -178,4 +201,8 @@ public final class TorchExt {
 	private static native long nativeGeglu(long x);
 
 	private static native long nativeSilu(long x);
+
+	private static native long nativeScalarOp(long x, int op, double v);
+
+	private static native void nativeCopyInto(long dst, long src);
 }

@@ -87,7 +87,16 @@ public final class EncoderParts {
 
 	/** Per-call inputs: {@code silu(time_embed(sinusoid(t)))} and the context. */
 	public Layer.Inputs prepare(NDManager manager, int[] timesteps, NDArray context, UNetCallContext ctx, DataType dtype) {
-		NDArray tEmb = timeEmbed.sinusoid(manager, timesteps, dtype);
+		return prepare(timeEmbed.sinusoid(manager, timesteps, dtype), context, ctx);
+	}
+
+	/** The sinusoidal embedding {@code [B, model_channels]} of the timesteps, in {@code dtype} (no host copy per call). */
+	public NDArray sinusoid(NDManager manager, int[] timesteps, DataType dtype) {
+		return timeEmbed.sinusoid(manager, timesteps, dtype);
+	}
+
+	/** Per-call inputs from an already made sinusoid {@code tEmb} (e.g. a CUDA graph's static input). */
+	public Layer.Inputs prepare(NDArray tEmb, NDArray context, UNetCallContext ctx) {
 		ctx.report("t_emb", tEmb);
 		NDArray emb = timeEmbed.forward(tEmb);
 		ctx.report("emb", emb);

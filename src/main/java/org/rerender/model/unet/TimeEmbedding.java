@@ -1,9 +1,13 @@
 package org.rerender.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import org.rerender.model.nn.Container;
+import org.rerender.model.nn.DeviceConstants;
 import org.rerender.model.nn.Functional;
 import org.rerender.model.nn.Linear;
 import org.rerender.model.nn.Module;
@@ -44,8 +48,39 @@ final class TimeEmbedding extends Module {
 		return dtype == DataType.FLOAT32 ? a : a.toType(dtype, false);
 	}
 
+	/** Timesteps below this come from a table of all of them, made once per (device, dtype) and sliced on the device. */
+	static final int TABLE_SIZE = 1000;
+
+	private record TableKey(int dim, DataType dtype) {}
+
+	/**
+	 * {@link #sinusoid(NDManager, int[], int, DataType)} without a host-made tensor per call: rows of a table of
+	 * timesteps 0…{@value #TABLE_SIZE}−1 (made once per device and dtype, see {@link DeviceConstants}), the same
+	 * values; the result belongs to {@code manager}.
+	 */
 	NDArray sinusoid(NDManager manager, int[] timesteps, DataType dtype) {
-		return sinusoid(manager, timesteps, dim, dtype);
+		for (int t : timesteps)
+			if (t < 0 || t >= TABLE_SIZE) return sinusoid(manager, timesteps, dim, dtype);
+		NDArray table = DeviceConstants.get(manager.getDevice(), new TableKey(dim, dtype), m -> {
+			int[] all = new int[TABLE_SIZE];
+			for (int t = 0; t < TABLE_SIZE; t++) all[t] = t;
+			return sinusoid(m, all, dim, dtype);
+		});
+		if (table == null) return sinusoid(manager, timesteps, dim, dtype);
+		boolean same = true;
+		for (int t : timesteps) same &= t == timesteps[0];
+		if (same) {
+			NDArray row = table.get(new NDIndex("{}:{}", timesteps[0], timesteps[0] + 1));
+			row.attach(manager);
+			return timesteps.length == 1 ? row : row.repeat(0, timesteps.length);
+		}
+		NDList rows = new NDList();
+		for (int t : timesteps) {
+			NDArray row = table.get(new NDIndex("{}:{}", t, t + 1));
+			row.attach(manager);
+			rows.add(row);
+		}
+		return NDArrays.concat(rows, 0);
 	}
 
 	NDArray forward(NDArray tEmb) {

@@ -3,6 +3,7 @@ package org.rerender.model.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -93,9 +94,20 @@ public final class UNet extends Module {
 	 * @return {@code [B, out_channels, h, w]}, owned by {@code x}'s manager; intermediates are freed
 	 */
 	public NDArray forward(NDArray x, int[] timesteps, NDArray context, List<NDArray> control, UNetCallContext ctx) {
-		DataType dt = x.getDataType();
 		try (Scope s = Scope.of(x, context)) {
-			Layer.Inputs in = enc.prepare(x.getManager(), timesteps, context, ctx, dt);
+			return s.keep(forward(x, enc.sinusoid(x.getManager(), timesteps, x.getDataType()), context, control, ctx));
+		}
+	}
+
+	/** The sinusoidal timestep embedding {@code [B, model_channels]} this UNet would make for {@code timesteps}. */
+	public NDArray timestepSinusoid(NDManager manager, int[] timesteps, DataType dtype) {
+		return enc.sinusoid(manager, timesteps, dtype);
+	}
+
+	/** {@link #forward(NDArray, int[], NDArray, List, UNetCallContext)} with the sinusoid {@code tEmb} already made. */
+	public NDArray forward(NDArray x, NDArray tEmb, NDArray context, List<NDArray> control, UNetCallContext ctx) {
+		try (Scope s = Scope.of(x, context, tEmb)) {
+			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			Deque<NDArray> hs = new ArrayDeque<>();
 			NDArray h = x;
 			for (int i = 0; i < enc.inputs.size(); i++) {
