@@ -60,7 +60,10 @@ class HeadlessRunTest {
 
 	@AfterAll
 	static void stop() {
-		if (context != null) context.dispose();
+		if (context == null) return;
+		// and leave no remembered values behind for the other command tests of this JVM
+		for (Class<?> c : List.of(RerenderVideoCommand.class, OpenVideoCommand.class)) context.service(PrefService.class).clear(c);
+		context.dispose();
 	}
 
 	/** The README's headless lines of the macros section that start with {@code prefix}, split as a shell would. */

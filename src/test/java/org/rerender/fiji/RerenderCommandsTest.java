@@ -73,6 +73,7 @@ class RerenderCommandsTest {
 		m.put("ddim_steps", 4);
 		m.put("interval", 3);
 		m.put("n_proc", 1);
+		m.put("seed", 7L); // explicit: a remembered value from another test's run must not decide it
 		return m;
 	}
 
