@@ -63,10 +63,11 @@ public final class FourierSkipFilter {
 
 	private record TableKey(int n, java.util.List<Integer> freqs, boolean cos) {}
 
-	/** The table, made once per device (see {@link DeviceConstants}); never modified. */
+	/** The table, made once per device (see {@link DeviceConstants}) and borrowed into {@code m}; never modified. */
 	private static NDArray table(NDManager m, int n, int[] freqs, boolean cos) {
 		TableKey key = new TableKey(n, java.util.Arrays.stream(freqs).boxed().toList(), cos);
-		NDArray cached = DeviceConstants.get(m.getDevice(), key, cm -> makeTable(cm, n, freqs, cos));
+		// borrowed into m: the tables are first operands below, so the results must not land in the constants' manager
+		NDArray cached = DeviceConstants.borrow(m, key, cm -> makeTable(cm, n, freqs, cos));
 		return cached != null ? cached : makeTable(m, n, freqs, cos);
 	}
 

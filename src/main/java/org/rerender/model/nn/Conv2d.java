@@ -23,7 +23,10 @@ public final class Conv2d extends Module {
 	static final int CPU_CHANNEL_BLOCK = 16;
 	private final Param weight, bias;
 	private final Shape stride, padding;
-	private NDArray paddedWeight, paddedFrom; // channel-padded copy of the weight for the CPU workaround
+	/** The channel-padded copy of a loaded weight for the CPU workaround; one field, so concurrent jobs see a pair. */
+	private record Padded(NDArray from, NDArray weight) {}
+
+	private volatile Padded padded;
 
 	public Conv2d(long in, long out, int kernel, int stride, int padding) {
 		this(in, out, kernel, stride, padding, true);
@@ -47,9 +50,10 @@ public final class Conv2d extends Module {
 	}
 
 	public NDArray forward(NDArray x) {
-		NDArray w = weight.get();
-		if (needsChannelPadding(x, w)) w = channelPaddedWeight(w, paddedChannels(x.getShape().get(1)));
-		return run(x, w, bias == null ? null : bias.get(), stride, padding);
+		NDArray w = weight.get(), b = bias == null ? null : bias.get();
+		if (!needsChannelPadding(x, w)) return run(x, w, b, stride, padding);
+		long c = paddedChannels(w.getShape().get(1));
+		return run(padChannels(x, c), channelPaddedWeight(w, c), b, stride, padding);
 	}
 
 	/**
@@ -58,16 +62,15 @@ public final class Conv2d extends Module {
 	 */
 	public static NDArray convolve(NDArray x, NDArray w, NDArray b, int stride, int padding) {
 		if (!needsChannelPadding(x, w)) return run(x, w, b, new Shape(stride, stride), new Shape(padding, padding));
+		long c = paddedChannels(w.getShape().get(1));
 		try (NDManager scope = x.getManager().newSubManager()) {
-			NDArray pw = padChannels(w, paddedChannels(w.getShape().get(1)));
+			NDArray pw = padChannels(w, c);
 			pw.attach(scope);
-			return run(x, pw, b, new Shape(stride, stride), new Shape(padding, padding));
+			return run(padChannels(x, c), pw, b, new Shape(stride, stride), new Shape(padding, padding));
 		}
 	}
 
-	/** {@code w} already padded when {@code x} needs it. */
 	private static NDArray run(NDArray x, NDArray w, NDArray b, Shape stride, Shape padding) {
-		if (x.getShape().get(1) != w.getShape().get(1)) x = padChannels(x, w.getShape().get(1));
 		return x.getNDArrayInternal().convolution(x, w, b, stride, padding, new Shape(1, 1), 1).singletonOrThrow();
 	}
 
@@ -79,8 +82,10 @@ public final class Conv2d extends Module {
 		}
 	}
 
+	/** Only for a well-formed call (x's channels = the weight's): a mismatch is left to libtorch's own error. */
 	static boolean needsChannelPadding(NDArray x, NDArray w) {
 		long c = x.getShape().get(1);
+		if (c != w.getShape().get(1)) return false;
 		boolean spatial = w.getShape().get(2) > 1 || w.getShape().get(3) > 1;
 		return spatial && c > CPU_CHANNEL_BLOCK / 2 && c % CPU_CHANNEL_BLOCK != 0 && x.getDevice().getDeviceType().equals(Device.Type.CPU);
 	}
@@ -91,10 +96,11 @@ public final class Conv2d extends Module {
 
 	/** Made once per loaded weight and kept with it (same manager), so a per-frame loop allocates nothing here. */
 	private NDArray channelPaddedWeight(NDArray w, long channels) {
-		if (paddedFrom != w) {
-			paddedWeight = padChannels(w, channels);
-			paddedFrom = w;
+		Padded p = padded;
+		if (p == null || p.from() != w) {
+			p = new Padded(w, padChannels(w, channels));
+			padded = p; // a concurrent first call may make a second copy: it lives with the weights, like the first
 		}
-		return paddedWeight;
+		return p.weight();
 	}
 }

@@ -48,8 +48,33 @@ public final class DeviceConstants {
 		}
 	}
 
+	/**
+	 * The constant as a view (a new handle on the same storage, no copy) owned by {@code into}: use this whenever the
+	 * constant is the <em>first</em> operand of an op, because DJL attaches an op's result to its first operand's
+	 * manager, and results attached to the never-closed constants' manager would leak on every call. Null when the
+	 * cache is full.
+	 */
+	public static NDArray borrow(NDManager into, Object what, Function<NDManager, NDArray> make) {
+		NDArray c = get(into.getDevice(), what, make);
+		if (c == null) return null;
+		NDArray view = c.reshape(c.getShape());
+		view.attach(into);
+		return view;
+	}
+
 	/** Number of cached constants (tests). */
 	public static int size() {
 		return CACHE.size();
+	}
+
+	/**
+	 * Arrays held by the constants' managers beyond the cached constants themselves: anything else there was computed
+	 * from a constant used as a first operand and is never freed (tests assert 0).
+	 */
+	public static int strayArrays() {
+		int held = 0;
+		for (NDManager m : MANAGERS.values())
+			if (m instanceof ai.djl.ndarray.BaseNDManager b) held += b.getManagedArrays().size();
+		return held - CACHE.size();
 	}
 }

@@ -127,6 +127,8 @@ class HostTensorCountTest {
 			});
 		}
 		assertEquals(List.of(), failures, "host-made tensors inside the DDIM loop besides the noise draws");
+		// the cached constants' managers are never closed: nothing computed from a constant may end up there
+		assertEquals(0, org.rerender.model.nn.DeviceConstants.strayArrays(), "arrays leaked into the constants' managers");
 	}
 
 	private static void report(boolean fused, String what, List<HostTensors.Hit> hits) {

@@ -67,4 +67,17 @@ class Conv2dTest {
 			if (pad) assertTrue(Conv2d.paddedChannels(c) % Conv2d.CPU_CHANNEL_BLOCK == 0 && Conv2d.paddedChannels(c) > c);
 		}
 	}
+
+	@org.junit.jupiter.api.Test
+	void aChannelMismatchIsAnErrorNotPadding() {
+		try (NDManager m = Djl.newCpuManager()) {
+			Conv2d conv = new Conv2d(20, 16, 3, 1, 1);
+			NnPrimitivesTest.set(conv, "weight", m.zeros(new Shape(16, 20, 3, 3)));
+			NnPrimitivesTest.set(conv, "bias", m.zeros(new Shape(16)));
+			conv.notifyLoaded();
+			org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> conv.forward(m.zeros(new Shape(1, 4, 8, 8))));
+			org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+				() -> Conv2d.convolve(m.zeros(new Shape(1, 4, 8, 8)), m.zeros(new Shape(16, 20, 3, 3)), null, 1, 1));
+		}
+	}
 }
