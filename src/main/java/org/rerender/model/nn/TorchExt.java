@@ -44,7 +44,11 @@ public final class TorchExt {
 	public static boolean active() {
 		if ("false".equalsIgnoreCase(System.getProperty(PROPERTY))) return false;
 		Boolean l = loaded;
-		return l != null ? l : load();
+		if (l == null) return load();
+		// required (CI): every use after a failed load fails too, not only the first one
+		if (!l && Boolean.getBoolean(REQUIRED_PROPERTY))
+			throw new IllegalStateException("torchext required (" + REQUIRED_PROPERTY + "=true) but " + message);
+		return l;
 	}
 
 	/**
