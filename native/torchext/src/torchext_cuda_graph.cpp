@@ -37,6 +37,8 @@ bool guarded(JNIEnv* env, F&& f) {
 		torchext::throwJava(env, e.what_without_backtrace());
 	} catch (const std::exception& e) {
 		torchext::throwJava(env, e.what());
+	} catch (...) {  // no C++ exception of any kind may cross into the JVM
+		torchext::throwJava(env, "unknown C++ exception in libRerenderTorchExt");
 	}
 	return false;
 }

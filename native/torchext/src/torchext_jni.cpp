@@ -43,6 +43,8 @@ jlong guarded(JNIEnv* env, F&& f) {
 		throwJava(env, e.what_without_backtrace());
 	} catch (const std::exception& e) {
 		throwJava(env, e.what());
+	} catch (...) {  // no C++ exception of any kind may cross into the JVM
+		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
 	}
 	return 0;
 }
@@ -72,6 +74,9 @@ JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(
 		return out;
 	} catch (const std::exception& e) {
 		throwJava(env, e.what());
+		return nullptr;
+	} catch (...) {  // no C++ exception of any kind may cross into the JVM
+		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
 		return nullptr;
 	}
 }
@@ -143,6 +148,8 @@ JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeCopyInto(JNIEnv
 		throwJava(env, e.what_without_backtrace());
 	} catch (const std::exception& e) {
 		throwJava(env, e.what());
+	} catch (...) {  // no C++ exception of any kind may cross into the JVM
+		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
 	}
 }
 
