@@ -1,5 +1,6 @@
 package org.rerender.fiji;
 
+import org.rerender.engine.RerenderException;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
@@ -9,7 +10,8 @@ import org.scijava.plugin.Plugin;
 
 /**
  * {@code Plugins > Rerender > Free Models}: frees the networks the service keeps loaded between commands (their CPU or
- * GPU memory); the next Rerender command loads them again.
+ * GPU memory); the next Rerender command loads them again. While another Rerender command runs, nothing is freed and
+ * the command is canceled with a message saying to wait for it.
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Free Models", headless = true)
 public class FreeModelsCommand extends ContextCommand {
@@ -25,9 +27,14 @@ public class FreeModelsCommand extends ContextCommand {
 
 	@Override
 	public void run() {
-		var names = rerender.loadedComponents();
-		rerender.freeModels();
-		freed = names.isEmpty() ? "No models were loaded." : "Freed " + String.join(", ", names) + ".";
-		if (log != null) log.info("Rerender: " + freed);
+		try {
+			var names = rerender.freeModels();
+			freed = names.isEmpty() ? "No models were loaded." : "Freed " + String.join(", ", names) + ".";
+			if (log != null) log.info("Rerender: " + freed);
+		}
+		catch (RerenderException e) { // a running command holds the models: nothing was freed
+			freed = e.getMessage();
+			cancel(freed);
+		}
 	}
 }

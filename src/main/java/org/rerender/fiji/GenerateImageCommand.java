@@ -20,8 +20,9 @@ import org.scijava.plugin.Plugin;
 
 /**
  * {@code Plugins > Rerender > Generate Image (developer)}: one image from a prompt and a control image (an open image
- * or a file), optionally from an init image (SDEdit), F32 on the CPU. The models come from the service's cache (shared
- * with the Rerender commands; only changed networks are reloaded).
+ * or a file), optionally from an init image (SDEdit), on the chosen device (default auto, as the Rerender commands). The
+ * models come from the service's cache under a lease (shared with the Rerender commands; only changed networks are
+ * reloaded, a device change reloads all).
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Generate Image (developer)", label = "Generate Image (developer)",
 	headless = true)
@@ -88,6 +89,10 @@ public class GenerateImageCommand extends ContextCommand {
 	@Parameter(label = "LoRA strength", min = "-10", max = "10", stepSize = "0.1", persist = false)
 	private double lora_strength = 1.0;
 
+	@Parameter(label = "Device", choices = { "auto", "cpu", "cuda:0", "cuda:1" }, persist = false,
+		description = "auto = the GPU when the PyTorch natives have CUDA (F16), else the CPU (F32); a change reloads all networks")
+	private String device = "auto";
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Generated")
 	private ImagePlus output;
 
@@ -110,8 +115,8 @@ public class GenerateImageCommand extends ContextCommand {
 			strength);
 		DiffusionModels.Files files = ControlledGenerator.resolveFiles(type, path(controlnet_model), path(sd_model), null,
 			path(lora_file), lora_strength, ModelStore.standard());
-		try {
-			DiffusionModels models = rerender.models(files, "cpu"); // kept by the service for the next run
+		try (RerenderService.Lease lease = rerender.lease()) {
+			DiffusionModels models = lease.models(files, device); // kept by the service for the next run
 			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancel);
 			output = ImageConversions.toImagePlus("Generated (seed " + r.seed() + ")", List.of(r.image()));
 			control_map = new ImagePlus("Control map", new ij.process.ByteProcessor(r.control().width(), r.control().height(),

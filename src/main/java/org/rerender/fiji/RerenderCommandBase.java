@@ -147,10 +147,10 @@ public abstract class RerenderCommandBase extends ContextCommand {
 
 	@Override
 	public void run() {
-		try {
+		try (RerenderService.Lease lease = rerender.lease()) { // the models stay ours until the job ends
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
-			RerenderJob.Result r = new RerenderJob(c, cfg -> rerender.models(cfg, store, device)).notes(rerender::warn)
+			RerenderJob.Result r = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
 				.run(steps(), rerender.progress(), token);
 			List<Rgb8Image> keys = new ArrayList<>();
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));

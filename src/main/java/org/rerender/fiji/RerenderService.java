@@ -1,11 +1,15 @@
 package org.rerender.fiji;
 
 import java.io.File;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.DeviceChoice;
 import org.rerender.engine.Djl;
 import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
 import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.ComponentCache;
@@ -26,6 +30,11 @@ import org.scijava.service.Service;
  * job keeps every network whose files, LoRA, device and dtype are unchanged and reloads only the others (another
  * ControlNet reloads the ControlNet, another LoRA strength the UNet and text encoder); all are freed on
  * {@link #dispose()} and on {@link #freeModels()} ({@code Plugins > Rerender > Free Models}).
+ * <p>
+ * Commands get the models through a {@link Lease} held for the whole job (a read lock). Loading, reloading and
+ * freeing need the write side: while one command uses the models, another command that wants to load (even the same
+ * networks) or Free Models fails fast with a clear {@link RerenderException} after {@link #busyWaitMillis}, rather than
+ * waiting behind a job of minutes or closing weights under it. One model-using command runs at a time.
  */
 @Plugin(type = Service.class)
 public class RerenderService extends AbstractService implements SciJavaService {
@@ -60,48 +69,136 @@ public class RerenderService extends AbstractService implements SciJavaService {
 	}
 
 	private final ComponentCache loaded = new ComponentCache();
+	/** Read side: held by a {@link Lease} while its job uses the models. Write side: loading and freeing. */
+	private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+	/** How long a load or free waits for running jobs to end before it fails (package-private for tests). */
+	long busyWaitMillis = 2000;
+	private volatile Set<String> names = Set.of();
+	private volatile boolean disposed;
 
-	/** The models for a job's config on the CPU (loaded once; reloaded only when the job needs other files). */
-	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store) {
-		return models(config, store, "cpu");
+	static final String BUSY = "Another Rerender command is using the models; wait for it to finish (or cancel it), then try again.";
+
+	/**
+	 * A job's hold on the models: from the first {@link #models} call until {@link #close()}, no other command can
+	 * reload or free them (they fail with a {@link RerenderException} after a short wait instead of closing weights
+	 * under a running job). Use it with try-with-resources on the thread that runs the job; a lease is not shared
+	 * between threads.
+	 */
+	public final class Lease implements AutoCloseable {
+		private boolean reading, closed;
+
+		private Lease() {}
+
+		/** The models for a job's config on a device ({@code auto}, {@code cpu}, {@code cuda:N}); see {@link #models(DiffusionModels.Files, String)}. */
+		public DiffusionModels models(RerenderConfig config, ModelStore store, String device) {
+			return models(DiffusionModels.resolve(config, store == null ? ModelStore.standard() : store,
+				ModelManifest.packaged()), device);
+		}
+
+		/**
+		 * The models of explicit files on a device. Each network is kept while the next job needs it from the same
+		 * files (and LoRA, device, dtype); only the changed ones are freed and reloaded. Loading needs the models to
+		 * itself: while another command holds a lease this waits briefly, then throws {@link RerenderException}. When
+		 * {@code auto} falls back to the CPU the log says why.
+		 */
+		public DiffusionModels models(DiffusionModels.Files files, String device) {
+			if (closed) throw new IllegalStateException("lease closed");
+			DeviceChoice.Resolved target = DeviceChoice.parse(device).resolve(Djl.engine());
+			release(); // our own read side would block the write side
+			writeLock();
+			try {
+				DiffusionModels models;
+				try {
+					models = DiffusionModels.load(files, target, loaded);
+				}
+				finally {
+					names = loaded.names();
+				}
+				if (target.reason() != null && log != null) log.info("Rerender: device " + target.describe());
+				lock.readLock().lock(); // downgrade: held until close()
+				reading = true;
+				return models;
+			}
+			finally {
+				lock.writeLock().unlock();
+			}
+		}
+
+		private void release() {
+			if (reading) lock.readLock().unlock();
+			reading = false;
+		}
+
+		/** Ends the hold; the models stay loaded for the next command. */
+		@Override
+		public void close() {
+			if (closed) return;
+			closed = true;
+			release();
+			if (disposed && lock.writeLock().tryLock()) { // the context closed while this job ran
+				try {
+					loaded.clear();
+					names = Set.of();
+				}
+				finally {
+					lock.writeLock().unlock();
+				}
+			}
+		}
+	}
+
+	/** A new lease; it holds nothing until its first {@code models(...)} call. */
+	public Lease lease() {
+		return new Lease();
+	}
+
+	private void writeLock() {
+		try {
+			if (lock.writeLock().tryLock(busyWaitMillis, TimeUnit.MILLISECONDS)) return;
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+		}
+		throw new RerenderException(BUSY);
 	}
 
 	/**
-	 * The models for a job's config on a device ({@code auto}, {@code cpu}, {@code cuda:N}). Each network is kept
-	 * while the next job needs it from the same files (and LoRA, device, dtype); only the changed ones are freed and
-	 * reloaded. When {@code auto} falls back to the CPU the log says why.
+	 * Frees the loaded models (the next job loads them again) and returns the names of the freed networks. While a
+	 * command holds a {@link Lease} this waits briefly, then throws {@link RerenderException} and frees nothing.
 	 */
-	public synchronized DiffusionModels models(RerenderConfig config, ModelStore store, String device) {
-		return models(DiffusionModels.resolve(config, store == null ? ModelStore.standard() : store,
-			ModelManifest.packaged()), device);
-	}
-
-	/** The models of explicit files on a device, through the same cache (see {@link #models(RerenderConfig, ModelStore, String)}). */
-	public synchronized DiffusionModels models(DiffusionModels.Files files, String device) {
-		DeviceChoice.Resolved target = DeviceChoice.parse(device).resolve(Djl.engine());
-		DiffusionModels models = DiffusionModels.load(files, target, loaded);
-		if (target.reason() != null && log != null) log.info("Rerender: device " + target.describe());
-		return models;
-	}
-
-	/** Frees the loaded models (the next job loads them again). */
-	public synchronized void freeModels() {
-		loaded.clear();
+	public Set<String> freeModels() {
+		writeLock();
+		try {
+			Set<String> freed = loaded.names();
+			loaded.clear();
+			return freed;
+		}
+		finally {
+			names = loaded.names();
+			lock.writeLock().unlock();
+		}
 	}
 
 	/** Whether models are loaded now. */
-	public synchronized boolean modelsLoaded() {
-		return !loaded.isEmpty();
+	public boolean modelsLoaded() {
+		return !names.isEmpty();
 	}
 
 	/** The names of the loaded networks (workspace, unet, controlnet, vae, text-encoder, tokenizer, hed), in (re)load order. */
-	public synchronized java.util.Set<String> loadedComponents() {
-		return loaded.names();
+	public Set<String> loadedComponents() {
+		return names;
 	}
 
+	/** Frees the models; when a job still holds them, its lease frees them as it closes. */
 	@Override
 	public void dispose() {
-		freeModels();
+		disposed = true;
+		try {
+			freeModels();
+		}
+		catch (RerenderException e) {
+			if (log != null) log.warn("Rerender: models are freed when the running command ends");
+		}
 		super.dispose();
 	}
 
