@@ -24,6 +24,7 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 
 	private ControlledDenoiser inner;
 	private final StepGraph graph;
+	private boolean recorded, abandoned; // abandoned: recording failed, plain calls from then on
 	private final NDManager manager;
 	private int batchedCalls;
 
@@ -56,7 +57,25 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 
 	@Override
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
-		if (batchedCalls++ == 0) return inner.epsBatched(x, timestep, step);
+		if (batchedCalls++ == 0 || abandoned) return inner.epsBatched(x, timestep, step);
+		if (graph.replays() == 0 && !recorded) {
+			// the recording call: if capture fails (e.g. an op that synchronises), run plainly from now on
+			try {
+				NDArray out = graphed(x, timestep);
+				recorded = true;
+				return out;
+			}
+			catch (RuntimeException e) {
+				abandoned = true;
+				System.getLogger(GraphedDenoiser.class.getName()).log(System.Logger.Level.WARNING,
+					"CUDA-graph recording failed, the denoiser runs op by op: " + e.getMessage());
+				return inner.epsBatched(x, timestep, step);
+			}
+		}
+		return graphed(x, timestep);
+	}
+
+	private NDArray graphed(NDArray x, int timestep) {
 		try (Scope s = Scope.of(x)) {
 			NDManager m = x.getManager();
 			NDArray x2 = NDArrays.concat(new NDList(x, x), 0);

@@ -49,6 +49,38 @@ class GraphedDenoiserTest {
 	}
 
 	@Test
+	void aFailedRecordingFallsBackToPlainCalls() {
+		StepGraph.Recorder failing = new StepGraph.Recorder() {
+			@Override
+			public NDArray record(java.util.function.Supplier<NDArray> body) {
+				body.get().close();
+				throw new IllegalStateException("operation not permitted when stream is capturing"); // as a failed CUDA capture
+			}
+
+			@Override
+			public void replay() {
+				throw new AssertionError("nothing was recorded");
+			}
+
+			@Override
+			public void close() {}
+		};
+		try (NDManager run = Djl.newCpuManager()) {
+			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false), null);
+			Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
+			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
+			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
+			float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, (m, body) -> StepGraph.with(m, body, failing))) {
+				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+				assertArrayEquals(expected, got, "after a failed recording the steps run plainly");
+				assertEquals(0, graphed.replays());
+			}
+		}
+	}
+
+	@Test
 	void replayedRunEqualsThePlainRun() {
 		for (boolean fused : new boolean[] {false, true}) {
 			if (fused && !TorchExt.active()) continue;

@@ -49,6 +49,11 @@ public final class StepGraph implements AutoCloseable {
 		return new StepGraph(parent, body, new CudaRecorder(device));
 	}
 
+	/** With any recorder (tests: one that fails, as a capture can). */
+	public static StepGraph with(NDManager parent, Function<NDList, NDArray> body, Recorder recorder) {
+		return new StepGraph(parent, body, recorder);
+	}
+
 	/** Replay-by-rerun: the same static-buffer logic without a graph (any device). */
 	public static StepGraph rerun(NDManager parent, Function<NDList, NDArray> body) {
 		return new StepGraph(parent, body, new RerunRecorder());
@@ -60,13 +65,20 @@ public final class StepGraph implements AutoCloseable {
 	 */
 	public NDArray run(NDList inputs, NDManager resultManager) {
 		if (buffers == null) {
-			buffers = new NDList();
+			NDList made = new NDList();
 			for (NDArray in : inputs) {
 				NDArray b = in.duplicate();
 				b.attach(manager);
-				buffers.add(b);
+				made.add(b);
 			}
-			output = recorder.record(() -> body.apply(buffers));
+			try {
+				output = recorder.record(() -> body.apply(made));
+			}
+			catch (RuntimeException | Error e) {
+				made.close(); // nothing recorded: the next call records afresh (or the caller falls back)
+				throw e;
+			}
+			buffers = made;
 			output.attach(manager);
 		} else {
 			if (inputs.size() != buffers.size()) throw new IllegalArgumentException(inputs.size() + " inputs, recorded with " + buffers.size());
@@ -136,9 +148,18 @@ public final class StepGraph implements AutoCloseable {
 			try {
 				out = body.get();
 			}
-			finally {
-				graph.end();
+			catch (RuntimeException | Error e) {
+				try {
+					graph.end(); // leave capture mode; its own failure must not hide the body's
+				}
+				catch (RuntimeException end) {
+					e.addSuppressed(end);
+				}
+				graph.close();
+				graph = null;
+				throw e;
 			}
+			graph.end();
 			graph.replay(); // capture recorded the kernels without running them
 			return out;
 		}
