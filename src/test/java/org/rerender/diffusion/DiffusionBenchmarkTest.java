@@ -21,6 +21,7 @@ import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetConfig;
 import org.rerender.testing.Tags;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TorchExtSwitch;
 
 /**
  * ms per DDIM step (UNet + ControlNet, CFG), peak RSS and native op count for the tiny fixture model and for the
@@ -105,23 +106,6 @@ class DiffusionBenchmarkTest {
 		xT.close();
 	}
 
-	interface Body {
-		void run() throws IOException;
-	}
-
-	/** Runs {@code body} with the fused ops of {@link TorchExt} on or off ({@code rerender.torchext}). */
-	static void withTorchExt(boolean on, Body body) throws IOException {
-		String old = System.getProperty(TorchExt.PROPERTY);
-		System.setProperty(TorchExt.PROPERTY, Boolean.toString(on));
-		try {
-			body.run();
-		}
-		finally {
-			if (old == null) System.clearProperty(TorchExt.PROPERTY);
-			else System.setProperty(TorchExt.PROPERTY, old);
-		}
-	}
-
 	static String torchExt() {
 		return TorchExt.active() ? "torchext on" : "composed DJL ops" + ("false".equals(System.getProperty(TorchExt.PROPERTY)) ? "" : " (torchext not loaded)");
 	}
@@ -135,7 +119,7 @@ class DiffusionBenchmarkTest {
 				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null);
 			Shape latent = tiny.reference.info("in.ddim.x_T").shape().length == 4 ? new Shape(tiny.reference.info("in.ddim.x_T").shape()) : null;
 			for (boolean fused : new boolean[] {true, false}) {
-				withTorchExt(fused, () -> {
+				TorchExtSwitch.with(fused, () -> {
 					time("tiny 64×64 (latent 8×8), " + torchExt(), 10, DdimSampler.Cfg.SEPARATE, run, model, latent);
 					time("tiny 64×64 (latent 8×8), " + torchExt(), 10, DdimSampler.Cfg.BATCHED, run, model, latent);
 				});
@@ -159,7 +143,7 @@ class DiffusionBenchmarkTest {
 				String modes = System.getProperty("rerender.bench.fullTorchExt", "on");
 				for (boolean fused : new boolean[] {true, false})
 					if (modes.equals("both") || modes.equals(fused ? "on" : "off"))
-						withTorchExt(fused, () -> timeOnce("full SD1.5+ControlNet 512×512 (latent 64×64), " + torchExt(),
+						TorchExtSwitch.with(fused, () -> timeOnce("full SD1.5+ControlNet 512×512 (latent 64×64), " + torchExt(),
 							DdimSampler.Cfg.BATCHED, run, model, new Shape(1, 4, 64, 64)));
 			}
 		}

@@ -17,6 +17,7 @@ import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExt;
 import org.rerender.testing.HostTensors;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TorchExtSwitch;
 
 /**
  * The CUDA-graph wrapper's buffer logic on the CPU ({@link StepGraph#rerun}: replay = run the body again on the
@@ -34,18 +35,6 @@ class GraphedDenoiserTest {
 	@AfterAll
 	static void close() {
 		if (tiny != null) tiny.close();
-	}
-
-	static void withTorchExt(boolean on, Runnable body) {
-		String old = System.getProperty(TorchExt.PROPERTY);
-		System.setProperty(TorchExt.PROPERTY, Boolean.toString(on));
-		try {
-			body.run();
-		}
-		finally {
-			if (old == null) System.clearProperty(TorchExt.PROPERTY);
-			else System.setProperty(TorchExt.PROPERTY, old);
-		}
 	}
 
 	@Test
@@ -84,7 +73,7 @@ class GraphedDenoiserTest {
 	void replayedRunEqualsThePlainRun() {
 		for (boolean fused : new boolean[] {false, true}) {
 			if (fused && !TorchExt.active()) continue;
-			withTorchExt(fused, () -> {
+			TorchExtSwitch.with(fused, () -> {
 				try (NDManager run = Djl.newCpuManager()) {
 					ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
 						tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false),

@@ -9,12 +9,11 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.rerender.config.Period;
-import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.SeededNoise;
 import org.rerender.model.nn.TorchExt;
 import org.rerender.testing.HostTensors;
+import org.rerender.testing.TorchExtSwitch;
 
 /**
  * No tensor is made from host memory inside the per-step path. On CUDA each such tensor is a synchronous host→device
@@ -29,27 +28,12 @@ class HostTensorCountTest {
 	@BeforeAll
 	static void load() throws Exception {
 		fx = new RerenderFixture();
-		RerenderConfig c = RerenderConfig.builder().prompt("x").ddimSteps(4).x0Strength(0.75).crossPeriod(new Period(0, 1))
-			.warpPeriod(new Period(0, 0.5)).adaPeriod(new Period(0.5, 1)).maskPeriod(new Period(0.2, 0.9))
-			.freeuArgs(1.1, 1.2, 0.9, 0.2).build();
-		constrained = KeyFrameSettings.from(c);
+		constrained = RerenderFixture.allOn(4);
 	}
 
 	@AfterAll
 	static void close() {
 		if (fx != null) fx.close();
-	}
-
-	static void withTorchExt(boolean on, Runnable body) {
-		String old = System.getProperty(TorchExt.PROPERTY);
-		System.setProperty(TorchExt.PROPERTY, Boolean.toString(on));
-		try {
-			body.run();
-		}
-		finally {
-			if (old == null) System.clearProperty(TorchExt.PROPERTY);
-			else System.setProperty(TorchExt.PROPERTY, old);
-		}
 	}
 
 	/** Host-created tensors of one CFG-batched UNet+ControlNet call (after one warm-up call). */
@@ -67,7 +51,7 @@ class HostTensorCountTest {
 
 	@Test
 	void noHostTensorInsideADenoiserCallComposed() {
-		withTorchExt(false, () -> {
+		TorchExtSwitch.with(false, () -> {
 			List<String> sites = batchedCall();
 			assertEquals(List.of(), sites, "host-created tensors in one UNet+ControlNet call (composed ops): " + HostTensors.histogram(sites));
 		});
@@ -77,7 +61,7 @@ class HostTensorCountTest {
 	void noHostTensorInsideADenoiserCallTorchExt() {
 		org.junit.jupiter.api.Assumptions.assumeTrue(TorchExt.active() || Boolean.getBoolean(TorchExt.REQUIRED_PROPERTY),
 			"torchext not built: " + TorchExt.status());
-		withTorchExt(true, () -> {
+		TorchExtSwitch.with(true, () -> {
 			List<String> sites = batchedCall();
 			assertEquals(List.of(), sites, "host-created tensors in one UNet+ControlNet call (torchext): " + HostTensors.histogram(sites));
 		});
@@ -97,7 +81,7 @@ class HostTensorCountTest {
 		List<String> failures = new java.util.ArrayList<>();
 		for (boolean fused : new boolean[] {false, true}) {
 			if (fused && !TorchExt.active()) continue;
-			withTorchExt(fused, () -> {
+			TorchExtSwitch.with(fused, () -> {
 				try (NDManager run = fx.manager.newSubManager()) {
 					KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(fx.tiny.unet, fx.tiny.controlNet, fx.tiny.vae), run,
 						ai.djl.ndarray.types.DataType.FLOAT32);

@@ -10,8 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.rerender.config.Period;
-import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Djl;
 import org.rerender.flow.BidirectionalFlow;
 import org.rerender.flow.FlowField;
@@ -33,13 +31,6 @@ import org.rerender.testing.Tags;
  */
 @Tag(Tags.BENCH)
 class KeyFrameBenchmark {
-
-	/** Settings with every constraint on (2-step-safe windows) and the given step count. */
-	static KeyFrameSettings allOn(int ddimSteps) {
-		return KeyFrameSettings.from(RerenderConfig.builder().prompt("x").ddimSteps(ddimSteps).x0Strength(0.75)
-			.crossPeriod(new Period(0, 1)).warpPeriod(new Period(0, 0.5)).adaPeriod(new Period(0.5, 1)).maskPeriod(new Period(0.2, 0.9))
-			.freeuArgs(1.1, 1.2, 0.9, 0.2).build());
-	}
 
 	/**
 	 * Wall-clock seconds, process CPU seconds (all threads; less sensitive than wall time to other processes sharing the
@@ -149,7 +140,7 @@ class KeyFrameBenchmark {
 				}
 			BidirectionalFlow f = new BidirectionalFlow(fwd, bwd);
 			compare("SD 1.5 architecture, random weights", engine, m, KeyFrameEngine.FrameInput.of(a, hint),
-				KeyFrameEngine.FrameInput.of(b, hint), new KeyFrameEngine.Flows(f, f), p, allOn(steps));
+				KeyFrameEngine.FrameInput.of(b, hint), new KeyFrameEngine.Flows(f, f), p, RerenderFixture.allOn(steps));
 		}
 	}
 

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.config.Period;
-import org.rerender.config.RerenderConfig;
 import org.rerender.engine.RerenderException;
 import org.rerender.model.unet.Branch;
 
@@ -28,10 +27,7 @@ class KeyFrameEngineTest {
 	@BeforeAll
 	static void load() throws Exception {
 		fx = new RerenderFixture();
-		RerenderConfig c = RerenderConfig.builder().prompt("x").ddimSteps(4).x0Strength(0.75).crossPeriod(new Period(0, 1))
-			.warpPeriod(new Period(0, 0.5)).adaPeriod(new Period(0.5, 1)).maskPeriod(new Period(0.2, 0.9))
-			.freeuArgs(1.1, 1.2, 0.9, 0.2).build();
-		settings = KeyFrameSettings.from(c);
+		settings = RerenderFixture.allOn(4);
 	}
 
 	@AfterAll

@@ -36,6 +36,13 @@ import org.rerender.testing.TinyDiffusion;
  * recorded noises replayed per pass, and an observer that keeps every per-step tensor for comparison.
  */
 final class RerenderFixture implements AutoCloseable {
+
+	/** Settings with every constraint on (windows that still hold a step at 2 steps) and the given step count. */
+	static KeyFrameSettings allOn(int ddimSteps) {
+		return KeyFrameSettings.from(org.rerender.config.RerenderConfig.builder().prompt("x").ddimSteps(ddimSteps).x0Strength(0.75)
+			.crossPeriod(new Period(0, 1)).warpPeriod(new Period(0, 0.5)).adaPeriod(new Period(0.5, 1)).maskPeriod(new Period(0.2, 0.9))
+			.freeuArgs(1.1, 1.2, 0.9, 0.2).build());
+	}
 	static final String[] STEP_KEYS = StepRecorder.KEYS;
 
 	final TinyDiffusion tiny;

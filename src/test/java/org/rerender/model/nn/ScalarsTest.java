@@ -13,24 +13,13 @@ import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
 import org.rerender.testing.HostTensors;
+import org.rerender.testing.TorchExtSwitch;
 
 /**
  * {@link Scalars} gives DJL's scalar overloads bit for bit, on both paths (torchext's {@code at::Scalar} and the
  * cached 0-dim constants), keeps results in the input's manager, and makes no host tensor once a constant exists.
  */
 class ScalarsTest {
-	private static void withTorchExt(boolean on, Runnable body) {
-		String old = System.getProperty(TorchExt.PROPERTY);
-		System.setProperty(TorchExt.PROPERTY, Boolean.toString(on));
-		try {
-			body.run();
-		}
-		finally {
-			if (old == null) System.clearProperty(TorchExt.PROPERTY);
-			else System.setProperty(TorchExt.PROPERTY, old);
-		}
-	}
-
 	record Case(String name, BiFunction<NDArray, Number, NDArray> ours, BiFunction<NDArray, Number, NDArray> djl) {}
 
 	static final List<Case> CASES = List.of(
@@ -44,7 +33,7 @@ class ScalarsTest {
 	void sameBitsAsDjlOnBothPaths() {
 		for (boolean fused : new boolean[] {false, true}) {
 			if (fused && !TorchExt.active()) continue;
-			withTorchExt(fused, () -> {
+			TorchExtSwitch.with(fused, () -> {
 				try (NDManager m = Djl.newCpuManager()) {
 					NDArray x = m.randomNormal(new Shape(3, 5, 7)).mul(3);
 					for (DataType dt : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
