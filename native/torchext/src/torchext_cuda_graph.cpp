@@ -28,20 +28,7 @@ struct Capture {
 
 Capture* capture(jlong handle) { return reinterpret_cast<Capture*>(handle); }
 
-template <class F>
-bool guarded(JNIEnv* env, F&& f) {
-	try {
-		f();
-		return true;
-	} catch (const c10::Error& e) {
-		torchext::throwJava(env, e.what_without_backtrace());
-	} catch (const std::exception& e) {
-		torchext::throwJava(env, e.what());
-	} catch (...) {  // no C++ exception of any kind may cross into the JVM
-		torchext::throwJava(env, "unknown C++ exception in libRerenderTorchExt");
-	}
-	return false;
-}
+using torchext::guard;
 
 }  // namespace
 
@@ -49,7 +36,7 @@ extern "C" {
 
 JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeBegin(JNIEnv* env, jclass, jint device) {
 	auto* c = new Capture();
-	bool ok = guarded(env, [&] {
+	bool ok = guard(env, [&] {
 		c10::cuda::CUDAGuard onDevice(static_cast<c10::DeviceIndex>(device));
 		c10::cuda::device_synchronize();
 		c->stream.emplace(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, static_cast<c10::DeviceIndex>(device)));
@@ -65,7 +52,7 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeBegin
 
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeEnd(JNIEnv* env, jclass, jlong handle) {
 	Capture* c = capture(handle);
-	guarded(env, [&] {
+	guard(env, [&] {
 		try {
 			c->graph.capture_end();
 		} catch (...) {
@@ -80,7 +67,7 @@ JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeEnd(JN
 
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeReplay(JNIEnv* env, jclass, jlong handle) {
 	Capture* c = capture(handle);
-	guarded(env, [&] {
+	guard(env, [&] {
 		TORCH_CHECK(c->captured, "replay of a CUDA graph that was not captured (end() missing or failed)");
 		c->graph.replay();
 	});
@@ -88,7 +75,7 @@ JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeReplay
 
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeDelete(JNIEnv* env, jclass, jlong handle) {
 	Capture* c = capture(handle);
-	guarded(env, [&] {
+	guard(env, [&] {
 		c->stream.reset();
 		delete c;
 	});

@@ -31,22 +31,16 @@ namespace {
 
 using torchext::release;
 using torchext::tensor;
-using torchext::throwJava;
 
-// Runs f under no-grad (as DJL's inference path) and turns C++ exceptions into a Java exception (returns 0 then).
+// Runs f under no-grad (as DJL's inference path) and hands its tensor to DJL; 0 with a pending Java exception on error.
 template <class F>
 jlong guarded(JNIEnv* env, F&& f) {
-	try {
+	jlong out = 0;
+	torchext::guard(env, [&] {
 		c10::NoGradGuard noGrad;
-		return release(f());
-	} catch (const c10::Error& e) {
-		throwJava(env, e.what_without_backtrace());
-	} catch (const std::exception& e) {
-		throwJava(env, e.what());
-	} catch (...) {  // no C++ exception of any kind may cross into the JVM
-		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
-	}
-	return 0;
+		out = release(f());
+	});
+	return out;
 }
 
 }  // namespace
@@ -64,21 +58,16 @@ JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JN
 
 // Layout check: writes {dim, scalar type, numel, size0, size1, ...} of a DJL tensor as this build reads it.
 JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(JNIEnv* env, jclass, jlong x) {
-	try {
+	jlongArray out = nullptr;
+	torchext::guard(env, [&] {
 		const at::Tensor& t = tensor(x);
 		const int64_t dim = t.dim();
 		std::vector<jlong> v = {static_cast<jlong>(dim), static_cast<jlong>(t.scalar_type()), static_cast<jlong>(t.numel())};
 		for (int64_t i = 0; i < dim; ++i) v.push_back(static_cast<jlong>(t.size(i)));
-		jlongArray out = env->NewLongArray(static_cast<jsize>(v.size()));
+		out = env->NewLongArray(static_cast<jsize>(v.size()));
 		if (out != nullptr) env->SetLongArrayRegion(out, 0, static_cast<jsize>(v.size()), v.data());
-		return out;
-	} catch (const std::exception& e) {
-		throwJava(env, e.what());
-		return nullptr;
-	} catch (...) {  // no C++ exception of any kind may cross into the JVM
-		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
-		return nullptr;
-	}
+	});
+	return out;
 }
 
 // GroupNorm over [N,C,...] with per-channel affine, optionally followed by SiLU. Non-F32 inputs are normalised in
@@ -141,16 +130,10 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeScalarOp(JNIEn
 
 // dst.copy_(src) in place (StepGraph's static buffers): a device-to-device copy, capturable in a CUDA graph.
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeCopyInto(JNIEnv* env, jclass, jlong dst, jlong src) {
-	try {
+	torchext::guard(env, [&] {
 		c10::NoGradGuard noGrad;
 		const_cast<at::Tensor&>(tensor(dst)).copy_(tensor(src));
-	} catch (const c10::Error& e) {
-		throwJava(env, e.what_without_backtrace());
-	} catch (const std::exception& e) {
-		throwJava(env, e.what());
-	} catch (...) {  // no C++ exception of any kind may cross into the JVM
-		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
-	}
+	});
 }
 
 }  // extern "C"

@@ -24,4 +24,21 @@ inline void throwJava(JNIEnv* env, const std::string& msg) {
 	env->ThrowNew(c, ("torchext: " + msg).c_str());
 }
 
+// Runs f and turns any C++ exception into a pending Java exception (none may cross into the JVM); true when f
+// completed. Every JNI entry point of the library goes through it.
+template <class F>
+bool guard(JNIEnv* env, F&& f) {
+	try {
+		f();
+		return true;
+	} catch (const c10::Error& e) {
+		throwJava(env, e.what_without_backtrace());
+	} catch (const std::exception& e) {
+		throwJava(env, e.what());
+	} catch (...) {
+		throwJava(env, "unknown C++ exception in libRerenderTorchExt");
+	}
+	return false;
+}
+
 }  // namespace torchext
