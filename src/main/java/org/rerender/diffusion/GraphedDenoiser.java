@@ -24,7 +24,7 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 
 	private ControlledDenoiser inner;
 	private final StepGraph graph;
-	private boolean recorded, abandoned; // abandoned: recording failed, plain calls from then on
+	private boolean abandoned; // recording failed: plain calls from then on
 	private final NDManager manager;
 	private int batchedCalls;
 
@@ -58,12 +58,10 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 	@Override
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
 		if (batchedCalls++ == 0 || abandoned) return inner.epsBatched(x, timestep, step);
-		if (graph.replays() == 0 && !recorded) {
+		if (!graph.recorded()) {
 			// the recording call: if capture fails (e.g. an op that synchronises), run plainly from now on
 			try {
-				NDArray out = graphed(x, timestep);
-				recorded = true;
-				return out;
+				return graphed(x, timestep);
 			}
 			catch (RuntimeException e) {
 				abandoned = true;

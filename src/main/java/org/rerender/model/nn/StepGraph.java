@@ -91,6 +91,11 @@ public final class StepGraph implements AutoCloseable {
 		return out;
 	}
 
+	/** Whether the body has been recorded (a failed recording leaves it unrecorded). */
+	public boolean recorded() {
+		return buffers != null;
+	}
+
 	/** Replays so far (the first run records). */
 	public int replays() {
 		return replays;
