@@ -22,6 +22,7 @@ import org.rerender.model.unet.UNetConfig;
 import org.rerender.testing.Tags;
 import org.rerender.testing.TinyDiffusion;
 import org.rerender.testing.TorchExtSwitch;
+import org.rerender.testing.ProcStatus;
 
 /**
  * ms per DDIM step (UNet + ControlNet, CFG), peak RSS and native op count for the tiny fixture model and for the
@@ -32,17 +33,6 @@ import org.rerender.testing.TorchExtSwitch;
 @Tag(Tags.BENCH)
 class DiffusionBenchmarkTest {
 	private final List<String> rows = new ArrayList<>();
-
-	static long procStatusKb(String key) {
-		try {
-			for (String l : Files.readAllLines(Path.of("/proc/self/status")))
-				if (l.startsWith(key + ":")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
-		}
-		catch (IOException | NumberFormatException e) {
-			return -1;
-		}
-		return -1;
-	}
 
 	/** Runs one step under the libtorch profiler; returns {total ops, top-level ops, torchext calls}. */
 	static long[] countOps(Runnable step) throws IOException {
@@ -87,7 +77,7 @@ class DiffusionBenchmarkTest {
 		}
 		long[] ops = countOps(() -> warm.sample(run, model, xT, null, new SeededNoise(2), null, null, null).close());
 		rows.add(String.format("| %s | %s | %d | %.1f | %d | %d | %d | %d |", what, cfg, sampler.schedule().size(), msPerStep,
-			ops[1], ops[2], ops[0], procStatusKb("VmHWM") / 1024));
+			ops[1], ops[2], ops[0], ProcStatus.kib("VmHWM") / 1024));
 		xT.close();
 	}
 
@@ -102,7 +92,7 @@ class DiffusionBenchmarkTest {
 			ms[0] = (System.nanoTime() - t0) / 1e6;
 		});
 		rows.add(String.format("| %s | %s | 1 (cold, profiled) | %.0f | %d | %d | %d | %d |", what, cfg, ms[0], ops[1], ops[2], ops[0],
-			procStatusKb("VmHWM") / 1024));
+			ProcStatus.kib("VmHWM") / 1024));
 		xT.close();
 	}
 
@@ -138,7 +128,7 @@ class DiffusionBenchmarkTest {
 				NDArray hint = run.randomUniform(0, 1, new Shape(1, 3, 512, 512));
 				ControlledDenoiser model = new ControlledDenoiser(unet, cn, cond, uncond, hint, null, null, null);
 				rows.add(String.format("| (full size: %,d + %,d random F32 parameters made in %.0f s) | | | | | | | %d |",
-					unet.parameterCount(), cn.parameterCount(), initS, procStatusKb("VmHWM") / 1024));
+					unet.parameterCount(), cn.parameterCount(), initS, ProcStatus.kib("VmHWM") / 1024));
 				// rerender.bench.fullTorchExt: on (default when built), off, or both (each a cold profiled step of minutes)
 				String modes = System.getProperty("rerender.bench.fullTorchExt", "on");
 				for (boolean fused : new boolean[] {true, false})

@@ -2,8 +2,6 @@ package org.rerender.flow;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -17,6 +15,7 @@ import org.rerender.model.io.TensorSource;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.Tags;
+import org.rerender.testing.ProcStatus;
 
 /**
  * GMFlow beside DIS at 512×512: end-point error against known synthetic flow on real frames (the DIS
@@ -92,13 +91,7 @@ class GmflowBenchmarkTest {
 
 	/** VmHWM of this process (Linux), or "n/a". */
 	private static String peakRss() {
-		try {
-			for (String l : Files.readAllLines(Path.of("/proc/self/status")))
-				if (l.startsWith("VmHWM:")) return String.format("%.0f", Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0);
-		}
-		catch (Exception e) {
-			// not Linux
-		}
-		return "n/a";
+		long kib = ProcStatus.kib("VmHWM");
+		return kib < 0 ? "n/a" : String.format("%.0f", kib / 1024.0);
 	}
 }

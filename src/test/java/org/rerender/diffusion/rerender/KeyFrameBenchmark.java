@@ -22,6 +22,7 @@ import org.rerender.model.unet.UNetConfig;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.model.vae.VaeConfig;
 import org.rerender.testing.Tags;
+import org.rerender.testing.ProcStatus;
 
 /**
  * Seconds per key frame and peak resident memory on the CPU, all constraints on against all off (the method's
@@ -45,10 +46,10 @@ class KeyFrameBenchmark {
 
 	/** Runs {@code r}, sampling the process's resident set every 20 ms. */
 	static Timing measure(Runnable r) {
-		long[] peak = {rssKiB()};
+		long[] peak = {Math.max(0, ProcStatus.kib("VmRSS"))};
 		Thread t = new Thread(() -> {
 			while (!Thread.currentThread().isInterrupted()) {
-				peak[0] = Math.max(peak[0], rssKiB());
+				peak[0] = Math.max(peak[0], Math.max(0, ProcStatus.kib("VmRSS")));
 				try {
 					Thread.sleep(20);
 				}
@@ -65,18 +66,7 @@ class KeyFrameBenchmark {
 		double s = (System.nanoTime() - t0) / 1e9;
 		double cpu = processCpuSeconds() - cpu0;
 		t.interrupt();
-		return new Timing(s, cpu, Math.max(peak[0], rssKiB()) / 1024);
-	}
-
-	static long rssKiB() {
-		try {
-			for (String l : Files.readAllLines(Path.of("/proc/self/status")))
-				if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
-		}
-		catch (IOException | NumberFormatException e) {
-			// not Linux: no memory figure
-		}
-		return 0;
+		return new Timing(s, cpu, Math.max(peak[0], Math.max(0, ProcStatus.kib("VmRSS"))) / 1024);
 	}
 
 	static void compare(String what, KeyFrameEngine engine, NDManager m, KeyFrameEngine.FrameInput f1, KeyFrameEngine.FrameInput f2,

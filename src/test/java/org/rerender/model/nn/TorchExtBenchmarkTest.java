@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
 import org.rerender.testing.Tags;
+import org.rerender.testing.ProcStatus;
 
 /**
  * The full-size SD 1.5 shapes of the ops {@link TorchExt} fuses, on the CPU (F32), fused against composed: ms per call
@@ -24,12 +25,6 @@ import org.rerender.testing.Tags;
 @Tag(Tags.BENCH)
 class TorchExtBenchmarkTest {
 	private final List<String> rows = new ArrayList<>();
-
-	static long kb(String key) throws IOException {
-		for (String l : Files.readAllLines(Path.of("/proc/self/status")))
-			if (l.startsWith(key + ":")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
-		return -1;
-	}
 
 	/** Inputs of {@code shapes} made in a sub-manager per call (results and intermediates attach to it and go with it). */
 	private void measure(String what, NDManager m, Shape[] shapes, Function<NDArray[], NDArray> fused, Function<NDArray[], NDArray> composed)
@@ -43,11 +38,11 @@ class TorchExtBenchmarkTest {
 					NDArray[] in = new NDArray[shapes.length];
 					for (int j = 0; j < in.length; j++) in[j] = s.randomNormal(shapes[j]);
 					Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // reset VmHWM to the current RSS
-					long base = kb("VmRSS");
+					long base = ProcStatus.kib("VmRSS");
 					long t0 = System.nanoTime();
 					f.apply(in).toFloatArray(); // toFloatArray: the work is complete (also on asynchronous devices)
 					if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6;
-					if (i >= 0) peakKb = Math.max(peakKb, kb("VmHWM") - base);
+					if (i >= 0) peakKb = Math.max(peakKb, ProcStatus.kib("VmHWM") - base);
 				}
 			}
 			java.util.Arrays.sort(ms);

@@ -12,8 +12,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -22,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.ProcStatus;
 
 /**
  * The fused ops of {@link TorchExt} against the composed DJL path on random tensors, plus a leak check. Skipped when
@@ -147,12 +146,6 @@ class TorchExtTest {
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.begin(Device.cpu()));
 	}
 
-	static long rssKb() throws IOException {
-		for (String l : Files.readAllLines(Path.of("/proc/self/status")))
-			if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));
-		return -1;
-	}
-
 	@Test
 	void resultsBelongToTheInputsManagerAndAreFreedWithIt() throws IOException {
 		NDArray w = m.randomNormal(new Shape(64)), b = m.randomNormal(new Shape(64));
@@ -160,7 +153,7 @@ class TorchExtTest {
 		long before = 0;
 		int iterations = 600; // each iteration makes ~2.5 MiB of results: ~1.5 GiB if nothing were freed
 		for (int i = 0; i < iterations; i++) {
-			if (i == 100) before = rssKb(); // after the allocator has warmed up
+			if (i == 100) before = ProcStatus.kib("VmRSS"); // after the allocator has warmed up
 			try (NDManager sub = m.newSubManager()) {
 				NDArray x = sub.randomNormal(new Shape(2, 64, 32, 32));
 				NDArray y = TorchExt.groupNorm(x, w, b, 32, 1e-5f, i % 2 == 0);
@@ -172,7 +165,7 @@ class TorchExtTest {
 			}
 		}
 		for (NDArray y : seen) assertTrue(y.isReleased(), "closed with its sub-manager");
-		long grownMb = (rssKb() - before) / 1024;
+		long grownMb = (ProcStatus.kib("VmRSS") - before) / 1024;
 		System.out.println("RSS growth over " + (iterations - 100) + " iterations: " + grownMb + " MiB");
 		assertTrue(grownMb < 100, "native memory grows: " + grownMb + " MiB");
 	}

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.rerender.engine.Cancel;
 import org.rerender.image.Rgb8Image;
 import org.rerender.testing.Tags;
+import org.rerender.testing.ProcStatus;
 
 /**
  * Speed of one synthesis with the propagation's four guides (colour 6, edge 0.5, temporal
@@ -148,16 +149,11 @@ class PatchSynthesisBenchmark {
 			row(c.name(), "ours, 1 thread", time(ours, c.request(), 1, c.truth()), base[0]);
 			row(c.name(), "ours, 2 threads", time(ours, c.request(), 2, c.truth()), base[0]);
 		}
-		System.out.printf("JVM peak resident memory (whole test JVM): %d MB%n", peakRssKb() / 1024);
+		System.out.printf("JVM peak resident memory (whole test JVM): %d MB%n", ProcStatus.kib("VmHWM") / 1024);
 	}
 
 	static void row(String size, String cfg, double[] r, double baseMs) {
 		System.out.printf("%-9s | %-32s | %10.1f | %7.2fx | %9.2f%n", size, cfg, r[0], baseMs / r[0], r[1]);
 	}
 
-	static long peakRssKb() throws IOException {
-		for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-			if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-		return -1;
-	}
 }
