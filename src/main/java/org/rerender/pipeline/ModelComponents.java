@@ -73,8 +73,9 @@ final class ModelComponents {
 			CheckpointInspector.unet(base, baseName);
 			CheckpointInspector.controlNet(control, name(f.controlNet()));
 			CheckpointInspector.textEncoder(base, baseName);
-			String textPrefix = CheckpointInspector.inspect(base).textPrefix();
-			String vaePrefix = f.vae() != null ? null : CheckpointInspector.inspect(base).vaePrefix();
+			CheckpointInspector.Info baseInfo = CheckpointInspector.inspect(base);
+			String textPrefix = baseInfo.textPrefix();
+			String vaePrefix = f.vae() != null ? null : baseInfo.vaePrefix();
 			if (f.vae() == null) CheckpointInspector.vae(base, baseName);
 			else CheckpointInspector.vae(open(f.vae(), probe), name(f.vae()));
 			TensorSource lora = f.lora() == null ? null : open(f.lora(), probe);
