@@ -15,7 +15,10 @@
 #   ANCHOR_VARIANTS (default orig_fp32,tuned_fp16,graph_fp16), JNI_PREBUILT (a libdjl_torch.so to use instead of
 #   building one), KF_ARGS (extra arguments for the key-frame benchmark), TORCHEXT_MODES (key-frame runs with our
 #   fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured as a CUDA graph
-#   and replayed, UNRUN so far, 512 only; default "on graph off"; "off" only if the torchext build failed).
+#   and replayed, not yet run on a GPU, 512 only; default "on graph off"; "off" only if the torchext build failed),
+#   JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
+#   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
+# bench/gpu/dry-run.sh rehearses the builds and the Java stages on a machine without a GPU.
 set -u -o pipefail
 STAGES=",${1:-jni,torchext,smoke,anchor,keyframe},"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,7 +47,11 @@ fi
 if [[ -z "${TORCH_DIR:-}" ]]; then echo "FATAL: $PY has no torch"; exit 2; fi
 SITE="$(dirname "$TORCH_DIR")"
 if [[ "$TORCH_CUDA" == none ]]; then FLAVOR=cpu; else FLAVOR="cu$(echo "$TORCH_CUDA" | tr -d .)"; fi
-stamp "torch $TORCH_VER at $TORCH_DIR, CUDA $TORCH_CUDA (flavor $FLAVOR), cxx11 ABI $ABI"
+# libtorch's headers say which C++ standard they need (2.11 builds with C++17; later releases #error without C++20)
+if [[ -z "${CXXSTD:-}" ]]; then
+	CXXSTD=c++17; grep -qs 'C++20 or later' "$TORCH_DIR/include/ATen/ATen.h" && CXXSTD=c++20
+fi
+stamp "torch $TORCH_VER at $TORCH_DIR, CUDA $TORCH_CUDA (flavor $FLAVOR), cxx11 ABI $ABI, headers need $CXXSTD"
 stamp "tools: $(g++ --version | head -1); $(cmake --version | head -1); ninja $(ninja --version 2>/dev/null); nvcc $(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*')"
 
 JRE="${JRE:-$GPU/jre}"   # a JDK works too (JRE=$JAVA_HOME): the JNI build needs its include/jni.h
@@ -72,7 +79,7 @@ build_gxx() {     # $1 = build dir; $2 = 1 with USE_CUDA; plain g++, flags as to
 		defs+=(-DUSE_CUDA); libs+=(-ltorch_cuda -lc10_cuda)
 		inc+=(-I"${CUDA_HOME:-/usr/local/cuda}/include"); for d in "$SITE"/nvidia/*/include "$SITE"/nvidia/*/*/include; do [[ -d $d ]] && inc+=(-I"$d"); done
 	fi
-	ls "$SRC"/src/main/native/*.cc | xargs -P "$JOBS" -I{} sh -c 'g++ -std=c++17 -O2 -fPIC -w "$@" -c {} -o '"$B"'/$(basename {}).o \
+	ls "$SRC"/src/main/native/*.cc | xargs -P "$JOBS" -I{} sh -c 'g++ -std='"$CXXSTD"' -O2 -fPIC -w "$@" -c {} -o '"$B"'/$(basename {}).o \
 		> '"$B"'/$(basename {}).log 2>&1 || { echo "FAILED {}"; grep -m20 -A4 error '"$B"'/$(basename {}).log; }' _ \
 		"${defs[@]}" ${EXTRA_DEFS:-} "${inc[@]}" | tee "$B/errors.log"
 	[[ -s "$B/errors.log" ]] && return 1
@@ -93,7 +100,8 @@ if has jni; then
 		fi
 		stamp "JNI: building libdjl_torch.so against torch $TORCH_VER ($FLAVOR), $JOBS jobs"
 		ok=0
-		for attempt in "cmake" "gxx 1" "cmake-noprof" "gxx-noprof 1" "gxx-nocuda 0"; do
+		IFS=, read -r -a attempts <<< "${JNI_ATTEMPTS:-cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0}"
+		for attempt in "${attempts[@]}"; do
 			EXTRA_DEFS=""; [[ $attempt == *noprof* ]] && EXTRA_DEFS="-DDJL_NO_LEGACY_PROFILER"
 			set -- $attempt
 			stamp "JNI attempt: $attempt"
@@ -110,18 +118,19 @@ if has jni; then
 fi
 
 # ---------------------------------------------------------------- 1b. our fused ops (native/torchext) against it too
-# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries (UNRUN so far).
+# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries (rehearsed by
+# dry-run.sh against torch 2.14.1+cu130 without a GPU; not yet run on a GPU machine).
 TORCHEXT_DIR="$OUT/torchext"; TORCHEXT_SRC=""   # the repository's native/torchext (run.sh is in bench/gpu/ or bench/gpu/payload/)
 for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" ]] && TORCHEXT_SRC="$(cd "$d" && pwd)/native/torchext" && break; done
 if has torchext; then
 	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include)"
 	built=""
-	# first with the CUDA-graph entry points (CUDA=1; not used by the engine yet), then without
+	# first with the CUDA-graph entry points (CUDA=1; the key-frame mode "graph" uses them), then without
 	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
 		rm -f "$TORCHEXT_DIR/libRerenderTorchExt.so"
 		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
 				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
-				LINKED_VERSION="$TORCH_VER" >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
+				LINKED_VERSION="$TORCH_VER" CXXSTD="$CXXSTD" >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
 			built="CUDA=$cuda"; break
 		fi
 		echo "torchext build (CUDA=$cuda) FAILED:"; tail -30 "$OUT/torchext-build.log"

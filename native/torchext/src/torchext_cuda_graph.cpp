@@ -1,12 +1,15 @@
 // CUDA-graph capture of whatever DJL ops run between begin and end on the calling thread, for
 // org.rerender.model.nn.TorchExtCudaGraph. Compiled only with -DRERENDER_TORCHEXT_CUDA (make CUDA=1, on a machine
-// with a CUDA libtorch); UNRUN so far: no GPU was available when it was written.
+// with a CUDA libtorch). Compiles and links against torch 2.14.1+cu130 (C++20) and 2.6 headers; not yet run on a GPU.
 //
-// As torch.cuda.graph does: synchronise, switch the thread's current stream to a side stream (capture may not use
-// the legacy default stream), capture_begin; the ops in between are recorded, not run; capture_end instantiates
-// the graph and restores the stream. replay() launches the recorded kernels on the current stream. The tensors
-// made during capture keep their memory (the graph's private pool) as long as the graph lives, so inputs are
-// copied into the captured input tensors before replay and outputs read from the captured output tensors.
+// As torch.cuda.graph does: each graph owns one side stream from the pool (capture may not use the legacy default
+// stream). The eager warm-up call runs on that same stream, so lazily made per-stream state (cuBLAS/cuBLASLt
+// workspaces, cuDNN handles) exists before capture instead of being allocated inside it. Capture uses the
+// thread-local mode: only this thread's own unsafe calls (a host copy, a synchronisation) invalidate it, not
+// another Java thread's (a memory poller, a cleaner freeing tensors). capture_end instantiates the graph; replay()
+// launches the recorded kernels on the current stream. Tensors made during capture keep their memory (the graph's
+// private pool) as long as the graph lives, so inputs are copied into the captured input tensors before replay and
+// outputs read from the captured output tensors.
 #ifdef RERENDER_TORCHEXT_CUDA
 #include "torchext_jni.h"
 
@@ -15,14 +18,34 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <exception>
 #include <optional>
 
 namespace {
 
 struct Capture {
+	explicit Capture(c10::DeviceIndex device)
+	    : device(device), stream(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device)) {}
+
+	// Makes `stream` the thread's current stream after all work queued so far has finished.
+	void enter() {
+		c10::cuda::CUDAGuard onDevice(device);
+		c10::cuda::device_synchronize();
+		onStream.emplace(stream);
+	}
+
+	// Restores the previous current stream after the side stream's work has finished.
+	void leave() {
+		if (!onStream) return;
+		onStream.reset();
+		c10::cuda::CUDAGuard onDevice(device);
+		c10::cuda::device_synchronize();
+	}
+
+	c10::DeviceIndex device;
+	c10::cuda::CUDAStream stream;
+	std::optional<c10::cuda::CUDAStreamGuard> onStream;  // set while on the side stream
 	at::cuda::CUDAGraph graph;
-	std::optional<c10::cuda::CUDAStreamGuard> stream;  // set from begin to end
+	bool capturing = false;
 	bool captured = false;
 };
 
@@ -34,34 +57,48 @@ using torchext::guard;
 
 extern "C" {
 
-JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeBegin(JNIEnv* env, jclass, jint device) {
-	auto* c = new Capture();
-	bool ok = guard(env, [&] {
-		c10::cuda::CUDAGuard onDevice(static_cast<c10::DeviceIndex>(device));
-		c10::cuda::device_synchronize();
-		c->stream.emplace(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, static_cast<c10::DeviceIndex>(device)));
-		c->graph.capture_begin();
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeCreate(JNIEnv* env, jclass, jint device) {
+	Capture* c = nullptr;
+	bool ok = guard(env, [&] { c = new Capture(static_cast<c10::DeviceIndex>(device)); });
+	return ok ? reinterpret_cast<jlong>(c) : 0;
+}
+
+JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeStream(JNIEnv* env, jclass, jlong handle, jboolean enter) {
+	Capture* c = capture(handle);
+	guard(env, [&] {
+		TORCH_CHECK(!c->capturing, "the side stream is switched by begin/end while capturing");
+		if (enter) c->enter(); else c->leave();
 	});
-	if (!ok) {
-		c->stream.reset();
-		delete c;
-		return 0;
-	}
-	return reinterpret_cast<jlong>(c);
+}
+
+JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeBegin(JNIEnv* env, jclass, jlong handle) {
+	Capture* c = capture(handle);
+	guard(env, [&] {
+		TORCH_CHECK(!c->captured && !c->capturing, "a CUDA graph is captured once");
+		c->enter();
+		try {
+			c->graph.capture_begin(/*pool=*/{0, 0}, cudaStreamCaptureModeThreadLocal);
+		} catch (...) {
+			c->onStream.reset();
+			throw;
+		}
+		c->capturing = true;
+	});
 }
 
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeEnd(JNIEnv* env, jclass, jlong handle) {
 	Capture* c = capture(handle);
 	guard(env, [&] {
+		TORCH_CHECK(c->capturing, "end() without begin()");
+		c->capturing = false;
 		try {
 			c->graph.capture_end();
 		} catch (...) {
-			c->stream.reset();
+			c->onStream.reset();
 			throw;
 		}
-		c->stream.reset();
+		c->leave();
 		c->captured = true;
-		c10::cuda::device_synchronize();
 	});
 }
 
@@ -76,7 +113,7 @@ JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeReplay
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExtCudaGraph_nativeDelete(JNIEnv* env, jclass, jlong handle) {
 	Capture* c = capture(handle);
 	guard(env, [&] {
-		c->stream.reset();
+		c->onStream.reset();
 		delete c;
 	});
 }

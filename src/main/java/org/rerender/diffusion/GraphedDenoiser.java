@@ -14,7 +14,7 @@ import org.rerender.model.unet.Branch;
  * The plain CFG-batched denoiser call ({@link ControlledDenoiser#epsBatchedPrepared}) through a {@link StepGraph}:
  * static buffers for the latent {@code [x; x]}, the timestep sinusoid, the {@code [uncond; cond]} context and the
  * hint; the first batched call runs eagerly (warm-up: cached constants, allocator, kernel choice), the second records
- * (a CUDA graph on a GPU) and every later one copies its inputs into the buffers and replays. Switched on by
+ * (a CUDA graph on a GPU; the warm-up runs on its capture stream) and every later one copies its inputs into the buffers and replays. Switched on by
  * {@value #PROPERTY}{@code =true} in the key-frame benchmark; default off. <b>The CUDA-graph path is unrun so far</b>;
  * {@link StepGraph#rerun} exercises the same buffer logic on the CPU. Single-branch calls go to the wrapped denoiser.
  */
@@ -57,7 +57,8 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 
 	@Override
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
-		if (batchedCalls++ == 0 || abandoned) return inner.epsBatched(x, timestep, step);
+		if (abandoned) return inner.epsBatched(x, timestep, step);
+		if (batchedCalls++ == 0) return graph.warmUp(() -> inner.epsBatched(x, timestep, step));
 		if (!graph.recorded()) {
 			// the recording call: if capture fails (e.g. an op that synchronises), run plainly from now on
 			try {

@@ -39,9 +39,17 @@ class GraphedDenoiserTest {
 
 	@Test
 	void aFailedRecordingFallsBackToPlainCalls() {
+		int[] warmUps = {0};
 		StepGraph.Recorder failing = new StepGraph.Recorder() {
 			@Override
+			public NDArray warmUp(java.util.function.Supplier<NDArray> call) {
+				warmUps[0]++; // the first batched call runs where the capture will (a CUDA graph's side stream)
+				return call.get();
+			}
+
+			@Override
 			public NDArray record(java.util.function.Supplier<NDArray> body) {
+				assertEquals(1, warmUps[0], "the eager warm-up precedes the recording");
 				body.get().close();
 				throw new IllegalStateException("operation not permitted when stream is capturing"); // as a failed CUDA capture
 			}
@@ -65,6 +73,7 @@ class GraphedDenoiserTest {
 				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
 				assertArrayEquals(expected, got, "after a failed recording the steps run plainly");
 				assertEquals(0, graphed.replays());
+				assertEquals(1, warmUps[0], "one warm-up call, then plain calls after the failed recording");
 			}
 		}
 	}

@@ -21,6 +21,14 @@ import java.util.function.Function;
 public final class StepGraph implements AutoCloseable {
 	/** How a body is recorded and replayed. */
 	public interface Recorder extends AutoCloseable {
+		/**
+		 * Runs {@code call} eagerly, where the recording will run (a CUDA graph: on its capture stream), so lazily made
+		 * state exists before recording.
+		 */
+		default NDArray warmUp(java.util.function.Supplier<NDArray> call) {
+			return call.get();
+		}
+
 		/** Runs (or records) {@code body} once; returns its output, valid after the call. */
 		NDArray record(java.util.function.Supplier<NDArray> body);
 
@@ -57,6 +65,14 @@ public final class StepGraph implements AutoCloseable {
 	/** Replay-by-rerun: the same static-buffer logic without a graph (any device). */
 	public static StepGraph rerun(NDManager parent, Function<NDList, NDArray> body) {
 		return new StepGraph(parent, body, new RerunRecorder());
+	}
+
+	/**
+	 * The eager warm-up before recording: runs {@code call} (typically the same computation on the caller's own
+	 * tensors) where the recording will run, and returns its result.
+	 */
+	public NDArray warmUp(java.util.function.Supplier<NDArray> call) {
+		return recorder.warmUp(call);
 	}
 
 	/**
@@ -146,9 +162,19 @@ public final class StepGraph implements AutoCloseable {
 			this.device = device;
 		}
 
+		private TorchExtCudaGraph graph() {
+			if (graph == null) graph = TorchExtCudaGraph.create(device);
+			return graph;
+		}
+
+		@Override
+		public NDArray warmUp(java.util.function.Supplier<NDArray> call) {
+			return graph().onSideStream(call);
+		}
+
 		@Override
 		public NDArray record(java.util.function.Supplier<NDArray> body) {
-			graph = TorchExtCudaGraph.begin(device);
+			graph().begin();
 			NDArray out;
 			try {
 				out = body.get();

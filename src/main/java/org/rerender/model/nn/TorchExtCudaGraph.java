@@ -1,18 +1,25 @@
 package org.rerender.model.nn;
 
 import ai.djl.Device;
+import java.util.function.Supplier;
 
 /**
  * CUDA-graph capture of DJL ops ({@code at::cuda::CUDAGraph} in {@code libRerenderTorchExt}, built with
- * {@code make CUDA=1}). <b>Unrun so far and not wired into the engine</b>: capture needs a loop body without host
- * synchronisation or host-to-device copies (no {@code NDManager.create(float[])}, no {@code toFloatArray()}) and fixed
- * input/output tensors, which the denoising step does not yet guarantee.
+ * {@code make CUDA=1}; compiled and linked against torch 2.14.1+cu130, <b>not yet run on a GPU</b>). Used through
+ * {@link StepGraph#cuda}. The captured body must not synchronise with the host or copy host data to the device (no
+ * {@code NDManager.create(float[])}, no {@code toFloatArray()}) and must read its inputs from fixed tensors.
+ *
+ * <p>Each graph owns one side stream: {@link #onSideStream} runs an eager warm-up there (so per-stream lazy state such
+ * as cuBLAS workspaces exists before capture, as PyTorch recommends), {@link #begin}/{@link #end} capture on it in
+ * CUDA's thread-local mode (other Java threads' CUDA calls cannot invalidate the capture).
  *
  * <pre>
- * try (TorchExtCudaGraph g = TorchExtCudaGraph.begin(device)) {
- *     NDArray out = step(staticInput);   // recorded, not run
+ * try (TorchExtCudaGraph g = TorchExtCudaGraph.create(device)) {
+ *     g.onSideStream(() -> step(staticInput));   // warm-up, eager
+ *     g.begin();
+ *     NDArray out = step(staticInput);           // recorded, not run
  *     g.end();
- *     for (...) { staticInput.set(next...); g.replay(); use(out); }
+ *     for (...) { copy next values into staticInput; g.replay(); use(out); }
  * }
  * </pre>
  */
@@ -28,19 +35,35 @@ public final class TorchExtCudaGraph implements AutoCloseable {
 		return TorchExt.active() && TorchExt.status().contains("cuda graphs");
 	}
 
-	/** Starts capturing the calling thread's CUDA work on {@code device}. */
-	public static TorchExtCudaGraph begin(Device device) {
+	/** A graph (nothing captured yet) with its own side stream on {@code device}. */
+	public static TorchExtCudaGraph create(Device device) {
 		if (!device.isGpu()) throw new IllegalArgumentException("CUDA graphs need a GPU device, not " + device);
 		if (!supported()) throw new IllegalStateException("libRerenderTorchExt has no CUDA-graph support: " + TorchExt.status());
-		return new TorchExtCudaGraph(nativeBegin(device.getDeviceId()));
+		return new TorchExtCudaGraph(nativeCreate(device.getDeviceId()));
 	}
 
-	/** Ends the capture and instantiates the graph. */
+	/** Runs {@code work} eagerly on this graph's side stream (synchronised before and after). */
+	public <T> T onSideStream(Supplier<T> work) {
+		nativeStream(handle, true);
+		try {
+			return work.get();
+		}
+		finally {
+			nativeStream(handle, false);
+		}
+	}
+
+	/** Starts capturing the calling thread's CUDA work on the side stream. */
+	public void begin() {
+		nativeBegin(handle);
+	}
+
+	/** Ends the capture and instantiates the graph (the recorded kernels have not run yet). */
 	public void end() {
 		nativeEnd(handle);
 	}
 
-	/** Runs the captured kernels again, on the current stream. */
+	/** Runs the captured kernels, on the current stream. */
 	public void replay() {
 		nativeReplay(handle);
 	}
@@ -51,7 +74,11 @@ public final class TorchExtCudaGraph implements AutoCloseable {
 		handle = 0;
 	}
 
-	private static native long nativeBegin(int device);
+	private static native long nativeCreate(int device);
+
+	private static native void nativeStream(long handle, boolean enter);
+
+	private static native void nativeBegin(long handle);
 
 	private static native void nativeEnd(long handle);
 

@@ -143,7 +143,7 @@ class TorchExtTest {
 	@Test
 	void cudaGraphEntryPointsOnlyWithTheCudaBuildAndAGpu() {
 		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExtCudaGraph.supported());
-		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.begin(Device.cpu()));
+		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.create(Device.cpu()));
 	}
 
 	@Test
