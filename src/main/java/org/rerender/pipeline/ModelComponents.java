@@ -45,6 +45,10 @@ final class ModelComponents {
 	static final String WORK = "workspace", UNET = "unet", CONTROLNET = "controlnet", VAE = "vae", TEXT = "text-encoder",
 		TOKENIZER = "tokenizer", HED = "hed";
 
+	/** The components' names as users read them, in the order messages list them. */
+	static final Map<String, String> LABELS = labels(UNET, "Stable Diffusion UNet", CONTROLNET, "ControlNet", VAE, "VAE",
+		TEXT, "CLIP text encoder", TOKENIZER, "CLIP tokenizer", HED, "HED edge detector", WORK, "working memory");
+
 	/** A component's key: the files it is read from, the LoRA applied to it (or null), the device and dtype. */
 	record Key(List<FileStamp> files, FileStamp lora, double loraStrength, Device device, DataType dtype) {}
 
@@ -166,6 +170,12 @@ final class ModelComponents {
 		finally {
 			for (TensorSource s : probe) s.close();
 		}
+	}
+
+	private static Map<String, String> labels(String... nameLabel) {
+		Map<String, String> m = new LinkedHashMap<>();
+		for (int i = 0; i < nameLabel.length; i += 2) m.put(nameLabel[i], nameLabel[i + 1]);
+		return Collections.unmodifiableMap(m);
 	}
 
 	private static Key key(List<Path> files, FileStamp lora, double strength, Device device, DataType dtype) {

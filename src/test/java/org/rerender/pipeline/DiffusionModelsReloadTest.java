@@ -189,6 +189,16 @@ class DiffusionModelsReloadTest {
 	}
 
 	@Test
+	void describeNamesTheComponentsForUsers() {
+		DiffusionModels.load(files(control, null, 0), CPU, cache);
+		assertEquals("Stable Diffusion UNet, ControlNet, VAE, CLIP text encoder, CLIP tokenizer, working memory",
+			DiffusionModels.describe(cache.names()));
+		assertEquals("Stable Diffusion UNet, HED edge detector, gmflow",
+			DiffusionModels.describe(List.of("gmflow", ModelComponents.HED, ModelComponents.UNET)));
+		assertEquals("", DiffusionModels.describe(List.of()));
+	}
+
+	@Test
 	void clearAndCloseFreeEverything() {
 		DiffusionModels.load(files(control, null, 0), CPU, cache);
 		Map<String, NDManager> m = managers();
