@@ -60,14 +60,14 @@ final class ModelComponents {
 
 	/**
 	 * What the headers of a model set's files say about its components (the files each one is read from, the metadata
-	 * the text encoder's config may come from, whether the LoRA touches UNet and text encoder), found by {@link #probe},
-	 * which also refuses files that cannot be used.
+	 * the text encoder's config may come from, whether the LoRA has weights for UNet and text encoder), found by
+	 * {@link #probe}, which also refuses files that cannot be used. It does not depend on the LoRA strength.
 	 */
 	record Probe(List<Path> unetFiles, List<Path> textFiles, List<Path> textKeyFiles, List<Path> vaeFiles,
-		Map<String, String> metadata, boolean loraUnet, boolean loraText) {}
+		Map<String, String> metadata, boolean loraHasUnet, boolean loraHasText) {}
 
-	/** What a {@link Probe} is determined by: the stamps of the files it reads (null where absent) and the LoRA strength. */
-	private record ProbeKey(FileStamp controlNet, FileStamp sdModel, FileStamp vae, FileStamp lora, double loraStrength) {}
+	/** What a {@link Probe} is determined by: the stamps of the files it reads (null where absent). */
+	private record ProbeKey(FileStamp controlNet, FileStamp sdModel, FileStamp vae, FileStamp lora) {}
 
 	/** {@link #load(DiffusionModels.Files, DeviceChoice.Resolved, ComponentCache, Function)} with {@link #probe}. */
 	static Loaded load(DiffusionModels.Files f, DeviceChoice.Resolved target, ComponentCache cache) {
@@ -77,8 +77,8 @@ final class ModelComponents {
 	/**
 	 * Loads what {@code cache} lacks for {@code f} on {@code target}, keeps the rest, frees what the set no longer has.
 	 * The files are inspected first with {@code inspector} (their headers), so a bad file fails before anything loaded is
-	 * freed; while the files are unchanged (same absolute paths, sizes and modification times) and the LoRA strength is
-	 * the same, the cache's remembered probe serves instead (a multi-GB .pth header is a pickle parse).
+	 * freed; while the files are unchanged (same absolute paths, sizes and modification times) the cache's remembered
+	 * probe serves instead (a multi-GB .pth header is a pickle parse), also when only the LoRA strength changed.
 	 */
 	static Loaded load(DiffusionModels.Files f, DeviceChoice.Resolved target, ComponentCache cache,
 		Function<DiffusionModels.Files, Probe> inspector)
@@ -86,15 +86,18 @@ final class ModelComponents {
 		Device device = target.device();
 		DataType dtype = target.dtype();
 		ProbeKey probeKey = new ProbeKey(ComponentCache.stamp(f.controlNet()), ComponentCache.stamp(f.sdModel()),
-			ComponentCache.stamp(f.vae()), ComponentCache.stamp(f.lora()), f.loraStrength());
+			ComponentCache.stamp(f.vae()), ComponentCache.stamp(f.lora()));
 		Probe p = cache.remember(probeKey, () -> inspector.apply(f));
 		FileStamp loraStamp = probeKey.lora();
 		double strength = f.loraStrength();
+		if (f.lora() != null) LoraMerge.checkStrength((float) strength); // before anything is freed
+		boolean on = f.lora() != null && strength != 0; // strength 0 leaves every weight as it is
+		boolean loraUnet = on && p.loraHasUnet(), loraText = on && p.loraHasText();
 
 		NDManager work = cache.get(WORK, new Key(List.of(), null, 0, device, dtype), device, ComponentCache.Scope::manager);
-		UNet unet = cache.get(UNET, key(p.unetFiles(), p.loraUnet() ? loraStamp : null, strength, device, dtype), device, s -> {
-			TensorSource w = merge(base(s, f, p.unetFiles()), p.loraUnet(), "lora_unet_", f);
-			String what = names(p.unetFiles()) + (p.loraUnet() ? " + LoRA " + name(f.lora()) + " x" + strength : "");
+		UNet unet = cache.get(UNET, key(p.unetFiles(), loraUnet ? loraStamp : null, strength, device, dtype), device, s -> {
+			TensorSource w = merge(base(s, f, p.unetFiles()), loraUnet, "lora_unet_", f);
+			String what = names(p.unetFiles()) + (loraUnet ? " + LoRA " + name(f.lora()) + " x" + strength : "");
 			w = CheckpointInspector.unet(w, what);
 			UNet u = new UNet(UNetConfig.fromWeights(w));
 			WeightLoader.load(u, w, s.manager(), dtype, "UNet (" + what + ")");
@@ -112,9 +115,9 @@ final class ModelComponents {
 			WeightLoader.load(v, w, s.manager(), dtype, "VAE (" + names(p.vaeFiles()) + ")");
 			return v;
 		});
-		ClipTextEncoder text = cache.get(TEXT, key(p.textKeyFiles(), p.loraText() ? loraStamp : null, strength, device, dtype),
+		ClipTextEncoder text = cache.get(TEXT, key(p.textKeyFiles(), loraText ? loraStamp : null, strength, device, dtype),
 			device, s -> {
-				TensorSource w = merge(base(s, f, p.textFiles()), p.loraText(), "lora_te_", f);
+				TensorSource w = merge(base(s, f, p.textFiles()), loraText, "lora_te_", f);
 				w = CheckpointInspector.textEncoder(w, names(p.textFiles()));
 				return ClipTextEncoder.load(w, ClipTextConfig.fromWeights(w, p.metadata()), s.manager(), dtype);
 			});
@@ -152,10 +155,9 @@ final class ModelComponents {
 			else CheckpointInspector.vae(open(f.vae(), probe), name(f.vae()));
 			TensorSource lora = f.lora() == null ? null : open(f.lora(), probe);
 			Set<String> loraKeys = lora == null ? Set.of() // LoraMerge refuses a LoRA that does not fit, at any strength
-				: LoraMerge.of(base, lora, (float) f.loraStrength(), name(f.lora())).mergedKeys();
-			boolean on = f.loraStrength() != 0; // strength 0 leaves every weight as it is
-			boolean loraUnet = on && loraKeys.stream().anyMatch(k -> k.startsWith(LoraMerge.UNET_PREFIX));
-			boolean loraText = on && loraKeys.stream().anyMatch(k -> k.startsWith(LoraMerge.TE_PREFIX));
+				: LoraMerge.of(base, lora, 1f, name(f.lora())).mergedKeys(); // the keys do not depend on the strength
+			boolean loraUnet = loraKeys.stream().anyMatch(k -> k.startsWith(LoraMerge.UNET_PREFIX));
+			boolean loraText = loraKeys.stream().anyMatch(k -> k.startsWith(LoraMerge.TE_PREFIX));
 
 			List<Path> unetFiles = suppliers(f, control, sd, CheckpointInspector.UNET);
 			List<Path> textFiles = suppliers(f, control, sd, textPrefix);

@@ -159,6 +159,10 @@ class DiffusionModelsReloadTest {
 		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
 		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
 		assertEquals(1, inspections[0], "a second job with unchanged files reads no header");
+		Object unet = cache.key(ModelComponents.UNET);
+		ModelComponents.load(files(control2, lora, 0.8), CPU, cache, counting);
+		assertEquals(1, inspections[0], "another LoRA strength reads no header either");
+		assertNotEquals(unet, cache.key(ModelComponents.UNET), "but reloads the UNet");
 
 		touch(control2, 5000);
 		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
@@ -228,6 +232,12 @@ class DiffusionModelsReloadTest {
 		assertTrue(e.getMessage().contains("SDXL"), e.getMessage());
 		assertThrows(RerenderException.class, () -> DiffusionModels.load(files(control, sdxlLora, 1.0), CPU, cache),
 			"a refused file is not remembered as inspected");
+		Path lora = TinyLora.write(tmp.resolve("l.safetensors"), false, 3);
+		DiffusionModels.load(files(control, lora, 1.0), CPU, cache);
+		m = managers();
+		e = assertThrows(RerenderException.class, () -> DiffusionModels.load(files(control, lora, Double.NaN), CPU, cache));
+		assertTrue(e.getMessage().contains("finite"), e.getMessage());
+		for (var en : m.entrySet()) assertTrue(en.getValue().isOpen(), en.getKey() + " still loaded after a bad strength");
 		for (var en : m.entrySet()) assertTrue(en.getValue().isOpen(), en.getKey() + " still loaded");
 		assertNull(cache.manager(ModelComponents.HED));
 	}
