@@ -1,6 +1,7 @@
 package org.rerender.fiji;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.pipeline.DiffusionModels;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
@@ -29,7 +30,7 @@ public class FreeModelsCommand extends ContextCommand {
 	public void run() {
 		try {
 			var names = rerender.freeModels();
-			freed = names.isEmpty() ? "No models were loaded." : "Freed " + String.join(", ", names) + ".";
+			freed = names.isEmpty() ? "No models were loaded." : "Freed " + DiffusionModels.describe(names) + ".";
 			if (log != null) log.info("Rerender: " + freed);
 		}
 		catch (RerenderException e) { // a running command holds the models: nothing was freed

@@ -6,6 +6,7 @@ import java.io.File;
 import java.util.List;
 import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
+import org.rerender.pipeline.DiffusionModels;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
@@ -50,7 +51,7 @@ public class ModelStatusCommand extends ContextCommand {
 		status_report = "Model folder: " + store.directory() + "\n" + ModelStore.table(st)
 			+ (complete ? "" : "Required files are missing: run Plugins > Rerender > Download Models.\n");
 		if (rerender != null && rerender.modelsLoaded())
-			status_report += "Loaded in memory: " + String.join(", ", rerender.loadedComponents())
+			status_report += "Loaded in memory: " + DiffusionModels.describe(rerender.loadedComponents())
 				+ " (Plugins > Rerender > Free Models frees them)\n";
 		log.info(status_report);
 		ResultsTable rt = new ResultsTable();

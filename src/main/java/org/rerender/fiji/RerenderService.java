@@ -184,7 +184,10 @@ public class RerenderService extends AbstractService implements SciJavaService {
 		return !names.isEmpty();
 	}
 
-	/** The names of the loaded networks (workspace, unet, controlnet, vae, text-encoder, tokenizer, hed), in (re)load order. */
+	/**
+	 * The names of the loaded networks (workspace, unet, controlnet, vae, text-encoder, tokenizer, hed), in (re)load
+	 * order; {@link DiffusionModels#describe} says them as users read them.
+	 */
 	public Set<String> loadedComponents() {
 		return names;
 	}

@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.rerender.engine.Djl;
 
 /**
  * Loaded components by name, each stored with the key that determines it (its files' stamps, device, dtype, ...).
  * {@link #get} returns the stored component while the key is equal and otherwise frees the old one (its manager and
  * the files it opened) and loads the new one: a reload touches only what changed. Not thread-safe (the owner
- * synchronizes).
+ * synchronizes), except {@link #remember}.
  */
 public final class ComponentCache implements AutoCloseable {
 
@@ -64,7 +66,10 @@ public final class ComponentCache implements AutoCloseable {
 
 	private record Entry(Object key, Object value, Scope scope) {}
 
+	private record Memo(Object key, Object value) {}
+
 	private final Map<String, Entry> entries = new LinkedHashMap<>();
+	private final AtomicReference<Memo> memo = new AtomicReference<>();
 
 	/**
 	 * The component {@code name} for {@code key}: the stored one when its key equals {@code key}, else the old one is
@@ -86,6 +91,21 @@ public final class ComponentCache implements AutoCloseable {
 			scope.close();
 			throw ex;
 		}
+	}
+
+	/**
+	 * The value that {@code compute} gave for the last {@code key} when {@code key} equals it, else {@code compute}'s
+	 * new value, remembered in its place (one value at a time: what the keys of the loaded set were derived from, such
+	 * as what the model files' headers say). Not remembered when {@code compute} throws. Thread-safe.
+	 */
+	@SuppressWarnings("unchecked")
+	public <T> T remember(Object key, Supplier<T> compute) {
+		Objects.requireNonNull(key, "key");
+		Memo m = memo.get();
+		if (m != null && m.key().equals(key)) return (T) m.value();
+		T value = Objects.requireNonNull(compute.get(), "value");
+		memo.set(new Memo(key, value));
+		return value;
 	}
 
 	/** Frees every component whose name is not in {@code keep}. */

@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
@@ -125,6 +128,20 @@ public final class DiffusionModels implements AutoCloseable {
 	 */
 	public static DiffusionModels load(Files f, DeviceChoice.Resolved target, ComponentCache cache) {
 		return new DiffusionModels(f, target, ModelComponents.load(f, target, cache), null);
+	}
+
+	/**
+	 * Component names of a {@link ComponentCache} loaded with a model set (as {@link ComponentCache#names()} gives them)
+	 * as a user reads them, e.g. "Stable Diffusion UNet, ControlNet, VAE, CLIP text encoder, CLIP tokenizer, working
+	 * memory": the known ones in that order, any other name after them as it is.
+	 */
+	public static String describe(Collection<String> components) {
+		List<String> out = new ArrayList<>();
+		ModelComponents.LABELS.forEach((name, label) -> {
+			if (components.contains(name)) out.add(label);
+		});
+		for (String c : components) if (!ModelComponents.LABELS.containsKey(c)) out.add(c);
+		return String.join(", ", out);
 	}
 
 	public Files files() {

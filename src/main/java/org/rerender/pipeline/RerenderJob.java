@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.rerender.config.KeyFrameSchedule;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.constraints.ColorCorrection;
 import org.rerender.diffusion.rerender.AnchorState;
@@ -182,12 +181,12 @@ public final class RerenderJob {
 		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
-		KeyFrameSchedule schedule = KeyFrameSchedule.of(frameCount, cfg.interval);
+		KeySchedule schedule = KeySchedule.forClip(frameCount, cfg.interval);
 
 		WorkStep keys = work.step(WorkFolder.KEYS, keyParams(seed, frameCount), overwrite, frames);
 		if (steps != Steps.PROPAGATION && styler != null) {
 			List<Integer> all = new ArrayList<>(List.of(0));
-			all.addAll(schedule.keyFrames());
+			all.addAll(schedule.keys());
 			for (int i = 0; i < all.size(); i++) {
 				cancel.check();
 				int idx = all.get(i);
@@ -205,7 +204,7 @@ public final class RerenderJob {
 		Path video = null;
 		Path[] report = null;
 		if (steps == Steps.ALL || steps == Steps.PROPAGATION) {
-			for (int k : schedule.keyFrames())
+			for (int k : schedule.keys())
 				if (!keys.has(k, WorkStep.PNG) || !keys.has(0, WorkStep.PNG))
 					throw new RerenderException("Key frame " + k + " is not in " + keys.dir()
 						+ ": run the first-frame and key-frame steps first (without -nr)");
@@ -220,7 +219,7 @@ public final class RerenderJob {
 				out.markComplete(frameCount);
 			}
 		}
-		return new Result(work.root(), seed, schedule.keyFrames(), video, report, n, notes);
+		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes);
 	}
 
 	private void note(List<String> notes, String s) {
@@ -254,13 +253,12 @@ public final class RerenderJob {
 		return m;
 	}
 
-	private void propagate(WorkFolder work, WorkStep frames, WorkStep keys, WorkStep prop, KeyFrameSchedule schedule, Counters n,
+	private void propagate(WorkFolder work, WorkStep frames, WorkStep keys, WorkStep prop, KeySchedule schedule, Counters n,
 		Progress progress, Cancel cancel)
 	{
-		List<Integer> k = schedule.keyFrames();
-		int last = k.get(k.size() - 1);
+		int last = schedule.last();
 		if (prop.isComplete()) return;
-		if (k.size() == 1) { // two frames: nothing in between
+		if (schedule.intervals() == 0) { // two frames: the single key frame 1, nothing in between
 			if (!prop.has(last, WorkStep.PNG)) prop.writePng(last, keys.readPng(last));
 			prop.markComplete(1);
 			return;
@@ -271,7 +269,7 @@ public final class RerenderJob {
 			.withThreads(Runtime.getRuntime().availableProcessors());
 		try (FlowEstimator flow = FrameFlows.estimator(flowMethod)) {
 			PatchSynthesizer synth = synthesizer != null ? synthesizer : PatchSynthesizer.cpu();
-			new Propagator(synth, FrameFlows.of(flow)).run(folder, KeySchedule.explicit(k), options, folder, folder, progress, cancel);
+			new Propagator(synth, FrameFlows.of(flow)).run(folder, schedule, options, folder, folder, progress, cancel);
 		}
 		catch (RerenderException e) {
 			throw e;
@@ -319,12 +317,12 @@ public final class RerenderJob {
 		private final DiffusionModels models;
 		private final WorkStep frames, keys;
 		private final long seed;
-		private final KeyFrameSchedule schedule;
+		private final KeySchedule schedule;
 		private final FlowMethod flowMethod;
 		private final Counters n;
 
 		KeyFrameTranslator(RerenderConfig cfg, DiffusionModels models, WorkStep frames, WorkStep keys, long seed,
-			KeyFrameSchedule schedule, FlowMethod flowMethod, Counters n)
+			KeySchedule schedule, FlowMethod flowMethod, Counters n)
 		{
 			this.cfg = cfg;
 			this.models = models;
@@ -338,7 +336,7 @@ public final class RerenderJob {
 
 		void run(boolean firstOnly, Progress progress, Cancel cancel) {
 			KeyFrameSettings s = KeyFrameSettings.from(cfg);
-			List<Integer> k = schedule.keyFrames();
+			List<Integer> k = schedule.keys();
 			boolean anchorDone = keys.has(0, WorkStep.PNG) && keys.has(0, WorkStep.F32) && Files.isRegularFile(keys.dir().resolve(ANCHOR_STATE));
 			int firstMissing = 0;
 			while (firstMissing < k.size() && keys.has(k.get(firstMissing), WorkStep.PNG) && keys.has(k.get(firstMissing), WorkStep.F32))

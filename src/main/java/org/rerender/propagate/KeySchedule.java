@@ -6,9 +6,11 @@ import java.util.TreeSet;
 import org.rerender.engine.RerenderException;
 
 /**
- * Which frames of a range are key frames. Every frame of {@code [first, last]} comes out of
- * propagation; both ends of the range are always key frames (algorithm notes §0: the last frame
- * becomes a key frame when the regular keys miss it, so its interval is simply shorter).
+ * Which frames of a range are key frames: the one key-frame schedule of the project, for a whole Rerender clip
+ * ({@link #forClip}: which frames diffusion translates) and for propagation alone ({@link #regular},
+ * {@link #explicit}). Every frame of {@code [first, last]} comes out of propagation; both ends of the range are
+ * always key frames (algorithm notes §0: the last frame becomes a key frame when the regular keys miss it, so its
+ * interval is simply shorter).
  *
  * @param first first frame index of the range (inclusive)
  * @param last last frame index of the range (inclusive)
@@ -33,10 +35,34 @@ public record KeySchedule(int first, int last, List<Integer> keys) {
 		if (interval > last - first)
 			throw new RerenderException("The key-frame interval " + interval + " is larger than the clip: frames " + first
 				+ ".." + last + " span only " + (last - first) + " steps. Use an interval of at most " + Math.max(1, last - first) + ".");
+		return new KeySchedule(first, last, regularKeys(first, last, interval));
+	}
+
+	/**
+	 * The key frames of a Rerender clip of {@code frameCount} frames (rerender-algorithm.md §1): frame 0 is the anchor
+	 * ("first frame", translated alone and not part of this schedule), the key frames are 1, 1+K, 1+2K, … ≤
+	 * frameCount−1 and, our decision (§0), frameCount−1 when those miss it. The range is 1..frameCount−1; a clip of
+	 * two frames has the single key frame 1 (nothing to propagate), and K may be as large as frameCount−1 (keys 1 and
+	 * frameCount−1).
+	 *
+	 * @throws RerenderException when the clip has fewer than 2 frames or K is not in 1..frameCount−1
+	 */
+	public static KeySchedule forClip(int frameCount, int interval) {
+		if (frameCount < 2)
+			throw new RerenderException("The clip needs at least 2 frames (the anchor and one key frame), it has " + frameCount);
+		if (interval < 1) throw new RerenderException("The key-frame interval must be at least 1, got " + interval);
+		if (interval > frameCount - 1)
+			throw new RerenderException("The key-frame interval " + interval + " is larger than the clip allows ("
+				+ (frameCount - 1) + " for " + frameCount + " frames)");
+		return new KeySchedule(1, frameCount - 1, regularKeys(1, frameCount - 1, interval));
+	}
+
+	/** {@code first, first+K, first+2K, …} up to {@code last}, plus {@code last} when those miss it. */
+	private static List<Integer> regularKeys(int first, int last, int interval) {
 		List<Integer> keys = new ArrayList<>();
 		for (int k = first; k <= last; k += interval) keys.add(k);
 		if (keys.get(keys.size() - 1) != last) keys.add(last);
-		return new KeySchedule(first, last, keys);
+		return keys;
 	}
 
 	/**

@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.RerenderException;
 
-/** Step windows, S, SDEdit steps, device resolution and the key-frame schedule (rerender-algorithm.md §1–3). */
+/** Step windows, S, SDEdit steps and device resolution (rerender-algorithm.md §1–3; the key-frame schedule: KeyScheduleTest). */
 class ScheduleTest {
 
 	@Test
@@ -59,24 +59,5 @@ class ScheduleTest {
 		assertEquals(512, DeviceResolution.limit(512, 80 * gib));
 		assertEquals(448, DeviceResolution.limit(512, 6 * gib));
 		assertThrows(RerenderException.class, () -> DeviceResolution.cap(3 * gib));
-	}
-
-	@Test
-	void keyFramesCoverTheWholeClip() {
-		KeyFrameSchedule s = KeyFrameSchedule.of(102, 10);
-		assertEquals(1, s.keyFrames().get(0));
-		assertEquals(101, s.keyFrames().get(s.keyFrames().size() - 1));
-		assertEquals(11, s.keyFrames().size());
-		// (frame_count - 2) not a multiple of K: the last frame becomes a key frame
-		KeyFrameSchedule t = KeyFrameSchedule.of(25, 10);
-		assertEquals(List.of(1, 11, 21, 24), t.keyFrames());
-		assertEquals(3, t.intervals().size());
-		assertEquals(0, t.previousKey(0));
-		assertEquals(11, t.previousKey(2));
-		assertEquals(List.of(1), KeyFrameSchedule.of(2, 1).keyFrames());
-		assertThrows(RerenderException.class, () -> KeyFrameSchedule.of(5, 10));
-		assertThrows(RerenderException.class, () -> KeyFrameSchedule.of(1, 1));
-		assertTrue(KeyFrameSchedule.refreshesStyle(0, 3));
-		assertTrue(!KeyFrameSchedule.refreshesStyle(1, 3) && KeyFrameSchedule.refreshesStyle(3, 3));
 	}
 }

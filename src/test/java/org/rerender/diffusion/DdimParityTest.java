@@ -9,32 +9,23 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.testing.TensorAssert;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyDiffusionExtension;
 
 /**
  * The DDIM run of {@code tiny-reference.safetensors} (fixtures README §3): schedule constants, and per step the raw
  * model output, x̂0 and x, the final sample and its decode. Step count and guidance scale come from the file.
  */
+@ExtendWith(TinyDiffusionExtension.class)
 class DdimParityTest {
-	static TinyDiffusion tiny;
-
-	@BeforeAll
-	static void load() throws Exception {
-		tiny = new TinyDiffusion();
-	}
-
-	@AfterAll
-	static void close() {
-		if (tiny != null) tiny.close();
-	}
+	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
 	@Test
 	void scheduleConstants() {

@@ -9,14 +9,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExt;
 import org.rerender.testing.HostTensors;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyDiffusionExtension;
 import org.rerender.testing.TorchExtSwitch;
 
 /**
@@ -24,18 +24,9 @@ import org.rerender.testing.TorchExtSwitch;
  * static buffers): a whole DDIM run through it equals the plain batched run bit for bit (so every input really
  * reaches the buffers), replays happen, nothing leaks per step, and a replay makes no host tensor.
  */
+@ExtendWith(TinyDiffusionExtension.class)
 class GraphedDenoiserTest {
-	static TinyDiffusion tiny;
-
-	@BeforeAll
-	static void load() throws Exception {
-		tiny = new TinyDiffusion();
-	}
-
-	@AfterAll
-	static void close() {
-		if (tiny != null) tiny.close();
-	}
+	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
 	@Test
 	void aFailedRecordingFallsBackToPlainCalls() {

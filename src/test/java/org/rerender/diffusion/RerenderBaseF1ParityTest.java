@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.vae.AutoencoderKL;
@@ -17,26 +18,26 @@ import org.rerender.testing.Fixtures;
 import org.rerender.testing.TensorAssert;
 import org.rerender.testing.StepRecorder;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyDiffusionExtension;
 
 /**
  * The Rerender set's unconstrained first frame {@code base.f1} (fixtures README §9): SDEdit from the recorded
  * x0 and noises, separate cond-then-uncond calls, control_strength on all 13 residuals, FreeU (1,1,1,1) which is
  * the identity within round-off, so it runs without a skip hook. Everything is read from the files.
  */
+@ExtendWith(TinyDiffusionExtension.class)
 class RerenderBaseF1ParityTest {
-	static TinyDiffusion tiny;
+	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 	static SafetensorsFile main, iso;
 
 	@BeforeAll
 	static void load() throws Exception {
 		main = SafetensorsFile.open(Fixtures.file("rerender/rerender-main.safetensors"));
 		iso = SafetensorsFile.open(Fixtures.file("rerender/rerender-isolated.safetensors"));
-		tiny = new TinyDiffusion();
 	}
 
 	@AfterAll
 	static void close() {
-		if (tiny != null) tiny.close();
 		if (main != null) main.close();
 		if (iso != null) iso.close();
 	}

@@ -9,9 +9,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.model.unet.AttentionHook;
 import org.rerender.model.unet.Branch;
@@ -19,20 +18,12 @@ import org.rerender.model.unet.SelfAttentionSite;
 import org.rerender.model.unet.SkipHook;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyDiffusionExtension;
 
 /** Scoped memory of the sampler, and the decoder hooks the key-frame stage builds on. */
+@ExtendWith(TinyDiffusionExtension.class)
 class SamplerMemoryAndHooksTest {
-	static TinyDiffusion tiny;
-
-	@BeforeAll
-	static void load() throws Exception {
-		tiny = new TinyDiffusion();
-	}
-
-	@AfterAll
-	static void close() {
-		if (tiny != null) tiny.close();
-	}
+	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
 	@Test
 	void fewDdimStepsLeaveNothingBehind() {

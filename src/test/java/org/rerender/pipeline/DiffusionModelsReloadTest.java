@@ -3,6 +3,7 @@ package org.rerender.pipeline;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -14,9 +15,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,10 +142,64 @@ class DiffusionModelsReloadTest {
 		Path control2 = Files.copy(control, tmp.resolve("c.safetensors"));
 		Map<String, Object> a = parts(DiffusionModels.load(files(control2, null, 0), CPU, cache));
 		Map<String, NDManager> m = managers();
-		Files.setLastModifiedTime(control2, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(control2)
-			.toMillis() + 5000));
+		touch(control2, 5000);
 		Map<String, Object> b = parts(DiffusionModels.load(files(control2, null, 0), CPU, cache));
 		assertReloaded(List.of(ModelComponents.CONTROLNET), a, b, m);
+	}
+
+	@Test
+	void unchangedFilesAreInspectedOnceAndAChangedFileAgain() throws Exception {
+		Path control2 = Files.copy(control, tmp.resolve("c.safetensors"));
+		Path lora = TinyLora.write(tmp.resolve("l.safetensors"), false, 7);
+		int[] inspections = { 0 };
+		Function<DiffusionModels.Files, ModelComponents.Probe> counting = f -> {
+			inspections[0]++;
+			return ModelComponents.probe(f);
+		};
+		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
+		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
+		assertEquals(1, inspections[0], "a second job with unchanged files reads no header");
+		Object unet = cache.key(ModelComponents.UNET);
+		ModelComponents.load(files(control2, lora, 0.8), CPU, cache, counting);
+		assertEquals(1, inspections[0], "another LoRA strength reads no header either");
+		assertNotEquals(unet, cache.key(ModelComponents.UNET), "but reloads the UNet");
+
+		touch(control2, 5000);
+		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
+		assertEquals(2, inspections[0], "a ControlNet with a new modification time is inspected again");
+
+		touch(lora, 5000);
+		ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
+		assertEquals(3, inspections[0], "a LoRA with a new modification time is inspected again");
+
+		long before = Files.size(lora);
+		FileTime mtime = Files.getLastModifiedTime(lora);
+		TinyLora.write(lora, true, 7); // now with text-encoder weights: another size, same modification time
+		Files.setLastModifiedTime(lora, mtime);
+		assertNotEquals(before, Files.size(lora));
+		Map<String, Object> a = parts(DiffusionModels.load(files(control2, lora, 0.5), CPU, cache));
+		assertEquals(3, inspections[0], "the counting inspector was not used");
+		Map<String, NDManager> m = managers();
+		TinyLora.write(lora, false, 7);
+		Files.setLastModifiedTime(lora, mtime);
+		ModelComponents.Loaded b = ModelComponents.load(files(control2, lora, 0.5), CPU, cache, counting);
+		assertEquals(4, inspections[0], "a LoRA of another size is inspected again");
+		assertNotSame(a.get(ModelComponents.TEXT), b.text(), "the text encoder no longer gets the LoRA");
+		assertFalse(m.get(ModelComponents.TEXT).isOpen());
+	}
+
+	static void touch(Path p, long plusMillis) throws java.io.IOException {
+		Files.setLastModifiedTime(p, FileTime.fromMillis(Files.getLastModifiedTime(p).toMillis() + plusMillis));
+	}
+
+	@Test
+	void describeNamesTheComponentsForUsers() {
+		DiffusionModels.load(files(control, null, 0), CPU, cache);
+		assertEquals("Stable Diffusion UNet, ControlNet, VAE, CLIP text encoder, CLIP tokenizer, working memory",
+			DiffusionModels.describe(cache.names()));
+		assertEquals("Stable Diffusion UNet, HED edge detector, gmflow",
+			DiffusionModels.describe(List.of("gmflow", ModelComponents.HED, ModelComponents.UNET)));
+		assertEquals("", DiffusionModels.describe(List.of()));
 	}
 
 	@Test
@@ -173,6 +230,14 @@ class DiffusionModelsReloadTest {
 		RerenderException e = assertThrows(RerenderException.class,
 			() -> DiffusionModels.load(files(control, sdxlLora, 1.0), CPU, cache));
 		assertTrue(e.getMessage().contains("SDXL"), e.getMessage());
+		assertThrows(RerenderException.class, () -> DiffusionModels.load(files(control, sdxlLora, 1.0), CPU, cache),
+			"a refused file is not remembered as inspected");
+		Path lora = TinyLora.write(tmp.resolve("l.safetensors"), false, 3);
+		DiffusionModels.load(files(control, lora, 1.0), CPU, cache);
+		m = managers();
+		e = assertThrows(RerenderException.class, () -> DiffusionModels.load(files(control, lora, Double.NaN), CPU, cache));
+		assertTrue(e.getMessage().contains("finite"), e.getMessage());
+		for (var en : m.entrySet()) assertTrue(en.getValue().isOpen(), en.getKey() + " still loaded after a bad strength");
 		for (var en : m.entrySet()) assertTrue(en.getValue().isOpen(), en.getKey() + " still loaded");
 		assertNull(cache.manager(ModelComponents.HED));
 	}

@@ -21,6 +21,37 @@ class KeyScheduleTest {
 	}
 
 	@Test
+	void clipKeysStartAfterTheAnchorAndCoverTheWholeClip() {
+		KeySchedule s = KeySchedule.forClip(102, 10);
+		assertEquals(1, s.first());
+		assertEquals(101, s.last());
+		assertEquals(11, s.keys().size());
+		assertEquals(List.of(1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 101), s.keys());
+		// (frame_count - 2) not a multiple of K: the last frame becomes a key frame
+		KeySchedule t = KeySchedule.forClip(25, 10);
+		assertEquals(List.of(1, 11, 21, 24), t.keys());
+		assertEquals(3, t.intervals());
+		assertEquals(11, t.left(1));
+		assertEquals(21, t.right(1));
+		KeySchedule two = KeySchedule.forClip(2, 1);
+		assertEquals(List.of(1), two.keys(), "two frames: the anchor and the single key frame 1");
+		assertEquals(0, two.intervals());
+		assertEquals(List.of(1, 4), KeySchedule.forClip(5, 4).keys(), "K may reach frameCount - 1");
+		RerenderException e = assertThrows(RerenderException.class, () -> KeySchedule.forClip(5, 10));
+		assertTrue(e.getMessage().contains("larger than the clip allows (4 for 5 frames)"), e.getMessage());
+		e = assertThrows(RerenderException.class, () -> KeySchedule.forClip(1, 1));
+		assertTrue(e.getMessage().contains("at least 2 frames (the anchor and one key frame)"), e.getMessage());
+		assertThrows(RerenderException.class, () -> KeySchedule.forClip(10, 0));
+	}
+
+	@Test
+	void clipScheduleIsTheRegularScheduleFromFrameOne() {
+		for (int n = 3; n <= 40; n++)
+			for (int k = 1; k <= n - 2; k++)
+				assertEquals(KeySchedule.regular(1, n - 1, k), KeySchedule.forClip(n, k), n + " frames, K " + k);
+	}
+
+	@Test
 	void intervalLargerThanClipIsAClearError() {
 		RerenderException e = assertThrows(RerenderException.class, () -> KeySchedule.regular(0, 11, 20));
 		assertTrue(e.getMessage().contains("larger than the clip"), e.getMessage());

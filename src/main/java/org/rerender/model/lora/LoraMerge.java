@@ -54,6 +54,11 @@ public final class LoraMerge implements TensorSource {
 		this.tensors = Collections.unmodifiableMap(m);
 	}
 
+	/** Throws a {@link RerenderException} unless {@code strength} is a finite number (what {@link #of} refuses). */
+	public static void checkStrength(float strength) {
+		if (!Float.isFinite(strength)) throw new RerenderException("LoRA strength must be a finite number, not " + strength);
+	}
+
 	/** Opens {@code loraFile} and merges it into {@code base} (which stays owned by the caller). */
 	public static LoraMerge open(TensorSource base, Path loraFile, float strength) {
 		try (TensorSource lora = Checkpoints.open(loraFile)) {
@@ -63,7 +68,7 @@ public final class LoraMerge implements TensorSource {
 
 	/** Merges an already opened LoRA (its tensors are copied; it may be closed afterwards). */
 	public static LoraMerge of(TensorSource base, TensorSource lora, float strength, String loraName) {
-		if (!Float.isFinite(strength)) throw new RerenderException("LoRA strength must be a finite number, not " + strength);
+		checkStrength(strength);
 		Map<String, String> stemToBase = stemIndex(base);
 		Map<String, Map<String, String>> stems = new LinkedHashMap<>();
 		TreeSet<String> unknown = new TreeSet<>();

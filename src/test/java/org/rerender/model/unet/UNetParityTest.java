@@ -10,27 +10,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.testing.TensorAssert;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyDiffusionExtension;
 
 /** Every {@code out.unet.*} and {@code out.control.*} reference tensor from the tiny models (fixtures README §3, §5). */
+@ExtendWith(TinyDiffusionExtension.class)
 class UNetParityTest {
 	static final double ATOL = 1e-4, RTOL = 1e-4;
-	static TinyDiffusion tiny;
-
-	@BeforeAll
-	static void load() throws Exception {
-		tiny = new TinyDiffusion();
-	}
-
-	@AfterAll
-	static void close() {
-		if (tiny != null) tiny.close();
-	}
+	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
 	private static void compareAll(String prefix, Map<String, float[]> got) {
 		List<String> names = new ArrayList<>();

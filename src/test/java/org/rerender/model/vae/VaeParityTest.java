@@ -8,26 +8,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.testing.TensorAssert;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyDiffusionExtension;
 
 /** {@code out.vae.*}: encoder moments, mean, clamped logvar, and the decoder (fixtures README §3). */
+@ExtendWith(TinyDiffusionExtension.class)
 class VaeParityTest {
-	static TinyDiffusion tiny;
-
-	@BeforeAll
-	static void load() throws Exception {
-		tiny = new TinyDiffusion();
-	}
-
-	@AfterAll
-	static void close() {
-		if (tiny != null) tiny.close();
-	}
+	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
 	@Test
 	void configInferredFromWeights() {
