@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.rerender.config.DeviceResolution;
 import org.rerender.config.KeyFrameSchedule;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.constraints.ColorCorrection;
@@ -221,7 +220,7 @@ public final class RerenderJob {
 				throw DeviceMemoryErrors.translate(e, () -> {
 					Rgb8Image f0 = f.readPng(0);
 					DeviceMemoryErrors.Work w = DeviceMemoryErrors.Work.frame(m.target(), f0.width(), f0.height(), "image_resolution");
-					return cfg.useLimitDeviceResolution ? w : w.withLimitCap(capOf(w.totalBytes()));
+					return cfg.useLimitDeviceResolution ? w : w.withLimitCap(DeviceLimit.capOf(w.totalBytes()));
 				});
 			}
 		}
@@ -246,38 +245,10 @@ public final class RerenderJob {
 		return new Result(work.root(), seed, schedule.keyFrames(), video, report, n, notes);
 	}
 
-	/**
-	 * use_limit_device_resolution: on a GPU, image_resolution capped by the original's table of total GPU memory
-	 * ({@link DeviceResolution}); on the CPU, or without a {@link #device} supplier, image_resolution as it is.
-	 */
+	/** use_limit_device_resolution on the {@link #device} (asked only now): see {@link DeviceLimit}. */
 	private int limitedResolution(List<String> notes) {
-		int r = cfg.imageResolution;
 		DeviceChoice.Resolved d = device == null ? null : device.get();
-		if (d == null || !d.device().isGpu()) {
-			note(notes, "use_limit_device_resolution applies to GPU memory; on the CPU the configured image_resolution " + r + " is used");
-			return r;
-		}
-		GpuMemory mem = GpuMemory.read(d.device());
-		if (!mem.known()) {
-			note(notes, "use_limit_device_resolution: the GPU's memory is unknown (" + mem.error() + "); image_resolution " + r + " is used");
-			return r;
-		}
-		int limited = DeviceResolution.limit(r, mem.totalBytes());
-		if (limited < r)
-			note(notes, String.format(java.util.Locale.ROOT, "use_limit_device_resolution: image_resolution %d lowered to %d for the"
-				+ " %.1f GiB of cuda:%d", r, limited, mem.totalBytes() / (double) (1L << 30), d.device().getDeviceId()));
-		return limited;
-	}
-
-	/** What use_limit_device_resolution would cap at on a device of {@code totalBytes}; -1 when unknown or too small. */
-	static int capOf(long totalBytes) {
-		if (totalBytes <= 0) return -1;
-		try {
-			return DeviceResolution.cap(totalBytes);
-		}
-		catch (RerenderException e) {
-			return -1;
-		}
+		return DeviceLimit.resolution(cfg.imageResolution, d, d == null ? null : GpuMemory.read(d.device()), n -> note(notes, n));
 	}
 
 	private void note(List<String> notes, String s) {
