@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  * Turns a native out-of-memory failure into an error the user can act on. libtorch reports one as a C++ exception,
  * which DJL (and our torchext) rethrow as {@link EngineException} with libtorch's text: "CUDA out of memory. Tried to
  * allocate …", "CUDA error: out of memory", "CUBLAS_STATUS_ALLOC_FAILED when calling cublasCreate(handle)",
- * "cudaErrorMemoryAllocation", "CUDNN_STATUS_ALLOC_FAILED", on the CPU "DefaultCPUAllocator: can't allocate memory".
+ * "cudaErrorMemoryAllocation", "CUDNN_STATUS_ALLOC_FAILED", on the CPU "DefaultCPUAllocator: not enough memory" (older:
+ * "can't allocate memory").
  * {@link #translate} finds one anywhere in a cause chain and replaces the whole failure by a {@link RerenderException}
  * naming the device, the working size that failed, an estimate of the largest size that fits, and what to do; any
  * other failure is returned unchanged.
