@@ -21,6 +21,9 @@ public class GpuStatusCommand extends ContextCommand {
 	@Parameter(required = false)
 	private LogService log;
 
+	@Parameter(required = false)
+	private RerenderService rerender;
+
 	@Parameter(label = "Device", choices = { "auto", "cpu", "cuda:0", "cuda:1" }, persist = false,
 		description = "The device choice to check, as the Rerender commands' device parameter.")
 	private String device = "auto";
@@ -31,7 +34,8 @@ public class GpuStatusCommand extends ContextCommand {
 	@Override
 	public void run() {
 		try {
-			gpu_status = GpuStatus.probe(device).line();
+			// as the next job would resolve it: memory our loaded networks hold on GPU 0 is ours, not used
+			gpu_status = GpuStatus.probe(device, rerender != null && rerender.holdsGpu0()).line();
 			if (log != null) log.info("Rerender GPU status: " + gpu_status);
 		}
 		catch (RerenderException e) {

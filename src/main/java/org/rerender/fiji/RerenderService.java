@@ -155,9 +155,13 @@ public class RerenderService extends AbstractService implements SciJavaService {
 	 * the loaded networks hold on GPU 0 does not count as "too little free memory".
 	 */
 	public DeviceChoice.Resolved resolve(String device) {
+		return DeviceChoice.parse(device).resolve(Djl.engine(), holdsGpu0());
+	}
+
+	/** Whether the loaded networks live on GPU 0 (then their memory counts as ours, not as used, for {@code auto}). */
+	public boolean holdsGpu0() {
 		DeviceChoice.Resolved held = onDevice;
-		return DeviceChoice.parse(device).resolve(Djl.engine(),
-			held != null && held.device().isGpu() && held.device().getDeviceId() == 0 && !names.isEmpty());
+		return held != null && held.device().isGpu() && held.device().getDeviceId() == 0 && !names.isEmpty();
 	}
 
 	/** A new lease; it holds nothing until its first {@code models(...)} call. */

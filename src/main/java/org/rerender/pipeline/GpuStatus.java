@@ -24,11 +24,16 @@ public record GpuStatus(String libtorch, boolean cudaNatives, int gpus, DeviceCh
 	 * @throws org.rerender.engine.RerenderException for an unknown spec or an explicit GPU that cannot work
 	 */
 	public static GpuStatus probe(String spec) {
+		return probe(spec, false);
+	}
+
+	/** As {@link #probe(String)}; {@code holdingGpu}: as {@link DeviceChoice#resolve(Engine, boolean)}. */
+	public static GpuStatus probe(String spec, boolean holdingGpu) {
 		DeviceChoice choice = DeviceChoice.parse(spec);
 		Engine engine = Djl.engine();
 		boolean cuda = engine.hasCapability("CUDA");
 		int count = cuda ? engine.getGpuCount() : 0;
-		DeviceChoice.Resolved r = choice.resolve(engine);
+		DeviceChoice.Resolved r = choice.resolve(engine, holdingGpu);
 		GpuMemory memory = r.device().isGpu() ? GpuMemory.read(r.device()) : null;
 		String fused = TorchExt.active() ? "torchext" : "composed DJL ops (" + TorchExt.status() + ")";
 		return new GpuStatus(engine.getVersion(), cuda, count, r, memory, fused);
