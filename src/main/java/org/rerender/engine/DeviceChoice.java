@@ -66,7 +66,7 @@ public record DeviceChoice(String spec, int gpu) {
 			return auto(cuda, count, cuda && count > 0 && !holdingGpu ? GpuMemory.read(Device.gpu(0)) : null);
 		if (!cuda)
 			throw new RerenderException("Device " + spec + " asked for, but the loaded PyTorch natives (libtorch " + engine.getVersion()
-				+ ") have no CUDA. Use --device cpu, or point DJL at a CUDA libtorch (README, section GPU).");
+				+ ") have no CUDA. Choose device cpu (CLI: --device cpu), or point DJL at a CUDA libtorch (README, section GPU).");
 		if (gpu >= count)
 			throw new RerenderException("Device " + spec + " asked for, but CUDA sees " + count + " GPU(s). Use cuda:0…cuda:"
 				+ Math.max(0, count - 1) + " or cpu.");
