@@ -2,7 +2,7 @@
 # GPU benchmark of Rerender for Fiji, in ONE call on a machine with an NVIDIA GPU, PyTorch in its python3, a C++
 # compiler, cmake (+ ninja) and the CUDA toolkit, but no Java and no network. See bench/gpu/README.md.
 #
-#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,probe
+#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,probe,oom
 #                                    (default: jni,torchext,smoke,anchor,keyframe)
 #
 # Layout (relative to the repository root; the first three are git-ignored and travel as carried paths):
@@ -171,6 +171,15 @@ if has smoke; then
 	rc=${PIPESTATUS[0]}
 	row "smoke ($DEVICE): $(grep -E 'GPU smoke:' "$OUT/smoke.log" || echo "no result, rc $rc")"
 	grep -E 'JNI cost|through DJL' "$OUT/smoke.log" | sed 's/^/  /' >> "$TABLE"
+fi
+
+# ---------------------------------------------------------------- 3b. GPU Status and a real out-of-memory failure
+if has oom; then
+	stamp "oom: GPU Status lines, a real CUDA out-of-memory failure recognised and translated, memory back after"
+	timeout "${OOM_TIMEOUT:-120}" "${JAVA[@]}" org.rerender.bench.GpuOomProbe "$DEVICE" 2>&1 | tee "$OUT/oom.log"
+	rc=${PIPESTATUS[0]}
+	row "oom ($DEVICE): $(grep -E 'GPU OOM probe:' "$OUT/oom.log" || echo "no result, rc $rc")"
+	grep -E '^GPU Status|libtorch said|recognised|retry' "$OUT/oom.log" | sed 's/^/  /' >> "$TABLE"
 fi
 
 # ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)

@@ -1,15 +1,6 @@
 package org.rerender.cli;
 
-import ai.djl.Device;
-import ai.djl.engine.Engine;
-import ai.djl.util.cuda.CudaUtils;
-
-import java.lang.management.MemoryUsage;
-import java.util.Locale;
-
-import org.rerender.engine.DeviceChoice;
-import org.rerender.engine.Djl;
-import org.rerender.model.nn.TorchExt;
+import org.rerender.pipeline.GpuStatus;
 
 /** {@code rerender gpu-status [--device auto|cpu|cuda:N]}: which device and precision the engine would use. */
 public final class GpuStatusSubcommand implements Subcommand {
@@ -29,7 +20,8 @@ public final class GpuStatusSubcommand implements Subcommand {
 			+ "Loads the PyTorch engine and prints one line: libtorch version, whether its natives have CUDA, the GPUs\n"
 			+ "CUDA sees, the chosen device with its memory (used/total, device-wide) and precision (F16 on CUDA,\n"
 			+ "F32 on the CPU), and whether the fused native ops (torchext) are used or why not. With auto and no usable\n"
-			+ "GPU it says why the CPU was chosen. README, section GPU, says how to give DJL CUDA natives.";
+			+ "GPU (no CUDA natives, no GPU, too little free memory) it says why the CPU was chosen. README, section GPU,\n"
+			+ "says how to give DJL CUDA natives. In Fiji: Plugins > Rerender > GPU Status.";
 	}
 
 	@Override
@@ -39,29 +31,7 @@ public final class GpuStatusSubcommand implements Subcommand {
 			if (args[i].equals("--device") && i + 1 < args.length) spec = args[++i];
 			else throw new UsageException("Unknown option " + args[i] + "\n" + help());
 		}
-		DeviceChoice choice = DeviceChoice.parse(spec);
-		Engine engine = Djl.engine();
-		boolean cuda = engine.hasCapability("CUDA");
-		int count = cuda ? engine.getGpuCount() : 0;
-		DeviceChoice.Resolved r = choice.resolve(engine);
-		String fused = TorchExt.active() ? "torchext" : "composed DJL ops (" + TorchExt.status() + ")";
-		System.out.println(line(engine.getVersion(), cuda, count, r, memory(r.device())) + "; fused ops: " + fused);
+		System.out.println(GpuStatus.probe(spec).line());
 		return 0;
-	}
-
-	static String line(String libtorch, boolean cuda, int gpus, DeviceChoice.Resolved r, String memory) {
-		return String.format(Locale.ROOT, "libtorch %s, CUDA natives: %s, GPUs: %d; device: %s%s", libtorch, cuda ? "yes" : "no", gpus,
-			r.describe(), memory == null ? "" : ", memory " + memory);
-	}
-
-	private static String memory(Device d) {
-		if (!d.isGpu()) return null;
-		try {
-			MemoryUsage mu = CudaUtils.getGpuMemory(d);
-			return String.format(Locale.ROOT, "%.1f/%.1f GiB used", mu.getUsed() / 1073741824.0, mu.getMax() / 1073741824.0);
-		}
-		catch (RuntimeException | LinkageError e) {
-			return "unknown (" + e.getMessage() + ")";
-		}
 	}
 }

@@ -60,7 +60,7 @@ final class VideoSubcommand implements Subcommand {
 			  --lora FILE [--lora_strength X]  a LoRA (kohya lora_unet_/lora_te_ safetensors) merged at load (strength 1)
 			  --ddim_steps N (20)  --scale S (7.5)  --control_type hed|canny (hed)  --control_strength S (1.0)
 			  --canny_low/--canny_high N (100/200)  --seed N (-1 = random 0..65535, recorded in the job file)
-			  --image_resolution R (512)  --use_limit_device_resolution (GPU only)  --x0_strength S (-1 = from noise)
+			  --image_resolution R (512)  --use_limit_device_resolution (GPU: caps R by memory)  --x0_strength S (-1 = from noise)
 			  --style_update_freq N (1, counted in key frames)
 			  --cross_period A,B ([0,1])  --warp_period A,B ([0,0.1])  --mask_period A,B ([0.5,0.8])  --ada_period A,B ([1,1])
 			  --mask_strength S (0.5)  --inner_strength S (0.9)  --smooth_boundary true|false (true)  --loose_cfattn
@@ -109,7 +109,8 @@ final class VideoSubcommand implements Subcommand {
 					Devices.report(device[0], name());
 				}
 				return loaded[0];
-			}).flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))
+			}).device(() -> device[0] != null ? device[0] : (device[0] = Devices.resolve(a)))
+				.flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))
 				.notes(n -> System.err.println("note: " + n));
 			RerenderJob.Result r = job.run(steps, new LineProgress(), Cancel.NEVER);
 			System.err.println();

@@ -14,6 +14,7 @@ import org.rerender.diffusion.rerender.KeyFrameEngine;
 import org.rerender.diffusion.rerender.Latents;
 import org.rerender.diffusion.rerender.NoiseStreams;
 import org.rerender.engine.Cancel;
+import org.rerender.engine.DeviceMemoryErrors;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
@@ -83,7 +84,10 @@ public final class ControlledGenerator {
 		this.models = Objects.requireNonNull(models);
 	}
 
-	/** Runs one generation; reports "Control map", "DDIM" steps and "Decode"; polls {@code cancel} between steps. */
+	/**
+	 * Runs one generation; reports "Control map", "DDIM" steps and "Decode"; polls {@code cancel} between steps. Out of
+	 * device memory is a {@link RerenderException} saying which resolution fits ({@link DeviceMemoryErrors}).
+	 */
 	public Result generate(Request r, Progress progress, Cancel cancel) {
 		Progress p = progress == null ? Progress.NONE : progress;
 		Cancel c = cancel == null ? Cancel.NEVER : cancel;
@@ -97,6 +101,16 @@ public final class ControlledGenerator {
 		if (init != null && !init.sameSize(frame))
 			throw new RerenderException("The init image becomes " + init.width() + "x" + init.height() + " but the control image "
 				+ frame.width() + "x" + frame.height() + ": give images of the same aspect ratio");
+		try {
+			return generate(r, frame, init, seed, p, c);
+		}
+		catch (RuntimeException e) { // the run's sub-manager is closed by now: a retry starts clean
+			throw DeviceMemoryErrors.translate(e, () -> DeviceMemoryErrors.Work.frame(models.target(), frame.width(), frame.height(),
+				"resolution"));
+		}
+	}
+
+	private Result generate(Request r, Rgb8Image frame, Rgb8Image init, long seed, Progress p, Cancel c) {
 		KeyFrameEngine.Models net = models.networks();
 		DataType dtype = models.dtype();
 		NDManager parent = models.manager();

@@ -74,6 +74,8 @@ public class RerenderService extends AbstractService implements SciJavaService {
 	/** How long a load or free waits for running jobs to end before it fails (package-private for tests). */
 	long busyWaitMillis = 2000;
 	private volatile Set<String> names = Set.of();
+	/** The device of the last successful load (the loaded networks live there while {@link #names} is not empty). */
+	private volatile DeviceChoice.Resolved onDevice;
 	private volatile boolean disposed;
 
 	static final String BUSY = "Another Rerender command is using the models; wait for it to finish (or cancel it), then try again.";
@@ -103,13 +105,14 @@ public class RerenderService extends AbstractService implements SciJavaService {
 		 */
 		public DiffusionModels models(DiffusionModels.Files files, String device) {
 			if (closed) throw new IllegalStateException("lease closed");
-			DeviceChoice.Resolved target = DeviceChoice.parse(device).resolve(Djl.engine());
+			DeviceChoice.Resolved target = resolve(device);
 			release(); // our own read side would block the write side
 			writeLock();
 			try {
 				DiffusionModels models;
 				try {
 					models = DiffusionModels.load(files, target, loaded);
+					onDevice = target;
 				}
 				finally {
 					names = loaded.names();
@@ -145,6 +148,20 @@ public class RerenderService extends AbstractService implements SciJavaService {
 				}
 			}
 		}
+	}
+
+	/**
+	 * The device a choice ({@code auto}, {@code cpu}, {@code cuda:N}) resolves to now. For {@code auto}, the memory
+	 * the loaded networks hold on GPU 0 does not count as "too little free memory".
+	 */
+	public DeviceChoice.Resolved resolve(String device) {
+		return DeviceChoice.parse(device).resolve(Djl.engine(), holdsGpu0());
+	}
+
+	/** Whether the loaded networks live on GPU 0 (then their memory counts as ours, not as used, for {@code auto}). */
+	public boolean holdsGpu0() {
+		DeviceChoice.Resolved held = onDevice;
+		return held != null && held.device().isGpu() && held.device().getDeviceId() == 0 && !names.isEmpty();
 	}
 
 	/** A new lease; it holds nothing until its first {@code models(...)} call. */

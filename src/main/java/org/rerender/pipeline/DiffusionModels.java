@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
 import org.rerender.engine.DeviceChoice;
+import org.rerender.engine.DeviceMemoryErrors;
 import org.rerender.engine.RerenderException;
 import org.rerender.model.clip.ClipTextEncoder;
 import org.rerender.model.clip.ClipTokenizer;
@@ -116,7 +117,7 @@ public final class DiffusionModels implements AutoCloseable {
 		}
 		catch (RuntimeException e) {
 			cache.close();
-			throw e;
+			throw DeviceMemoryErrors.translate(e, () -> DeviceMemoryErrors.Work.loading(target));
 		}
 	}
 
@@ -124,10 +125,16 @@ public final class DiffusionModels implements AutoCloseable {
 	 * The networks of {@code f} on {@code target} from {@code cache}: those whose files, LoRA, device and dtype are
 	 * unchanged are kept, the others are freed and reloaded (F16 weights and activations on CUDA; the networks keep
 	 * GroupNorm statistics in F32 themselves). The cache owns the networks: {@link #close} of the result does nothing,
-	 * and the result is valid until the next load into the cache or its {@link ComponentCache#clear}.
+	 * and the result is valid until the next load into the cache or its {@link ComponentCache#clear}. Out of device
+	 * memory is a {@link RerenderException} saying what to do ({@link DeviceMemoryErrors}).
 	 */
 	public static DiffusionModels load(Files f, DeviceChoice.Resolved target, ComponentCache cache) {
-		return new DiffusionModels(f, target, ModelComponents.load(f, target, cache), null);
+		try {
+			return new DiffusionModels(f, target, ModelComponents.load(f, target, cache), null);
+		}
+		catch (RuntimeException e) {
+			throw DeviceMemoryErrors.translate(e, () -> DeviceMemoryErrors.Work.loading(target));
+		}
 	}
 
 	/**

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.constraints.ColorCorrection;
 import org.rerender.diffusion.rerender.AnchorState;
@@ -22,6 +23,9 @@ import org.rerender.diffusion.rerender.KeyFrameSequence;
 import org.rerender.diffusion.rerender.KeyFrameSettings;
 import org.rerender.diffusion.rerender.NoiseStreams;
 import org.rerender.engine.Cancel;
+import org.rerender.engine.DeviceChoice;
+import org.rerender.engine.DeviceMemoryErrors;
+import org.rerender.engine.GpuMemory;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.flow.FlowEstimator;
@@ -111,6 +115,7 @@ public final class RerenderJob {
 	private Consumer<String> noteSink = s -> {};
 	private String stylerName;
 	private java.util.function.UnaryOperator<Rgb8Image> styler;
+	private Supplier<DeviceChoice.Resolved> device;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
@@ -153,6 +158,15 @@ public final class RerenderJob {
 		return this;
 	}
 
+	/**
+	 * The device the models will run on; asked only when use_limit_device_resolution is on, to cap the resolution
+	 * by the GPU's memory. Without it the resolution is never capped.
+	 */
+	public RerenderJob device(Supplier<DeviceChoice.Resolved> d) {
+		this.device = d;
+		return this;
+	}
+
 	/** The work folder: {@code work_dir}, else the output's folder. */
 	public Path workDir() {
 		Path w = cfg.workDir != null ? cfg.workDir : cfg.output.toAbsolutePath().getParent();
@@ -165,10 +179,7 @@ public final class RerenderJob {
 		if (!Files.isRegularFile(cfg.input)) throw new RerenderException("Input video not found: " + cfg.input.toAbsolutePath());
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
-		int resolution = cfg.imageResolution;
-		if (cfg.useLimitDeviceResolution)
-			note(notes, "use_limit_device_resolution applies to GPU memory; on the CPU the configured image_resolution "
-				+ resolution + " is used");
+		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
 		long seed = seed(workDir());
 		Map<String, Object> jobParams = new LinkedHashMap<>(JsonParams.of(cfg));
 		jobParams.put("seed_used", seed);
@@ -198,8 +209,19 @@ public final class RerenderJob {
 			}
 		}
 		else if (steps != Steps.PROPAGATION) {
-			KeyFrameTranslator t = new KeyFrameTranslator(cfg, models.get(cfg), frames, keys, seed, schedule, flowMethod, n);
-			t.run(steps == Steps.FIRST_FRAME, progress, cancel);
+			DiffusionModels m = models.get(cfg);
+			KeyFrameTranslator t = new KeyFrameTranslator(cfg, m, frames, keys, seed, schedule, flowMethod, n);
+			try {
+				t.run(steps == Steps.FIRST_FRAME, progress, cancel);
+			}
+			catch (RuntimeException e) { // the frame's sub-managers are closed by now: a retry starts clean
+				WorkStep f = frames;
+				throw DeviceMemoryErrors.translate(e, () -> {
+					Rgb8Image f0 = f.readPng(0);
+					DeviceMemoryErrors.Work w = DeviceMemoryErrors.Work.frame(m.target(), f0.width(), f0.height(), "image_resolution");
+					return cfg.useLimitDeviceResolution ? w : w.withLimitCap(DeviceLimit.capOf(w.totalBytes()));
+				});
+			}
 		}
 		Path video = null;
 		Path[] report = null;
@@ -220,6 +242,12 @@ public final class RerenderJob {
 			}
 		}
 		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes);
+	}
+
+	/** use_limit_device_resolution on the {@link #device} (asked only now): see {@link DeviceLimit}. */
+	private int limitedResolution(List<String> notes) {
+		DeviceChoice.Resolved d = device == null ? null : device.get();
+		return DeviceLimit.resolution(cfg.imageResolution, d, d == null ? null : GpuMemory.read(d.device()), n -> note(notes, n));
 	}
 
 	private void note(List<String> notes, String s) {

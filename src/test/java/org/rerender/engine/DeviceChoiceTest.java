@@ -49,4 +49,27 @@ class DeviceChoiceTest {
 			assertTrue(e.getMessage().contains("--device cpu") || e.getMessage().contains("or cpu"), e.getMessage());
 		}
 	}
+
+	@Test
+	void autoDecisionFromNativesGpusAndFreeMemory() {
+		long gib = 1L << 30;
+		DeviceChoice.Resolved noCuda = DeviceChoice.auto(false, 2, new GpuMemory(80 * gib, 79 * gib, null));
+		assertEquals("cpu, F32 (auto: the PyTorch natives have no CUDA; see README, GPU)", noCuda.describe());
+		DeviceChoice.Resolved noGpu = DeviceChoice.auto(true, 0, null);
+		assertEquals("cpu, F32 (auto: no GPU visible to CUDA)", noGpu.describe());
+		DeviceChoice.Resolved busy = DeviceChoice.auto(true, 1, new GpuMemory(8 * gib, 2 * gib + gib / 2, null));
+		assertFalse(busy.device().isGpu());
+		assertEquals(DataType.FLOAT32, busy.dtype());
+		assertEquals("auto: GPU 0 has only 2.5 GiB free of 8.0 GiB, Rerender needs at least 4 GiB; close other programs using"
+			+ " the GPU, or choose cuda:0 to try anyway", busy.reason());
+		DeviceChoice.Resolved enough = DeviceChoice.auto(true, 1, new GpuMemory(8 * gib, DeviceChoice.MIN_FREE_BYTES, null));
+		assertTrue(enough.device().isGpu());
+		assertEquals(0, enough.device().getDeviceId());
+		assertEquals(DataType.FLOAT16, enough.dtype());
+		assertNull(enough.reason());
+		assertTrue(DeviceChoice.auto(true, 1, new GpuMemory(8 * gib, DeviceChoice.MIN_FREE_BYTES - 1, null)).reason() != null);
+		// memory unknown (no CUDA runtime library for DJL's CudaUtils) or not asked (our own models hold it): the GPU
+		assertTrue(DeviceChoice.auto(true, 1, new GpuMemory(-1, -1, "No cuda library is loaded.")).device().isGpu());
+		assertTrue(DeviceChoice.auto(true, 1, null).device().isGpu());
+	}
 }
