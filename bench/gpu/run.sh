@@ -16,7 +16,7 @@
 #   building one), KF_ARGS (extra arguments for the key-frame benchmark), TORCHEXT_MODES (key-frame runs with our
 #   fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured as a CUDA graph
 #   and replayed, not yet run on a GPU, 512 only; default "on graph off"; "off" only if the torchext build failed),
-#   JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
+#   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
 #   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
 # bench/gpu/dry-run.sh rehearses the builds and the Java stages on a machine without a GPU.
 set -u -o pipefail
@@ -187,7 +187,7 @@ if has anchor; then
 	stamp "anchor: original ldm/cldm modules, $ANCHOR_VARIANTS, ${ANCHOR_SIZE:-512}, 20 steps, $REPS reps"
 	if [[ -d "$GPU/anchor-code/cldm" ]]; then
 		smi_peak /tmp/smi-anchor.txt timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size "${ANCHOR_SIZE:-512}" --steps 20 \
-			--reps "$REPS" --variants "$ANCHOR_VARIANTS" 2>&1 | tee "$OUT/anchor.log"
+			--reps "$REPS" --variants "$ANCHOR_VARIANTS" ${ANCHOR_ARGS:-} 2>&1 | tee "$OUT/anchor.log"
 		{ echo; echo "anchor.py (original ControlNet code, PyTorch $TORCH_VER):"; grep -E '^#|^\|' "$OUT/anchor.log"; } >> "$TABLE"
 	else
 		echo "no anchor code in $GPU/anchor-code (see bench/gpu/README.md)"

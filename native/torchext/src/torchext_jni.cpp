@@ -51,7 +51,7 @@ extern "C" {
 JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JNIEnv* env, jclass) {
 	std::string s = std::string("headers ") + TORCHEXT_HEADERS_VERSION + "; linked " + TORCHEXT_LINKED_VERSION;
 #ifdef RERENDER_TORCHEXT_CUDA
-	s += "; cuda graphs";
+	s += "; cuda graphs; cuda memory";
 #endif
 	return env->NewStringUTF(s.c_str());
 }

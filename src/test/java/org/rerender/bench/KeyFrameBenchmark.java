@@ -33,6 +33,7 @@ import org.rerender.diffusion.Denoiser;
 import org.rerender.diffusion.GraphedDenoiser;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExtCudaGraph;
+import org.rerender.model.nn.TorchExtCudaMemory;
 import org.rerender.diffusion.NoiseSchedule;
 import org.rerender.diffusion.SeededNoise;
 import org.rerender.engine.Djl;
@@ -59,7 +60,7 @@ import org.rerender.model.vae.VaeConfig;
  * {@code bench/gpu/run.sh}, not by Maven.
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
- *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G] [--frames-memory N]</pre>
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G]</pre>
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -131,14 +132,18 @@ public final class KeyFrameBenchmark {
 
 			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
 
-			// -Drerender.cudagraph=true: the CFG-batched call replayed from static buffers (a CUDA graph on a GPU; UNRUN so far)
+			// -Drerender.cudagraph=true: the CFG-batched call replayed from static buffers (a CUDA graph on a GPU; not yet run on one)
 			GraphedDenoiser[] graphed = Boolean.getBoolean(GraphedDenoiser.PROPERTY) && cfg == DdimSampler.Cfg.BATCHED ? new GraphedDenoiser[1] : null;
 			System.out.println("# CUDA graph (" + GraphedDenoiser.PROPERTY + "): " + (graphed == null ? "off"
 				: dev.isGpu() ? "on, " + (TorchExtCudaGraph.supported() ? "capture supported" : "NOT supported: " + TorchExt.status()) : "on, CPU: replay by rerun"));
+			// libtorch's allocator statistics (the metric of the PyTorch rows: max_memory_allocated / _reserved)
+			boolean allocatorStats = dev.isGpu() && TorchExtCudaMemory.supported();
+			System.out.println("# torch allocator statistics: " + (allocatorStats ? "through torchext" : "not available (" + (dev.isGpu() ? TorchExt.status() : "CPU") + ")"));
 			List<Double> times = new ArrayList<>();
 			if (poller != null) poller.start();
 			for (int i = 0; i < warmup + reps; i++) {
 				if (i == warmup && poller != null) poller.resetPeak();
+				if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 				long t = System.nanoTime();
 				try (NDManager run = weights.newSubManager()) {
 					NDArray img = keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt, graphed);
@@ -148,8 +153,9 @@ public final class KeyFrameBenchmark {
 				}
 				double s = (System.nanoTime() - t) / 1e9;
 				if (i >= warmup) times.add(s);
-				System.out.printf(Locale.ROOT, "# key frame %d%s: %.3f s%s%n", i, i < warmup ? " (warm-up)" : "", s,
-					poller == null ? "" : String.format(Locale.ROOT, ", device memory used after it %.2f GiB", poller.sample() / GIB));
+				System.out.printf(Locale.ROOT, "# key frame %d%s: %.3f s%s%s%n", i, i < warmup ? " (warm-up)" : "", s,
+					poller == null ? "" : String.format(Locale.ROOT, ", device memory used after it %.2f GiB", poller.sample() / GIB),
+					allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
 			}
 			if (poller != null) poller.stop();
 			if (graphed != null && graphed[0] != null) graphed[0].close();
@@ -158,12 +164,19 @@ public final class KeyFrameBenchmark {
 			double tflop = Double.parseDouble(a.getOrDefault("tflop", "NaN"));
 			double gemm = Double.parseDouble(a.getOrDefault("gemm-tflops", "NaN"));
 			String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f (%.2f above idle)", poller.peak() / GIB, (poller.peak() - before) / GIB);
-			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | TFLOP per key frame | fraction of GEMM peak |");
-			System.out.println("|---|---|---|---|---|---|---|---|");
-			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s | %s | %d | %.3f | %.3f | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "", dev,
-				size, med, times.get(0), peak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
+			String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
+			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | torch allocator GiB | TFLOP per key frame | fraction of GEMM peak |");
+			System.out.println("|---|---|---|---|---|---|---|---|---|");
+			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s%s | %s | %d | %.3f | %.3f | %s | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "",
+				graphed != null ? " graph" : "", dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
+	}
+
+	/** "peak allocated / peak reserved" in GiB since the last reset, as torch.cuda.max_memory_allocated / _reserved. */
+	static String allocator(TorchExtCudaMemory.Stats m) {
+		return String.format(Locale.ROOT, "peak %.2f alloc / %.2f reserved (now %.2f / %.2f)", m.peakAllocated() / GIB, m.peakReserved() / GIB,
+			m.allocated() / GIB, m.reserved() / GIB);
 	}
 
 	/** One key frame; every intermediate is freed with {@code run}. Returns the decoded image {@code [1,3,S,S]}. */
@@ -243,6 +256,12 @@ public final class KeyFrameBenchmark {
 		}
 	}
 
+	/** Ops that launch no kernel (views, metadata, empty allocations): the same set anchor.py --count-ops leaves out. */
+	static final java.util.Set<String> VIEW_OPS = java.util.Set.of("aten::view", "aten::reshape", "aten::_reshape_alias", "aten::transpose",
+		"aten::t", "aten::permute", "aten::expand", "aten::slice", "aten::select", "aten::unsqueeze", "aten::squeeze", "aten::as_strided",
+		"aten::detach", "aten::alias", "aten::chunk", "aten::split", "aten::narrow", "aten::unflatten", "aten::flatten",
+		"aten::lift_fresh", "aten::empty", "aten::empty_strided", "aten::resolve_conj", "aten::resolve_neg");
+
 	private static String topLevelOps(Path trace) throws Exception {
 		JsonArray ev = JsonParser.parseString(Files.readString(trace)).getAsJsonArray();
 		Map<String, List<double[]>> byThread = new LinkedHashMap<>();
@@ -265,7 +284,9 @@ public final class KeyFrameBenchmark {
 			}
 		}
 		byThread.clear();
-		StringBuilder b = new StringBuilder().append(top).append(" (of ").append(all.size()).append(" events; most frequent:");
+		int views = names.entrySet().stream().filter(e -> VIEW_OPS.contains(e.getKey())).mapToInt(Map.Entry::getValue).sum();
+		StringBuilder b = new StringBuilder().append(top).append(" (").append(top - views).append(" without view/metadata ops; of ")
+			.append(all.size()).append(" events; most frequent:");
 		names.entrySet().stream().sorted((p, q) -> q.getValue() - p.getValue()).limit(8)
 			.forEach(e -> b.append(' ').append(e.getKey()).append('×').append(e.getValue()));
 		return b.append(')').toString();

@@ -144,6 +144,8 @@ class TorchExtTest {
 	void cudaGraphEntryPointsOnlyWithTheCudaBuildAndAGpu() {
 		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExtCudaGraph.supported());
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.create(Device.cpu()));
+		assertEquals(TorchExt.status().contains("cuda memory"), TorchExtCudaMemory.supported());
+		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaMemory.read(Device.cpu()));
 	}
 
 	@Test

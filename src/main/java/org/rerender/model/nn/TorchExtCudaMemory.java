@@ -1,0 +1,50 @@
+package org.rerender.model.nn;
+
+import ai.djl.Device;
+
+/**
+ * libtorch's CUDA caching-allocator statistics through {@code libRerenderTorchExt} (built with {@code make CUDA=1}):
+ * the figures {@code torch.cuda.max_memory_allocated} and friends report, which DJL does not expose. The key-frame
+ * benchmark uses them so that our memory is measured like the PyTorch rows beside it. Compiled against torch
+ * 2.14.1+cu130; not yet run on a GPU.
+ */
+public final class TorchExtCudaMemory {
+	/** Bytes held by tensors ({@code allocated}) and by the allocator's segments ({@code reserved}), now and at peak. */
+	public record Stats(long allocated, long peakAllocated, long reserved, long peakReserved) {}
+
+	private TorchExtCudaMemory() {}
+
+	/** Whether {@link TorchExt} is active and was built with the CUDA memory entry points. */
+	public static boolean supported() {
+		return TorchExt.active() && TorchExt.status().contains("cuda memory");
+	}
+
+	/** The allocator's statistics for {@code device} since the last {@link #resetPeaks}. */
+	public static Stats read(Device device) {
+		long[] v = nativeStats(gpu(device));
+		return new Stats(v[0], v[1], v[2], v[3]);
+	}
+
+	/** Starts a new peak window (as {@code torch.cuda.reset_peak_memory_stats}). */
+	public static void resetPeaks(Device device) {
+		nativeResetPeaks(gpu(device));
+	}
+
+	/** Returns cached, unused blocks to the driver (as {@code torch.cuda.empty_cache}). */
+	public static void emptyCache() {
+		if (!supported()) throw new IllegalStateException("libRerenderTorchExt has no CUDA memory support: " + TorchExt.status());
+		nativeEmptyCache();
+	}
+
+	private static int gpu(Device device) {
+		if (!device.isGpu()) throw new IllegalArgumentException("CUDA allocator statistics need a GPU device, not " + device);
+		if (!supported()) throw new IllegalStateException("libRerenderTorchExt has no CUDA memory support: " + TorchExt.status());
+		return device.getDeviceId();
+	}
+
+	private static native long[] nativeStats(int device);
+
+	private static native void nativeResetPeaks(int device);
+
+	private static native void nativeEmptyCache();
+}
