@@ -105,6 +105,16 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGeglu(JNIEnv* 
 	});
 }
 
+// y = x·Wᵀ + b through at::linear: for a contiguous [B,N,in] input with a bias this is one addmm (the bias in the
+// GEMM's epilogue), where DJL's linear (torch::nn::functional::linear) issues t, matmul and a separate add_.
+// bias 0 = none.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeLinear(JNIEnv* env, jclass, jlong x, jlong weight,
+		jlong bias) {
+	return guarded(env, [&] {
+		return bias == 0 ? at::linear(tensor(x), tensor(weight)) : at::linear(tensor(x), tensor(weight), tensor(bias));
+	});
+}
+
 // SiLU x·sigmoid(x) as one op.
 JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeSilu(JNIEnv* env, jclass, jlong x) {
 	return guarded(env, [&] { return at::silu(tensor(x)); });

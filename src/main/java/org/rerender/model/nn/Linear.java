@@ -16,6 +16,12 @@ public final class Linear extends Module {
 	}
 
 	public NDArray forward(NDArray x) {
-		return ai.djl.nn.core.Linear.linear(x, weight.get(), bias == null ? null : bias.get()).singletonOrThrow();
+		NDArray b = bias == null ? null : bias.get();
+		return TorchExt.active() ? TorchExt.linear(x, weight.get(), b) : composed(x, weight.get(), b);
+	}
+
+	/** DJL's linear: {@code t}, {@code matmul} and, for inputs above 2-D, a separate bias {@code add_}. */
+	static NDArray composed(NDArray x, NDArray weight, NDArray bias) {
+		return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
 	}
 }

@@ -140,6 +140,9 @@ public final class TorchExt {
 			if (!(e < 1e-5)) return "GEGLU differs by " + e;
 			e = maxDiff(silu(q), Functional.composedSilu(q));
 			if (!(e < 1e-5)) return "SiLU differs by " + e;
+			NDArray lw = x.reshape(2 * 64 * 3 * 5 / 32, 32).get("0:20").cos(), lb = lw.get(":, 0").mul(0.5f);
+			e = maxDiff(linear(q, lw, lb), Linear.composed(q, lw, lb));
+			if (!(e < 1e-4)) return "linear differs by " + e;
 			NDArray[] viaDjl = {q.add(0.25f), q.sub(0.25f), q.mul(0.25f), q.div(3.0), q.neg().add(2f)};
 			double[] vs = {0.25, 0.25, 0.25, 3.0, 2.0};
 			for (int op = 0; op < viaDjl.length; op++) {
@@ -179,6 +182,11 @@ public final class TorchExt {
 		return wrap(projected, nativeGeglu(h(projected)));
 	}
 
+	/** {@code x·Wᵀ + b} over the last axis ({@code weight [out,in]}, {@code bias [out]} or null) as one ATen op. */
+	static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+		return wrap(x, nativeLinear(h(x), h(weight), bias == null ? 0 : h(bias)));
+	}
+
 	static NDArray silu(NDArray x) {
 		return wrap(x, nativeSilu(h(x)));
 	}
@@ -205,6 +213,8 @@ public final class TorchExt {
 	private static native long nativeGeglu(long x);
 
 	private static native long nativeSilu(long x);
+
+	private static native long nativeLinear(long x, long weight, long bias);
 
 	private static native long nativeScalarOp(long x, int op, double v);
 

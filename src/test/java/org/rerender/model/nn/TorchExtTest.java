@@ -113,6 +113,18 @@ class TorchExtTest {
 	}
 
 	@Test
+	void linearMatchesComposed() {
+		NDArray x = m.randomNormal(new Shape(2, 37, 48)), w = m.randomNormal(new Shape(20, 48)), b = m.randomNormal(new Shape(20));
+		close("linear with bias", TorchExt.linear(x, w, b), Linear.composed(x, w, b), 1e-4);
+		close("linear without bias", TorchExt.linear(x, w, null), Linear.composed(x, w, null), 1e-4);
+		close("linear 2-D", TorchExt.linear(x.get(0), w, b), Linear.composed(x.get(0), w, b), 1e-4);
+		NDArray h = x.toType(DataType.FLOAT16, false), hw = w.toType(DataType.FLOAT16, false), hb = b.toType(DataType.FLOAT16, false);
+		NDArray fused = TorchExt.linear(h, hw, hb);
+		assertEquals(DataType.FLOAT16, fused.getDataType());
+		close("linear F16 vs F32", fused.toType(DataType.FLOAT32, false), Linear.composed(x, w, b), 0.1);
+	}
+
+	@Test
 	void publicEntryPointsFollowTheSwitch() {
 		NDArray x = m.randomNormal(new Shape(1, 40, 2 * 16));
 		try {
