@@ -40,6 +40,9 @@ TABLE="$OUT/table.md"; : > "$TABLE"
 row() { echo "$*" >> "$TABLE"; }
 
 stamp "machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi')"
+if [[ -n "${TORCH_DIR:-}" && ( -z "${TORCH_VER:-}" || -z "${TORCH_CUDA:-}" || -z "${ABI:-}" ) ]]; then
+	echo "FATAL: TORCH_DIR given without TORCH_VER, TORCH_CUDA and ABI (give all four, or none)"; exit 2
+fi
 if [[ -z "${TORCH_DIR:-}" ]]; then   # TORCH_DIR TORCH_VER TORCH_CUDA ABI may be given (local tests of this script)
 	read -r TORCH_DIR TORCH_VER TORCH_CUDA ABI < <("$PY" -c 'import torch, os
 print(os.path.dirname(torch.__file__), torch.__version__.split("+")[0], torch.version.cuda or "none", int(torch.compiled_with_cxx11_abi()))')
@@ -125,12 +128,15 @@ for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" 
 if has torchext; then
 	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include)"
 	built=""
+	# the torch package's own CUDA runtime (pip wheels: nvidia/*/lib), so torchext needs the soname torch loaded
+	CUDART_LIB="$(ls "$SITE"/nvidia/*/lib/libcudart.so.[0-9]* "$SITE"/nvidia/*/*/lib/libcudart.so.[0-9]* 2>/dev/null | head -1)"
+	stamp "torchext: CUDA runtime to link: ${CUDART_LIB:-from the CUDA toolkit in ${CUDA_HOME:-/usr/local/cuda}/lib64}"
 	# first with the CUDA-graph entry points (CUDA=1; the key-frame mode "graph" uses them), then without
 	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
 		rm -f "$TORCHEXT_DIR/libRerenderTorchExt.so"
 		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
 				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
-				LINKED_VERSION="$TORCH_VER" CXXSTD="$CXXSTD" >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
+				LINKED_VERSION="$TORCH_VER" CXXSTD="$CXXSTD" ${CUDART_LIB:+CUDART="$CUDART_LIB"} >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
 			built="CUDA=$cuda"; break
 		fi
 		echo "torchext build (CUDA=$cuda) FAILED:"; tail -30 "$OUT/torchext-build.log"
@@ -139,6 +145,10 @@ if has torchext; then
 fi
 [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]] || TORCHEXT_MODES="off"
 TORCHEXT_MODES="${TORCHEXT_MODES:-on graph off}"
+# "graph" needs the CUDA-graph entry points (a CUDA=1 build); without them it would only repeat "on"
+if [[ " $TORCHEXT_MODES " == *" graph "* ]] && ! nm -D "$TORCHEXT_DIR/libRerenderTorchExt.so" 2>/dev/null | grep -q TorchExtCudaGraph_nativeBegin; then
+	stamp "torchext has no CUDA-graph entry points: key-frame mode 'graph' dropped"; TORCHEXT_MODES="$(echo " $TORCHEXT_MODES " | sed 's/ graph / /')"
+fi
 
 # ---------------------------------------------------------------- 2. make DJL load that JNI and this libtorch, offline
 DJL_CACHE="/tmp/djl-cache"; CLS="$TORCH_VER-$FLAVOR-linux-x86_64"

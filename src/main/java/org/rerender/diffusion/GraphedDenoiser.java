@@ -36,7 +36,7 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 		if (!inner.plain()) throw new IllegalArgumentException("only a denoiser without per-call hooks can be replayed");
 		this.inner = inner;
 		this.manager = parent.newSubManager();
-		this.graph = graphOf.apply(manager, in -> inner.epsBatchedPrepared(in.get(0), in.get(1), in.get(2), in.size() > 3 ? in.get(3) : null));
+		this.graph = graphOf.apply(manager, in -> this.inner.epsBatchedPrepared(in.get(0), in.get(1), in.get(2), in.size() > 3 ? in.get(3) : null));
 	}
 
 	/**
@@ -58,20 +58,38 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 	@Override
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
 		if (abandoned) return inner.epsBatched(x, timestep, step);
-		if (batchedCalls++ == 0) return graph.warmUp(() -> inner.epsBatched(x, timestep, step));
+		if (batchedCalls++ == 0) {
+			// the warm-up where the recording will run; if that cannot be set up (e.g. no CUDA-graph support in the
+			// native library), run plainly from now on
+			try {
+				return graph.warmUp(() -> inner.epsBatched(x, timestep, step));
+			}
+			catch (RuntimeException e) {
+				return abandon("CUDA-graph warm-up failed", e, x, timestep, step);
+			}
+		}
 		if (!graph.recorded()) {
 			// the recording call: if capture fails (e.g. an op that synchronises), run plainly from now on
 			try {
 				return graphed(x, timestep);
 			}
 			catch (RuntimeException e) {
-				abandoned = true;
-				System.getLogger(GraphedDenoiser.class.getName()).log(System.Logger.Level.WARNING,
-					"CUDA-graph recording failed, the denoiser runs op by op: " + e.getMessage());
-				return inner.epsBatched(x, timestep, step);
+				return abandon("CUDA-graph recording failed", e, x, timestep, step);
 			}
 		}
 		return graphed(x, timestep);
+	}
+
+	private NDArray abandon(String what, RuntimeException e, NDArray x, int timestep, int step) {
+		abandoned = true;
+		System.getLogger(GraphedDenoiser.class.getName()).log(System.Logger.Level.WARNING,
+			what + ", the denoiser runs op by op: " + e.getMessage());
+		return inner.epsBatched(x, timestep, step);
+	}
+
+	/** Whether graphing was given up after a failed warm-up or recording (the calls then run op by op). */
+	public boolean abandoned() {
+		return abandoned;
 	}
 
 	private NDArray graphed(NDArray x, int timestep) {

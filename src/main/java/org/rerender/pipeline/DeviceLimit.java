@@ -16,11 +16,16 @@ final class DeviceLimit {
 	private DeviceLimit() {}
 
 	/**
-	 * The working resolution for {@code imageResolution} on {@code device} (null: not known, as the CPU) with
+	 * The working resolution for {@code imageResolution} on {@code device} (null: not known) with
 	 * {@code memory} (null or unknown: no cap); notes go to {@code note}.
 	 */
 	static int resolution(int imageResolution, DeviceChoice.Resolved device, GpuMemory memory, Consumer<String> note) {
-		if (device == null || !device.device().isGpu()) {
+		if (device == null) {
+			note.accept("use_limit_device_resolution: the job's device is not known here, so the configured image_resolution "
+				+ imageResolution + " is used");
+			return imageResolution;
+		}
+		if (!device.device().isGpu()) {
 			note.accept("use_limit_device_resolution applies to GPU memory; on the CPU the configured image_resolution "
 				+ imageResolution + " is used");
 			return imageResolution;

@@ -217,8 +217,8 @@ public final class RerenderJob {
 			catch (RuntimeException e) { // the frame's sub-managers are closed by now: a retry starts clean
 				WorkStep f = frames;
 				throw DeviceMemoryErrors.translate(e, () -> {
-					Rgb8Image f0 = f.readPng(0);
-					DeviceMemoryErrors.Work w = DeviceMemoryErrors.Work.frame(m.target(), f0.width(), f0.height(), "image_resolution");
+					int[] size = workingSize(f, cfg.imageResolution);
+					DeviceMemoryErrors.Work w = DeviceMemoryErrors.Work.frame(m.target(), size[0], size[1], "image_resolution");
 					return cfg.useLimitDeviceResolution ? w : w.withLimitCap(DeviceLimit.capOf(w.totalBytes()));
 				});
 			}
@@ -242,6 +242,20 @@ public final class RerenderJob {
 			}
 		}
 		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes);
+	}
+
+	/**
+	 * The prepared frames' size for an error message; {@code fallback}² when frame 0 cannot be read (the message must
+	 * not replace the failure it explains).
+	 */
+	private static int[] workingSize(WorkStep frames, int fallback) {
+		try {
+			Rgb8Image f0 = frames.readPng(0);
+			return new int[] {f0.width(), f0.height()};
+		}
+		catch (RuntimeException ignored) {
+			return new int[] {fallback, fallback};
+		}
 	}
 
 	/** use_limit_device_resolution on the {@link #device} (asked only now): see {@link DeviceLimit}. */

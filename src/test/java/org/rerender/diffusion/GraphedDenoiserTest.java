@@ -2,6 +2,7 @@ package org.rerender.diffusion;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
@@ -65,6 +66,44 @@ class GraphedDenoiserTest {
 				assertArrayEquals(expected, got, "after a failed recording the steps run plainly");
 				assertEquals(0, graphed.replays());
 				assertEquals(1, warmUps[0], "one warm-up call, then plain calls after the failed recording");
+				assertTrue(graphed.abandoned());
+			}
+		}
+	}
+
+	@Test
+	void aFailedWarmUpFallsBackToPlainCalls() {
+		StepGraph.Recorder unsupported = new StepGraph.Recorder() {
+			@Override
+			public NDArray warmUp(java.util.function.Supplier<NDArray> call) {
+				throw new IllegalStateException("libRerenderTorchExt has no CUDA-graph support"); // as TorchExtCudaGraph.create
+			}
+
+			@Override
+			public NDArray record(java.util.function.Supplier<NDArray> body) {
+				throw new AssertionError("no recording after a failed warm-up");
+			}
+
+			@Override
+			public void replay() {
+				throw new AssertionError("nothing was recorded");
+			}
+
+			@Override
+			public void close() {}
+		};
+		try (NDManager run = Djl.newCpuManager()) {
+			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false), null);
+			Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
+			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
+			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
+			float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, (m, body) -> StepGraph.with(m, body, unsupported))) {
+				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+				assertArrayEquals(expected, got, "after a failed warm-up the steps run plainly");
+				assertTrue(graphed.abandoned());
+				assertEquals(0, graphed.replays());
 			}
 		}
 	}

@@ -39,7 +39,7 @@ class DeviceLimitTest {
 		assertEquals(768, DeviceLimit.resolution(768, CUDA1, new GpuMemory(-1, -1, "No cuda library is loaded."), notes::add));
 		assertEquals(List.of(
 			"use_limit_device_resolution applies to GPU memory; on the CPU the configured image_resolution 768 is used",
-			"use_limit_device_resolution applies to GPU memory; on the CPU the configured image_resolution 768 is used",
+			"use_limit_device_resolution: the job's device is not known here, so the configured image_resolution 768 is used",
 			"use_limit_device_resolution: the GPU's memory is unknown (No cuda library is loaded.); image_resolution 768 is used"), notes);
 		assertEquals(640, DeviceLimit.capOf(10 * GIB));
 		assertEquals(-1, DeviceLimit.capOf(3 * GIB));

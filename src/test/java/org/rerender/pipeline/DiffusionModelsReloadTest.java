@@ -178,7 +178,6 @@ class DiffusionModelsReloadTest {
 		Files.setLastModifiedTime(lora, mtime);
 		assertNotEquals(before, Files.size(lora));
 		Map<String, Object> a = parts(DiffusionModels.load(files(control2, lora, 0.5), CPU, cache));
-		assertEquals(3, inspections[0], "the counting inspector was not used");
 		Map<String, NDManager> m = managers();
 		TinyLora.write(lora, false, 7);
 		Files.setLastModifiedTime(lora, mtime);

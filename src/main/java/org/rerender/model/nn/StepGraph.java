@@ -186,13 +186,24 @@ public final class StepGraph implements AutoCloseable {
 				catch (RuntimeException end) {
 					e.addSuppressed(end);
 				}
-				graph.close();
-				graph = null;
+				discard();
 				throw e;
 			}
-			graph.end();
-			graph.replay(); // capture recorded the kernels without running them
+			try {
+				graph.end();
+				graph.replay(); // capture recorded the kernels without running them
+			}
+			catch (RuntimeException | Error e) {
+				out.close();
+				discard(); // a used graph cannot capture again: a later recording starts from a new one
+				throw e;
+			}
 			return out;
+		}
+
+		private void discard() {
+			graph.close();
+			graph = null;
 		}
 
 		@Override

@@ -51,6 +51,12 @@ public final class TorchExt {
 		return l;
 	}
 
+	/** Whether the library is loaded and passed its self-check, whatever {@value #PROPERTY} says now. */
+	public static boolean loaded() {
+		Boolean l = loaded;
+		return l != null ? l : load();
+	}
+
 	/**
 	 * Fused calls made so far (for benchmarks: each is one JNI call, which a profiler shows as 1–9 top-level ATen
 	 * events: the fused op plus the views and casts it makes inside).

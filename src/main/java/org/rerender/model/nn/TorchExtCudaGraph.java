@@ -44,28 +44,43 @@ public final class TorchExtCudaGraph implements AutoCloseable {
 
 	/** Runs {@code work} eagerly on this graph's side stream (synchronised before and after). */
 	public <T> T onSideStream(Supplier<T> work) {
-		nativeStream(handle, true);
+		nativeStream(open(), true);
+		T result;
 		try {
-			return work.get();
+			result = work.get();
 		}
-		finally {
-			nativeStream(handle, false);
+		catch (RuntimeException | Error e) {
+			try {
+				nativeStream(handle, false);
+			}
+			catch (RuntimeException restore) {
+				e.addSuppressed(restore); // the work's own failure is the one to report
+			}
+			throw e;
 		}
+		nativeStream(handle, false);
+		return result;
 	}
 
 	/** Starts capturing the calling thread's CUDA work on the side stream. */
 	public void begin() {
-		nativeBegin(handle);
+		nativeBegin(open());
 	}
 
 	/** Ends the capture and instantiates the graph (the recorded kernels have not run yet). */
 	public void end() {
-		nativeEnd(handle);
+		nativeEnd(open());
 	}
 
 	/** Runs the captured kernels, on the current stream. */
 	public void replay() {
-		nativeReplay(handle);
+		nativeReplay(open());
+	}
+
+	/** The native handle; a closed graph is an error here, not a null dereference in native code. */
+	private long open() {
+		if (handle == 0) throw new IllegalStateException("this CUDA graph is closed");
+		return handle;
 	}
 
 	@Override

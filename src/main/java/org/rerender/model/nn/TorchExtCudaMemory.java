@@ -14,9 +14,12 @@ public final class TorchExtCudaMemory {
 
 	private TorchExtCudaMemory() {}
 
-	/** Whether {@link TorchExt} is active and was built with the CUDA memory entry points. */
+	/**
+	 * Whether the library is loaded (also when the fused ops are switched off: the statistics do not depend on them)
+	 * and was built with the CUDA memory entry points.
+	 */
 	public static boolean supported() {
-		return TorchExt.active() && TorchExt.status().contains("cuda memory");
+		return TorchExt.loaded() && TorchExt.status().contains("cuda memory");
 	}
 
 	/** The allocator's statistics for {@code device} since the last {@link #resetPeaks}. */
