@@ -6,7 +6,9 @@
 #   anchor-code/  ldm/ + cldm/ of lllyasviel/ControlNet @ ed85cd1 and einops/ (third-party: git-ignored)
 #   payload/      jars/ (DJL api + pytorch-engine, JNA, gson, slf4j; NOT the 112 MB CPU natives), classes/ (our
 #                 main classes + org.rerender.bench), jni-header/ (javac -h of DJL's PyTorchLibrary), run.sh,
-#                 anchor.py, djl-jni.patch
+#                 anchor.py, djl-jni.patch; for the "parity" stage: test-classes/, jars-test/ (JUnit's console
+#                 launcher), fixtures/ (the fixture files that fit a device call: everything but the tiny SD 1.5 and
+#                 ControlNet weights and rerender/, which need them; FIXTURES = the fixtures folder, default ../shared/fixtures)
 # Sources of the third-party folders: DJL_GIT, CONTROLNET_GIT, EINOPS_GIT (local git checkouts/mirrors), else
 # they are cloned from GitHub.  Run `mvn -q test-compile` first (or let this script do it: BUILD=1).
 #   bench/gpu/make-payload.sh [DEST]
@@ -61,4 +63,16 @@ JCP="$(ls "$P"/jars/api-*.jar):$(ls "$P"/jars/pytorch-engine-*.jar)"
 "$JDK/bin/javac" -cp "$JCP" -h "$P/jni-header" -d /tmp/rerender-gpu-jni-classes \
 	"$DEST/djl-src/engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java"
 cp "$SELF/run.sh" "$SELF/anchor.py" "$SELF/djl-jni.patch" "$P/"
+
+# parity stage: the test classes, JUnit's console launcher (Maven Central) and the fixtures that fit a device call
+mkdir -p "$P/test-classes" "$P/jars-test" "$P/fixtures"
+cp -r target/test-classes/. "$P/test-classes/"
+mvn -B -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/tmp/rerender-gpu-cp-test.txt >/dev/null
+JUNIT_PLATFORM="$(tr ':' '\n' < /tmp/rerender-gpu-cp-test.txt | grep -o 'junit-platform-engine-[0-9.]*\.jar' | head -1 | sed 's/junit-platform-engine-//; s/\.jar//')"
+CONSOLE="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$JUNIT_PLATFORM/junit-platform-console-standalone-$JUNIT_PLATFORM.jar"
+[[ -f "$CONSOLE" ]] || mvn -B -q dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$JUNIT_PLATFORM" >/dev/null
+cp "$CONSOLE" "$P/jars-test/"
+FIX="$(cd "${FIXTURES:-$ROOT/../shared/fixtures}" && pwd)"
+(cd "$FIX" && find . -type f ! -name 'tiny-sd15.safetensors' ! -name 'tiny-controlnet.safetensors' ! -path './rerender/*' \
+	| tar -c -T - | tar -x -C "$P/fixtures")
 du -sh "$DEST"/{jre,djl-src,anchor-code,payload}

@@ -2,7 +2,7 @@
 # GPU benchmark of Rerender for Fiji, in ONE call on a machine with an NVIDIA GPU, PyTorch in its python3, a C++
 # compiler, cmake (+ ninja) and the CUDA toolkit, but no Java and no network. See bench/gpu/README.md.
 #
-#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,probe,oom
+#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,probe,oom,parity
 #                                    (default: jni,torchext,smoke,anchor,keyframe)
 #
 # Layout (relative to the repository root; the first three are git-ignored and travel as carried paths):
@@ -230,6 +230,24 @@ if has probe; then
 	stamp "probe: F16 against F32 per stage, $DEVICE, 512"
 	timeout "${PROBE_TIMEOUT:-240}" "${JAVA[@]}" org.rerender.bench.F16Probe "$DEVICE" 512 2>&1 | tee "$OUT/probe.log"
 	{ echo; echo "F16 probe:"; grep -E '^(float|FLOAT)' "$OUT/probe.log"; } >> "$TABLE"
+fi
+
+# ---------------------------------------------------------------- 8. fixture parity tests on the GPU (F32, TF32 off)
+# The parity test classes whose fixture files and libraries fit a device call, through JUnit's console launcher on
+# DEVICE (rerender.test.device; the tests switch TF32 off through torchext first). GMFlow only: the SD 1.5 parity
+# tests need the tiny weights (66 MB), HED needs OpenCV's natives (JavaCV), both beyond the 64 MiB a call carries.
+if has parity; then
+	PARITY_CLASSES="${PARITY_CLASSES:-org.rerender.flow.gmflow.GmflowParityTest}"
+	stamp "parity: $PARITY_CLASSES on $DEVICE"
+	if [[ -d "$PAYLOAD/test-classes" && -n "$(ls "$PAYLOAD"/jars-test/junit-platform-console-standalone-*.jar 2>/dev/null)" ]]; then
+		sel=(); for c in $PARITY_CLASSES; do sel+=(--select-class "$c"); done
+		timeout "${PARITY_TIMEOUT:-180}" "${JAVA[@]}" -cp "$CP:$PAYLOAD/test-classes:$PAYLOAD/jars-test/*" -Drerender.test.device="$DEVICE" \
+			-Drerender.fixtures="$PAYLOAD/fixtures" -Drerender.torchext.required=true org.junit.platform.console.ConsoleLauncher execute \
+			--details=tree --disable-banner "${sel[@]}" 2>&1 | tee "$OUT/parity.log"
+		row "parity ($DEVICE): $(grep -E 'tests (successful|failed)' "$OUT/parity.log" | tr -s ' ' | tr '\n' ';' || echo "no result")"
+	else
+		echo "no test classes / JUnit console launcher in the payload (make-payload.sh)" | tee -a "$TABLE"
+	fi
 fi
 
 stamp "done"
