@@ -29,10 +29,21 @@ import org.rerender.testing.TorchExtSwitch;
 class GraphedDenoiserTest {
 	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
+	/** A recorder that never records: {@link #replay} must not be reached. */
+	private abstract static class NeverRecorded implements StepGraph.Recorder {
+		@Override
+		public void replay() {
+			throw new AssertionError("nothing was recorded");
+		}
+
+		@Override
+		public void close() {}
+	}
+
 	@Test
 	void aFailedRecordingFallsBackToPlainCalls() {
 		int[] warmUps = {0};
-		StepGraph.Recorder failing = new StepGraph.Recorder() {
+		assertFallsBackToPlain("recording", new NeverRecorded() {
 			@Override
 			public NDArray warmUp(java.util.function.Supplier<NDArray> call) {
 				warmUps[0]++; // the first batched call runs where the capture will (a CUDA graph's side stream)
@@ -45,35 +56,13 @@ class GraphedDenoiserTest {
 				body.get().close();
 				throw new IllegalStateException("operation not permitted when stream is capturing"); // as a failed CUDA capture
 			}
-
-			@Override
-			public void replay() {
-				throw new AssertionError("nothing was recorded");
-			}
-
-			@Override
-			public void close() {}
-		};
-		try (NDManager run = Djl.newCpuManager()) {
-			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false), null);
-			Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
-			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
-			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
-			float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, (m, body) -> StepGraph.with(m, body, failing))) {
-				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-				assertArrayEquals(expected, got, "after a failed recording the steps run plainly");
-				assertEquals(0, graphed.replays());
-				assertEquals(1, warmUps[0], "one warm-up call, then plain calls after the failed recording");
-				assertTrue(graphed.abandoned());
-			}
-		}
+		});
+		assertEquals(1, warmUps[0], "one warm-up call, then plain calls after the failed recording");
 	}
 
 	@Test
 	void aFailedWarmUpFallsBackToPlainCalls() {
-		StepGraph.Recorder unsupported = new StepGraph.Recorder() {
+		assertFallsBackToPlain("warm-up", new NeverRecorded() {
 			@Override
 			public NDArray warmUp(java.util.function.Supplier<NDArray> call) {
 				throw new IllegalStateException("libRerenderTorchExt has no CUDA-graph support"); // as TorchExtCudaGraph.create
@@ -83,15 +72,11 @@ class GraphedDenoiserTest {
 			public NDArray record(java.util.function.Supplier<NDArray> body) {
 				throw new AssertionError("no recording after a failed warm-up");
 			}
+		});
+	}
 
-			@Override
-			public void replay() {
-				throw new AssertionError("nothing was recorded");
-			}
-
-			@Override
-			public void close() {}
-		};
+	/** A 4-step batched DDIM run through a graph made with {@code recorder} equals the plain run, with graphing given up. */
+	private static void assertFallsBackToPlain(String failedStage, StepGraph.Recorder recorder) {
 		try (NDManager run = Djl.newCpuManager()) {
 			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
 				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false), null);
@@ -99,9 +84,9 @@ class GraphedDenoiserTest {
 			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
 			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
 			float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, (m, body) -> StepGraph.with(m, body, unsupported))) {
+			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, (m, body) -> StepGraph.with(m, body, recorder))) {
 				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-				assertArrayEquals(expected, got, "after a failed warm-up the steps run plainly");
+				assertArrayEquals(expected, got, "after a failed " + failedStage + " the steps run plainly");
 				assertTrue(graphed.abandoned());
 				assertEquals(0, graphed.replays());
 			}

@@ -20,7 +20,6 @@ import org.rerender.engine.DeviceMemoryErrors;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
-import org.rerender.model.download.ModelManifest;
 
 /**
  * The job and generate boundaries translate an out-of-memory failure raised in the middle of the diffusion work
@@ -41,8 +40,7 @@ class DeviceMemoryBoundaryTest {
 	static void setUp() throws Exception {
 		PipelineFixtures.requireFixtures();
 		clip = PipelineFixtures.clip(dir, 3);
-		RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("x.mp4"), dir).build();
-		models = DiffusionModels.load(DiffusionModels.resolve(c, PipelineFixtures.store(dir), ModelManifest.packaged()));
+		models = PipelineFixtures.tinyModels(clip, dir);
 	}
 
 	@AfterAll

@@ -15,6 +15,7 @@ import org.rerender.model.download.ModelStore;
 import org.rerender.testing.Fixtures;
 import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
+import org.rerender.model.download.ModelManifest;
 
 /** A short real clip cut from {@code examples/city.mp4} and the tiny fixture models as a job's model files. */
 final class PipelineFixtures {
@@ -52,6 +53,12 @@ final class PipelineFixtures {
 		Path bpe = models.resolve("bpe_simple_vocab_16e6.txt.gz");
 		if (!Files.exists(bpe)) Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), bpe);
 		return new ModelStore(models);
+	}
+
+	/** The tiny fixture models of {@link #config}'s job on {@code clip}, with a model folder in {@code dir}. */
+	static DiffusionModels tinyModels(Path clip, Path dir) throws Exception {
+		RerenderConfig c = config(clip, dir.resolve("x.mp4"), dir).build();
+		return DiffusionModels.load(DiffusionModels.resolve(c, store(dir), ModelManifest.packaged()));
 	}
 
 	/** A small canny job on the tiny models: 128×64 frames, interval 4, 5 steps. */

@@ -22,7 +22,6 @@ import org.rerender.flow.FlowEstimator;
 import org.rerender.flow.FlowMethod;
 import org.rerender.flow.WarpingError;
 import org.rerender.image.Rgb8Image;
-import org.rerender.model.download.ModelManifest;
 import org.rerender.propagate.FolderFrames;
 import org.rerender.propagate.FrameFlows;
 import org.rerender.video.VideoInfo;
@@ -39,8 +38,7 @@ class RerenderJobTest {
 	static void setUp() throws Exception {
 		PipelineFixtures.requireFixtures();
 		clip = PipelineFixtures.clip(dir, 10);
-		RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("x.mp4"), dir).build();
-		models = DiffusionModels.load(DiffusionModels.resolve(c, PipelineFixtures.store(dir), ModelManifest.packaged()));
+		models = PipelineFixtures.tinyModels(clip, dir);
 	}
 
 	@AfterAll
