@@ -68,7 +68,7 @@ public final class TestDevice {
 		}
 		catch (RerenderException e) {
 			throw new IllegalStateException(PROPERTY + "=" + spec + ": " + e.getMessage()
-				+ " (the parity tests do not fall back to the CPU)", e);
+				+ " (the parity tests do not fall back to the CPU; -D" + PROPERTY + "=cpu runs them there)", e);
 		}
 	}
 
