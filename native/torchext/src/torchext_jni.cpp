@@ -146,4 +146,22 @@ JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeCopyInto(JNIEnv
 	});
 }
 
+// TF32 for cuDNN convolutions and cuBLAS matmuls, process-wide (PyTorch allows it for cuDNN convolutions by default on
+// Ampere and later GPUs: ~1e-3 relative error). The parity tests on a GPU switch it off. No effect on CPU ops.
+JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeSetAllowTf32(JNIEnv* env, jclass, jboolean allow) {
+	torchext::guard(env, [&] {
+		at::globalContext().setAllowTF32CuDNN(allow == JNI_TRUE);
+		at::globalContext().setAllowTF32CuBLAS(allow == JNI_TRUE);
+	});
+}
+
+// {cuDNN, cuBLAS}: whether each allows TF32 now (1/0).
+JNIEXPORT jint JNICALL Java_org_rerender_model_nn_TorchExt_nativeAllowTf32(JNIEnv* env, jclass) {
+	jint out = 0;
+	torchext::guard(env, [&] {
+		out = (at::globalContext().allowTF32CuDNN() ? 1 : 0) | (at::globalContext().allowTF32CuBLAS() ? 2 : 0);
+	});
+	return out;
+}
+
 }  // extern "C"

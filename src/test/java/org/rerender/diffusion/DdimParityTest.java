@@ -13,9 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.rerender.engine.Djl;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
 import org.rerender.testing.TinyDiffusionExtension;
 
@@ -46,7 +46,7 @@ class DdimParityTest {
 	void trajectory(DdimSampler.Cfg mode) {
 		int steps = tiny.reference.ints("in.ddim.steps")[0];
 		double scale = tiny.reference.floats("in.ddim.guidance_scale")[0];
-		try (NDManager run = Djl.newCpuManager()) {
+		try (NDManager run = TestDevice.newManager()) {
 			NDArray hint = tiny.ref(run, "in.ddim.hint");
 			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
 				tiny.ref(run, "in.ddim.uncond_context"), hint, null, null, null);

@@ -11,12 +11,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.rerender.engine.Djl;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.testing.Fixtures;
-import org.rerender.testing.TensorAssert;
 import org.rerender.testing.StepRecorder;
+import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
 import org.rerender.testing.TinyDiffusionExtension;
 
@@ -61,7 +61,7 @@ class RerenderBaseF1ParityTest {
 	@Test
 	void baseFirstFrame() {
 		int steps = main.ints("in.steps")[0];
-		try (NDManager run = Djl.newCpuManager()) {
+		try (NDManager run = TestDevice.newManager()) {
 			float strength = main.floats("in.control_strength")[0];
 			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet,
 				TinyDiffusion.ref(main, run, "in.context.cond"), TinyDiffusion.ref(main, run, "in.context.uncond"),

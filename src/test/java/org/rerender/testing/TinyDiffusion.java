@@ -8,7 +8,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
-import org.rerender.engine.Djl;
 import org.rerender.model.controlnet.ControlNet;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.TensorSource;
@@ -18,9 +17,12 @@ import org.rerender.model.unet.UNetConfig;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.model.vae.VaeConfig;
 
-/** The tiny SD 1.5 fixture models (section 2 of fixtures/README.md), loaded F32 on the CPU, plus the reference file. */
+/**
+ * The tiny SD 1.5 fixture models (section 2 of fixtures/README.md), loaded F32 on {@link TestDevice} (the CPU unless
+ * {@code rerender.test.device} names a GPU), plus the reference file.
+ */
 public final class TinyDiffusion implements AutoCloseable {
-	public final NDManager weights = Djl.newCpuManager();
+	public final NDManager weights = TestDevice.newManager();
 	public final SafetensorsFile sd, control, reference;
 	public final JsonObject configs;
 	public final UNet unet;

@@ -159,6 +159,36 @@ public final class TorchExt {
 		}
 	}
 
+	/**
+	 * Allows or forbids TF32 for cuDNN convolutions and cuBLAS matmuls, process-wide ({@code at::globalContext()}).
+	 * PyTorch allows TF32 convolutions by default on Ampere and later GPUs (about 1e-3 relative error); the parity tests
+	 * on a GPU switch it off to hold the fixtures' F32 tolerances. No effect on CPU results. Works whatever
+	 * {@value #PROPERTY} says.
+	 *
+	 * @throws IllegalStateException when the library is not loaded (the reason from {@link #status()})
+	 */
+	public static void allowTf32(boolean allow) {
+		requireLoaded("allowTf32");
+		nativeSetAllowTf32(allow);
+	}
+
+	/** Whether TF32 is allowed now: bit 0 cuDNN convolutions, bit 1 cuBLAS matmuls (for tests). */
+	public static int tf32Flags() {
+		requireLoaded("tf32Flags");
+		return nativeAllowTf32();
+	}
+
+	private static void requireLoaded(String what) {
+		boolean l;
+		try {
+			l = loaded();
+		}
+		catch (IllegalStateException e) { // rerender.torchext.required=true and the load failed
+			l = false;
+		}
+		if (!l) throw new IllegalStateException("TorchExt." + what + " needs lib" + NAME + ", which is not loaded: " + message);
+	}
+
 	private static double maxDiff(NDArray a, NDArray b) {
 		return a.sub(b).abs().max().getFloat();
 	}
@@ -225,4 +255,8 @@ public final class TorchExt {
 	private static native long nativeScalarOp(long x, int op, double v);
 
 	private static native void nativeCopyInto(long dst, long src);
+
+	private static native void nativeSetAllowTf32(boolean allow);
+
+	private static native int nativeAllowTf32();
 }

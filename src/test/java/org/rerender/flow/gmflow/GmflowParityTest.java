@@ -11,7 +11,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.rerender.engine.Djl;
 import org.rerender.flow.FlowField;
 import org.rerender.flow.FlowOps;
 import org.rerender.image.FloatImage;
@@ -21,6 +20,7 @@ import org.rerender.model.io.TensorSource;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 
 /**
  * GMFlow against the original (fixtures README §8): every tensor of {@code gmflow-reference.safetensors},
@@ -46,7 +46,7 @@ class GmflowParityTest {
 		assertEquals(-1, ref.ints("in.prop_radius")[0], "global propagation only");
 		assertEquals(1, ref.ints("in.pred_bidir_flow")[0], "bidirectional");
 		try (TensorSource ckpt = Checkpoints.open(Fixtures.file("gmflow/tiny-gmflow.pth"));
-			NDManager weights = Djl.newCpuManager())
+			NDManager weights = TestDevice.newManager())
 		{
 			config = GmflowConfig.fromShapes(ckpt);
 			GmflowNetwork net = new GmflowNetwork(config);

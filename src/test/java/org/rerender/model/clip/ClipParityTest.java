@@ -12,12 +12,12 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
-import org.rerender.engine.Djl;
 import org.rerender.model.CheckpointInspector;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.TensorSource;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 
 /** CLIP text encoder against the reference tensors (tolerance 1e-4 + 1e-4·|b|). */
 class ClipParityTest {
@@ -28,7 +28,7 @@ class ClipParityTest {
 	void tinyReferenceEmbeddingsLayer0AndLastHiddenState() {
 		try (SafetensorsFile sd = SafetensorsFile.open(Fixtures.file("tiny-sd15.safetensors"));
 			SafetensorsFile ref = SafetensorsFile.open(Fixtures.file("tiny-reference.safetensors"));
-			NDManager weights = Djl.newCpuManager(); NDManager run = Djl.newCpuManager())
+			NDManager weights = TestDevice.newManager(); NDManager run = TestDevice.newManager())
 		{
 			TensorSource w = CheckpointInspector.textEncoder(sd, "tiny-sd15");
 			ClipTextConfig cfg = ClipTextConfig.fromWeights(w, sd.metadata());
@@ -58,7 +58,7 @@ class ClipParityTest {
 	void rerenderSetContextsFromItsPrompts() throws Exception {
 		try (SafetensorsFile sd = SafetensorsFile.open(Fixtures.file("tiny-sd15.safetensors"));
 			SafetensorsFile ref = SafetensorsFile.open(Fixtures.file("rerender/rerender-main.safetensors"));
-			NDManager weights = Djl.newCpuManager(); NDManager run = Djl.newCpuManager())
+			NDManager weights = TestDevice.newManager(); NDManager run = TestDevice.newManager())
 		{
 			TensorSource w = CheckpointInspector.textEncoder(sd, "tiny-sd15");
 			ClipTextEncoder enc = ClipTextEncoder.load(w, ClipTextConfig.fromWeights(w, sd.metadata()), weights,

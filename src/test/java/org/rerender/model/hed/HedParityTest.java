@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import org.junit.jupiter.api.Test;
-import org.rerender.engine.Djl;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.io.Checkpoints;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.TensorSource;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 
 /** HED annotator against {@code hed/hed-reference.safetensors} (fixtures README §7). */
 class HedParityTest {
@@ -22,7 +22,7 @@ class HedParityTest {
 	void sideOutputsResizedStackEdgeAndControl() {
 		try (TensorSource w = Checkpoints.open(Fixtures.file("hed/tiny-hed.pth"));
 			SafetensorsFile ref = SafetensorsFile.open(Fixtures.file("hed/hed-reference.safetensors"));
-			NDManager weights = Djl.newCpuManager(); NDManager run = Djl.newCpuManager())
+			NDManager weights = TestDevice.newManager(); NDManager run = TestDevice.newManager())
 		{
 			HedNetwork net = HedNetwork.load(w, weights, DataType.FLOAT32);
 			long[] s = ref.info("in.image").shape(); // H, W, 3

@@ -161,6 +161,34 @@ class TorchExtTest {
 	}
 
 	@Test
+	void allowTf32SetsBothFlagsAndLeavesCpuResultsAlone() {
+		int before = TorchExt.tf32Flags();
+		NDArray x = m.randomNormal(new Shape(2, 16, 12, 12)), w = m.randomNormal(new Shape(24, 16, 3, 3));
+		NDArray a = m.randomNormal(new Shape(96, 80)), b = m.randomNormal(new Shape(80, 72));
+		try {
+			TorchExt.allowTf32(true);
+			assertEquals(3, TorchExt.tf32Flags(), "cuDNN and cuBLAS allow TF32");
+			float[] conv32 = conv(x, w), mm32 = a.matMul(b).toFloatArray();
+			TorchExt.allowTf32(false);
+			assertEquals(0, TorchExt.tf32Flags(), "neither allows TF32");
+			float[] conv = conv(x, w), mm = a.matMul(b).toFloatArray();
+			// on the CPU the switch changes nothing: bit-identical results
+			TensorAssert.assertClose("conv2d, TF32 allowed vs not (CPU)", conv32, conv, 0, 0);
+			TensorAssert.assertClose("matmul, TF32 allowed vs not (CPU)", mm32, mm, 0, 0);
+		}
+		finally {
+			// one switch sets both, so libtorch's default (cuDNN on, cuBLAS off) cannot come back exactly; leave the strict
+			// setting (what TestDevice sets on a GPU), which the assertions above show changes nothing on the CPU
+			TorchExt.allowTf32(false);
+			System.out.println("TF32 flags before this test: " + before + " (bit 0 cuDNN, bit 1 cuBLAS), now 0");
+		}
+	}
+
+	private static float[] conv(NDArray x, NDArray w) {
+		return x.getNDArrayInternal().convolution(x, w, null, new Shape(1, 1), new Shape(1, 1), new Shape(1, 1), 1).singletonOrThrow().toFloatArray();
+	}
+
+	@Test
 	void resultsBelongToTheInputsManagerAndAreFreedWithIt() throws IOException {
 		NDArray w = m.randomNormal(new Shape(64)), b = m.randomNormal(new Shape(64));
 		List<NDArray> seen = new ArrayList<>();

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.rerender.engine.Djl;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
 import org.rerender.testing.TinyDiffusionExtension;
 
@@ -43,7 +43,7 @@ class UNetParityTest {
 
 	@Test
 	void unetBlocksAndEps() {
-		try (NDManager m = Djl.newCpuManager()) {
+		try (NDManager m = TestDevice.newManager()) {
 			Map<String, float[]> got = new HashMap<>();
 			UNetCallContext ctx = UNetCallContext.NONE.withProbe((n, a) -> got.put(n, a.toFloatArray()));
 			NDArray eps = tiny.unet.forward(tiny.ref(m, "in.unet.x"), tiny.reference.ints("in.unet.timesteps"),
@@ -55,7 +55,7 @@ class UNetParityTest {
 
 	@Test
 	void controlResidualsAndControlledEps() {
-		try (NDManager m = Djl.newCpuManager()) {
+		try (NDManager m = TestDevice.newManager()) {
 			Map<String, float[]> got = new HashMap<>();
 			UNetCallContext ctx = UNetCallContext.NONE.withProbe((n, a) -> got.put(n, a.toFloatArray()));
 			NDArray x = tiny.ref(m, "in.unet.x");

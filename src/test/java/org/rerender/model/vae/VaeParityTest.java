@@ -10,8 +10,8 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.rerender.engine.Djl;
 import org.rerender.testing.TensorAssert;
+import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
 import org.rerender.testing.TinyDiffusionExtension;
 
@@ -27,7 +27,7 @@ class VaeParityTest {
 
 	@Test
 	void encodeAndDecode() {
-		try (NDManager m = Djl.newCpuManager()) {
+		try (NDManager m = TestDevice.newManager()) {
 			Map<String, float[]> got = new HashMap<>();
 			NDArray image = tiny.ref(m, "in.vae.image");
 			got.put("moments", tiny.vae.moments(image).toFloatArray());
