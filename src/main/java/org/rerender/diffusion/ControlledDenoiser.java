@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.Scope;
 import org.rerender.model.unet.Branch;
 import org.rerender.model.unet.UNet;
@@ -32,6 +33,7 @@ public final class ControlledDenoiser implements Denoiser {
 	private final float[] controlScales;
 	private final CallContexts contexts;
 	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
+	private DataType networkType; // the UNet's weight type, read on first use
 
 	/**
 	 * @param controlNet null for plain SD
@@ -61,12 +63,23 @@ public final class ControlledDenoiser implements Denoiser {
 		return s;
 	}
 
+	/** The type the networks compute in (their weights'); x and eps are cast at this door (see {@link Precision}). */
+	public DataType networkType() {
+		DataType t = networkType;
+		if (t == null) networkType = t = unet.dtype();
+		return t;
+	}
+
 	private NDArray run(NDArray x, int[] t, NDArray context, NDArray h, UNetCallContext ctx) {
+		NDArray xn = Precision.as(x, networkType());
 		List<NDArray> control = controlNet == null ? null
-			: controlNet.forward(x, h, t, context, controlScales, UNetCallContext.NONE.withProbe(null));
-		NDArray eps = unet.forward(x, t, context, control, ctx);
+			: controlNet.forward(xn, h, t, context, controlScales, UNetCallContext.NONE.withProbe(null));
+		NDArray eps = unet.forward(xn, t, context, control, ctx);
 		if (control != null) control.forEach(NDArray::close);
-		return eps;
+		if (xn != x) xn.close();
+		NDArray out = Precision.as(eps, x.getDataType()); // eps in the caller's (the DDIM state's) type
+		if (out != eps) eps.close();
+		return out;
 	}
 
 	private static int[] repeat(int t, long n) {

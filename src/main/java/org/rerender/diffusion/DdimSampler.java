@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.Scope;
 import org.rerender.model.unet.Branch;
 import org.rerender.model.nn.Scalars;
@@ -60,7 +61,9 @@ public final class DdimSampler {
 
 	/**
 	 * Runs all steps.
-	 * @param xT starting noise (not modified; the result is a new array in {@code run})
+	 * @param xT starting noise (not modified; the result is a new array in {@code run}, of {@code xT}'s type). The
+	 *     DDIM state (x, noise, ε after guidance, x̂0, the update, what the callbacks see) is kept in F32
+	 *     ({@link Precision#LATENT}) whatever type the networks compute in; the denoiser casts at its door.
 	 * @param sdedit SDEdit start or null
 	 * @param noise source of the SDEdit noise (and whatever the callbacks draw)
 	 * @param callback per-step hooks (null = none)
@@ -71,7 +74,7 @@ public final class DdimSampler {
 		DdimCallback cb = callback == null ? new DdimCallback() {} : callback;
 		int steps = ddim.size();
 		int i0 = sdedit == null ? -1 : sdedit.startStep(steps);
-		NDArray x = xT.duplicate();
+		NDArray x = xT.getDataType() == Precision.LATENT ? xT.duplicate() : xT.toType(Precision.LATENT, true);
 		x.attach(run);
 		NDArray dirPrev = null;
 		for (int i = 0; i < steps; i++) {
@@ -84,8 +87,8 @@ public final class DdimSampler {
 				if (dirPrev != null) dirPrev.attach(stepManager);
 				DdimStep s = new DdimStep(i, steps, index, t, ddim.alpha(index), ddim.alphaPrev(index),
 					ddim.sqrtOneMinusAlpha(index), dirPrev, noise, ddim);
-				if (i == i0) x = qSample(sdedit.x0(), t, noise.next(stepManager, sdedit.x0().getShape(), x.getDataType()))
-					.toDevice(x.getDevice(), false);
+				if (i == i0) x = Precision.as(qSample(sdedit.x0(), t, noise.next(stepManager, sdedit.x0().getShape(), x.getDataType()))
+					.toDevice(x.getDevice(), false), Precision.LATENT); // x0 may come from an F16 VAE
 				x.attach(stepManager);
 				x = cb.onStepStart(s, x);
 				x.attach(stepManager);
@@ -118,6 +121,10 @@ public final class DdimSampler {
 			if (progress != null) progress.report("DDIM", i + 1, steps);
 		}
 		if (dirPrev != null) dirPrev.close();
-		return x;
+		if (x.getDataType() == xT.getDataType()) return x;
+		NDArray out = x.toType(xT.getDataType(), false);
+		out.attach(run);
+		x.close();
+		return out;
 	}
 }

@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.Scope;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.unet.Branch;
@@ -95,12 +97,13 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 	private NDArray graphed(NDArray x, int timestep) {
 		try (Scope s = Scope.of(x)) {
 			NDManager m = x.getManager();
-			NDArray x2 = NDArrays.concat(new NDList(x, x), 0);
-			NDArray tEmb = inner.batchedSinusoid(m, timestep, x2.getShape().get(0), x.getDataType());
+			DataType net = inner.networkType(); // the static buffers are in the networks' type; x and eps in the caller's
+			NDArray x2 = Precision.as(NDArrays.concat(new NDList(x, x), 0), net);
+			NDArray tEmb = inner.batchedSinusoid(m, timestep, x2.getShape().get(0), net);
 			NDList cond = inner.batchedConditioning(m);
 			NDList in = new NDList(x2, tEmb, cond.get(0));
 			if (cond.get(1) != null) in.add(cond.get(1));
-			return s.keep(graph.run(in, m));
+			return s.keep(Precision.as(graph.run(in, m), x.getDataType()));
 		}
 	}
 

@@ -49,6 +49,13 @@ public abstract class Module {
 		return out;
 	}
 
+	/** The type this module's weights were loaded in (that of its first parameter). */
+	public final ai.djl.ndarray.types.DataType dtype() {
+		for (Param p : namedParams().values())
+			if (p.isLoaded()) return p.get().getDataType();
+		throw new IllegalStateException(getClass().getSimpleName() + " has no loaded parameters");
+	}
+
 	/** Number of scalar parameters. */
 	public final long parameterCount() {
 		long n = 0;

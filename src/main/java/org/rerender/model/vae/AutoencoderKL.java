@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import org.rerender.model.nn.Conv2d;
 import org.rerender.model.nn.Module;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.Scope;
 
 /**
@@ -46,7 +47,7 @@ public final class AutoencoderKL extends Module {
 	/** {@code quant_conv(encoder(image))}, image {@code [B,3,H,W]} in [-1,1] → {@code [B, 2·embed, H/8, W/8]}. */
 	public NDArray moments(NDArray image) {
 		try (Scope s = Scope.of(image)) {
-			return s.keep(quantConv.forward(encoder.forward(image)));
+			return s.keep(quantConv.forward(encoder.forward(Precision.as(image, dtype()))));
 		}
 	}
 
@@ -59,10 +60,13 @@ public final class AutoencoderKL extends Module {
 		return new Posterior(mean, logvar);
 	}
 
-	/** {@code decoder(post_quant_conv(z))} with z the raw (unscaled) latent. */
+	/**
+	 * {@code decoder(post_quant_conv(z))} with z the raw (unscaled) latent, in any type (an F32 DDIM latent is cast to
+	 * the VAE's type); the image comes back in the VAE's type.
+	 */
 	public NDArray decode(NDArray z) {
 		try (Scope s = Scope.of(z)) {
-			return s.keep(decoder.forward(postQuantConv.forward(z)));
+			return s.keep(decoder.forward(postQuantConv.forward(Precision.as(z, dtype()))));
 		}
 	}
 }
