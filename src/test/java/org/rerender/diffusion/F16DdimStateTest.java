@@ -79,6 +79,7 @@ class F16DdimStateTest {
 					double rel = relativeL2(got, ref);
 					System.out.printf("F16 networks, F32 DDIM state, %s: samples relative L2 error %.3g against the F32 reference%n", mode, rel);
 					assertTrue(rel < 0.05, mode + ": F16 drift " + rel + " (a broken cast gives errors of order 1)");
+					assertEquals(0, org.rerender.model.nn.DeviceConstants.strayArrays(), "nothing of an F16 run stays in the constants' managers");
 				}
 			}
 		}

@@ -64,7 +64,11 @@ final class TimeEmbedding extends Module {
 		NDArray table = DeviceConstants.get(manager.getDevice(), new TableKey(dim, dtype), m -> {
 			int[] all = new int[TABLE_SIZE];
 			for (int t = 0; t < TABLE_SIZE; t++) all[t] = t;
-			return sinusoid(m, all, dim, dtype);
+			try (NDManager work = m.newSubManager()) { // its intermediates (an F32 table cast to F16) are not kept
+				NDArray made = sinusoid(work, all, dim, dtype);
+				made.attach(m);
+				return made;
+			}
 		});
 		if (table == null) return sinusoid(manager, timesteps, dim, dtype);
 		boolean same = true;
