@@ -87,8 +87,11 @@ public final class DdimSampler {
 				if (dirPrev != null) dirPrev.attach(stepManager);
 				DdimStep s = new DdimStep(i, steps, index, t, ddim.alpha(index), ddim.alphaPrev(index),
 					ddim.sqrtOneMinusAlpha(index), dirPrev, noise, ddim);
-				if (i == i0) x = Precision.as(qSample(sdedit.x0(), t, noise.next(stepManager, sdedit.x0().getShape(), x.getDataType()))
-					.toDevice(x.getDevice(), false), Precision.LATENT); // x0 may come from an F16 VAE
+				if (i == i0) { // x0 may come from an F16 VAE: q_sample in F32
+					NDArray x0 = Precision.as(sdedit.x0(), Precision.LATENT);
+					x = qSample(x0, t, noise.next(stepManager, x0.getShape(), x.getDataType())).toDevice(x.getDevice(), false);
+					if (x0 != sdedit.x0()) x0.close();
+				}
 				x.attach(stepManager);
 				x = cb.onStepStart(s, x);
 				x.attach(stepManager);

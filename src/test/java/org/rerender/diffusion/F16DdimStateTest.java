@@ -13,6 +13,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.rerender.engine.Djl;
 import org.rerender.model.controlnet.ControlNet;
 import org.rerender.model.nn.Precision;
+import org.rerender.model.nn.StepGraph;
+import org.rerender.model.vae.AutoencoderKL;
+import org.rerender.model.vae.VaeConfig;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetConfig;
@@ -38,6 +41,21 @@ class F16DdimStateTest {
 	}
 
 	@Test
+	void anF16VaeTakesAnF32Latent() throws Exception {
+		try (NDManager half = Djl.newCpuManager()) {
+			AutoencoderKL vae = new AutoencoderKL(VaeConfig.fromJson(tiny.configs.getAsJsonObject("vae")));
+			WeightLoader.load(vae, tiny.sd.withPrefix("first_stage_model."), half, DataType.FLOAT16, "tiny VAE F16");
+			NDArray z32 = tiny.ref(half, "out.ddim.samples").div(AutoencoderKL.SCALE_FACTOR);
+			NDArray fromF32 = vae.decode(z32), fromF16 = vae.decode(z32.toType(DataType.FLOAT16, false));
+			assertEquals(DataType.FLOAT16, fromF32.getDataType(), "the image comes back in the VAE's type");
+			assertEquals(0, fromF32.toType(DataType.FLOAT32, false).sub(fromF16.toType(DataType.FLOAT32, false)).abs().max().getFloat(),
+				"an F32 latent is cast to F16 at the VAE's door");
+			NDArray moments = vae.moments(fromF32.toType(DataType.FLOAT32, false));
+			assertEquals(DataType.FLOAT16, moments.getDataType());
+		}
+	}
+
+	@Test
 	void networksInF16StateInF32() throws Exception {
 		int steps = tiny.reference.ints("in.ddim.steps")[0];
 		double scale = tiny.reference.floats("in.ddim.guidance_scale")[0];
@@ -50,9 +68,13 @@ class F16DdimStateTest {
 			NDArray uc = tiny.ref(half, "in.ddim.uncond_context").toType(DataType.FLOAT16, false);
 			NDArray hint = tiny.ref(half, "in.ddim.hint").toType(DataType.FLOAT16, false);
 			NDArray xT = tiny.ref(half, "in.ddim.x_T").toType(DataType.FLOAT16, false);
-			for (DdimSampler.Cfg mode : DdimSampler.Cfg.values()) {
-				ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
-				assertEquals(DataType.FLOAT16, model.networkType());
+			for (String variant : new String[] {"SEPARATE", "BATCHED", "BATCHED graphed"}) {
+				DdimSampler.Cfg mode = variant.startsWith("SEPARATE") ? DdimSampler.Cfg.SEPARATE : DdimSampler.Cfg.BATCHED;
+				ControlledDenoiser plain = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
+				assertEquals(DataType.FLOAT16, plain.networkType());
+				// graphed: static buffers in F16, the F32 state cast in and out around the replay (rerun recorder on the CPU)
+				GraphedDenoiser graphed = variant.endsWith("graphed") ? new GraphedDenoiser(plain, half, StepGraph::rerun) : null;
+				Denoiser model = graphed != null ? graphed : plain;
 				List<DataType> seen = new ArrayList<>();
 				DdimCallback types = new DdimCallback() {
 					@Override
@@ -77,8 +99,12 @@ class F16DdimStateTest {
 					// F16 networks against the original's F32 run: F16 rounding (~1e-3 relative per op) through every step
 					float[] got = samples.toType(DataType.FLOAT32, false).toFloatArray(), ref = tiny.reference.floats("out.ddim.samples");
 					double rel = relativeL2(got, ref);
-					System.out.printf("F16 networks, F32 DDIM state, %s: samples relative L2 error %.3g against the F32 reference%n", mode, rel);
-					assertTrue(rel < 0.05, mode + ": F16 drift " + rel + " (a broken cast gives errors of order 1)");
+					System.out.printf("F16 networks, F32 DDIM state, %s: samples relative L2 error %.3g against the F32 reference%n", variant, rel);
+					assertTrue(rel < 0.01, variant + ": F16 drift " + rel + " (a broken cast gives errors of order 1)");
+					if (graphed != null) {
+						assertEquals(steps - 2, graphed.replays(), "warm-up, recording, then replays");
+						graphed.close();
+					}
 					assertEquals(0, org.rerender.model.nn.DeviceConstants.strayArrays(), "nothing of an F16 run stays in the constants' managers");
 				}
 			}

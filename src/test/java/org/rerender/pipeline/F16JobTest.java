@@ -33,7 +33,7 @@ class F16JobTest {
 		DataType[] types = {DataType.FLOAT32, DataType.FLOAT16};
 		for (int i = 0; i < 2; i++) {
 			Path work = dir.resolve("work-" + types[i]);
-			RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("out-" + types[i] + ".mp4"), work).interval(1).seed(7).build();
+			RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("out-" + types[i] + ".mp4"), work).interval(1).ddimSteps(4).seed(7).build(); // 4 steps: the CPU runs F16 slowly
 			DiffusionModels.Files files = DiffusionModels.resolve(c, PipelineFixtures.store(dir), ModelManifest.packaged());
 			try (DiffusionModels models = DiffusionModels.load(files, new DeviceChoice.Resolved(Device.cpu(), types[i], "test"))) {
 				RerenderJob job = new RerenderJob(c, cfg -> models);
@@ -50,6 +50,6 @@ class F16JobTest {
 			meanDiff[0] = Math.max(meanDiff[0], sum / a.length);
 		}
 		System.out.printf("F16 networks (F32 DDIM state) vs F32, anchor 0 and constrained key frame 1: mean |diff| %.2f of 255%n", meanDiff[0]);
-		assertTrue(meanDiff[0] < 8, "F16 key frames far from F32: " + meanDiff[0]);
+		assertTrue(meanDiff[0] < 2, "F16 key frames far from F32: " + meanDiff[0]);
 	}
 }

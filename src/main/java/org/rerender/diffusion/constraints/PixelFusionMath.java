@@ -2,6 +2,7 @@ package org.rerender.diffusion.constraints;
 
 import ai.djl.ndarray.NDArray;
 import org.rerender.model.nn.Scalars;
+import org.rerender.model.nn.Scope;
 
 /**
  * The latent-space arithmetic of pixel-aware fusion (rerender-algorithm.md §3 "Pixel-aware fusion"):
@@ -49,9 +50,12 @@ public final class PixelFusionMath {
 	public static NDArray blend(NDArray x, NDArray xTargetNoised, NDArray dirPrev, NDArray weight, NDArray noiseRescale,
 		double innerStrength)
 	{
-		NDArray oneMinusW = Scalars.rsub(1f, weight);
-		NDArray r = oneMinusW.maximum(Scalars.mul(Scalars.rsub(1f, weight.square()).sqrt(), innerStrength));
-		r = oneMinusW.mul(Scalars.rsub(1f, noiseRescale)).add(r.mul(noiseRescale));
-		return xTargetNoised.mul(weight).add(oneMinusW.mul(x.sub(dirPrev))).add(r.mul(dirPrev));
+		// weight and noiseRescale live as long as the key frame: the Scope frees the temporaries made from them
+		try (Scope s = Scope.of(xTargetNoised, x, dirPrev, weight, noiseRescale)) {
+			NDArray oneMinusW = Scalars.rsub(1f, weight);
+			NDArray r = oneMinusW.maximum(Scalars.mul(Scalars.rsub(1f, weight.square()).sqrt(), innerStrength));
+			r = oneMinusW.mul(Scalars.rsub(1f, noiseRescale)).add(r.mul(noiseRescale));
+			return s.keep(xTargetNoised.mul(weight).add(oneMinusW.mul(x.sub(dirPrev))).add(r.mul(dirPrev)));
+		}
 	}
 }

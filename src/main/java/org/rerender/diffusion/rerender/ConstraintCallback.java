@@ -10,6 +10,7 @@ import org.rerender.diffusion.DdimStep;
 import org.rerender.diffusion.constraints.AdaIn;
 import org.rerender.diffusion.constraints.PixelFusionMath;
 import org.rerender.model.nn.Scalars;
+import org.rerender.model.nn.Scope;
 
 /**
  * The per-step latent constraints of one sampling pass, in the order of rerender-algorithm.md §3: the mask blend
@@ -75,7 +76,10 @@ final class ConstraintCallback implements DdimCallback {
 		NDArray out = predX0;
 		if (anchor != null && adaSteps.contains(i)) out = AdaIn.apply(out, anchor.stats(i));
 		NDArray warped = warpedAnchor == null ? null : warpedAnchor.get(i);
-		if (warped != null) out = warped.mul(warpMask).add(Scalars.rsub(1f, warpMask).mul(out));
+		if (warped != null) // warped and warpMask live as long as the key frame: a Scope keeps the step's temporaries off them
+			try (Scope sc = Scope.of(predX0, warped, warpMask, out)) {
+				out = sc.keep(warped.mul(warpMask).add(Scalars.rsub(1f, warpMask).mul(out)));
+			}
 		if (out != predX0) out.attach(predX0.getManager());
 		return out;
 	}
