@@ -2,7 +2,7 @@
 # GPU benchmark of Rerender for Fiji, in ONE call on a machine with an NVIDIA GPU, PyTorch in its python3, a C++
 # compiler, cmake (+ ninja) and the CUDA toolkit, but no Java and no network. See bench/gpu/README.md.
 #
-#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,probe,oom,parity
+#   bench/gpu/run.sh [STAGES]        STAGES: comma list of jni,torchext,smoke,anchor,keyframe,rerender,probe,oom,parity
 #                                    (default: jni,torchext,smoke,anchor,keyframe)
 #
 # Layout (relative to the repository root; the first three are git-ignored and travel as carried paths):
@@ -223,6 +223,18 @@ if has keyframe; then
 	else
 		echo "KeyFrameBenchmark is not in the payload: skipped" | tee -a "$TABLE"
 	fi
+fi
+
+# ---------------------------------------------------------------- 5b. the Rerender engine: constraints off and on
+# The key-frame engine the Rerender commands run (separate CFG, per-call hooks; not graphed), full size, random
+# weights, F16 with torchext: anchor, key frame with constraints off and with the original's default constraints.
+if has rerender; then
+	for S in ${RERENDER_SIZES:-512}; do
+		stamp "rerender: Java Rerender engine, ${S}x${S}, $DEVICE, constraints off/on"
+		smi_peak "/tmp/smi-rr-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" -Drerender.torchext=true org.rerender.bench.KeyFrameBenchmark \
+			--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" --rerender 2>&1 | tee "$OUT/rerender-$S.log"
+		{ echo; grep -E '^#|^\|' "$OUT/rerender-$S.log"; grep 'nvidia-smi peak' "$OUT/rerender-$S.log" | sed 's/^/# /'; } >> "$TABLE"
+	done
 fi
 
 # ---------------------------------------------------------------- 6. F16 vs F32, same random weights, stage by stage

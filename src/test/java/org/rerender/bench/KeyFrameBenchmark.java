@@ -27,6 +27,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.rerender.config.RerenderConfig;
+import org.rerender.diffusion.rerender.KeyFrameEngine;
+import org.rerender.diffusion.rerender.KeyFrameSequence;
+import org.rerender.diffusion.rerender.KeyFrameSettings;
+import org.rerender.diffusion.rerender.NoiseStreams;
+import org.rerender.flow.BidirectionalFlow;
+import org.rerender.flow.FlowField;
+import org.rerender.image.FloatImage;
+import org.rerender.image.Rgb8Image;
 import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.Denoiser;
@@ -60,7 +69,8 @@ import org.rerender.model.vae.VaeConfig;
  * {@code bench/gpu/run.sh}, not by Maven.
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
- *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G]</pre>
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead.
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -71,7 +81,7 @@ public final class KeyFrameBenchmark {
 		Map<String, String> a = parse(argv);
 		if (a.containsKey("help")) {
 			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
-				+ " --dtype f16|f32 --count-ops --tflop T --gemm-tflops G --warmup 1");
+				+ " --dtype f16|f32 --count-ops --tflop T --gemm-tflops G --warmup 1 --rerender");
 			return;
 		}
 		int size = Integer.parseInt(a.getOrDefault("size", "512"));
@@ -131,6 +141,10 @@ public final class KeyFrameBenchmark {
 			NoiseSchedule schedule = NoiseSchedule.sd15();
 
 			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
+			if (a.containsKey("rerender")) { // the Rerender engine with its constraints instead of the plain key frame
+				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller);
+				return;
+			}
 
 			// -Drerender.cudagraph=true: the CFG-batched call replayed from static buffers (a CUDA graph on a GPU; not yet run on one)
 			GraphedDenoiser[] graphed = Boolean.getBoolean(GraphedDenoiser.PROPERTY) && cfg == DdimSampler.Cfg.BATCHED ? new GraphedDenoiser[1] : null;
@@ -171,6 +185,83 @@ public final class KeyFrameBenchmark {
 				graphed != null ? " graph" : "", dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
+	}
+
+	/**
+	 * The Rerender key-frame engine (as the Rerender commands run it: separate CFG, per-call hooks) on this device:
+	 * the anchor (records the cross-frame state) and a key frame with every constraint off and on, the original's
+	 * default windows, a 3-pixel flow. Median seconds after the warm-up; memory as in the plain rows.
+	 */
+	static void rerenderRows(NDManager weights, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, int[] ids,
+		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller) throws InterruptedException {
+		DataType dt = unet.dtype();
+		KeyFrameSettings on = KeyFrameSettings.from(RerenderConfig.builder().prompt("benchmark").ddimSteps(steps).build());
+		KeyFrameSettings off = on.unconstrained();
+		System.out.println("# Rerender key-frame engine, " + dt + ", constraints " + on);
+		try (NDManager m = weights.newSubManager()) {
+			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(unet, cnet, vae), m, dt);
+			KeyFrameEngine.Prompts prompts = new KeyFrameEngine.Prompts(clip.encode(m, ids), clip.encode(m, uids));
+			FloatImage hint = new FloatImage(size, size, 3);
+			KeyFrameEngine.FrameInput f0 = KeyFrameEngine.FrameInput.of(pattern(size, 0), hint), f1 = KeyFrameEngine.FrameInput.of(pattern(size, 3), hint);
+			FlowField fwd = FlowField.zeros(size, size), bwd = FlowField.zeros(size, size);
+			for (int y = 0; y < size; y++)
+				for (int x = 0; x < size; x++) {
+					fwd.set(x, y, 3, 0);
+					bwd.set(x, y, -3, 0);
+				}
+			BidirectionalFlow flow = new BidirectionalFlow(fwd, bwd);
+			KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow, flow);
+			boolean allocatorStats = dev.isGpu() && TorchExtCudaMemory.supported();
+			String[] names = {"anchor (constraints record)", "key frame, constraints off", "key frame, constraints on"};
+			List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+			if (poller != null) poller.start();
+			for (int i = 0; i < warmup + reps; i++) {
+				if (i == warmup && poller != null) poller.resetPeak();
+				if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
+				long t = System.nanoTime();
+				KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
+				double ta = (System.nanoTime() - t) / 1e9; // the result image is on the host: the device has finished
+				double[] tk = new double[2];
+				for (int k = 0; k < 2; k++)
+					try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
+						long t1 = System.nanoTime();
+						engine.translateKeyFrame(seq, f1, flows, prompts, k == 0 ? off : on, NoiseStreams.seeded(1, 1), null, null);
+						tk[k] = (System.nanoTime() - t1) / 1e9;
+					}
+				anchor.anchor().close();
+				if (i >= warmup) {
+					times.get(0).add(ta);
+					times.get(1).add(tk[0]);
+					times.get(2).add(tk[1]);
+				}
+				System.out.printf(Locale.ROOT, "# round %d%s: anchor %.3f s, key frame off %.3f s, on %.3f s%s%n", i, i < warmup ? " (warm-up)" : "", ta,
+					tk[0], tk[1], allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
+			}
+			if (poller != null) poller.stop();
+			String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
+			String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
+			System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB | torch allocator GiB |");
+			System.out.println("|---|---|---|---|---|---|---|");
+			for (int r = 0; r < 3; r++) {
+				List<Double> ts = new ArrayList<>(times.get(r));
+				Collections.sort(ts);
+				System.out.printf(Locale.ROOT, "| %s, %s%s | %s | %d | %.3f | %.3f | %s | %s |%n", names[r], dt, TorchExt.active() ? " torchext" : "", dev, size,
+					ts.get(ts.size() / 2), ts.get(0), peak, torchPeak);
+			}
+		}
+	}
+
+	/** A smooth RGB test pattern shifted by {@code shift} pixels (the benchmark's frames). */
+	static Rgb8Image pattern(int size, int shift) {
+		Rgb8Image img = new Rgb8Image(size, size);
+		for (int y = 0; y < size; y++)
+			for (int x = 0; x < size; x++) {
+				int u = x + shift;
+				img.set(x, y, 0, (u * 255) / size % 256);
+				img.set(x, y, 1, (y * 255) / size);
+				img.set(x, y, 2, ((u + y) * 127) / size % 256);
+			}
+		return img;
 	}
 
 	/** "peak allocated / peak reserved" in GiB since the last reset, as torch.cuda.max_memory_allocated / _reserved. */
