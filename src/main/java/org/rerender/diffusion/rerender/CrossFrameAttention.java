@@ -3,7 +3,11 @@ package org.rerender.diffusion.rerender;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import org.rerender.model.unet.Branch;
 import org.rerender.model.unet.AttentionHook;
 import org.rerender.model.unet.SelfAttentionSite;
 import org.rerender.model.unet.UNetCallContext;
@@ -66,27 +70,68 @@ public final class CrossFrameAttention implements AttentionHook {
 		return loose ? 4L * modelChannels : Long.MAX_VALUE;
 	}
 
+	/**
+	 * A single-branch call ({@code [B, tokens, C]}) reads and writes its own branch's entries. A CFG-batched call
+	 * (branch null, batch {@code [uncond; cond]}) acts per half exactly as the two separate calls: records each half
+	 * under its branch, attends to each half's own stored inputs (the branches' entries concatenated along the batch
+	 * axis in the same order) and refreshes each half's "previous" entry.
+	 */
 	@Override
 	public NDArray keyValueInput(UNetCallContext ctx, SelfAttentionSite site, NDArray normedInput) {
-		if (site.channels() >= skipChannels || ctx.branch() == null) return normedInput;
-		AttentionStore.Key key = new AttentionStore.Key(ctx.step(), ctx.branch(), site.layer());
+		if (site.channels() >= skipChannels) return normedInput;
+		List<Branch> branches = ctx.branch() == null ? BATCHED : List.of(ctx.branch());
+		List<AttentionStore.Key> keys = new ArrayList<>(branches.size());
+		for (Branch b : branches) keys.add(new AttentionStore.Key(ctx.step(), b, site.layer()));
 		if (record) {
-			if (keptSteps.contains(ctx.step())) first.put(key, normedInput);
+			if (keptSteps.contains(ctx.step())) put(first, keys, normedInput);
 			return normedInput;
 		}
 		NDArray kv = normedInput;
 		if (window.contains(ctx.step())) {
-			NDArray f = first.get(key), p = previous.get(key);
-			if (f == null || p == null)
-				throw new IllegalStateException("No stored attention input for " + key + " (the anchor state does not cover this step/layer)");
-			NDArray fc = f.toType(normedInput.getDataType(), false).toDevice(normedInput.getDevice(), false);
-			NDArray pc = p.toType(normedInput.getDataType(), false).toDevice(normedInput.getDevice(), false);
-			kv = NDArrays.concat(new NDList(fc, pc), 1);
+			List<NDArray> temps = new ArrayList<>();
+			NDArray f = gather(first, keys, normedInput, temps), p = gather(previous, keys, normedInput, temps);
+			kv = NDArrays.concat(new NDList(f, p), 1);
 			kv.attach(normedInput.getManager()); // freed with the layer's scope
-			if (fc != f) fc.close();
-			if (pc != p) pc.close();
+			temps.forEach(NDArray::close);
 		}
-		if (refresh && keptSteps.contains(ctx.step())) previous.put(key, normedInput);
+		if (refresh && keptSteps.contains(ctx.step())) put(previous, keys, normedInput);
 		return kv;
+	}
+
+	/** The CFG-batched call's halves, in batch order. */
+	private static final List<Branch> BATCHED = List.of(Branch.UNCOND, Branch.COND);
+
+	/** Stores {@code x} under {@code keys[0]}, or its equal batch parts under the keys in order. */
+	private static void put(AttentionStore store, List<AttentionStore.Key> keys, NDArray x) {
+		if (keys.size() == 1) {
+			store.put(keys.get(0), x);
+			return;
+		}
+		long n = x.getShape().get(0), per = n / keys.size();
+		if (per * keys.size() != n) throw new IllegalStateException("a batched call of " + n + " does not split into " + keys.size() + " branches");
+		for (int i = 0; i < keys.size(); i++)
+			try (NDArray part = x.get(new NDIndex("{}:{}", i * per, (i + 1) * per))) {
+				store.put(keys.get(i), part);
+			}
+	}
+
+	/**
+	 * The entries of {@code keys} in {@code like}'s type and device, concatenated along the batch axis. New arrays
+	 * go to {@code temps} (the caller closes them); a single entry needing no conversion is the store's own array.
+	 */
+	private static NDArray gather(AttentionStore store, List<AttentionStore.Key> keys, NDArray like, List<NDArray> temps) {
+		NDList parts = new NDList();
+		for (AttentionStore.Key k : keys) {
+			NDArray e = store.get(k);
+			if (e == null)
+				throw new IllegalStateException("No stored attention input for " + k + " (the anchor state does not cover this step/layer)");
+			NDArray c = e.toType(like.getDataType(), false).toDevice(like.getDevice(), false);
+			if (c != e) temps.add(c);
+			parts.add(c);
+		}
+		if (parts.size() == 1) return parts.get(0);
+		NDArray cat = NDArrays.concat(parts, 0);
+		temps.add(cat);
+		return cat;
 	}
 }

@@ -75,6 +75,7 @@ public final class KeyFrameEngine {
 	private final DataType dtype;
 	private final NoiseSchedule schedule = NoiseSchedule.sd15();
 	private KeyFrameObserver observer = KeyFrameObserver.NONE;
+	private DdimSampler.Cfg cfg = DdimSampler.Cfg.SEPARATE;
 
 	/**
 	 * @param parent long-lived manager on the models' device; every call works in sub-managers of it
@@ -90,6 +91,20 @@ public final class KeyFrameEngine {
 	public KeyFrameEngine observer(KeyFrameObserver o) {
 		this.observer = o == null ? KeyFrameObserver.NONE : o;
 		return this;
+	}
+
+	/**
+	 * How the two CFG branches are evaluated: {@link DdimSampler.Cfg#SEPARATE} (the default: two calls per step,
+	 * cond then uncond, as Rerender) or {@link DdimSampler.Cfg#BATCHED} (one call on {@code [uncond; cond]}; the
+	 * cross-frame attention and FreeU hooks act per half, so the result is the same up to rounding).
+	 */
+	public KeyFrameEngine cfg(DdimSampler.Cfg c) {
+		this.cfg = Objects.requireNonNull(c);
+		return this;
+	}
+
+	public DdimSampler.Cfg cfg() {
+		return cfg;
 	}
 
 	/** The attention store's element type: F16 on a GPU, the compute type on the CPU. */
@@ -209,7 +224,7 @@ public final class KeyFrameEngine {
 	}
 
 	private DdimSampler sampler(KeyFrameSettings s) {
-		return new DdimSampler(schedule, s.ddimSteps(), s.guidanceScale(), DdimSampler.Cfg.SEPARATE);
+		return new DdimSampler(schedule, s.ddimSteps(), s.guidanceScale(), cfg);
 	}
 
 	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn) {
