@@ -226,12 +226,13 @@ if has keyframe; then
 fi
 
 # ---------------------------------------------------------------- 5b. the Rerender engine: constraints off and on
-# The key-frame engine the Rerender commands run (separate CFG, per-call hooks; not graphed), full size, random
-# weights, F16 with torchext: anchor, key frame with constraints off and with the original's default constraints.
+# The key-frame engine the Rerender commands run (per-call hooks; not graphed), full size, random weights, F16 with
+# torchext: anchor, key frame with constraints off and with the original's default constraints; separate CFG (the
+# default) and batched CFG (the hooks per half), hence twice the plain stage's timeout.
 if has rerender; then
 	for S in ${RERENDER_SIZES:-512}; do
 		stamp "rerender: Java Rerender engine, ${S}x${S}, $DEVICE, constraints off/on"
-		smi_peak "/tmp/smi-rr-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" -Drerender.torchext=true org.rerender.bench.KeyFrameBenchmark \
+		smi_peak "/tmp/smi-rr-$S.txt" timeout "$((2 * ${KF_TIMEOUT:-240}))" "${JAVA[@]}" -Drerender.torchext=true org.rerender.bench.KeyFrameBenchmark \
 			--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" --rerender 2>&1 | tee "$OUT/rerender-$S.log"
 		{ echo; grep -E '^#|^\|' "$OUT/rerender-$S.log"; grep 'nvidia-smi peak' "$OUT/rerender-$S.log" | sed 's/^/# /'; } >> "$TABLE"
 	done

@@ -70,7 +70,8 @@ import org.rerender.model.vae.VaeConfig;
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
  *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G] [--rerender]</pre>
- * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead.
+ * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead, with
+ * separate and batched CFG (only the {@code --cfg} mode when given).
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -142,7 +143,8 @@ public final class KeyFrameBenchmark {
 
 			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
 			if (a.containsKey("rerender")) { // the Rerender engine with its constraints instead of the plain key frame
-				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller);
+				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller,
+					a.containsKey("cfg") ? List.of(cfg) : List.of(DdimSampler.Cfg.SEPARATE, DdimSampler.Cfg.BATCHED));
 				return;
 			}
 
@@ -188,16 +190,21 @@ public final class KeyFrameBenchmark {
 	}
 
 	/**
-	 * The Rerender key-frame engine (as the Rerender commands run it: separate CFG, per-call hooks) on this device:
-	 * the anchor (records the cross-frame state) and a key frame with every constraint off and on, the original's
-	 * default windows, a 3-pixel flow. Median seconds after the warm-up; memory as in the plain rows.
+	 * The Rerender key-frame engine (per-call hooks) on this device, for each CFG mode of {@code modes} (separate, as
+	 * the Rerender commands run it, and batched: one call on [uncond; cond], the hooks acting per half): the anchor
+	 * (records the cross-frame state) and a key frame with every constraint off and on, the original's default
+	 * windows, a 3-pixel flow. Median seconds after the warm-up; memory as in the plain rows, per mode; the last
+	 * constrained key frames of the modes are compared (max |diff| of the decoded images).
 	 */
 	static void rerenderRows(NDManager weights, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, int[] ids,
-		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller) throws InterruptedException {
+		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller, List<DdimSampler.Cfg> modes)
+		throws InterruptedException {
 		DataType dt = unet.dtype();
 		KeyFrameSettings on = KeyFrameSettings.from(RerenderConfig.builder().prompt("benchmark").ddimSteps(steps).build());
 		KeyFrameSettings off = on.unconstrained();
 		System.out.println("# Rerender key-frame engine, " + dt + ", constraints " + on);
+		List<String> rows = new ArrayList<>();
+		List<FloatImage> keyFrames = new ArrayList<>();
 		try (NDManager m = weights.newSubManager()) {
 			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(unet, cnet, vae), m, dt);
 			KeyFrameEngine.Prompts prompts = new KeyFrameEngine.Prompts(clip.encode(m, ids), clip.encode(m, uids));
@@ -213,42 +220,57 @@ public final class KeyFrameBenchmark {
 			KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow, flow);
 			boolean allocatorStats = dev.isGpu() && TorchExtCudaMemory.supported();
 			String[] names = {"anchor (constraints record)", "key frame, constraints off", "key frame, constraints on"};
-			List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-			if (poller != null) poller.start();
-			for (int i = 0; i < warmup + reps; i++) {
-				if (i == warmup && poller != null) poller.resetPeak();
-				if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
-				long t = System.nanoTime();
-				KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
-				double ta = (System.nanoTime() - t) / 1e9; // the result image is on the host: the device has finished
-				double[] tk = new double[2];
-				for (int k = 0; k < 2; k++)
-					try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
-						long t1 = System.nanoTime();
-						engine.translateKeyFrame(seq, f1, flows, prompts, k == 0 ? off : on, NoiseStreams.seeded(1, 1), null, null);
-						tk[k] = (System.nanoTime() - t1) / 1e9;
+			for (DdimSampler.Cfg cfg : modes) {
+				engine.cfg(cfg);
+				String mode = cfg.name().toLowerCase(Locale.ROOT);
+				List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+				FloatImage last = null;
+				if (poller != null) poller.start();
+				for (int i = 0; i < warmup + reps; i++) {
+					if (i == warmup && poller != null) poller.resetPeak();
+					if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
+					long t = System.nanoTime();
+					KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
+					double ta = (System.nanoTime() - t) / 1e9; // the result image is on the host: the device has finished
+					double[] tk = new double[2];
+					for (int k = 0; k < 2; k++)
+						try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
+							long t1 = System.nanoTime();
+							KeyFrameEngine.KeyFrameResult r = engine.translateKeyFrame(seq, f1, flows, prompts, k == 0 ? off : on,
+								NoiseStreams.seeded(1, 1), null, null);
+							tk[k] = (System.nanoTime() - t1) / 1e9;
+							if (k == 1) last = r.decoded();
+						}
+					anchor.anchor().close();
+					if (i >= warmup) {
+						times.get(0).add(ta);
+						times.get(1).add(tk[0]);
+						times.get(2).add(tk[1]);
 					}
-				anchor.anchor().close();
-				if (i >= warmup) {
-					times.get(0).add(ta);
-					times.get(1).add(tk[0]);
-					times.get(2).add(tk[1]);
+					System.out.printf(Locale.ROOT, "# %s CFG, round %d%s: anchor %.3f s, key frame off %.3f s, on %.3f s%s%n", mode, i,
+						i < warmup ? " (warm-up)" : "", ta, tk[0], tk[1], allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
 				}
-				System.out.printf(Locale.ROOT, "# round %d%s: anchor %.3f s, key frame off %.3f s, on %.3f s%s%n", i, i < warmup ? " (warm-up)" : "", ta,
-					tk[0], tk[1], allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
-			}
-			if (poller != null) poller.stop();
-			String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
-			String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
-			System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB | torch allocator GiB |");
-			System.out.println("|---|---|---|---|---|---|---|");
-			for (int r = 0; r < 3; r++) {
-				List<Double> ts = new ArrayList<>(times.get(r));
-				Collections.sort(ts);
-				System.out.printf(Locale.ROOT, "| %s, %s%s | %s | %d | %.3f | %.3f | %s | %s |%n", names[r], dt, TorchExt.active() ? " torchext" : "", dev, size,
-					ts.get(ts.size() / 2), ts.get(0), peak, torchPeak);
+				if (poller != null) poller.stop();
+				keyFrames.add(last);
+				String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
+				String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
+				for (int r = 0; r < 3; r++) {
+					List<Double> ts = new ArrayList<>(times.get(r));
+					Collections.sort(ts);
+					rows.add(String.format(Locale.ROOT, "| %s, %s%s, %s CFG | %s | %d | %.3f | %.3f | %s | %s |", names[r], dt,
+						TorchExt.active() ? " torchext" : "", mode, dev, size, ts.get(ts.size() / 2), ts.get(0), peak, torchPeak));
+				}
 			}
 		}
+		for (int k = 1; k < keyFrames.size(); k++) {
+			float[] x = keyFrames.get(0).data(), y = keyFrames.get(k).data();
+			double d = 0;
+			for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+			System.out.printf(Locale.ROOT, "# constrained key frame, %s vs %s CFG: max |diff| of the decoded images %.3g%n", modes.get(k), modes.get(0), d);
+		}
+		System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB | torch allocator GiB |");
+		System.out.println("|---|---|---|---|---|---|---|");
+		rows.forEach(System.out::println);
 	}
 
 	/** A smooth RGB test pattern shifted by {@code shift} pixels (the benchmark's frames). */
