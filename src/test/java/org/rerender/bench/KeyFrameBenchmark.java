@@ -265,8 +265,14 @@ public final class KeyFrameBenchmark {
 		for (int k = 1; k < keyFrames.size(); k++) {
 			float[] x = keyFrames.get(0).data(), y = keyFrames.get(k).data();
 			double d = 0;
-			for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-			System.out.printf(Locale.ROOT, "# constrained key frame, %s vs %s CFG: max |diff| of the decoded images %.3g%n", modes.get(k), modes.get(0), d);
+			int nx = 0, ny = 0; // non-finite values (random weights can give them) are counted, not compared
+			for (int i = 0; i < x.length; i++) {
+				if (!Float.isFinite(x[i])) nx++;
+				if (!Float.isFinite(y[i])) ny++;
+				if (Float.isFinite(x[i]) && Float.isFinite(y[i])) d = Math.max(d, Math.abs(x[i] - y[i]));
+			}
+			System.out.printf(Locale.ROOT, "# constrained key frame, %s vs %s CFG: max |diff| of the decoded images %.3g (finite values; non-finite %d and %d of %d)%n",
+				modes.get(k), modes.get(0), d, ny, nx, x.length);
 		}
 		System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB | torch allocator GiB |");
 		System.out.println("|---|---|---|---|---|---|---|");

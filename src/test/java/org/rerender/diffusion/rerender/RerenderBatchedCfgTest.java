@@ -54,6 +54,17 @@ class RerenderBatchedCfgTest {
 	static Run run(DdimSampler.Cfg cfg) {
 		fx.engine.cfg(cfg);
 		assertSame(cfg, fx.engine.cfg());
+		long t0 = System.nanoTime();
+		try {
+			return runTimed();
+		}
+		finally {
+			System.out.printf(java.util.Locale.ROOT, "%s CFG: anchor + constrained + unconstrained key frame %.2f s (tiny networks, CPU)%n", cfg,
+				(System.nanoTime() - t0) / 1e9);
+		}
+	}
+
+	static Run runTimed() {
 		KeyFrameEngine.AnchorResult a = fx.engine.translateAnchor(fx.frame(1), fx.prompts, settings,
 			fx.new Noise(List.of("in.noise.vae.frame1"), false), null, null);
 		try (AnchorState anchor = a.anchor()) {
