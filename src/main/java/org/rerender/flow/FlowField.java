@@ -31,6 +31,14 @@ public final class FlowField {
 		return new FlowField(new FloatImage(width, height, 2));
 	}
 
+	/** The same displacement {@code (u, v)} at every pixel (benchmarks and tests: a whole-frame pan). */
+	public static FlowField uniform(int width, int height, float u, float v) {
+		FlowField f = zeros(width, height);
+		for (int y = 0; y < height; y++)
+			for (int x = 0; x < width; x++) f.set(x, y, u, v);
+		return f;
+	}
+
 	/**
 	 * Builds a field from planar (CHW) data as PyTorch/DJL tensors store it: {@code [2,H,W]},
 	 * plane 0 = x, plane 1 = y (copied).

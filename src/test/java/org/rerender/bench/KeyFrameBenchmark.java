@@ -210,12 +210,7 @@ public final class KeyFrameBenchmark {
 			KeyFrameEngine.Prompts prompts = new KeyFrameEngine.Prompts(clip.encode(m, ids), clip.encode(m, uids));
 			FloatImage hint = new FloatImage(size, size, 3);
 			KeyFrameEngine.FrameInput f0 = KeyFrameEngine.FrameInput.of(pattern(size, 0), hint), f1 = KeyFrameEngine.FrameInput.of(pattern(size, 3), hint);
-			FlowField fwd = FlowField.zeros(size, size), bwd = FlowField.zeros(size, size);
-			for (int y = 0; y < size; y++)
-				for (int x = 0; x < size; x++) {
-					fwd.set(x, y, 3, 0);
-					bwd.set(x, y, -3, 0);
-				}
+			FlowField fwd = FlowField.uniform(size, size, 3, 0), bwd = FlowField.uniform(size, size, -3, 0);
 			BidirectionalFlow flow = new BidirectionalFlow(fwd, bwd);
 			KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow, flow);
 			boolean allocatorStats = dev.isGpu() && TorchExtCudaMemory.supported();

@@ -34,6 +34,18 @@ class FlowOpsTest {
 	}
 
 	@Test
+	void uniformFlowHasTheSameDisplacementEverywhere() {
+		FlowField f = FlowField.uniform(5, 3, 2.5f, -1f);
+		assertEquals(5, f.width());
+		assertEquals(3, f.height());
+		for (int y = 0; y < 3; y++)
+			for (int x = 0; x < 5; x++) {
+				assertEquals(2.5f, f.u(x, y));
+				assertEquals(-1f, f.v(x, y));
+			}
+	}
+
+	@Test
 	void integerShiftsMoveContentAndZeroTheBorder() {
 		FloatImage im = ramp(5, 4);
 		FloatImage r = FlowOps.warpBilinear(im, constant(5, 4, 1, 0)); // samples x+1

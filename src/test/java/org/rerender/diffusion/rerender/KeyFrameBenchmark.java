@@ -122,12 +122,7 @@ class KeyFrameBenchmark {
 				m.randomNormal(new ai.djl.ndarray.types.Shape(1, 77, 768)));
 			Rgb8Image a = gradient(size, 0), b = gradient(size, 3);
 			FloatImage hint = new FloatImage(size, size, 3);
-			FlowField fwd = FlowField.zeros(size, size), bwd = FlowField.zeros(size, size);
-			for (int y = 0; y < size; y++)
-				for (int x = 0; x < size; x++) {
-					fwd.set(x, y, 3, 0);
-					bwd.set(x, y, -3, 0);
-				}
+			FlowField fwd = FlowField.uniform(size, size, 3, 0), bwd = FlowField.uniform(size, size, -3, 0);
 			BidirectionalFlow f = new BidirectionalFlow(fwd, bwd);
 			compare("SD 1.5 architecture, random weights", engine, m, KeyFrameEngine.FrameInput.of(a, hint),
 				KeyFrameEngine.FrameInput.of(b, hint), new KeyFrameEngine.Flows(f, f), p, RerenderFixture.allOn(steps));
