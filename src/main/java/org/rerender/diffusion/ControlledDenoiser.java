@@ -33,7 +33,6 @@ public final class ControlledDenoiser implements Denoiser {
 	private final float[] controlScales;
 	private final CallContexts contexts;
 	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
-	private DataType networkType; // the UNet's weight type, read on first use
 
 	/**
 	 * @param controlNet null for plain SD
@@ -65,9 +64,7 @@ public final class ControlledDenoiser implements Denoiser {
 
 	/** The type the networks compute in (their weights'); x and eps are cast at this door (see {@link Precision}). */
 	public DataType networkType() {
-		DataType t = networkType;
-		if (t == null) networkType = t = unet.dtype();
-		return t;
+		return unet.dtype();
 	}
 
 	private NDArray run(NDArray x, int[] t, NDArray context, NDArray h, UNetCallContext ctx) {

@@ -35,14 +35,18 @@ public final class TorchExtCudaMemory {
 
 	/** Returns cached, unused blocks to the driver (as {@code torch.cuda.empty_cache}). */
 	public static void emptyCache() {
-		if (!supported()) throw new IllegalStateException("libRerenderTorchExt has no CUDA memory support: " + TorchExt.status());
+		requireSupported();
 		nativeEmptyCache();
 	}
 
 	private static int gpu(Device device) {
 		if (!device.isGpu()) throw new IllegalArgumentException("CUDA allocator statistics need a GPU device, not " + device);
-		if (!supported()) throw new IllegalStateException("libRerenderTorchExt has no CUDA memory support: " + TorchExt.status());
+		requireSupported();
 		return device.getDeviceId();
+	}
+
+	private static void requireSupported() {
+		if (!supported()) throw new IllegalStateException("libRerenderTorchExt has no CUDA memory support: " + TorchExt.status());
 	}
 
 	private static native long[] nativeStats(int device);
