@@ -12,12 +12,18 @@
 #   bench/gpu/payload/      jars/, classes/, jni-header/, run.sh, anchor.py, djl-jni.patch (make-payload.sh)
 # Environment: OUT (log folder, default /tmp/rerender-gpu-out), PY (python with torch, default python3),
 #   JOBS (build jobs, default nproc), DEVICE (default cuda:0), SIZES (default "512 768"), REPS (default 3),
-#   ANCHOR_VARIANTS (default orig_fp32,tuned_fp16,graph_fp16), JNI_PREBUILT (a libdjl_torch.so to use instead of
-#   building one), KF_ARGS (extra arguments for the key-frame benchmark), TORCHEXT_MODES (key-frame runs with our
-#   fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured as a CUDA graph
-#   and replayed, not yet run on a GPU, 512 only; default "on graph off"; "off" only if the torchext build failed),
-#   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
+#   ANCHOR_VARIANTS (default orig_fp32,tuned_fp16,graph_fp16), ANCHOR_SIZE (default 512), ANCHOR_RUNS (several
+#   anchor.py runs, "SIZE:VARIANTS ...", default ANCHOR_SIZE:ANCHOR_VARIANTS), JNI_PREBUILT (a libdjl_torch.so to
+#   use instead of building one), KF_ARGS (extra arguments for the key-frame benchmark), TORCHEXT_MODES (key-frame
+#   runs with our fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured
+#   as a CUDA graph and replayed; default "on graph off"; "off" only if the torchext build failed), KF_RUNS (key-frame
+#   runs "SIZE:MODE,MODE[:REPS] ...", default every size of SIZES with every mode and REPS; MODE+cb = MODE with cuDNN's
+#   benchmark mode on; anchor.py takes VARIANT+cb the same way),
+#   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops --phases), RR_ARGS (extra arguments of the rerender
+#   stage's benchmark, e.g. --cfg batched), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
 #   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
+# Stages run in this order: jni (torchext compiles beside it, in the background), smoke, oom, anchor, keyframe,
+# probe, parity, rerender (the one never run on a GPU before comes last, so a failure there costs nothing else).
 # bench/gpu/dry-run.sh rehearses the builds and the Java stages on a machine without a GPU.
 set -u -o pipefail
 STAGES=",${1:-jni,torchext,smoke,anchor,keyframe},"
@@ -59,6 +65,52 @@ stamp "tools: $(g++ --version | head -1); $(cmake --version | head -1); ninja $(
 
 JRE="${JRE:-$GPU/jre}"   # a JDK works too (JRE=$JAVA_HOME): the JNI build needs its include/jni.h
 JNI_SO="$OUT/libdjl_torch.so"
+
+# ---------------------------------------------------------------- 1b. our fused ops (native/torchext) against it too
+# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries (rehearsed by
+# dry-run.sh against torch 2.14.1+cu130 without a GPU). It needs nothing of the JNI, so it compiles in the
+# background while the JNI builds and the smoke/oom/anchor stages run (those run on the composed ops); it is built
+# in a staging folder and moved into place when done, and the key-frame stage waits for it.
+TORCHEXT_DIR="$OUT/torchext"; TORCHEXT_SRC=""   # the repository's native/torchext (run.sh is in bench/gpu/ or bench/gpu/payload/)
+for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" ]] && TORCHEXT_SRC="$(cd "$d" && pwd)/native/torchext" && break; done
+build_torchext() {
+	local t0; t0=$(date +%s)
+	built=""
+	# the torch package's own CUDA runtime (pip wheels: nvidia/*/lib), so torchext needs the soname torch loaded
+	CUDART_LIB="$(ls "$SITE"/nvidia/*/lib/libcudart.so.[0-9]* "$SITE"/nvidia/*/*/lib/libcudart.so.[0-9]* 2>/dev/null | head -1)"
+	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include); CUDA runtime to link: ${CUDART_LIB:-from the CUDA toolkit in ${CUDA_HOME:-/usr/local/cuda}/lib64}"
+	# first with the CUDA-graph entry points (CUDA=1; the key-frame mode "graph" uses them), then without
+	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
+		rm -rf "$TORCHEXT_DIR.staging"
+		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR.staging" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
+				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
+				LINKED_VERSION="$TORCH_VER" CXXSTD="$CXXSTD" ${CUDART_LIB:+CUDART="$CUDART_LIB"} >> "$OUT/torchext-build.log" 2>&1 \
+				&& [[ -f "$TORCHEXT_DIR.staging/libRerenderTorchExt.so" ]]; then
+			built="CUDA=$cuda"; break
+		fi
+		echo "torchext build (CUDA=$cuda) FAILED:"; tail -30 "$OUT/torchext-build.log"
+	done
+	if [[ -n "$built" ]]; then
+		mkdir -p "$TORCHEXT_DIR"; mv "$TORCHEXT_DIR.staging/libRerenderTorchExt.so" "$TORCHEXT_DIR/"; rm -rf "$TORCHEXT_DIR.staging"
+		stamp "torchext: built ($built) in $(( $(date +%s) - t0 )) s"
+		echo "torchext built for torch $TORCH_VER ($built) in $(( $(date +%s) - t0 )) s (in the background)" > "$OUT/torchext-row.txt"
+	else
+		stamp "torchext: build FAILED"; echo "torchext build FAILED (see torchext-build.log)" > "$OUT/torchext-row.txt"
+	fi
+}
+TORCHEXT_PID=""
+if has torchext; then build_torchext > "$OUT/torchext-stage.log" 2>&1 & TORCHEXT_PID=$!; fi
+torchext_join() {   # waits for the background build once, then settles which key-frame modes can run
+	if [[ -n "$TORCHEXT_PID" ]]; then
+		wait "$TORCHEXT_PID"; TORCHEXT_PID=""; cat "$OUT/torchext-stage.log"; cat "$OUT/torchext-row.txt" >> "$TABLE" 2>/dev/null
+	fi
+	[[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]] || TORCHEXT_MODES="off"
+	TORCHEXT_MODES="${TORCHEXT_MODES:-on graph off}"
+	# "graph" needs the CUDA-graph entry points (a CUDA=1 build); without them it would only repeat "on"
+	if [[ " $TORCHEXT_MODES " == *" graph "* ]] && ! grep -q TorchExtCudaGraph_nativeBegin <(nm -D "$TORCHEXT_DIR/libRerenderTorchExt.so" 2>/dev/null); then
+		stamp "torchext has no CUDA-graph entry points: key-frame mode 'graph' dropped"; TORCHEXT_MODES="$(echo " $TORCHEXT_MODES " | sed 's/ graph / /')"
+	fi
+}
 
 # ---------------------------------------------------------------- 1. DJL's JNI against this machine's libtorch
 build_cmake() {   # $1 = build dir; DJL's own CMakeLists (find_package(Torch) from the python package)
@@ -120,36 +172,6 @@ if has jni; then
 	row "JNI built in $(( $(date +%s) - T0 )) s (since start) for torch $TORCH_VER $FLAVOR"
 fi
 
-# ---------------------------------------------------------------- 1b. our fused ops (native/torchext) against it too
-# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries (rehearsed by
-# dry-run.sh against torch 2.14.1+cu130 without a GPU; not yet run on a GPU machine).
-TORCHEXT_DIR="$OUT/torchext"; TORCHEXT_SRC=""   # the repository's native/torchext (run.sh is in bench/gpu/ or bench/gpu/payload/)
-for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" ]] && TORCHEXT_SRC="$(cd "$d" && pwd)/native/torchext" && break; done
-if has torchext; then
-	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include)"
-	built=""
-	# the torch package's own CUDA runtime (pip wheels: nvidia/*/lib), so torchext needs the soname torch loaded
-	CUDART_LIB="$(ls "$SITE"/nvidia/*/lib/libcudart.so.[0-9]* "$SITE"/nvidia/*/*/lib/libcudart.so.[0-9]* 2>/dev/null | head -1)"
-	stamp "torchext: CUDA runtime to link: ${CUDART_LIB:-from the CUDA toolkit in ${CUDA_HOME:-/usr/local/cuda}/lib64}"
-	# first with the CUDA-graph entry points (CUDA=1; the key-frame mode "graph" uses them), then without
-	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
-		rm -f "$TORCHEXT_DIR/libRerenderTorchExt.so"
-		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
-				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
-				LINKED_VERSION="$TORCH_VER" CXXSTD="$CXXSTD" ${CUDART_LIB:+CUDART="$CUDART_LIB"} >> "$OUT/torchext-build.log" 2>&1 && [[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]]; then
-			built="CUDA=$cuda"; break
-		fi
-		echo "torchext build (CUDA=$cuda) FAILED:"; tail -30 "$OUT/torchext-build.log"
-	done
-	if [[ -n "$built" ]]; then row "torchext built for torch $TORCH_VER ($built)"; else row "torchext build FAILED (see torchext-build.log)"; fi
-fi
-[[ -f "$TORCHEXT_DIR/libRerenderTorchExt.so" ]] || TORCHEXT_MODES="off"
-TORCHEXT_MODES="${TORCHEXT_MODES:-on graph off}"
-# "graph" needs the CUDA-graph entry points (a CUDA=1 build); without them it would only repeat "on"
-if [[ " $TORCHEXT_MODES " == *" graph "* ]] && ! nm -D "$TORCHEXT_DIR/libRerenderTorchExt.so" 2>/dev/null | grep -q TorchExtCudaGraph_nativeBegin; then
-	stamp "torchext has no CUDA-graph entry points: key-frame mode 'graph' dropped"; TORCHEXT_MODES="$(echo " $TORCHEXT_MODES " | sed 's/ graph / /')"
-fi
-
 # ---------------------------------------------------------------- 2. make DJL load that JNI and this libtorch, offline
 DJL_CACHE="/tmp/djl-cache"; CLS="$TORCH_VER-$FLAVOR-linux-x86_64"
 mkdir -p "$DJL_CACHE/pytorch/$CLS"
@@ -193,49 +215,50 @@ if has oom; then
 fi
 
 # ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)
+# ANCHOR_RUNS: "SIZE:VARIANTS ..." (default: ANCHOR_SIZE, default 512, with ANCHOR_VARIANTS); one log per size
+ANCHOR_RUNS="${ANCHOR_RUNS:-${ANCHOR_SIZE:-512}:$ANCHOR_VARIANTS}"
 if has anchor; then
-	stamp "anchor: original ldm/cldm modules, $ANCHOR_VARIANTS, ${ANCHOR_SIZE:-512}, 20 steps, $REPS reps"
-	if [[ -d "$GPU/anchor-code/cldm" ]]; then
-		smi_peak /tmp/smi-anchor.txt timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size "${ANCHOR_SIZE:-512}" --steps 20 \
-			--reps "$REPS" --variants "$ANCHOR_VARIANTS" ${ANCHOR_ARGS:-} 2>&1 | tee "$OUT/anchor.log"
-		{ echo; echo "anchor.py (original ControlNet code, PyTorch $TORCH_VER):"; grep -E '^#|^\|' "$OUT/anchor.log"; } >> "$TABLE"
-	else
-		echo "no anchor code in $GPU/anchor-code (see bench/gpu/README.md)"
-	fi
+	for run in $ANCHOR_RUNS; do
+		S="${run%%:*}"; V="${run#*:}"
+		stamp "anchor: original ldm/cldm modules, $V, ${S}x${S}, 20 steps, $REPS reps"
+		if [[ -d "$GPU/anchor-code/cldm" ]]; then
+			smi_peak "/tmp/smi-anchor-$S.txt" timeout "${ANCHOR_TIMEOUT:-300}" "$PY" "$PAYLOAD/anchor.py" --code "$GPU/anchor-code" --size "$S" --steps 20 \
+				--reps "$REPS" --variants "$V" ${ANCHOR_ARGS:-} 2>&1 | tee "$OUT/anchor-$S.log"
+			{ echo; echo "anchor.py (original ControlNet code, PyTorch $TORCH_VER), ${S}x${S}:"; grep -E '^#|^\|' "$OUT/anchor-$S.log"; } >> "$TABLE"
+		else
+			echo "no anchor code in $GPU/anchor-code (see bench/gpu/README.md)"
+		fi
+	done
 fi
 
 # ---------------------------------------------------------------- 5. our Java key-frame benchmark
+# KF_RUNS: "SIZE:MODE,MODE[:REPS] ..." (default: every size of SIZES with every mode of TORCHEXT_MODES and REPS key
+# frames after the warm-up; 20 of them show whether memory stays flat frame after frame)
+torchext_join
+KF_RUNS="${KF_RUNS:-$(for S in $SIZES; do printf '%s:%s ' "$S" "$(echo $TORCHEXT_MODES | tr ' ' ,)"; done)}"
 if has keyframe; then
 	if "$JRE/bin/java" -cp "$CP" org.rerender.bench.KeyFrameBenchmark --help > /dev/null 2>&1; then
-		# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at 512 in this same call
-		GEMM="$(grep -o 'GEMM 8192^3: [0-9.]*' "$OUT/anchor.log" 2>/dev/null | awk '{print $3}' | head -1)"
-		TF512="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor.log" 2>/dev/null)"
-		for S in $SIZES; do for M in $TORCHEXT_MODES; do
-			[[ $M == graph && $S != 512 ]] && continue
-			stamp "key frame: Java engine, ${S}x${S}, $DEVICE, torchext $M"
-			flops=(); [[ $S == "${ANCHOR_SIZE:-512}" && -n "$TF512" && -n "$GEMM" ]] && flops=(--tflop "$TF512" --gemm-tflops "$GEMM")
-			ext=(-Drerender.torchext=true); [[ $M == off ]] && ext=(-Drerender.torchext=false)
-			[[ $M == graph ]] && ext+=(-Drerender.cudagraph=true)
-			smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
-				--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" "${flops[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
-			{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S-$M.log"; grep 'nvidia-smi peak' "$OUT/keyframe-$S-$M.log" | sed 's/^/# /'; } >> "$TABLE"
-		done; done
+		for run in $KF_RUNS; do
+			IFS=: read -r S MODES N <<< "$run"; N="${N:-$REPS}"
+			for M in ${MODES//,/ }; do
+				B="${M%+cb}"   # MODE+cb: the same with cuDNN's benchmark mode on (--cudnn-benchmark)
+				[[ " $TORCHEXT_MODES " == *" $B "* ]] || { stamp "key frame ${S}x${S}: mode $B not available here, skipped"; continue; }
+				# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at this size in this same call
+				GEMM="$(grep -ho 'GEMM 8192^3: [0-9.]*' "$OUT"/anchor-*.log 2>/dev/null | awk '{print $3}' | head -1)"
+				TF="$(awk -F'|' '/^\| (tuned_fp16|orig_fp32|graph_fp16) /{gsub(/ /,"",$7); print $7; exit}' "$OUT/anchor-$S.log" 2>/dev/null)"
+				stamp "key frame: Java engine, ${S}x${S}, $DEVICE, torchext $M, $N key frames after the warm-up"
+				flops=(); [[ -n "$TF" && -n "$GEMM" ]] && flops=(--tflop "$TF" --gemm-tflops "$GEMM")
+				ext=(-Drerender.torchext=true); [[ $B == off ]] && ext=(-Drerender.torchext=false)
+				[[ $B == graph ]] && ext+=(-Drerender.cudagraph=true)
+				cb=(); [[ $M == *+cb ]] && cb=(--cudnn-benchmark)
+				smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
+					--device "$DEVICE" --size "$S" --steps 20 --reps "$N" "${flops[@]}" "${cb[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
+				{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S-$M.log" | grep -v '^# key frame [0-9]'; grep 'nvidia-smi peak' "$OUT/keyframe-$S-$M.log" | sed 's/^/# /'; } >> "$TABLE"
+			done
+		done
 	else
 		echo "KeyFrameBenchmark is not in the payload: skipped" | tee -a "$TABLE"
 	fi
-fi
-
-# ---------------------------------------------------------------- 5b. the Rerender engine: constraints off and on
-# The key-frame engine the Rerender commands run (per-call hooks; not graphed), full size, random weights, F16 with
-# torchext: anchor, key frame with constraints off and with the original's default constraints; separate CFG (the
-# default) and batched CFG (the hooks per half), hence twice the plain stage's timeout.
-if has rerender; then
-	for S in ${RERENDER_SIZES:-512}; do
-		stamp "rerender: Java Rerender engine, ${S}x${S}, $DEVICE, constraints off/on"
-		smi_peak "/tmp/smi-rr-$S.txt" timeout "$((2 * ${KF_TIMEOUT:-240}))" "${JAVA[@]}" -Drerender.torchext=true org.rerender.bench.KeyFrameBenchmark \
-			--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" --rerender 2>&1 | tee "$OUT/rerender-$S.log"
-		{ echo; grep -E '^#|^\|' "$OUT/rerender-$S.log"; grep 'nvidia-smi peak' "$OUT/rerender-$S.log" | sed 's/^/# /'; } >> "$TABLE"
-	done
 fi
 
 # ---------------------------------------------------------------- 6. F16 vs F32, same random weights, stage by stage
@@ -261,6 +284,19 @@ if has parity; then
 	else
 		echo "no test classes / JUnit console launcher in the payload (make-payload.sh)" | tee -a "$TABLE"
 	fi
+fi
+
+# ---------------------------------------------------------------- 5b. the Rerender engine: constraints off and on
+# The key-frame engine the Rerender commands run (per-call hooks; not graphed), full size, random weights, F16 with
+# torchext: anchor, key frame with constraints off and with the original's default constraints; separate CFG (the
+# default) and batched CFG (the hooks per half), hence twice the plain stage's timeout.
+if has rerender; then
+	for S in ${RERENDER_SIZES:-512}; do
+		stamp "rerender: Java Rerender engine, ${S}x${S}, $DEVICE, constraints off/on"
+		smi_peak "/tmp/smi-rr-$S.txt" timeout "$((2 * ${KF_TIMEOUT:-240}))" "${JAVA[@]}" -Drerender.torchext=true org.rerender.bench.KeyFrameBenchmark \
+			--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" --rerender ${RR_ARGS:-} 2>&1 | tee "$OUT/rerender-$S.log"
+		{ echo; grep -E '^#|^\|' "$OUT/rerender-$S.log"; grep 'nvidia-smi peak' "$OUT/rerender-$S.log" | sed 's/^/# /'; } >> "$TABLE"
+	done
 fi
 
 stamp "done"

@@ -391,7 +391,7 @@ public final class RerenderJob {
 				KeyFrameEngine.Prompts prompts = models.prompts(job, cfg.fullPrompt(), cfg.nPrompt);
 				Rgb8Image reference = colorReference(engine, prompts, s, progress, cancel);
 				AnchorState anchor;
-				if (anchorDone) anchor = AnchorState.load(keys.dir().resolve(ANCHOR_STATE), job, engine.storageType());
+				if (anchorDone) anchor = AnchorState.load(keys.dir().resolve(ANCHOR_STATE), job, engine.storageType(), engine.storeDevice());
 				else {
 					Rgb8Image f0 = frames.readPng(0);
 					ControlMap edge = control(f0, job);

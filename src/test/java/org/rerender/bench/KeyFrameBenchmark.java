@@ -69,9 +69,12 @@ import org.rerender.model.vae.VaeConfig;
  * {@code bench/gpu/run.sh}, not by Maven.
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
- *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ * {@code --phases}: one more key frame with the device synchronised between CLIP, VAE encode, sampling and VAE decode,
+ * and the time of each printed (not part of the median).
  * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead, with
- * separate and batched CFG (only the {@code --cfg} mode when given).
+ * separate and batched CFG (only the {@code --cfg} mode when given), with the cross-frame attention stores on the
+ * device, in host memory, or both ({@code --stores device|host|both}, default device).
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -82,7 +85,7 @@ public final class KeyFrameBenchmark {
 		Map<String, String> a = parse(argv);
 		if (a.containsKey("help")) {
 			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
-				+ " --dtype f16|f32 --count-ops --tflop T --gemm-tflops G --warmup 1 --rerender");
+				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both]");
 			return;
 		}
 		int size = Integer.parseInt(a.getOrDefault("size", "512"));
@@ -99,6 +102,10 @@ public final class KeyFrameBenchmark {
 			Engine.getDjlVersion(), engine.getVersion(), dev, dt, size, size, steps, scale, cfg);
 		boolean fused = TorchExt.active();
 		System.out.println("# fused ops: " + (fused ? "torchext, " : "composed DJL ops, torchext ") + TorchExt.status());
+		if (a.containsKey("cudnn-benchmark")) { // cuDNN times its algorithms per new convolution shape, keeps the fastest
+			TorchExt.cudnnBenchmark(true);
+			System.out.println("# cuDNN benchmark mode: on");
+		}
 
 		MemPoller poller = dev.isGpu() ? new MemPoller(dev) : null;
 		long before = poller == null ? 0 : poller.sample();
@@ -143,8 +150,10 @@ public final class KeyFrameBenchmark {
 
 			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
 			if (a.containsKey("rerender")) { // the Rerender engine with its constraints instead of the plain key frame
+				String stores = a.getOrDefault("stores", "device");
 				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller,
-					a.containsKey("cfg") ? List.of(cfg) : List.of(DdimSampler.Cfg.SEPARATE, DdimSampler.Cfg.BATCHED));
+					a.containsKey("cfg") ? List.of(cfg) : List.of(DdimSampler.Cfg.SEPARATE, DdimSampler.Cfg.BATCHED),
+					"both".equals(stores) ? List.of(false, true) : List.of("host".equals(stores)));
 				return;
 			}
 
@@ -162,7 +171,7 @@ public final class KeyFrameBenchmark {
 				if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 				long t = System.nanoTime();
 				try (NDManager run = weights.newSubManager()) {
-					NDArray img = keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt, graphed);
+					NDArray img = keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt, graphed, null);
 					// sum in F32 (an F16 sum of 512x512x3 values overflows); also synchronises the device
 					float check = img.toType(DataType.FLOAT32, false).sum().getFloat();
 					if (!Float.isFinite(check)) System.out.println("# WARNING: non-finite output (random weights in " + dt + ")");
@@ -174,6 +183,20 @@ public final class KeyFrameBenchmark {
 					allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
 			}
 			if (poller != null) poller.stop();
+			if (a.containsKey("phases")) { // one more key frame, the device synchronised between its phases (not in the median)
+				double[] ph = new double[8]; // seconds, then the torch allocator's peak allocated bytes of each phase
+				if (allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
+				long t = System.nanoTime();
+				try (NDManager run = weights.newSubManager()) {
+					keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt, graphed, ph);
+				}
+				System.out.printf(Locale.ROOT, "# phases of one more key frame (%.3f s, synchronised between phases): CLIP x2 %.1f ms, VAE encode %.1f ms, "
+					+ "%d DDIM steps %.1f ms (%.2f ms per step), VAE decode %.1f ms%n", (System.nanoTime() - t) / 1e9, ph[0] * 1e3, ph[1] * 1e3, steps,
+					ph[2] * 1e3, ph[2] * 1e3 / steps, ph[3] * 1e3);
+				if (allocatorStats)
+					System.out.printf(Locale.ROOT, "# torch allocator peak allocated in each phase: CLIP %.2f GiB, VAE encode %.2f, DDIM steps %.2f, VAE decode %.2f%n",
+						ph[4] / GIB, ph[5] / GIB, ph[6] / GIB, ph[7] / GIB);
+			}
 			if (graphed != null && graphed[0] != null) graphed[0].close();
 			Collections.sort(times);
 			double med = times.get(times.size() / 2);
@@ -184,7 +207,7 @@ public final class KeyFrameBenchmark {
 			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | torch allocator GiB | TFLOP per key frame | fraction of GEMM peak |");
 			System.out.println("|---|---|---|---|---|---|---|---|---|");
 			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s%s | %s | %d | %.3f | %.3f | %s | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "",
-				graphed != null ? " graph" : "", dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
+				(graphed != null ? " graph" : "") + (a.containsKey("cudnn-benchmark") ? " cudnn-benchmark" : ""), dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
 	}
@@ -197,7 +220,8 @@ public final class KeyFrameBenchmark {
 	 * constrained key frames of the modes are compared (max |diff| of the decoded images).
 	 */
 	static void rerenderRows(NDManager weights, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, int[] ids,
-		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller, List<DdimSampler.Cfg> modes)
+		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller, List<DdimSampler.Cfg> modes,
+		List<Boolean> storesOnHost)
 		throws InterruptedException {
 		DataType dt = unet.dtype();
 		KeyFrameSettings on = KeyFrameSettings.from(RerenderConfig.builder().prompt("benchmark").ddimSteps(steps).build());
@@ -205,6 +229,7 @@ public final class KeyFrameBenchmark {
 		System.out.println("# Rerender key-frame engine, " + dt + ", constraints " + on);
 		List<String> rows = new ArrayList<>();
 		List<FloatImage> keyFrames = new ArrayList<>();
+		List<String> labels = new ArrayList<>();
 		try (NDManager m = weights.newSubManager()) {
 			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(unet, cnet, vae), m, dt);
 			KeyFrameEngine.Prompts prompts = new KeyFrameEngine.Prompts(clip.encode(m, ids), clip.encode(m, uids));
@@ -215,25 +240,31 @@ public final class KeyFrameBenchmark {
 			KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow, flow);
 			boolean allocatorStats = dev.isGpu() && TorchExtCudaMemory.supported();
 			String[] names = {"anchor (constraints record)", "key frame, constraints off", "key frame, constraints on"};
-			for (DdimSampler.Cfg cfg : modes) {
-				engine.cfg(cfg);
-				String mode = cfg.name().toLowerCase(Locale.ROOT);
+			for (DdimSampler.Cfg cfg : modes) for (boolean onHost : storesOnHost) {
+				engine.cfg(cfg).storesOnHost(onHost);
+				String mode = cfg.name().toLowerCase(Locale.ROOT) + (onHost ? " CFG, attention stores in host memory" : " CFG");
+				labels.add(mode);
 				List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+				double[] partPeak = new double[3]; // the torch allocator's peak allocated bytes of each part, timed rounds
 				FloatImage last = null;
 				if (poller != null) poller.start();
 				for (int i = 0; i < warmup + reps; i++) {
 					if (i == warmup && poller != null) poller.resetPeak();
 					if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 					long t = System.nanoTime();
+					if (allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 					KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
 					double ta = (System.nanoTime() - t) / 1e9; // the result image is on the host: the device has finished
+					if (allocatorStats && i >= warmup) partPeak[0] = Math.max(partPeak[0], TorchExtCudaMemory.read(dev).peakAllocated());
 					double[] tk = new double[2];
 					for (int k = 0; k < 2; k++)
 						try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
+							if (allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 							long t1 = System.nanoTime();
 							KeyFrameEngine.KeyFrameResult r = engine.translateKeyFrame(seq, f1, flows, prompts, k == 0 ? off : on,
 								NoiseStreams.seeded(1, 1), null, null);
 							tk[k] = (System.nanoTime() - t1) / 1e9;
+							if (allocatorStats && i >= warmup) partPeak[k + 1] = Math.max(partPeak[k + 1], TorchExtCudaMemory.read(dev).peakAllocated());
 							if (k == 1) last = r.decoded();
 						}
 					anchor.anchor().close();
@@ -242,17 +273,17 @@ public final class KeyFrameBenchmark {
 						times.get(1).add(tk[0]);
 						times.get(2).add(tk[1]);
 					}
-					System.out.printf(Locale.ROOT, "# %s CFG, round %d%s: anchor %.3f s, key frame off %.3f s, on %.3f s%s%n", mode, i,
+					System.out.printf(Locale.ROOT, "# %s, round %d%s: anchor %.3f s, key frame off %.3f s, on %.3f s%s%n", mode, i,
 						i < warmup ? " (warm-up)" : "", ta, tk[0], tk[1], allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
 				}
 				if (poller != null) poller.stop();
 				keyFrames.add(last);
 				String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
-				String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
 				for (int r = 0; r < 3; r++) {
 					List<Double> ts = new ArrayList<>(times.get(r));
 					Collections.sort(ts);
-					rows.add(String.format(Locale.ROOT, "| %s, %s%s, %s CFG | %s | %d | %.3f | %.3f | %s | %s |", names[r], dt,
+					String torchPeak = allocatorStats ? String.format(Locale.ROOT, "peak %.2f alloc", partPeak[r] / GIB) : "n/a";
+					rows.add(String.format(Locale.ROOT, "| %s, %s%s, %s | %s | %d | %.3f | %.3f | %s | %s |", names[r], dt,
 						TorchExt.active() ? " torchext" : "", mode, dev, size, ts.get(ts.size() / 2), ts.get(0), peak, torchPeak));
 				}
 			}
@@ -266,10 +297,10 @@ public final class KeyFrameBenchmark {
 				if (!Float.isFinite(y[i])) ny++;
 				if (Float.isFinite(x[i]) && Float.isFinite(y[i])) d = Math.max(d, Math.abs(x[i] - y[i]));
 			}
-			System.out.printf(Locale.ROOT, "# constrained key frame, %s vs %s CFG: max |diff| of the decoded images %.3g (finite values; non-finite %d and %d of %d)%n",
-				modes.get(k), modes.get(0), d, ny, nx, x.length);
+			System.out.printf(Locale.ROOT, "# constrained key frame, %s vs %s: max |diff| of the decoded images %.3g (finite values; non-finite %d and %d of %d)%n",
+				labels.get(k), labels.get(0), d, ny, nx, x.length);
 		}
-		System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB | torch allocator GiB |");
+		System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB (whole mode) | torch allocator GiB (this part) |");
 		System.out.println("|---|---|---|---|---|---|---|");
 		rows.forEach(System.out::println);
 	}
@@ -296,12 +327,15 @@ public final class KeyFrameBenchmark {
 	/** One key frame; every intermediate is freed with {@code run}. Returns the decoded image {@code [1,3,S,S]}. */
 	static NDArray keyFrame(NDManager run, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, NDArray frame,
 		NDArray hint, int[] ids, int[] uids, NoiseSchedule schedule, int steps, double scale, DdimSampler.Cfg cfg,
-		SeededNoise noise, DataType dt, GraphedDenoiser[] graphed) {
+		SeededNoise noise, DataType dt, GraphedDenoiser[] graphed, double[] phases) {
+		long t0 = System.nanoTime();
 		NDArray c = clip.encode(run, ids), uc = clip.encode(run, uids);
+		if (phases != null) t0 = phase(phases, 0, t0, uc);
 		NDArray f = frame.duplicate();
 		f.attach(run);
 		NDArray z0 = vae.encode(f).mean().mul(AutoencoderKL.SCALE_FACTOR); // the frame's latent (SDEdit / fusion use it)
 		z0.attach(run);
+		if (phases != null) t0 = phase(phases, 1, t0, z0);
 		NDArray xT = noise.next(run, z0.getShape(), dt);
 		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
 		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
@@ -314,10 +348,35 @@ public final class KeyFrameBenchmark {
 			used = graphed[0].rebind(model);
 		}
 		NDArray x = sampler.sample(run, used, xT, null, noise, null, null, null);
+		if (phases != null) t0 = phase(phases, 2, t0, x);
 		if (graphed != null) System.out.println("# CUDA graph: replays so far " + graphed[0].replays());
 		NDArray img = vae.decode(x.div(AutoencoderKL.SCALE_FACTOR));
 		img.attach(run);
+		if (phases != null) phase(phases, 3, t0, img);
 		return img;
+	}
+
+	/**
+	 * Waits for the device to finish {@code a} (a value read back), adds the seconds since {@code t0} to phase
+	 * {@code i}, and on a GPU with the allocator statistics puts the phase's peak allocated bytes at {@code i + 4}
+	 * (then resets the peak for the next phase).
+	 */
+	static long phase(double[] phases, int i, long t0, NDArray a) {
+		try (NDManager m = a.getManager().newSubManager()) {
+			NDArray flat = a.flatten();
+			flat.attach(m);
+			NDArray one = flat.get(0).toType(DataType.FLOAT32, false);
+			one.attach(m);
+			one.getFloat();
+		}
+		long t = System.nanoTime();
+		phases[i] += (t - t0) / 1e9;
+		Device d = a.getDevice();
+		if (d.isGpu() && TorchExtCudaMemory.supported()) {
+			phases[i + 4] = Math.max(phases[i + 4], TorchExtCudaMemory.read(d).peakAllocated());
+			TorchExtCudaMemory.resetPeaks(d);
+		}
+		return t;
 	}
 
 	/**

@@ -1,5 +1,6 @@
 package org.rerender.diffusion.rerender;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -120,6 +121,11 @@ public final class AnchorState implements AutoCloseable {
 	 * @param storage the attention store's element type (F16 on a GPU)
 	 */
 	public static AnchorState load(Path file, NDManager parent, DataType storage) {
+		return load(file, parent, storage, parent.getDevice());
+	}
+
+	/** As {@link #load(Path, NDManager, DataType)}, with the attention store's entries on {@code storeDevice}. */
+	public static AnchorState load(Path file, NDManager parent, DataType storage, Device storeDevice) {
 		try (SafetensorsFile f = SafetensorsFile.open(file)) {
 			if (!FORMAT.equals(f.metadata().get("format")))
 				throw new RerenderException(file + " is not a saved first-frame state (" + FORMAT + ")");
@@ -134,7 +140,7 @@ public final class AnchorState implements AutoCloseable {
 					st[i] = new AdaIn.Stats(f.toNDArray(m, String.format("ada.mean.%03d", i), DataType.FLOAT32),
 						f.toNDArray(m, String.format("ada.std.%03d", i), DataType.FLOAT32));
 				}
-				AttentionStore store = new AttentionStore(m, storage);
+				AttentionStore store = new AttentionStore(m, storage, storeDevice);
 				store.readFrom(f, "attn");
 				long[] ds = f.info("decoded").shape();
 				FloatImage decoded = new FloatImage((int) ds[1], (int) ds[0], 3, f.floats("decoded"));

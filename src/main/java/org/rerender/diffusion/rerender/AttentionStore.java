@@ -1,5 +1,6 @@
 package org.rerender.diffusion.rerender;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -34,14 +35,27 @@ public final class AttentionStore implements AutoCloseable {
 	private final DataType storage;
 	private final Map<Key, NDArray> entries = new TreeMap<>();
 
-	/** @param parent the store gets a sub-manager of it; @param storage F16 or F32 */
+	/** @param parent the store gets a sub-manager of it, on its device; @param storage F16 or F32 */
 	public AttentionStore(NDManager parent, DataType storage) {
-		this.manager = parent.newSubManager();
+		this(parent, storage, parent.getDevice());
+	}
+
+	/**
+	 * @param where the device the entries live on: the compute device, or the CPU to keep a GPU's memory free (each
+	 *     entry then crosses the bus once when stored and once per read; {@link CrossFrameAttention} moves it back)
+	 */
+	public AttentionStore(NDManager parent, DataType storage, Device where) {
+		this.manager = parent.newSubManager(where);
 		this.storage = storage;
 	}
 
 	public DataType storage() {
 		return storage;
+	}
+
+	/** The device the entries live on. */
+	public Device device() {
+		return manager.getDevice();
 	}
 
 	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
@@ -80,9 +94,9 @@ public final class AttentionStore implements AutoCloseable {
 		return n;
 	}
 
-	/** A deep copy in a new sub-manager of {@code parent}. */
+	/** A deep copy in a new sub-manager of {@code parent}, on this store's device. */
 	public AttentionStore copy(NDManager parent) {
-		AttentionStore c = new AttentionStore(parent, storage);
+		AttentionStore c = new AttentionStore(parent, storage, device());
 		entries.forEach(c::put);
 		return c;
 	}

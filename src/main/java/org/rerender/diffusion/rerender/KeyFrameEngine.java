@@ -76,6 +76,7 @@ public final class KeyFrameEngine {
 	private final NoiseSchedule schedule = NoiseSchedule.sd15();
 	private KeyFrameObserver observer = KeyFrameObserver.NONE;
 	private DdimSampler.Cfg cfg = DdimSampler.Cfg.SEPARATE;
+	private boolean storesOnHost;
 
 	/**
 	 * @param parent long-lived manager on the models' device; every call works in sub-managers of it
@@ -107,6 +108,22 @@ public final class KeyFrameEngine {
 		return cfg;
 	}
 
+	/**
+	 * Where the cross-frame attention stores (the anchor's and the previous key frame's decoder self-attention inputs,
+	 * every step and both CFG branches: about 1.1 GiB at 512×512 in F16) live: on the compute device (the default,
+	 * as the original) or, with {@code true} on a GPU, in host memory, read back over the bus at every step (less
+	 * GPU memory, some time; measured in bench/gpu). No effect on the CPU.
+	 */
+	public KeyFrameEngine storesOnHost(boolean onHost) {
+		this.storesOnHost = onHost;
+		return this;
+	}
+
+	/** The device of the attention stores ({@link #storesOnHost}). */
+	public Device storeDevice() {
+		return storesOnHost ? Device.cpu() : parent.getDevice();
+	}
+
 	/** The attention store's element type: F16 on a GPU, the compute type on the CPU. */
 	public DataType storageType() {
 		return parent.getDevice().isGpu() ? DataType.FLOAT16 : dtype;
@@ -125,7 +142,7 @@ public final class KeyFrameEngine {
 			int steps = s.steps();
 			NDArray[] x0s = new NDArray[steps];
 			AdaIn.Stats[] stats = new AdaIn.Stats[steps];
-			AttentionStore store = new AttentionStore(state, storageType());
+			AttentionStore store = new AttentionStore(state, storageType(), storeDevice());
 			FloatImage decoded;
 			try (NDManager job = parent.newSubManager()) {
 				NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());

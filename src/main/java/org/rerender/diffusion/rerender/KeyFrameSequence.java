@@ -102,7 +102,7 @@ public final class KeyFrameSequence implements AutoCloseable {
 		try (SafetensorsFile f = SafetensorsFile.open(file)) {
 			if (!FORMAT.equals(f.metadata().get("format")))
 				throw new RerenderException(file + " is not a saved key-frame sequence state (" + FORMAT + ")");
-			AttentionStore store = new AttentionStore(parent, anchor.attention().storage());
+			AttentionStore store = new AttentionStore(parent, anchor.attention().storage(), anchor.attention().device());
 			try {
 				store.readFrom(f, "previous");
 				long[] s = f.info("previous_output").shape();

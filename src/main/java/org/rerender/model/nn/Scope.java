@@ -13,8 +13,12 @@ import ai.djl.ndarray.NDManager;
 public final class Scope implements AutoCloseable {
 	private final NDManager parent;
 	private final NDManager manager;
+	private final NDArray main;
+	private final NDArray[] others;
 
 	private Scope(NDArray main, NDArray... others) {
+		this.main = main;
+		this.others = others;
 		parent = main.getManager();
 		manager = parent.newSubManager();
 		main.tempAttach(manager);
@@ -30,6 +34,21 @@ public final class Scope implements AutoCloseable {
 	public NDArray keep(NDArray out) {
 		out.attach(parent);
 		return out;
+	}
+
+	/**
+	 * Frees {@code done}, an intermediate of this block that nothing reads any more, now rather than when the block
+	 * returns, and returns {@code next}; an input of the scope (or {@code next} itself) is left alone. For chains of
+	 * large activations (a VAE's blocks at full resolution): DJL frees an array only when it or its manager is closed,
+	 * so without this every activation of the chain stays on the device until the block ends, where PyTorch frees each
+	 * as its last reference goes.
+	 */
+	public NDArray free(NDArray done, NDArray next) {
+		if (done == next || done == main) return next;
+		for (NDArray o : others)
+			if (done == o) return next;
+		done.close();
+		return next;
 	}
 
 	@Override

@@ -178,6 +178,24 @@ public final class TorchExt {
 		return nativeAllowTf32();
 	}
 
+	/**
+	 * Switches cuDNN's benchmark mode on or off, process-wide ({@code torch.backends.cudnn.benchmark}): the first
+	 * convolution of each new shape times cuDNN's algorithms and keeps the fastest. Off by default in PyTorch and DJL.
+	 * No effect on CPU results.
+	 *
+	 * @throws IllegalStateException when the library is not loaded (the reason from {@link #status()})
+	 */
+	public static void cudnnBenchmark(boolean on) {
+		requireLoaded("cudnnBenchmark");
+		nativeSetCudnnBenchmark(on);
+	}
+
+	/** Whether cuDNN's benchmark mode is on now. */
+	public static boolean cudnnBenchmarkOn() {
+		requireLoaded("cudnnBenchmarkOn");
+		return nativeCudnnBenchmark();
+	}
+
 	private static void requireLoaded(String what) {
 		boolean l;
 		try {
@@ -259,4 +277,8 @@ public final class TorchExt {
 	private static native void nativeSetAllowTf32(boolean allow);
 
 	private static native int nativeAllowTf32();
+
+	private static native void nativeSetCudnnBenchmark(boolean on);
+
+	private static native boolean nativeCudnnBenchmark();
 }

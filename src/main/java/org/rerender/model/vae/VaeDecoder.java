@@ -70,16 +70,23 @@ final class VaeDecoder extends Module {
 	}
 
 	NDArray forward(NDArray z) {
-		try (Scope s = Scope.of(z)) {
-			NDArray h = mid2.forward(midAttn.forward(mid1.forward(convIn.forward(z))));
+		try (Scope s = Scope.of(z)) { // each activation is freed as soon as the next exists (s.free): peak ≈ two of them
+			NDArray h = convIn.forward(z);
+			h = s.free(h, mid1.forward(h));
+			h = s.free(h, midAttn.forward(h));
+			h = s.free(h, mid2.forward(h));
 			for (int l = blocks.size() - 1; l >= 0; l--) {
 				for (int j = 0; j < blocks.get(l).size(); j++) {
-					h = blocks.get(l).get(j).forward(h);
-					if (!attns.get(l).isEmpty()) h = attns.get(l).get(j).forward(h);
+					h = s.free(h, blocks.get(l).get(j).forward(h));
+					if (!attns.get(l).isEmpty()) h = s.free(h, attns.get(l).get(j).forward(h));
 				}
-				if (ups.get(l) != null) h = ups.get(l).forward(Functional.upsampleNearest2x(h));
+				if (ups.get(l) != null) {
+					h = s.free(h, Functional.upsampleNearest2x(h));
+					h = s.free(h, ups.get(l).forward(h));
+				}
 			}
-			return s.keep(convOut.forward(normOut.forwardSilu(h)));
+			h = s.free(h, normOut.forwardSilu(h));
+			return s.keep(convOut.forward(h));
 		}
 	}
 }

@@ -60,17 +60,23 @@ final class VaeEncoder extends Module {
 	}
 
 	NDArray forward(NDArray x) {
-		try (Scope s = Scope.of(x)) {
+		try (Scope s = Scope.of(x)) { // each activation is freed as soon as the next exists (s.free): peak ≈ two of them
 			NDArray h = convIn.forward(x);
 			for (int l = 0; l < blocks.size(); l++) {
 				for (int j = 0; j < blocks.get(l).size(); j++) {
-					h = blocks.get(l).get(j).forward(h);
-					if (!attns.get(l).isEmpty()) h = attns.get(l).get(j).forward(h);
+					h = s.free(h, blocks.get(l).get(j).forward(h));
+					if (!attns.get(l).isEmpty()) h = s.free(h, attns.get(l).get(j).forward(h));
 				}
-				if (l < downs.size()) h = downs.get(l).forward(h.pad(PAD_RIGHT_BOTTOM, 0));
+				if (l < downs.size()) {
+					h = s.free(h, h.pad(PAD_RIGHT_BOTTOM, 0));
+					h = s.free(h, downs.get(l).forward(h));
+				}
 			}
-			h = mid2.forward(midAttn.forward(mid1.forward(h)));
-			return s.keep(convOut.forward(normOut.forwardSilu(h)));
+			h = s.free(h, mid1.forward(h));
+			h = s.free(h, midAttn.forward(h));
+			h = s.free(h, mid2.forward(h));
+			h = s.free(h, normOut.forwardSilu(h));
+			return s.keep(convOut.forward(h));
 		}
 	}
 }

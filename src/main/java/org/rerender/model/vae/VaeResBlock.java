@@ -21,10 +21,13 @@ final class VaeResBlock extends Module {
 	}
 
 	NDArray forward(NDArray x) {
-		try (Scope s = Scope.of(x)) {
-			NDArray h = conv1.forward(norm1.forwardSilu(x));
-			h = conv2.forward(norm2.forwardSilu(h));
-			return s.keep(shortcut == null ? x.add(h) : shortcut.forward(x).add(h));
+		try (Scope s = Scope.of(x)) { // intermediates freed as soon as they are read (full-resolution blocks are large)
+			NDArray h = norm1.forwardSilu(x);
+			h = s.free(h, conv1.forward(h));
+			h = s.free(h, norm2.forwardSilu(h));
+			h = s.free(h, conv2.forward(h));
+			NDArray skip = shortcut == null ? x : shortcut.forward(x);
+			return s.keep(skip.add(h));
 		}
 	}
 }

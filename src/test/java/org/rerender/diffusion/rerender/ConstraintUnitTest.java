@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -92,10 +93,24 @@ class ConstraintUnitTest {
 			assertArrayEquals(new float[] {1, 2}, s.get(a).toType(DataType.FLOAT32, false).toFloatArray());
 			assertEquals(b, s.entries().keySet().iterator().next(), "entries sorted by step first");
 			try (AttentionStore c = s.copy(m)) {
+				assertEquals(s.device(), c.device(), "a copy lives where the original does");
 				c.put(a, m.create(new float[] {9, 9}, new Shape(1, 1, 2)));
 				assertArrayEquals(new float[] {1, 2}, s.get(a).toType(DataType.FLOAT32, false).toFloatArray(), "copies are independent");
 			}
 			assertEquals(8, s.bytes());
+		}
+	}
+
+	@Test
+	void storeOnTheHostKeepsEntriesThereAndTheEngineSaysWhere() {
+		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, DataType.FLOAT16, Device.cpu())) {
+			AttentionStore.Key a = new AttentionStore.Key(0, Branch.COND, 0);
+			s.put(a, m.create(new float[] {1, 2}, new Shape(1, 1, 2)));
+			assertEquals(Device.cpu(), s.get(a).getDevice());
+			assertEquals(Device.cpu(), s.copy(m).device());
+			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(null, null, null), m, DataType.FLOAT32);
+			assertEquals(m.getDevice(), engine.storeDevice(), "by default on the compute device");
+			assertEquals(Device.cpu(), engine.storesOnHost(true).storeDevice());
 		}
 	}
 

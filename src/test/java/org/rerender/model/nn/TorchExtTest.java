@@ -72,7 +72,8 @@ class TorchExtTest {
 		NDArray b = m.randomNormal(0, 0.3f, new Shape(64), DataType.FLOAT32).toType(DataType.FLOAT16, false);
 		for (boolean silu : new boolean[] {false, true}) {
 			NDArray fused = TorchExt.groupNorm(x, w, b, 32, 1e-5f, silu);
-			// composed: F32 statistics and affine, F16 result (and F16 SiLU after); the fused SiLU is F32 then rounded
+			// composed: F32 statistics and affine, F16 result (and F16 SiLU after); fused: libtorch's F16 kernel, which
+			// accumulates in F32 and rounds the result (then F16 SiLU), as ldm's GroupNorm32 does
 			close("group norm F16 in, F32 stats" + (silu ? " +SiLU" : ""), fused,
 				GroupNorm.composed(x, w.reshape(64, 1, 1), b.reshape(64, 1, 1), 32, 1e-5f, silu), 8e-3);
 			// and both agree with the F32 computation to F16 rounding (mean 20 would ruin F16 statistics)
@@ -158,6 +159,20 @@ class TorchExtTest {
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.create(Device.cpu()));
 		assertEquals(TorchExt.status().contains("cuda memory"), TorchExtCudaMemory.supported());
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaMemory.read(Device.cpu()));
+	}
+
+	@Test
+	void cudnnBenchmarkSwitchesAndIsReadBack() {
+		boolean before = TorchExt.cudnnBenchmarkOn();
+		try {
+			TorchExt.cudnnBenchmark(true);
+			assertTrue(TorchExt.cudnnBenchmarkOn());
+			TorchExt.cudnnBenchmark(false);
+			assertFalse(TorchExt.cudnnBenchmarkOn());
+		}
+		finally {
+			TorchExt.cudnnBenchmark(before);
+		}
 	}
 
 	@Test
