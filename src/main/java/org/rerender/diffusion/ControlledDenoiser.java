@@ -33,6 +33,7 @@ public final class ControlledDenoiser implements Denoiser {
 	private final float[] controlScales;
 	private final CallContexts contexts;
 	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
+	private final boolean hintsEncoded; // hint/uncondHint hold the hint encoder's output, not the images
 
 	/**
 	 * @param controlNet null for plain SD
@@ -52,7 +53,45 @@ public final class ControlledDenoiser implements Denoiser {
 		this.controlScales = controlScales;
 		this.plain = contexts == null;
 		this.contexts = contexts == null ? UNetCallContext::of : contexts;
+		this.hintsEncoded = false;
 		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
+	}
+
+	private ControlledDenoiser(ControlledDenoiser o, NDArray encodedHint, NDArray encodedUncondHint) {
+		this.unet = o.unet;
+		this.controlNet = o.controlNet;
+		this.condContext = o.condContext;
+		this.uncondContext = o.uncondContext;
+		this.hint = encodedHint;
+		this.uncondHint = encodedUncondHint;
+		this.controlScales = o.controlScales;
+		this.plain = o.plain;
+		this.contexts = o.contexts;
+		this.hintsEncoded = true;
+	}
+
+	/**
+	 * The same denoiser with its hints run through the ControlNet's hint encoder once, here, into {@code m} (the
+	 * caller's per-image manager), instead of at every call: the encoder sees the hint image only, so the result is the
+	 * same, and a 20-step CFG sample skips 39 of its 40 runs (8 convolutions, the first ones at full image size). A
+	 * shared cond/uncond hint is encoded once. Without a ControlNet, or already encoded: {@code this}.
+	 */
+	public ControlledDenoiser encodeHints(NDManager m) {
+		if (controlNet == null || hintsEncoded) return this;
+		NDArray g = controlNet.hintEncoder(hint);
+		g.attach(m);
+		NDArray ug = g;
+		if (uncondHint != hint) {
+			ug = controlNet.hintEncoder(uncondHint);
+			ug.attach(m);
+		}
+		return new ControlledDenoiser(this, g, ug);
+	}
+
+	private List<NDArray> control(NDArray x, NDArray h, NDArray tEmb, NDArray context) {
+		UNetCallContext none = UNetCallContext.NONE.withProbe(null);
+		return hintsEncoded ? controlNet.forwardGuided(x, h, tEmb, context, controlScales, none)
+			: controlNet.forward(x, h, tEmb, context, controlScales, none);
 	}
 
 	/** Rerender/ControlNet demo scales: {@code strength} for all 13, or {@code strength·0.825^(12-i)} in guess mode. */
@@ -69,8 +108,11 @@ public final class ControlledDenoiser implements Denoiser {
 
 	private NDArray run(NDArray x, int[] t, NDArray context, NDArray h, UNetCallContext ctx) {
 		NDArray xn = Precision.as(x, networkType());
-		List<NDArray> control = controlNet == null ? null
-			: controlNet.forward(xn, h, t, context, controlScales, UNetCallContext.NONE.withProbe(null));
+		List<NDArray> control = null;
+		if (controlNet != null)
+			try (NDArray tEmb = controlNet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
+				control = control(xn, h, tEmb, context);
+			}
 		NDArray eps = unet.forward(xn, t, context, control, ctx);
 		if (control != null) control.forEach(NDArray::close);
 		if (xn != x) xn.close();
@@ -92,9 +134,18 @@ public final class ControlledDenoiser implements Denoiser {
 			contexts.of(step, branch));
 	}
 
-	/** Whether {@code o} runs the same networks with the same control scales (conditioning may differ). */
+	/**
+	 * Whether {@code o} runs the same networks with the same control scales and takes its hints in the same form
+	 * (images, or encoded by {@link #encodeHints}); the conditioning itself may differ.
+	 */
 	public boolean sameNetworks(ControlledDenoiser o) {
-		return o.unet == unet && o.controlNet == controlNet && Arrays.equals(o.controlScales, controlScales);
+		return o.unet == unet && o.controlNet == controlNet && Arrays.equals(o.controlScales, controlScales)
+			&& o.hintsEncoded == hintsEncoded;
+	}
+
+	/** Whether the hints are the hint encoder's output ({@link #encodeHints}). */
+	public boolean hintsEncoded() {
+		return hintsEncoded;
 	}
 
 	/** Whether a batched call depends on its input tensors only (no per-call hooks), so it can be captured and replayed. */
@@ -102,7 +153,10 @@ public final class ControlledDenoiser implements Denoiser {
 		return plain;
 	}
 
-	/** The batched call's conditioning {@code [uncond; cond]} context and hint (hint null without ControlNet), in {@code m}. */
+	/**
+	 * The batched call's conditioning {@code [uncond; cond]} context and hint (the encoded hint after
+	 * {@link #encodeHints}; null without ControlNet), in {@code m}.
+	 */
 	public NDList batchedConditioning(NDManager m) {
 		NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
 		c2.attach(m);
@@ -127,8 +181,7 @@ public final class ControlledDenoiser implements Denoiser {
 		if (!plain) throw new IllegalStateException("a denoiser with per-call hooks cannot run on prepared tensors only");
 		if (controlNet != null && controlNet.modelChannels() != unet.config().modelChannels())
 			throw new IllegalStateException("UNet and ControlNet timestep embeddings differ in width");
-		List<NDArray> control = controlNet == null ? null
-			: controlNet.forward(x2, h2, tEmb, c2, controlScales, UNetCallContext.NONE.withProbe(null));
+		List<NDArray> control = controlNet == null ? null : control(x2, h2, tEmb, c2);
 		NDArray eps = unet.forward(x2, tEmb, c2, control, UNetCallContext.NONE);
 		if (control != null) control.forEach(NDArray::close);
 		return eps;

@@ -183,19 +183,25 @@ public final class KeyFrameBenchmark {
 					allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
 			}
 			if (poller != null) poller.stop();
+			// read before the phases' key frame, which resets the peaks per phase
+			String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
 			if (a.containsKey("phases")) { // one more key frame, the device synchronised between its phases (not in the median)
-				double[] ph = new double[8]; // seconds, then the torch allocator's peak allocated bytes of each phase
+				double[] ph = new double[13]; // [0..3] seconds, [4..7] the torch allocator's peak bytes of each phase; [8], [12]: the batched calls alone
 				if (allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 				long t = System.nanoTime();
 				try (NDManager run = weights.newSubManager()) {
 					keyFrame(run, unet, cnet, vae, clip, frame, hint, ids, uids, schedule, steps, scale, cfg, noise, dt, graphed, ph);
 				}
 				System.out.printf(Locale.ROOT, "# phases of one more key frame (%.3f s, synchronised between phases): CLIP x2 %.1f ms, VAE encode %.1f ms, "
-					+ "%d DDIM steps %.1f ms (%.2f ms per step), VAE decode %.1f ms%n", (System.nanoTime() - t) / 1e9, ph[0] * 1e3, ph[1] * 1e3, steps,
+					+ "%d DDIM steps %.1f ms (%.2f ms per step), VAE decode %.1f ms%n", (System.nanoTime() - t) / 1e9 - ph[8], ph[0] * 1e3, ph[1] * 1e3, steps,
 					ph[2] * 1e3, ph[2] * 1e3 / steps, ph[3] * 1e3);
 				if (allocatorStats)
 					System.out.printf(Locale.ROOT, "# torch allocator peak allocated in each phase: CLIP %.2f GiB, VAE encode %.2f, DDIM steps %.2f, VAE decode %.2f%n",
 						ph[4] / GIB, ph[5] / GIB, ph[6] / GIB, ph[7] / GIB);
+				if (ph[8] > 0)
+					System.out.printf(Locale.ROOT, "# the batched UNet+ControlNet call alone, %d in a row as the sampler makes them%s: %.2f ms per call "
+						+ "(the rest of a step, the DDIM update and CFG combination: %.2f ms)%n", steps, graphed != null ? " (graph replays)" : "",
+						ph[8] * 1e3 / steps, (ph[2] - ph[8]) * 1e3 / steps);
 			}
 			if (graphed != null && graphed[0] != null) graphed[0].close();
 			Collections.sort(times);
@@ -203,7 +209,6 @@ public final class KeyFrameBenchmark {
 			double tflop = Double.parseDouble(a.getOrDefault("tflop", "NaN"));
 			double gemm = Double.parseDouble(a.getOrDefault("gemm-tflops", "NaN"));
 			String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f (%.2f above idle)", poller.peak() / GIB, (poller.peak() - before) / GIB);
-			String torchPeak = allocatorStats ? allocator(TorchExtCudaMemory.read(dev)) : "n/a";
 			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | torch allocator GiB | TFLOP per key frame | fraction of GEMM peak |");
 			System.out.println("|---|---|---|---|---|---|---|---|---|");
 			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s%s | %s | %d | %.3f | %.3f | %s | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "",
@@ -337,7 +342,7 @@ public final class KeyFrameBenchmark {
 		z0.attach(run);
 		if (phases != null) t0 = phase(phases, 1, t0, z0);
 		NDArray xT = noise.next(run, z0.getShape(), dt);
-		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
+		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null).encodeHints(run);
 		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
 		Denoiser used = model;
 		if (graphed != null) { // one graph for all key frames (recorded in the first), fed each frame's conditioning
@@ -349,6 +354,17 @@ public final class KeyFrameBenchmark {
 		}
 		NDArray x = sampler.sample(run, used, xT, null, noise, null, null, null);
 		if (phases != null) t0 = phase(phases, 2, t0, x);
+		if (phases != null && cfg == DdimSampler.Cfg.BATCHED) { // the batched network call alone, as the sampler makes it
+			long tc = System.nanoTime();
+			NDArray e = null;
+			for (int i = 0; i < steps; i++) {
+				if (e != null) e.close();
+				e = used.epsBatched(x, 500, i);
+			}
+			phase(phases, 8, tc, e); // [8]: the calls' seconds ([12]: their allocator peak)
+			e.close();
+			t0 = System.nanoTime();
+		}
 		if (graphed != null) System.out.println("# CUDA graph: replays so far " + graphed[0].replays());
 		NDArray img = vae.decode(x.div(AutoencoderKL.SCALE_FACTOR));
 		img.attach(run);

@@ -129,6 +129,8 @@ class GraphedDenoiserTest {
 						assertThrows(IllegalArgumentException.class, () -> graphed.rebind(new ControlledDenoiser(tiny.unet, tiny.controlNet,
 							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null,
 							ControlledDenoiser.controlScales(0.5, false), null)), "other control scales are refused");
+						assertThrows(IllegalArgumentException.class, () -> graphed.rebind(plain.encodeHints(run)),
+							"encoded hints do not fit a graph recorded with hint images");
 						assertThrows(IllegalArgumentException.class,
 							() -> graphed.epsBatched(run.zeros(new Shape(1, 4, 2, 2)), 1, 10), "another latent shape is refused");
 						// replays leave nothing behind
@@ -142,6 +144,23 @@ class GraphedDenoiserTest {
 
 				}
 			});
+		}
+	}
+
+	@Test
+	void replayWithTheHintEncodedOnceEqualsThePlainRun() {
+		try (NDManager run = Djl.newCpuManager()) {
+			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null).encodeHints(run);
+			Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
+			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
+			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
+			float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, StepGraph::rerun)) {
+				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
+				assertArrayEquals(expected, got, "graphed run with the encoded hint as a static input");
+				assertEquals(2, graphed.replays());
+			}
 		}
 	}
 

@@ -249,7 +249,7 @@ public final class KeyFrameEngine {
 		FreeUHook freeU = new FreeUHook(s.freeU(), models.unet().config().modelChannels());
 		return new ControlledDenoiser(models.unet(), models.controlNet(), p.cond(), p.uncond(), h, null,
 			ControlledDenoiser.controlScales(s.controlStrength(), false),
-			(step, branch) -> new UNetCallContext(step, branch, attn, freeU, null));
+			(step, branch) -> new UNetCallContext(step, branch, attn, freeU, null)).encodeHints(job);
 	}
 
 	/** One sampling pass in its own sub-manager; returns the final latent in {@code job}. */

@@ -88,11 +88,24 @@ public final class ControlNet extends Module {
 
 	/** {@link #forward(NDArray, NDArray, int[], NDArray, float[], UNetCallContext)} with the sinusoid already made. */
 	public List<NDArray> forward(NDArray x, NDArray hintImage, NDArray tEmb, NDArray context, float[] scales, UNetCallContext ctx) {
-		List<NDArray> outs = new ArrayList<>();
 		try (Scope s = Scope.of(x, context, hintImage, tEmb)) {
-			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			NDArray guided = hintEncoder(hintImage);
 			if (ctx.probe() != null) ctx.probe().accept("guided_hint", guided);
+			List<NDArray> r = forwardGuided(x, guided, tEmb, context, scales, ctx);
+			r.forEach(s::keep);
+			return r;
+		}
+	}
+
+	/**
+	 * The residuals from an already encoded hint ({@link #hintEncoder}, {@code [B, model_channels, h, w]}). The hint
+	 * encoder depends on the hint image only, not on x, the timestep or the prompt, so a sampler encodes it once per
+	 * image instead of at every step as cldm does (same result).
+	 */
+	public List<NDArray> forwardGuided(NDArray x, NDArray guided, NDArray tEmb, NDArray context, float[] scales, UNetCallContext ctx) {
+		List<NDArray> outs = new ArrayList<>();
+		try (Scope s = Scope.of(x, context, guided, tEmb)) {
+			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			NDArray h = x;
 			for (int i = 0; i < enc.inputBlockCount(); i++) {
 				h = enc.inputBlock(i, h, in);
