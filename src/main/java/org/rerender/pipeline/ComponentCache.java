@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.rerender.engine.Djl;
+import org.rerender.model.nn.TorchExtCudaMemory;
 
 /**
  * Loaded components by name, each stored with the key that determines it (its files' stamps, device, dtype, ...).
@@ -46,7 +47,11 @@ public final class ComponentCache implements AutoCloseable {
 
 		@Override
 		public void close() {
-			if (manager != null) manager.close();
+			if (manager != null) {
+				manager.close();
+				// libtorch's caching allocator would keep the weights' blocks reserved for this process: give them back
+				TorchExtCudaMemory.releaseCached(device);
+			}
 			for (int i = resources.size() - 1; i >= 0; i--) {
 				try {
 					resources.get(i).close();

@@ -5,8 +5,8 @@ import ai.djl.Device;
 /**
  * libtorch's CUDA caching-allocator statistics through {@code libRerenderTorchExt} (built with {@code make CUDA=1}):
  * the figures {@code torch.cuda.max_memory_allocated} and friends report, which DJL does not expose. The key-frame
- * benchmark uses them so that our memory is measured like the PyTorch rows beside it. Compiled against torch
- * 2.14.1+cu130; not yet run on a GPU.
+ * benchmark uses them so that our memory is measured like the PyTorch rows beside it. Run on an NVIDIA H200 with torch
+ * 2.11.0+cu130 (bench/gpu, 2026-11-26).
  */
 public final class TorchExtCudaMemory {
 	/** Bytes held by tensors ({@code allocated}) and by the allocator's segments ({@code reserved}), now and at peak. */
@@ -37,6 +37,14 @@ public final class TorchExtCudaMemory {
 	public static void emptyCache() {
 		requireSupported();
 		nativeEmptyCache();
+	}
+
+	/**
+	 * After freeing networks on {@code device}: hands libtorch's now unused cached blocks back to the driver, so other
+	 * programs (and GPU Status) see the memory free again; without the CUDA entry points, or on the CPU, nothing.
+	 */
+	public static void releaseCached(Device device) {
+		if (device.isGpu() && supported()) nativeEmptyCache();
 	}
 
 	private static int gpu(Device device) {
