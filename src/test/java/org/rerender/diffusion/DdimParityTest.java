@@ -43,20 +43,29 @@ class DdimParityTest {
 		assertArrayEquals(tiny.sd.floats("alphas_cumprod"), ns.alphasCumprod());
 	}
 
+	/** The fixture's ControlNet denoiser: its cond/uncond contexts and hint, in {@code run}. */
+	private ControlledDenoiser fixtureDenoiser(NDManager run) {
+		return new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+			tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null);
+	}
+
+	/** The fixture's DDIM sampler (its step count and guidance scale) in {@code mode}. */
+	private DdimSampler fixtureSampler(DdimSampler.Cfg mode) {
+		return new DdimSampler(NoiseSchedule.sd15(), tiny.reference.ints("in.ddim.steps")[0],
+			tiny.reference.floats("in.ddim.guidance_scale")[0], mode);
+	}
+
 	/** The hint encoded once per sample ({@link ControlledDenoiser#encodeHints}) gives the sample of encoding it per call. */
 	@ParameterizedTest
 	@EnumSource(DdimSampler.Cfg.class)
 	void hintEncodedOnceGivesTheSameSample(DdimSampler.Cfg mode) {
-		int steps = tiny.reference.ints("in.ddim.steps")[0];
-		double scale = tiny.reference.floats("in.ddim.guidance_scale")[0];
 		try (NDManager run = TestDevice.newManager()) {
-			ControlledDenoiser perCall = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null);
+			ControlledDenoiser perCall = fixtureDenoiser(run);
 			ControlledDenoiser once = perCall.encodeHints(run);
 			assertTrue(once.hintsEncoded() && !perCall.hintsEncoded());
 			assertSame(once, once.encodeHints(run), "encoding twice is a no-op");
 			NDArray xT = tiny.ref(run, "in.ddim.x_T");
-			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, scale, mode);
+			DdimSampler sampler = fixtureSampler(mode);
 			float[] a = sampler.sample(run, perCall, xT, null, new SeededNoise(0), null, null, null).toFloatArray();
 			float[] b = sampler.sample(run, once, xT, null, new SeededNoise(0), null, null, null).toFloatArray();
 			// rounding only: with batched CFG the per-call encoder runs at batch 2 (cond and uncond hints stacked), the
@@ -69,11 +78,8 @@ class DdimParityTest {
 	@EnumSource(DdimSampler.Cfg.class)
 	void trajectory(DdimSampler.Cfg mode) {
 		int steps = tiny.reference.ints("in.ddim.steps")[0];
-		double scale = tiny.reference.floats("in.ddim.guidance_scale")[0];
 		try (NDManager run = TestDevice.newManager()) {
-			NDArray hint = tiny.ref(run, "in.ddim.hint");
-			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-				tiny.ref(run, "in.ddim.uncond_context"), hint, null, null, null);
+			ControlledDenoiser model = fixtureDenoiser(run);
 			List<float[]> modelOut = new ArrayList<>(), predX0 = new ArrayList<>(), xInter = new ArrayList<>();
 			NDArray xT = tiny.ref(run, "in.ddim.x_T");
 			xInter.add(xT.toFloatArray());
@@ -90,7 +96,7 @@ class DdimParityTest {
 					xInter.add(xPrev.toFloatArray());
 				}
 			};
-			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, scale, mode);
+			DdimSampler sampler = fixtureSampler(mode);
 			NDArray samples = sampler.sample(run, model, xT, null, new SeededNoise(0), record, null, null);
 			assertEquals(steps, modelOut.size());
 			compareStack("out.ddim.model_out", modelOut, 1e-4, 1e-4);
