@@ -20,7 +20,7 @@ import org.rerender.pipeline.RerenderJob;
  */
 final class VideoSubcommand implements Subcommand {
 	private static final Set<String> FLAGS = Set.of("-one", "-nb", "-nr", "--loose_cfattn", "--no_color_preserve", "-ps",
-		"--overwrite", "--use_limit_device_resolution");
+		"--overwrite", "--use_limit_device_resolution", "--batch_cfg", "--attention_store_on_host");
 	private static final Set<String> VALUES = Set.of("--cfg", "--input", "--output", "--prompt", "--a_prompt", "--n_prompt",
 		"--work_dir", "--frame_count", "--interval", "--crop", "--sd_model", "--controlnet_model", "--ddim_steps", "--scale",
 		"--control_type", "--control_strength", "--canny_low", "--canny_high", "--seed", "--image_resolution", "--x0_strength",
@@ -70,6 +70,10 @@ final class VideoSubcommand implements Subcommand {
 			  --flow dis|gmflow|auto  optical flow (dis)
 			  --device D              auto (default: the GPU when the PyTorch natives have CUDA, else the CPU), cpu, cuda:N
 			  --overwrite             redo steps whose settings changed (default: refuse and say what changed)
+			  --batch_cfg             both CFG branches as one batched network call per step (faster on a GPU,
+			                          more GPU memory; same result up to float rounding). Default: two calls
+			  --attention_store_on_host  GPU: keep the cross-frame attention stores (~1.1 GiB at 512x512) in host
+			                          memory (less GPU memory, slower; same result). No effect on the CPU
 			Every step resumes: what the work folder already holds for the same input and settings is not redone.
 			""";
 	}
@@ -169,6 +173,8 @@ final class VideoSubcommand implements Subcommand {
 		if (a.flag("--no_color_preserve")) b.colorPreserve(false);
 		if (a.flag("-ps")) b.poisson(true);
 		if (a.has("--n_proc")) b.processes(a.integer("--n_proc", 8));
+		if (a.flag("--batch_cfg")) b.batchCfg(true);
+		if (a.flag("--attention_store_on_host")) b.attentionStoreOnHost(true);
 	}
 
 	private static boolean bool(String s) {

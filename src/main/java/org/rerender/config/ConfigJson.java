@@ -26,6 +26,9 @@ import org.rerender.engine.RerenderException;
  * frame indices (refresh when the key frame's offset from frame 1 is a multiple of N; default 10), in
  * ours it counts key frames. An original value N with interval K becomes N / gcd(N, K) key frames, so
  * such a config refreshes at exactly the key frames the original refreshes at (rerender-algorithm.md §0).
+ *
+ * <p>Keys of ours that the original does not have (absent = none/off): {@code controlnet_model}, {@code lora},
+ * {@code lora_strength}, and the key-frame engine switches {@code batch_cfg} and {@code attention_store_on_host}.
  */
 public final class ConfigJson {
 
@@ -38,7 +41,8 @@ public final class ConfigJson {
 		"scale", "control_type", "control_strength", "canny_low", "canny_high", "seed", "image_resolution",
 		"use_limit_device_resolution", "x0_strength", "style_update_freq", "cross_period", "warp_period",
 		"mask_period", "ada_period", "mask_strength", "inner_strength", "smooth_boundary", "color_preserve",
-		"color_perserve", "loose_cfattn", "freeu_args", "poisson", "n_proc", "lora", "lora_strength");
+		"color_perserve", "loose_cfattn", "freeu_args", "poisson", "n_proc", "lora", "lora_strength", "batch_cfg",
+		"attention_store_on_host");
 
 	/** A parsed config plus what the reader wants the user to know (unknown keys, conversions). */
 	public record Loaded(RerenderConfig config, boolean originalFormat, List<String> notes) {}
@@ -135,6 +139,8 @@ public final class ConfigJson {
 		}
 		if (present(o, "poisson")) b.poisson(bool(o, "poisson"));
 		if (present(o, "n_proc")) b.processes(integer(o, "n_proc"));
+		if (present(o, "batch_cfg")) b.batchCfg(bool(o, "batch_cfg"));
+		if (present(o, "attention_store_on_host")) b.attentionStoreOnHost(bool(o, "attention_store_on_host"));
 		return new Loaded(b.build().validate(), original, List.copyOf(notes));
 	}
 
@@ -194,6 +200,8 @@ public final class ConfigJson {
 		o.addProperty("color_preserve", c.colorPreserve);
 		o.addProperty("poisson", c.poisson);
 		o.addProperty("n_proc", c.processes);
+		o.addProperty("batch_cfg", c.batchCfg);
+		o.addProperty("attention_store_on_host", c.attentionStoreOnHost);
 		Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 		return gson.toJson(o);
 	}

@@ -81,6 +81,11 @@ public final class RerenderConfig {
 	// propagation
 	public final boolean poisson;
 	public final int processes;
+	// key-frame engine switches (ours; off = as the original): speed/memory only, the result is the same up to rounding
+	/** Both CFG branches as one batched network call per step instead of two ({@code batch_cfg}). */
+	public final boolean batchCfg;
+	/** On a GPU, the cross-frame attention stores in host memory instead of GPU memory ({@code attention_store_on_host}). */
+	public final boolean attentionStoreOnHost;
 
 	private RerenderConfig(Builder b) {
 		input = b.input;
@@ -120,6 +125,8 @@ public final class RerenderConfig {
 		colorPreserve = b.colorPreserve;
 		poisson = b.poisson;
 		processes = b.processes;
+		batchCfg = b.batchCfg;
+		attentionStoreOnHost = b.attentionStoreOnHost;
 	}
 
 	private static Path parentOf(Path p) {
@@ -215,6 +222,8 @@ public final class RerenderConfig {
 		b.colorPreserve = colorPreserve;
 		b.poisson = poisson;
 		b.processes = processes;
+		b.batchCfg = batchCfg;
+		b.attentionStoreOnHost = attentionStoreOnHost;
 		return b;
 	}
 
@@ -265,6 +274,7 @@ public final class RerenderConfig {
 		boolean colorPreserve = true;
 		boolean poisson = true;
 		int processes = 4;
+		boolean batchCfg, attentionStoreOnHost;
 
 		public Builder input(Path v) { input = v; return this; }
 		public Builder output(Path v) { output = v; return this; }
@@ -301,6 +311,8 @@ public final class RerenderConfig {
 		public Builder colorPreserve(boolean v) { colorPreserve = v; return this; }
 		public Builder poisson(boolean v) { poisson = v; return this; }
 		public Builder processes(int v) { processes = v; return this; }
+		public Builder batchCfg(boolean v) { batchCfg = v; return this; }
+		public Builder attentionStoreOnHost(boolean v) { attentionStoreOnHost = v; return this; }
 
 		public RerenderConfig build() {
 			return new RerenderConfig(this);

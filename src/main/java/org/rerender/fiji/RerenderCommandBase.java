@@ -74,6 +74,12 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	@Parameter(label = "Device", choices = {"auto", "cpu", "cuda:0", "cuda:1"},
 		description = "auto = the GPU when the PyTorch natives have CUDA (F16), else the CPU (F32).")
 	private String device = "auto";
+	@Parameter(label = "Batched CFG (one network call per step)",
+		description = "Both classifier-free guidance branches in one batched call: faster on a GPU, more GPU memory during a step; same result up to float rounding.")
+	private boolean batch_cfg = DEF.batchCfg;
+	@Parameter(label = "Attention stores in host memory (GPU)",
+		description = "Keep the cross-frame attention stores (about 1.1 GiB at 512x512) in host memory: less GPU memory, slower; same result. No effect on the CPU.")
+	private boolean attention_store_on_host = DEF.attentionStoreOnHost;
 
 	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false)
 	private String header_sampling = "<html><b>Sampling and control</b>";
@@ -190,7 +196,8 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			.crossPeriod(parsePeriod(cross_period, "cross_period")).warpPeriod(parsePeriod(warp_period, "warp_period"))
 			.maskPeriod(parsePeriod(mask_period, "mask_period")).adaPeriod(parsePeriod(ada_period, "ada_period"))
 			.maskStrength(mask_strength).innerStrength(inner_strength).smoothBoundary(smooth_boundary).looseCfattn(loose_cfattn)
-			.freeuArgs(fu[0], fu[1], fu[2], fu[3]).poisson(poisson).processes(n_proc);
+			.freeuArgs(fu[0], fu[1], fu[2], fu[3]).poisson(poisson).processes(n_proc).batchCfg(batch_cfg)
+			.attentionStoreOnHost(attention_store_on_host);
 		Path lora = file(lora_file);
 		if (lora != null) b.lora(lora, lora_strength);
 		return b.build();
@@ -202,6 +209,8 @@ public abstract class RerenderCommandBase extends ContextCommand {
 		frame_count = 0;
 		lora_strength = 1.0;
 		device = "auto";
+		batch_cfg = DEF.batchCfg;
+		attention_store_on_host = DEF.attentionStoreOnHost;
 		crop = "0,0,0,0";
 		a_prompt = DEF.aPrompt;
 		n_prompt = DEF.nPrompt;

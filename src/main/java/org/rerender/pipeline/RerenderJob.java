@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.rerender.config.RerenderConfig;
+import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.constraints.ColorCorrection;
 import org.rerender.diffusion.rerender.AnchorState;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
@@ -387,7 +388,7 @@ public final class RerenderJob {
 			if (anchorDone && (firstOnly || keysDone)) return;
 			NDManager parent = models.manager();
 			try (NDManager job = parent.newSubManager()) {
-				KeyFrameEngine engine = new KeyFrameEngine(models.networks(), job, models.dtype());
+				KeyFrameEngine engine = engine(cfg, models, job);
 				KeyFrameEngine.Prompts prompts = models.prompts(job, cfg.fullPrompt(), cfg.nPrompt);
 				Rgb8Image reference = colorReference(engine, prompts, s, progress, cancel);
 				AnchorState anchor;
@@ -449,6 +450,12 @@ public final class RerenderJob {
 					keys.markComplete(k.size() + 1);
 				}
 			}
+		}
+
+		/** The key-frame engine on {@code manager} with the config's engine switches (batch_cfg, attention_store_on_host). */
+		static KeyFrameEngine engine(RerenderConfig cfg, DiffusionModels models, NDManager manager) {
+			return new KeyFrameEngine(models.networks(), manager, models.dtype())
+				.cfg(cfg.batchCfg ? DdimSampler.Cfg.BATCHED : DdimSampler.Cfg.SEPARATE).storesOnHost(cfg.attentionStoreOnHost);
 		}
 
 		private Rgb8Image colorReference(KeyFrameEngine engine, KeyFrameEngine.Prompts prompts, KeyFrameSettings s, Progress progress,

@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.testing.Fixtures;
@@ -44,6 +48,37 @@ class VideoAndExampleCliTest {
 			"--image_resolution", "64", "-one");
 		assertEquals("1", r[0]);
 		assertTrue(r[2].contains("bin/rerender download --only controlnet-canny"), r[2]);
+	}
+
+	@Test
+	void engineSwitchFlagsReachTheJob() throws Exception {
+		String[] help = run("video", "--help");
+		assertTrue(help[1].contains("--batch_cfg") && help[1].contains("--attention_store_on_host"), help[1]);
+		assumeTrue(Files.isRegularFile(Path.of("examples/city.mp4")));
+		// the job records its settings before it loads the models (missing here): read them back from the job file
+		for (boolean on : new boolean[] {false, true}) {
+			Path work = dir.resolve("switches-" + on);
+			List<String> args = new ArrayList<>(List.of("video", "--input", "examples/city.mp4", "--output",
+				work.resolve("o.mp4").toString(), "--prompt", "x", "--models", dir.resolve("empty").toString(), "--control_type", "canny",
+				"--frame_count", "2", "--interval", "1", "--image_resolution", "64", "-one"));
+			if (on) args.addAll(List.of("--batch_cfg", "--attention_store_on_host"));
+			String[] r = run(args.toArray(String[]::new));
+			assertEquals("1", r[0], r[2]); // no models
+			JsonObject params = JsonParser.parseString(Files.readString(work.resolve("rerender.json"))).getAsJsonObject()
+				.getAsJsonObject("params");
+			assertEquals(on, params.get("batch_cfg").getAsBoolean(), params.toString());
+			assertEquals(on, params.get("attention_store_on_host").getAsBoolean(), params.toString());
+		}
+		// with --cfg, the flags override the file
+		Path cfg = dir.resolve("c.json");
+		Files.writeString(cfg, "{\"input\":\"examples/city.mp4\",\"output\":\"" + dir.resolve("cfg/o.mp4").toString().replace("\\", "/")
+			+ "\",\"prompt\":\"x\",\"control_type\":\"canny\",\"frame_count\":2,\"interval\":1,\"image_resolution\":64,"
+			+ "\"batch_cfg\":false,\"attention_store_on_host\":true}");
+		String[] r = run("video", "--cfg", cfg.toString(), "--models", dir.resolve("empty").toString(), "--batch_cfg", "-one");
+		assertEquals("1", r[0], r[2]);
+		JsonObject params = JsonParser.parseString(Files.readString(dir.resolve("cfg/rerender.json"))).getAsJsonObject()
+			.getAsJsonObject("params");
+		assertTrue(params.get("batch_cfg").getAsBoolean() && params.get("attention_store_on_host").getAsBoolean(), params.toString());
 	}
 
 	@Test

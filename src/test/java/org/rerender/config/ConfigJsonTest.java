@@ -49,6 +49,9 @@ class ConfigJsonTest {
 		assertTrue(c.colorPreserve);
 		// the original's default style_update_freq 10 at interval 10 = every key frame
 		assertEquals(1, c.styleUpdateFreq);
+		// our engine switches are off for an original config
+		assertFalse(c.batchCfg);
+		assertFalse(c.attentionStoreOnHost);
 	}
 
 	@Test
@@ -149,6 +152,41 @@ class ConfigJsonTest {
 		assertEquals(ConfigJson.write(c), ConfigJson.write(l.config()));
 		assertEquals(3, l.config().styleUpdateFreq);
 		assertEquals(Path.of("/v/ö"), l.config().workDir);
+	}
+
+	@Test
+	void engineSwitchesAreReadWrittenAndOffByDefault() {
+		String base = "{\"input\":\"a.mp4\",\"output\":\"o/b.mp4\",\"prompt\":\"p\"";
+		RerenderConfig def = parse(base + "}");
+		assertFalse(def.batchCfg);
+		assertFalse(def.attentionStoreOnHost);
+		assertFalse(RerenderConfig.interactiveBuilder().build().batchCfg || RerenderConfig.interactiveBuilder().build().attentionStoreOnHost);
+		JsonObject written = JsonParser.parseString(ConfigJson.write(def)).getAsJsonObject();
+		assertFalse(written.get("batch_cfg").getAsBoolean());
+		assertFalse(written.get("attention_store_on_host").getAsBoolean());
+
+		ConfigJson.Loaded l = ConfigJson.parse(JsonParser.parseString(base + ",\"batch_cfg\":true,\"attention_store_on_host\":true}")
+			.getAsJsonObject(), null);
+		assertTrue(l.notes().stream().noneMatch(n -> n.startsWith("unknown")), "known keys: " + l.notes());
+		assertTrue(l.config().batchCfg);
+		assertTrue(l.config().attentionStoreOnHost);
+		assertTrue(parse(base + ",\"batch_cfg\":true}").batchCfg);
+		assertFalse(parse(base + ",\"batch_cfg\":true}").attentionStoreOnHost);
+		assertTrue(parse(base + ",\"attention_store_on_host\":true}").attentionStoreOnHost);
+		assertTrue(l.config().toBuilder().build().batchCfg && l.config().toBuilder().build().attentionStoreOnHost);
+
+		// round trip through our format, each switch alone
+		for (boolean[] v : new boolean[][] {{true, false}, {false, true}, {true, true}}) {
+			RerenderConfig c = RerenderConfig.builder().input(Path.of("/a.mp4")).output(Path.of("/o/b.mp4")).prompt("p")
+				.batchCfg(v[0]).attentionStoreOnHost(v[1]).build();
+			RerenderConfig back = ConfigJson.parse(JsonParser.parseString(ConfigJson.write(c)).getAsJsonObject(), null).config();
+			assertEquals(v[0], back.batchCfg);
+			assertEquals(v[1], back.attentionStoreOnHost);
+		}
+		RerenderException e = assertThrows(RerenderException.class, () -> parse(base + ",\"batch_cfg\":\"yes\"}"));
+		assertTrue(e.getMessage().contains("batch_cfg") && e.getMessage().contains("true or false"), e.getMessage());
+		e = assertThrows(RerenderException.class, () -> parse(base + ",\"attention_store_on_host\":1}"));
+		assertTrue(e.getMessage().contains("attention_store_on_host"), e.getMessage());
 	}
 
 	@Test

@@ -119,6 +119,10 @@ public final class KeyFrameEngine {
 		return this;
 	}
 
+	public boolean storesOnHost() {
+		return storesOnHost;
+	}
+
 	/** The device of the attention stores ({@link #storesOnHost}). */
 	public Device storeDevice() {
 		return storesOnHost ? Device.cpu() : parent.getDevice();
