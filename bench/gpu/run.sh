@@ -67,10 +67,10 @@ JRE="${JRE:-$GPU/jre}"   # a JDK works too (JRE=$JAVA_HOME): the JNI build needs
 JNI_SO="$OUT/libdjl_torch.so"
 
 # ---------------------------------------------------------------- 1b. our fused ops (native/torchext) against it too
-# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries (rehearsed by
-# dry-run.sh against torch 2.14.1+cu130 without a GPU). It needs nothing of the JNI, so it compiles in the
-# background while the JNI builds and the smoke/oom/anchor stages run (those run on the composed ops); it is built
-# in a staging folder and moved into place when done, and the key-frame stage waits for it.
+# The same Makefile as the CPU build, pointed at this machine's torch package headers and libraries. It needs nothing
+# of the JNI, so it compiles in the background while the JNI builds and the smoke/oom stages run (whether those get
+# torchext depends on when it lands: it is built in a staging folder and moved into place when done); the anchor
+# stage waits for it, so the compile does not compete with the original's host-bound eager rows.
 TORCHEXT_DIR="$OUT/torchext"; TORCHEXT_SRC=""   # the repository's native/torchext (run.sh is in bench/gpu/ or bench/gpu/payload/)
 for d in "$HERE/../.." "$HERE/../../.."; do [[ -f "$d/native/torchext/Makefile" ]] && TORCHEXT_SRC="$(cd "$d" && pwd)/native/torchext" && break; done
 build_torchext() {
@@ -99,7 +99,11 @@ build_torchext() {
 	fi
 }
 TORCHEXT_PID=""
-if has torchext; then build_torchext > "$OUT/torchext-stage.log" 2>&1 & TORCHEXT_PID=$!; fi
+if has torchext; then
+	rm -f "$TORCHEXT_DIR/libRerenderTorchExt.so"   # never measure a library left by an earlier run in this OUT
+	build_torchext > "$OUT/torchext-stage.log" 2>&1 & TORCHEXT_PID=$!
+	trap '[[ -n "$TORCHEXT_PID" ]] && kill "$TORCHEXT_PID" 2>/dev/null' EXIT   # an early exit stops the build too
+fi
 torchext_join() {   # waits for the background build once, then settles which key-frame modes can run
 	if [[ -n "$TORCHEXT_PID" ]]; then
 		wait "$TORCHEXT_PID"; TORCHEXT_PID=""; cat "$OUT/torchext-stage.log"; cat "$OUT/torchext-row.txt" >> "$TABLE" 2>/dev/null
@@ -215,6 +219,7 @@ if has oom; then
 fi
 
 # ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)
+has anchor && torchext_join
 # ANCHOR_RUNS: "SIZE:VARIANTS ..." (default: ANCHOR_SIZE, default 512, with ANCHOR_VARIANTS); one log per size
 ANCHOR_RUNS="${ANCHOR_RUNS:-${ANCHOR_SIZE:-512}:$ANCHOR_VARIANTS}"
 if has anchor; then

@@ -57,17 +57,26 @@ public final class ControlledDenoiser implements Denoiser {
 		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
 	}
 
-	private ControlledDenoiser(ControlledDenoiser o, NDArray encodedHint, NDArray encodedUncondHint) {
+	/** {@code o} with other hints (encoded or not) and other per-call hooks (null = none). */
+	private ControlledDenoiser(ControlledDenoiser o, NDArray hint, NDArray uncondHint, boolean encoded, CallContexts contexts) {
 		this.unet = o.unet;
 		this.controlNet = o.controlNet;
 		this.condContext = o.condContext;
 		this.uncondContext = o.uncondContext;
-		this.hint = encodedHint;
-		this.uncondHint = encodedUncondHint;
+		this.hint = hint;
+		this.uncondHint = uncondHint;
 		this.controlScales = o.controlScales;
-		this.plain = o.plain;
-		this.contexts = o.contexts;
-		this.hintsEncoded = true;
+		this.plain = contexts == null;
+		this.contexts = contexts == null ? UNetCallContext::of : contexts;
+		this.hintsEncoded = encoded;
+	}
+
+	/**
+	 * The same networks, conditioning and (encoded) hints with other per-call hooks (null = none): a second sampling
+	 * pass of the same image reuses the first pass's encoded hint.
+	 */
+	public ControlledDenoiser withHooks(CallContexts hooks) {
+		return new ControlledDenoiser(this, hint, uncondHint, hintsEncoded, hooks);
 	}
 
 	/**
@@ -85,7 +94,7 @@ public final class ControlledDenoiser implements Denoiser {
 			ug = controlNet.hintEncoder(uncondHint);
 			ug.attach(m);
 		}
-		return new ControlledDenoiser(this, g, ug);
+		return new ControlledDenoiser(this, g, ug, true, plain ? null : contexts);
 	}
 
 	private List<NDArray> control(NDArray x, NDArray h, NDArray tEmb, NDArray context) {

@@ -151,13 +151,15 @@ public final class KeyFrameBenchmark {
 			if (a.containsKey("count-ops")) countOps(weights, unet, cnet, clip, hint, ids, uids, size, dt, cfg);
 			if (a.containsKey("rerender")) { // the Rerender engine with its constraints instead of the plain key frame
 				String stores = a.getOrDefault("stores", "device");
+				if (!List.of("device", "host", "both").contains(stores))
+					throw new RerenderException("--stores takes device, host or both, not " + stores);
 				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller,
 					a.containsKey("cfg") ? List.of(cfg) : List.of(DdimSampler.Cfg.SEPARATE, DdimSampler.Cfg.BATCHED),
 					"both".equals(stores) ? List.of(false, true) : List.of("host".equals(stores)));
 				return;
 			}
 
-			// -Drerender.cudagraph=true: the CFG-batched call replayed from static buffers (a CUDA graph on a GPU; not yet run on one)
+			// -Drerender.cudagraph=true: the CFG-batched call replayed from static buffers (a CUDA graph on a GPU)
 			GraphedDenoiser[] graphed = Boolean.getBoolean(GraphedDenoiser.PROPERTY) && cfg == DdimSampler.Cfg.BATCHED ? new GraphedDenoiser[1] : null;
 			System.out.println("# CUDA graph (" + GraphedDenoiser.PROPERTY + "): " + (graphed == null ? "off"
 				: dev.isGpu() ? "on, " + (TorchExtCudaGraph.supported() ? "capture supported" : "NOT supported: " + TorchExt.status()) : "on, CPU: replay by rerun"));
@@ -255,7 +257,6 @@ public final class KeyFrameBenchmark {
 				if (poller != null) poller.start();
 				for (int i = 0; i < warmup + reps; i++) {
 					if (i == warmup && poller != null) poller.resetPeak();
-					if (i == warmup && allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 					long t = System.nanoTime();
 					if (allocatorStats) TorchExtCudaMemory.resetPeaks(dev);
 					KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
@@ -279,7 +280,7 @@ public final class KeyFrameBenchmark {
 						times.get(2).add(tk[1]);
 					}
 					System.out.printf(Locale.ROOT, "# %s, round %d%s: anchor %.3f s, key frame off %.3f s, on %.3f s%s%n", mode, i,
-						i < warmup ? " (warm-up)" : "", ta, tk[0], tk[1], allocatorStats ? ", torch allocator " + allocator(TorchExtCudaMemory.read(dev)) : "");
+						i < warmup ? " (warm-up)" : "", ta, tk[0], tk[1], allocatorStats ? ", torch allocator of the constrained key frame " + allocator(TorchExtCudaMemory.read(dev)) : "");
 				}
 				if (poller != null) poller.stop();
 				keyFrames.add(last);

@@ -60,10 +60,11 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
 	public void put(Key key, NDArray value) {
-		NDArray moved = value.toDevice(manager.getDevice(), false);
-		NDArray typed = moved.toType(storage, false);
-		NDArray copy = typed == value ? value.duplicate() : typed;
-		if (moved != value && moved != typed) moved.close();
+		// narrowed on the source device first, so the host copy (attention_store_on_host) moves F16, not F32
+		NDArray typed = value.toType(storage, false);
+		NDArray moved = typed.toDevice(manager.getDevice(), false);
+		NDArray copy = moved == value ? value.duplicate() : moved;
+		if (typed != value && typed != moved) typed.close();
 		copy.attach(manager);
 		NDArray old = entries.put(key, copy);
 		if (old != null && old != copy) old.close();

@@ -125,7 +125,10 @@ public final class CrossFrameAttention implements AttentionHook {
 			NDArray e = store.get(k);
 			if (e == null)
 				throw new IllegalStateException("No stored attention input for " + k + " (the anchor state does not cover this step/layer)");
-			NDArray c = e.toType(like.getDataType(), false).toDevice(like.getDevice(), false);
+			// to the device first (in the storage type, F16 on a GPU: half the bytes over the bus), then widened there
+			NDArray moved = e.toDevice(like.getDevice(), false);
+			NDArray c = moved.toType(like.getDataType(), false);
+			if (moved != e && moved != c) moved.close();
 			if (c != e) temps.add(c);
 			parts.add(c);
 		}

@@ -212,7 +212,7 @@ public final class KeyFrameEngine {
 				ConstraintCallback pass2cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask,
 					new ConstraintCallback.MaskBlend(t.xtrg(), weight, nr, s.maskSteps(), s.innerStrength(), sampler),
 					observer.pass("pass2"));
-				ControlledDenoiser pass2 = denoiser(job, in.hint(), prompts, s, constrainer(seq, s, refresh));
+				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh)));
 				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), pass2cb, stage(progress, "Key frame pass 2"), cancel);
 				out = decode(z2);
 			}
@@ -250,10 +250,14 @@ public final class KeyFrameEngine {
 
 	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn) {
 		NDArray h = Latents.toTensor(hint, job, dtype);
-		FreeUHook freeU = new FreeUHook(s.freeU(), models.unet().config().modelChannels());
 		return new ControlledDenoiser(models.unet(), models.controlNet(), p.cond(), p.uncond(), h, null,
-			ControlledDenoiser.controlScales(s.controlStrength(), false),
-			(step, branch) -> new UNetCallContext(step, branch, attn, freeU, null)).encodeHints(job);
+			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn)).encodeHints(job);
+	}
+
+	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU. */
+	private ControlledDenoiser.CallContexts hooks(KeyFrameSettings s, CrossFrameAttention attn) {
+		FreeUHook freeU = new FreeUHook(s.freeU(), models.unet().config().modelChannels());
+		return (step, branch) -> new UNetCallContext(step, branch, attn, freeU, null);
 	}
 
 	/** One sampling pass in its own sub-manager; returns the final latent in {@code job}. */

@@ -9,7 +9,8 @@ import ai.djl.ndarray.types.Shape;
  * sqrt(biased variance + eps), then the per-channel affine. Normalisation and affine are always computed in F32, even
  * when activations are F16 (as ldm's {@code GroupNorm32}), and the result is cast back to the input's type. {@code eps} differs by module: 1e-5 for the
  * UNet/ControlNet ResBlocks and output norm, 1e-6 for the SpatialTransformer norm and all VAE norms. When
- * {@link TorchExt} is active the same computation is one native call ({@code at::group_norm} on the F32 upcast).
+ * {@link TorchExt} is active it is one native call, {@code at::group_norm} in the input's own type: for F16 its
+ * kernels accumulate the statistics and apply the affine in F32 and round the result once (no F32 copy).
  */
 public final class GroupNorm extends Module {
 	public static final int GROUPS = 32;

@@ -15,7 +15,7 @@ import java.util.function.Function;
  *
  * <p>The buffers, the output and whatever the body allocated while recorded live in this graph's own manager, freed
  * by {@link #close}. The body must depend on its input tensors only (no host data, no per-call Java state).
- * {@link #cuda} records with {@link TorchExtCudaGraph} (<b>unrun so far</b>); {@link #rerun} records nothing and
+ * {@link #cuda} records with {@link TorchExtCudaGraph} (run on an NVIDIA H200); {@link #rerun} records nothing and
  * replays by running the body again, which gives the same buffer handling on the CPU (tests).
  */
 public final class StepGraph implements AutoCloseable {
@@ -52,7 +52,7 @@ public final class StepGraph implements AutoCloseable {
 		this.recorder = recorder;
 	}
 
-	/** Captured as a CUDA graph on {@code device} (needs {@link TorchExtCudaGraph#supported()}; unrun so far). */
+	/** Captured as a CUDA graph on {@code device} (needs {@link TorchExtCudaGraph#supported()}). */
 	public static StepGraph cuda(NDManager parent, Device device, Function<NDList, NDArray> body) {
 		return new StepGraph(parent, body, new CudaRecorder(device));
 	}

@@ -57,6 +57,11 @@ public final class TorchExt {
 		return l != null ? l : load();
 	}
 
+	/** Whether the library has been loaded already (never starts a load, never throws). */
+	public static boolean loadedAlready() {
+		return Boolean.TRUE.equals(loaded);
+	}
+
 	/**
 	 * Fused calls made so far (for benchmarks: each is one JNI call, which a profiler shows as 1–9 top-level ATen
 	 * events: the fused op plus the views and casts it makes inside).

@@ -5,7 +5,7 @@ import java.util.function.Supplier;
 
 /**
  * CUDA-graph capture of DJL ops ({@code at::cuda::CUDAGraph} in {@code libRerenderTorchExt}, built with
- * {@code make CUDA=1}; compiled and linked against torch 2.14.1+cu130, <b>not yet run on a GPU</b>). Used through
+ * {@code make CUDA=1}; run on an NVIDIA H200 against torch 2.11.0+cu130, and compiled against 2.14.1+cu130). Used through
  * {@link StepGraph#cuda}. The captured body must not synchronise with the host or copy host data to the device (no
  * {@code NDManager.create(float[])}, no {@code toFloatArray()}) and must read its inputs from fixed tensors.
  *

@@ -41,10 +41,18 @@ public final class TorchExtCudaMemory {
 
 	/**
 	 * After freeing networks on {@code device}: hands libtorch's now unused cached blocks back to the driver, so other
-	 * programs (and GPU Status) see the memory free again; without the CUDA entry points, or on the CPU, nothing.
+	 * programs (and GPU Status) see the memory free again. Best effort, for {@code close()} paths: on the CPU, when the
+	 * library is not loaded yet (it is not loaded for this) or lacks the CUDA entry points, or when the call fails,
+	 * nothing happens.
 	 */
 	public static void releaseCached(Device device) {
-		if (device.isGpu() && supported()) nativeEmptyCache();
+		if (!device.isGpu() || !TorchExt.loadedAlready() || !TorchExt.status().contains("cuda memory")) return;
+		try {
+			nativeEmptyCache();
+		}
+		catch (RuntimeException | LinkageError e) {
+			System.getLogger(TorchExtCudaMemory.class.getName()).log(System.Logger.Level.DEBUG, "empty_cache failed: " + e);
+		}
 	}
 
 	private static int gpu(Device device) {
