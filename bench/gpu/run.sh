@@ -275,10 +275,26 @@ fi
 
 # ---------------------------------------------------------------- 8. fixture parity tests on the GPU (F32, TF32 off)
 # The parity test classes whose fixture files and libraries fit a device call, through JUnit's console launcher on
-# DEVICE (rerender.test.device; the tests switch TF32 off through torchext first). GMFlow only: the SD 1.5 parity
-# tests need the tiny weights (66 MB), HED needs OpenCV's natives (JavaCV), both beyond the 64 MiB a call carries.
+# DEVICE (rerender.test.device; the tests switch TF32 off through torchext first). The tiny SD 1.5 / ControlNet
+# weights (84 MB) do not travel: tiny_weights.py rebuilds them here from the original modules and the fixtures' seeds
+# and checks every tensor against the fixtures' sha256 digests; only then do the SD 1.5 parity tests run. HED needs
+# OpenCV's natives (JavaCV), beyond the 64 MiB a call carries.
 if has parity; then
-	PARITY_CLASSES="${PARITY_CLASSES:-org.rerender.flow.gmflow.GmflowParityTest}"
+	SD_PARITY=""
+	if [[ -f "$PAYLOAD/tiny_weights.py" && -d "$GPU/anchor-code/ldm" ]]; then
+		stamp "parity: regenerating the tiny SD 1.5 weights (checked against the fixtures' digests)"
+		if "$PY" "$PAYLOAD/tiny_weights.py" --code "$GPU/anchor-code" --configs "$PAYLOAD/fixtures/tiny-configs.json" \
+				--check-digests --write "$PAYLOAD/fixtures" > "$OUT/tiny-weights.log" 2>&1; then
+			SD_PARITY="org.rerender.model.unet.UNetParityTest org.rerender.model.unet.UNetDjlPathParityTest org.rerender.model.vae.VaeParityTest
+				org.rerender.model.vae.VaeDjlPathParityTest org.rerender.model.clip.ClipParityTest org.rerender.diffusion.DdimParityTest
+				org.rerender.diffusion.RerenderBaseF1ParityTest org.rerender.diffusion.rerender.RerenderParityTest
+				org.rerender.diffusion.rerender.RerenderIsolatedParityTest"
+			row "tiny SD 1.5 weights regenerated, every tensor matches the fixtures' digests"
+		else
+			tail -5 "$OUT/tiny-weights.log"; row "tiny SD 1.5 weights: regeneration FAILED or differs (tiny-weights.log): SD 1.5 parity skipped"
+		fi
+	fi
+	PARITY_CLASSES="${PARITY_CLASSES:-org.rerender.flow.gmflow.GmflowParityTest org.rerender.flow.FlowOpsParityTest $SD_PARITY}"
 	stamp "parity: $PARITY_CLASSES on $DEVICE"
 	if [[ -d "$PAYLOAD/test-classes" && -n "$(ls "$PAYLOAD"/jars-test/junit-platform-console-standalone-*.jar 2>/dev/null)" ]]; then
 		sel=(); for c in $PARITY_CLASSES; do sel+=(--select-class "$c"); done
