@@ -62,7 +62,7 @@ mkdir -p "$P/classes/org/rerender/bench"; cp target/test-classes/org/rerender/be
 JCP="$(ls "$P"/jars/api-*.jar):$(ls "$P"/jars/pytorch-engine-*.jar)"
 "$JDK/bin/javac" -cp "$JCP" -h "$P/jni-header" -d /tmp/rerender-gpu-jni-classes \
 	"$DEST/djl-src/engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java"
-cp "$SELF/run.sh" "$SELF/anchor.py" "$SELF/djl-jni.patch" "$SELF/tiny_weights.py" "$SELF/tiny-weights.sha256.json" "$P/"
+cp "$SELF/run.sh" "$SELF/anchor.py" "$SELF/original_code.py" "$SELF/djl-jni.patch" "$SELF/tiny_weights.py" "$SELF/tiny-weights.sha256.json" "$P/"
 
 # parity stage: the test classes, JUnit's console launcher (Maven Central) and the fixtures that fit a device call
 mkdir -p "$P/test-classes" "$P/jars-test" "$P/fixtures"

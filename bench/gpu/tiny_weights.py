@@ -20,7 +20,7 @@ plausible alternatives the README leaves open):
   - Conv/Linear bias: the same with b = 1 / sqrt(fan_in);
   - GroupNorm/LayerNorm: weight 1 + 0.1 * randn, bias 0.1 * randn;  nn.Embedding: randn.
 """
-import argparse, importlib.machinery, json, math, os, struct, sys, time, types
+import argparse, json, math, os, struct, sys, time
 
 import numpy as np
 import torch
@@ -76,31 +76,7 @@ def write_safetensors(path, tensors, meta):
 
 # ---------------------------------------------------------------- the original modules
 
-def import_original(code_dir):
-    """Imports cldm/ldm from code_dir with stand-ins for packages they import but never use on these paths."""
-    sys.path.insert(0, code_dir)
-
-    def stub(name, **attrs):
-        m = types.ModuleType(name)
-        m.__dict__.update(attrs)
-        m.__spec__ = importlib.machinery.ModuleSpec(name, None)
-        sys.modules[name] = m
-
-    stub("pytorch_lightning", LightningModule=nn.Module)
-    stub("torchvision"); stub("torchvision.utils", make_grid=None)
-    stub("tqdm", tqdm=lambda x, *a, **k: x)
-    stub("ldm.models.diffusion.ddpm", LatentDiffusion=nn.Module)
-    stub("omegaconf"); stub("omegaconf.listconfig", ListConfig=type("ListConfig", (list,), {}))
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        for n in ("PIL", "PIL.Image", "PIL.ImageDraw", "PIL.ImageFont"):
-            stub(n)
-        for n in ("Image", "ImageDraw", "ImageFont"):
-            setattr(sys.modules["PIL"], n, sys.modules["PIL." + n])
-    from cldm.cldm import ControlNet, ControlledUnetModel
-    from ldm.models.autoencoder import AutoencoderKL
-    return ControlledUnetModel, ControlNet, AutoencoderKL
+from original_code import import_original  # noqa: E402  (bench/gpu/original_code.py, shared with anchor.py)
 
 
 # ---------------------------------------------------------------- CLIP text model (HF CLIPTextModel names/order)
