@@ -2,13 +2,10 @@ package org.rerender.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
@@ -17,7 +14,6 @@ import org.rerender.flow.FlowEstimator;
 import org.rerender.flow.FlowMethod;
 import org.rerender.flow.WarpingError;
 import org.rerender.image.Rgb8Image;
-import org.rerender.model.download.ModelManifest;
 import org.rerender.propagate.FolderFrames;
 import org.rerender.propagate.FrameFlows;
 import org.rerender.testing.Fixtures;
@@ -69,26 +65,8 @@ import org.rerender.testing.StructuredVae;
  * </ul>
  */
 class ConstraintConsistencyTest {
-	@TempDir
-	static Path dir;
-	static Path clip;
-	static DiffusionModels models;
-
-
-	@BeforeAll
-	static void setUp() throws Exception {
-		PipelineFixtures.requireFixtures();
-		clip = PipelineFixtures.clip(dir, 13);
-		Path vae = StructuredVae.write(dir.resolve("structured-vae.safetensors"));
-		RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("x.mp4"), dir).build();
-		DiffusionModels.Files f = DiffusionModels.resolve(c, PipelineFixtures.store(dir), ModelManifest.packaged());
-		models = DiffusionModels.load(new DiffusionModels.Files(f.controlNet(), f.sdModel(), vae, f.tokenizer(), null));
-	}
-
-	@AfterAll
-	static void tearDown() {
-		if (models != null) models.close();
-	}
+	@RegisterExtension
+	static final TinyPipeline tiny = TinyPipeline.frames(13).models(PipelineFixtures::structuredVaeModels);
 
 	/**
 	 * The job: 13 frames, key frames 0, 1, 5, 9, 12 (interval 4), 10 DDIM steps, the original's default periods
@@ -97,8 +75,7 @@ class ConstraintConsistencyTest {
 	 * constraint).
 	 */
 	static RerenderConfig.Builder job(String name, long seed) {
-		return PipelineFixtures.config(clip, dir.resolve(name + ".mp4"), dir.resolve(name)).seed(seed).interval(4)
-			.ddimSteps(10).x0Strength(0.75).adaPeriod(new Period(0.8, 1));
+		return tiny.job(name).seed(seed).interval(4).ddimSteps(10).x0Strength(0.75).adaPeriod(new Period(0.8, 1));
 	}
 
 	/**
@@ -149,7 +126,8 @@ class ConstraintConsistencyTest {
 	@Test
 	void constraintsLowerTheKeyFrameWarpingError() throws Exception {
 		long seed = 11;
-		Run onRun = run(job("on", seed), models), offRun = run(PipelineFixtures.unconstrained(job("off", seed)), models);
+		Run onRun = run(job("on", seed), tiny.models());
+		Run offRun = run(PipelineFixtures.unconstrained(job("off", seed)), tiny.models());
 		double[] on = onRun.output(), off = offRun.output();
 		System.out.printf("structured VAE, seed %d, key frames 0,1,5,9,12: key-frame warping error per consecutive pair "
 			+ "(0..255, visible pixels), constraints on [%s] mean %.2f, off [%s] mean %.2f (input clip [%s]); "

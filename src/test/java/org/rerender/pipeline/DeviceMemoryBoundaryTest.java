@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.BaseNDManager;
-import java.nio.file.Path;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.ControlledGenerator;
 import org.rerender.engine.DeviceMemoryErrors;
@@ -31,26 +28,12 @@ class DeviceMemoryBoundaryTest {
 		+ " 301.06 MiB is free. Of the allocated memory 6.91 GiB is allocated by PyTorch, and 120.00 MiB is reserved by PyTorch but"
 		+ " unallocated.";
 
-	@TempDir
-	static Path dir;
-	static Path clip;
-	static DiffusionModels models;
-
-	@BeforeAll
-	static void setUp() throws Exception {
-		PipelineFixtures.requireFixtures();
-		clip = PipelineFixtures.clip(dir, 3);
-		models = PipelineFixtures.tinyModels(clip, dir);
-	}
-
-	@AfterAll
-	static void tearDown() {
-		if (models != null) models.close();
-	}
+	@RegisterExtension
+	static final TinyPipeline tiny = TinyPipeline.frames(3);
 
 	/** Arrays alive in the models' work manager and its sub-managers (the frame's scope). */
 	private static int workArrays() {
-		return ((BaseNDManager) models.manager()).getManagedArrays().size();
+		return ((BaseNDManager) tiny.models().manager()).getManagedArrays().size();
 	}
 
 	/** The DDIM loop's progress (generate: "DDIM"; the job's first frame: "First frame"). */
@@ -67,8 +50,9 @@ class DeviceMemoryBoundaryTest {
 
 	@Test
 	void jobTurnsOutOfMemoryIntoAnActionableErrorAndCanBeRetried() {
-		RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("out/o.mp4"), dir.resolve("work")).seed(3).interval(2).build();
-		RerenderJob job = new RerenderJob(c, cfg -> models);
+		RerenderConfig c = PipelineFixtures.config(tiny.clip(), tiny.dir().resolve("out/o.mp4"), tiny.dir().resolve("work")).seed(3)
+			.interval(2).build();
+		RerenderJob job = new RerenderJob(c, cfg -> tiny.models());
 		int before = workArrays();
 		int[] thrown = {0};
 		RerenderException e = assertThrows(RerenderException.class, () -> job.run(RerenderJob.Steps.FIRST_FRAME, failAtStep2(thrown), null));
@@ -91,7 +75,7 @@ class DeviceMemoryBoundaryTest {
 		new Random(1).nextBytes(px);
 		ControlledGenerator.Request req = new ControlledGenerator.Request("a cat", "", "", 4, 7.5, 5,
 			ControlledGenerator.ControlType.CANNY, 1, 50, 100, 64, new Rgb8Image(64, 64, px), null, 1);
-		ControlledGenerator gen = new ControlledGenerator(models);
+		ControlledGenerator gen = new ControlledGenerator(tiny.models());
 		int before = workArrays();
 		RerenderException e = assertThrows(RerenderException.class, () -> gen.generate(req, failAtStep2(new int[1]), null));
 		assertTrue(e.getMessage().startsWith("Out of CPU memory on cpu (F32) at a working size of 64×64 pixels (resolution sets"),
@@ -104,12 +88,13 @@ class DeviceMemoryBoundaryTest {
 
 	@Test
 	void otherFailuresReachTheCallerUnchanged() {
-		RerenderConfig c = PipelineFixtures.config(clip, dir.resolve("out2/o.mp4"), dir.resolve("work2")).seed(3).interval(2).build();
+		RerenderConfig c = PipelineFixtures.config(tiny.clip(), tiny.dir().resolve("out2/o.mp4"), tiny.dir().resolve("work2")).seed(3)
+			.interval(2).build();
 		EngineException other = new EngineException("The size of tensor a (8) must match the size of tensor b (16)");
 		Progress fail = (stage, done, total) -> {
 			if (sampling(stage)) throw other;
 		};
-		EngineException e = assertThrows(EngineException.class, () -> new RerenderJob(c, cfg -> models).run(RerenderJob.Steps.FIRST_FRAME,
+		EngineException e = assertThrows(EngineException.class, () -> new RerenderJob(c, cfg -> tiny.models()).run(RerenderJob.Steps.FIRST_FRAME,
 			fail, null));
 		assertSame(other, e);
 	}

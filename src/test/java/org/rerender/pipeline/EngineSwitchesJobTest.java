@@ -8,12 +8,9 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
@@ -27,38 +24,24 @@ import org.rerender.work.WorkFolder;
  * frames up to float rounding. Tiny fixture models, 3 frames of 128×64, 5 steps.
  */
 class EngineSwitchesJobTest {
-	@TempDir
-	static Path dir;
-	static Path clip;
-	static DiffusionModels models;
-
-	@BeforeAll
-	static void setUp() throws Exception {
-		PipelineFixtures.requireFixtures();
-		clip = PipelineFixtures.clip(dir, 3);
-		models = PipelineFixtures.tinyModels(clip, dir);
-	}
-
-	@AfterAll
-	static void tearDown() {
-		if (models != null) models.close();
-	}
+	@RegisterExtension
+	static final TinyPipeline tiny = TinyPipeline.frames(3);
 
 	private static RerenderConfig.Builder job(String name) {
-		return PipelineFixtures.config(clip, dir.resolve(name + ".mp4"), dir.resolve(name)).interval(1).seed(7);
+		return tiny.job(name).interval(1).seed(7);
 	}
 
 	@Test
 	void theJobsEngineTakesTheSwitches() {
-		try (NDManager m = models.manager().newSubManager()) {
-			KeyFrameEngine plain = RerenderJob.KeyFrameTranslator.engine(job("a").build(), models, m);
+		try (NDManager m = tiny.models().manager().newSubManager()) {
+			KeyFrameEngine plain = RerenderJob.KeyFrameTranslator.engine(job("a").build(), tiny.models(), m);
 			assertEquals(DdimSampler.Cfg.SEPARATE, plain.cfg());
 			assertFalse(plain.storesOnHost());
-			KeyFrameEngine both = RerenderJob.KeyFrameTranslator.engine(job("a").batchCfg(true).attentionStoreOnHost(true).build(), models, m);
+			KeyFrameEngine both = RerenderJob.KeyFrameTranslator.engine(job("a").batchCfg(true).attentionStoreOnHost(true).build(), tiny.models(), m);
 			assertEquals(DdimSampler.Cfg.BATCHED, both.cfg());
 			assertTrue(both.storesOnHost());
 			assertTrue(both.storeDevice().equals(ai.djl.Device.cpu()));
-			KeyFrameEngine batched = RerenderJob.KeyFrameTranslator.engine(job("a").batchCfg(true).build(), models, m);
+			KeyFrameEngine batched = RerenderJob.KeyFrameTranslator.engine(job("a").batchCfg(true).build(), tiny.models(), m);
 			assertEquals(DdimSampler.Cfg.BATCHED, batched.cfg());
 			assertFalse(batched.storesOnHost());
 		}
@@ -67,12 +50,12 @@ class EngineSwitchesJobTest {
 	@Test
 	void keyFramesResumedWithBothSwitchesOnMatchTheDefaultRun() throws Exception {
 		RerenderConfig plain = job("separate").build();
-		new RerenderJob(plain, cfg -> models).run(RerenderJob.Steps.KEY_FRAMES, null, null);
+		new RerenderJob(plain, cfg -> tiny.models()).run(RerenderJob.Steps.KEY_FRAMES, null, null);
 
 		// the first frame with the defaults, then the key frames with both switches on in the same work folder
-		new RerenderJob(job("switched").build(), cfg -> models).run(RerenderJob.Steps.FIRST_FRAME, null, null);
+		new RerenderJob(job("switched").build(), cfg -> tiny.models()).run(RerenderJob.Steps.FIRST_FRAME, null, null);
 		RerenderConfig on = job("switched").batchCfg(true).attentionStoreOnHost(true).build();
-		RerenderJob.Result r = new RerenderJob(on, cfg -> models).run(RerenderJob.Steps.KEY_FRAMES, null, null);
+		RerenderJob.Result r = new RerenderJob(on, cfg -> tiny.models()).run(RerenderJob.Steps.KEY_FRAMES, null, null);
 		assertEquals(List.of(1, 2), r.keyFrames());
 		assertEquals(0, r.counters().anchorsTranslated, "the anchor state is reloaded: switching is not a settings change");
 		assertEquals(2, r.counters().keyFramesTranslated);
@@ -83,7 +66,7 @@ class EngineSwitchesJobTest {
 		int max = 0;
 		for (int k : new int[] {1, 2}) {
 			String f = String.format("keys/%04d.png", k);
-			Rgb8Image a = FolderFrames.read(dir.resolve("separate").resolve(f)), b = FolderFrames.read(r.workDir().resolve(f));
+			Rgb8Image a = FolderFrames.read(tiny.dir().resolve("separate").resolve(f)), b = FolderFrames.read(r.workDir().resolve(f));
 			for (int j = 0; j < a.data().length; j++) max = Math.max(max, Math.abs((a.data()[j] & 0xff) - (b.data()[j] & 0xff)));
 		}
 		System.out.println("key frames 1, 2: batched CFG + host stores vs separate: max |diff| " + max + " of 255");

@@ -13,6 +13,7 @@ import org.rerender.engine.Progress;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.download.ModelStore;
 import org.rerender.testing.Fixtures;
+import org.rerender.testing.StructuredVae;
 import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.rerender.model.download.ModelManifest;
@@ -59,6 +60,17 @@ final class PipelineFixtures {
 	static DiffusionModels tinyModels(Path clip, Path dir) throws Exception {
 		RerenderConfig c = config(clip, dir.resolve("x.mp4"), dir).build();
 		return DiffusionModels.load(DiffusionModels.resolve(c, store(dir), ModelManifest.packaged()));
+	}
+
+	/**
+	 * The tiny fixture UNet, ControlNet and CLIP text encoder with the analytic, pixel-aligned {@link StructuredVae}
+	 * (written to {@code dir}) in place of the random tiny VAE.
+	 */
+	static DiffusionModels structuredVaeModels(Path clip, Path dir) throws Exception {
+		Path vae = StructuredVae.write(dir.resolve("structured-vae.safetensors"));
+		RerenderConfig c = config(clip, dir.resolve("x.mp4"), dir).build();
+		DiffusionModels.Files f = DiffusionModels.resolve(c, store(dir), ModelManifest.packaged());
+		return DiffusionModels.load(new DiffusionModels.Files(f.controlNet(), f.sdModel(), vae, f.tokenizer(), null));
 	}
 
 	/** A small canny job on the tiny models: 128×64 frames, interval 4, 5 steps. */

@@ -13,10 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.rerender.config.RerenderConfig;
 import org.rerender.flow.FlowEstimator;
 import org.rerender.flow.FlowMethod;
@@ -29,22 +27,8 @@ import org.rerender.video.VideoReader;
 
 /** End to end on a real clip with the tiny fixture models: steps, files, resume, step switches, constraints. */
 class RerenderJobTest {
-	@TempDir
-	static Path dir;
-	static Path clip;
-	static DiffusionModels models;
-
-	@BeforeAll
-	static void setUp() throws Exception {
-		PipelineFixtures.requireFixtures();
-		clip = PipelineFixtures.clip(dir, 10);
-		models = PipelineFixtures.tinyModels(clip, dir);
-	}
-
-	@AfterAll
-	static void tearDown() {
-		if (models != null) models.close();
-	}
+	@RegisterExtension
+	static final TinyPipeline tiny = TinyPipeline.frames(10);
 
 	private static Map<Path, FileTime> times(Path root) throws Exception {
 		Map<Path, FileTime> m = new HashMap<>();
@@ -57,9 +41,9 @@ class RerenderJobTest {
 
 	@Test
 	void stepsFilesResumeAndSwitches() throws Exception {
-		Path work = dir.resolve("work"), out = dir.resolve("out/clip_rr.mp4");
-		RerenderConfig c = PipelineFixtures.config(clip, out, work).seed(-1).build();
-		RerenderJob job = new RerenderJob(c, cfg -> models);
+		Path work = tiny.dir().resolve("work"), out = tiny.dir().resolve("out/clip_rr.mp4");
+		RerenderConfig c = PipelineFixtures.config(tiny.clip(), out, work).seed(-1).build();
+		RerenderJob job = new RerenderJob(c, cfg -> tiny.models());
 
 		RerenderJob.Result one = job.run(RerenderJob.Steps.FIRST_FRAME, null, null);
 		assertEquals(10, one.counters().framesPrepared);
@@ -97,7 +81,7 @@ class RerenderJobTest {
 		VideoInfo info = VideoReader.probe(out);
 		assertEquals(10, info.frameCount());
 		assertEquals(128, info.width());
-		assertEquals(VideoReader.probe(clip).hasAudio(), info.hasAudio());
+		assertEquals(VideoReader.probe(tiny.clip()).hasAudio(), info.hasAudio());
 		assertTrue(Files.isRegularFile(nr.report()[0]) && Files.isRegularFile(nr.report()[1]));
 		assertEquals(10, Files.readAllLines(nr.report()[0]).size()); // header + frames 1..9
 
@@ -123,9 +107,8 @@ class RerenderJobTest {
 	 */
 	@Test
 	void constraintsActOnKeyFramesAndBothErrorsAreReported() throws Exception {
-		double on = keyFrameError(PipelineFixtures.config(clip, dir.resolve("on.mp4"), dir.resolve("on")).seed(3));
-		double off = keyFrameError(PipelineFixtures.unconstrained(
-			PipelineFixtures.config(clip, dir.resolve("off.mp4"), dir.resolve("off")).seed(3)));
+		double on = keyFrameError(tiny.job("on").seed(3));
+		double off = keyFrameError(PipelineFixtures.unconstrained(tiny.job("off").seed(3)));
 		System.out.printf("fixture models (random VAE): key-frame warping error (0..255, mean over consecutive key frames 0,1,5,9): "
 			+ "constraints on %.3f, off %.3f (a random VAE cannot carry the warped previous frame over; see ConstraintConsistencyTest)%n",
 			on, off);
@@ -136,7 +119,7 @@ class RerenderJobTest {
 
 	private static double keyFrameError(RerenderConfig.Builder b) throws Exception {
 		RerenderConfig c = b.build();
-		RerenderJob.Result r = new RerenderJob(c, cfg -> models).run(RerenderJob.Steps.KEY_FRAMES, null, null);
+		RerenderJob.Result r = new RerenderJob(c, cfg -> tiny.models()).run(RerenderJob.Steps.KEY_FRAMES, null, null);
 		List<Rgb8Image> in = new ArrayList<>(), out = new ArrayList<>();
 		List<Integer> frames = new ArrayList<>(List.of(0));
 		frames.addAll(r.keyFrames());
