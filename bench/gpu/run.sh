@@ -215,7 +215,7 @@ if has oom; then
 	timeout "${OOM_TIMEOUT:-120}" "${JAVA[@]}" org.rerender.bench.GpuOomProbe "$DEVICE" 2>&1 | tee "$OUT/oom.log"
 	rc=${PIPESTATUS[0]}
 	row "oom ($DEVICE): $(grep -E 'GPU OOM probe:' "$OUT/oom.log" || echo "no result, rc $rc")"
-	grep -E '^GPU Status|libtorch said|recognised|retry' "$OUT/oom.log" | sed 's/^/  /' >> "$TABLE"
+	grep -E '^GPU Status|libtorch said|recognised|retry|releaseCached' "$OUT/oom.log" | sed 's/^/  /' >> "$TABLE"
 fi
 
 # ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)

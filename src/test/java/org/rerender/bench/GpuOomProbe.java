@@ -15,6 +15,8 @@ import org.rerender.engine.DeviceChoice;
 import org.rerender.engine.DeviceMemoryErrors;
 import org.rerender.engine.Djl;
 import org.rerender.engine.GpuMemory;
+import org.rerender.model.nn.TorchExt;
+import org.rerender.model.nn.TorchExtCudaMemory;
 import org.rerender.pipeline.GpuStatus;
 
 /**
@@ -77,6 +79,11 @@ public final class GpuOomProbe {
 				System.out.println("retry with 1 GiB after the failure: FAIL " + e.getMessage());
 				failures++;
 			}
+			// 3. what Free Models / a reload does after closing the networks: cached blocks back to the driver
+			TorchExtCudaMemory.releaseCached(gpu);
+			GpuMemory released = GpuMemory.read(gpu);
+			System.out.println("memory after releaseCached: " + released.describe() + (TorchExt.loadedAlready()
+				? "" : " (torchext not loaded: nothing released)"));
 		}
 		System.out.println(failures == 0 ? "GPU OOM probe: PASS" : "GPU OOM probe: FAIL (" + failures + ")");
 		System.exit(failures == 0 ? 0 : 1);
