@@ -200,22 +200,23 @@ smi_peak() {   # $1 = file; rest = command
 	return $rc
 }
 
-# ---------------------------------------------------------------- 3. Java smoke test on CUDA
+# ---------------------------------------------------------------- 3. Java probes: smoke test, GPU Status + out of memory
+# probe NAME CLASS TIMEOUT RESULT_RE DETAIL_RE: runs org.rerender.bench.CLASS on DEVICE into NAME.log; its result line
+# (or the exit code) and the detail lines go into the table
+probe() {
+	local name="$1" class="$2" limit="$3" result="$4" detail="$5"
+	timeout "$limit" "${JAVA[@]}" "org.rerender.bench.$class" "$DEVICE" 2>&1 | tee "$OUT/$name.log"
+	local rc=${PIPESTATUS[0]}
+	row "$name ($DEVICE): $(grep -E "$result" "$OUT/$name.log" || echo "no result, rc $rc")"
+	grep -E "$detail" "$OUT/$name.log" | sed 's/^/  /' >> "$TABLE"
+}
 if has smoke; then
 	stamp "smoke: DJL on $DEVICE (matmul, conv2d, softmax in F32/F16 vs CPU; JNI cost per op; GEMM via DJL)"
-	timeout "${SMOKE_TIMEOUT:-150}" "${JAVA[@]}" org.rerender.bench.GpuSmoke "$DEVICE" 2>&1 | tee "$OUT/smoke.log"
-	rc=${PIPESTATUS[0]}
-	row "smoke ($DEVICE): $(grep -E 'GPU smoke:' "$OUT/smoke.log" || echo "no result, rc $rc")"
-	grep -E 'JNI cost|through DJL' "$OUT/smoke.log" | sed 's/^/  /' >> "$TABLE"
+	probe smoke GpuSmoke "${SMOKE_TIMEOUT:-150}" 'GPU smoke:' 'JNI cost|through DJL'
 fi
-
-# ---------------------------------------------------------------- 3b. GPU Status and a real out-of-memory failure
 if has oom; then
 	stamp "oom: GPU Status lines, a real CUDA out-of-memory failure recognised and translated, memory back after"
-	timeout "${OOM_TIMEOUT:-120}" "${JAVA[@]}" org.rerender.bench.GpuOomProbe "$DEVICE" 2>&1 | tee "$OUT/oom.log"
-	rc=${PIPESTATUS[0]}
-	row "oom ($DEVICE): $(grep -E 'GPU OOM probe:' "$OUT/oom.log" || echo "no result, rc $rc")"
-	grep -E '^GPU Status|libtorch said|recognised|retry|releaseCached' "$OUT/oom.log" | sed 's/^/  /' >> "$TABLE"
+	probe oom GpuOomProbe "${OOM_TIMEOUT:-120}" 'GPU OOM probe:' '^GPU Status|libtorch said|recognised|retry|releaseCached'
 fi
 
 # ---------------------------------------------------------------- 4. the original's code on this card (anchor.py)

@@ -44,31 +44,28 @@ public final class ControlledDenoiser implements Denoiser {
 	 */
 	public ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray hint,
 		NDArray uncondHint, float[] controlScales, CallContexts contexts) {
+		this(unet, controlNet, condContext, uncondContext, hint, uncondHint == null ? hint : uncondHint, false, controlScales,
+			contexts);
+		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
+	}
+
+	private ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray hint,
+		NDArray uncondHint, boolean hintsEncoded, float[] controlScales, CallContexts contexts) {
 		this.unet = Objects.requireNonNull(unet);
 		this.controlNet = controlNet;
 		this.condContext = condContext;
 		this.uncondContext = uncondContext;
 		this.hint = hint;
-		this.uncondHint = uncondHint == null ? hint : uncondHint;
+		this.uncondHint = uncondHint;
+		this.hintsEncoded = hintsEncoded;
 		this.controlScales = controlScales;
 		this.plain = contexts == null;
 		this.contexts = contexts == null ? UNetCallContext::of : contexts;
-		this.hintsEncoded = false;
-		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
 	}
 
-	/** {@code o} with other hints (encoded or not) and other per-call hooks (null = none). */
-	private ControlledDenoiser(ControlledDenoiser o, NDArray hint, NDArray uncondHint, boolean encoded, CallContexts contexts) {
-		this.unet = o.unet;
-		this.controlNet = o.controlNet;
-		this.condContext = o.condContext;
-		this.uncondContext = o.uncondContext;
-		this.hint = hint;
-		this.uncondHint = uncondHint;
-		this.controlScales = o.controlScales;
-		this.plain = contexts == null;
-		this.contexts = contexts == null ? UNetCallContext::of : contexts;
-		this.hintsEncoded = encoded;
+	/** This denoiser with other hints (images or encoded) and per-call hooks (null = none). */
+	private ControlledDenoiser with(NDArray hint, NDArray uncondHint, boolean encoded, CallContexts hooks) {
+		return new ControlledDenoiser(unet, controlNet, condContext, uncondContext, hint, uncondHint, encoded, controlScales, hooks);
 	}
 
 	/**
@@ -76,7 +73,7 @@ public final class ControlledDenoiser implements Denoiser {
 	 * pass of the same image reuses the first pass's encoded hint.
 	 */
 	public ControlledDenoiser withHooks(CallContexts hooks) {
-		return new ControlledDenoiser(this, hint, uncondHint, hintsEncoded, hooks);
+		return with(hint, uncondHint, hintsEncoded, hooks);
 	}
 
 	/**
@@ -94,7 +91,7 @@ public final class ControlledDenoiser implements Denoiser {
 			ug = controlNet.hintEncoder(uncondHint);
 			ug.attach(m);
 		}
-		return new ControlledDenoiser(this, g, ug, true, plain ? null : contexts);
+		return with(g, ug, true, plain ? null : contexts);
 	}
 
 	private List<NDArray> control(NDArray x, NDArray h, NDArray tEmb, NDArray context) {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.SafetensorsWriter;
 import org.rerender.model.io.TensorDType;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.unet.Branch;
 
 /**
@@ -60,11 +61,8 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
 	public void put(Key key, NDArray value) {
-		// narrowed on the source device first, so the host copy (attention_store_on_host) moves F16, not F32
-		NDArray typed = value.toType(storage, false);
-		NDArray moved = typed.toDevice(manager.getDevice(), false);
+		NDArray moved = Precision.to(value, storage, manager.getDevice()); // F16 over the bus to a host store
 		NDArray copy = moved == value ? value.duplicate() : moved;
-		if (typed != value && typed != moved) typed.close();
 		copy.attach(manager);
 		NDArray old = entries.put(key, copy);
 		if (old != null && old != copy) old.close();

@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.unet.Branch;
 import org.rerender.model.unet.AttentionHook;
 import org.rerender.model.unet.SelfAttentionSite;
@@ -125,10 +126,7 @@ public final class CrossFrameAttention implements AttentionHook {
 			NDArray e = store.get(k);
 			if (e == null)
 				throw new IllegalStateException("No stored attention input for " + k + " (the anchor state does not cover this step/layer)");
-			// to the device first (in the storage type, F16 on a GPU: half the bytes over the bus), then widened there
-			NDArray moved = e.toDevice(like.getDevice(), false);
-			NDArray c = moved.toType(like.getDataType(), false);
-			if (moved != e && moved != c) moved.close();
+			NDArray c = Precision.to(e, like.getDataType(), like.getDevice()); // F16 over the bus from a host store
 			if (c != e) temps.add(c);
 			parts.add(c);
 		}

@@ -1,5 +1,6 @@
 package org.rerender.model.nn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -18,5 +19,18 @@ public final class Precision {
 	/** {@code a} itself when it already has type {@code t}, else a cast copy in {@code a}'s manager. */
 	public static NDArray as(NDArray a, DataType t) {
 		return a.getDataType() == t ? a : a.toType(t, false);
+	}
+
+	/**
+	 * {@code a} in type {@code t} on {@code device}: {@code a} itself when nothing changes, else a new array (the
+	 * caller owns it; the intermediate of a cast plus a move is freed). The cast happens on whichever side crosses the
+	 * bus with fewer bytes: before the move when it narrows (F32 → F16), after it when it widens.
+	 */
+	public static NDArray to(NDArray a, DataType t, Device device) {
+		boolean narrowing = t.getNumOfBytes() < a.getDataType().getNumOfBytes();
+		NDArray first = narrowing ? as(a, t) : a.toDevice(device, false);
+		NDArray out = narrowing ? first.toDevice(device, false) : as(first, t);
+		if (first != a && first != out) first.close();
+		return out;
 	}
 }

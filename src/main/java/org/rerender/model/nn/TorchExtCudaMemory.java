@@ -19,7 +19,11 @@ public final class TorchExtCudaMemory {
 	 * and was built with the CUDA memory entry points.
 	 */
 	public static boolean supported() {
-		return TorchExt.loaded() && TorchExt.status().contains("cuda memory");
+		return TorchExt.loaded() && builtWithCudaMemory();
+	}
+
+	private static boolean builtWithCudaMemory() {
+		return TorchExt.status().contains("cuda memory");
 	}
 
 	/** The allocator's statistics for {@code device} since the last {@link #resetPeaks}. */
@@ -46,7 +50,7 @@ public final class TorchExtCudaMemory {
 	 * nothing happens.
 	 */
 	public static void releaseCached(Device device) {
-		if (!device.isGpu() || !TorchExt.loadedAlready() || !TorchExt.status().contains("cuda memory")) return;
+		if (!device.isGpu() || !TorchExt.loadedAlready() || !builtWithCudaMemory()) return;
 		try {
 			nativeEmptyCache();
 		}
