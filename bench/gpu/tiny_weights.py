@@ -32,7 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # ---------------------------------------------------------------- safetensors (own minimal reader and writer)
 
 _DT = {"F32": (np.float32, torch.float32), "I64": (np.int64, torch.int64), "I32": (np.int32, torch.int32),
-       "F64": (np.float64, torch.float64)}
+       "F64": (np.float64, torch.float64), "F16": (np.float16, torch.float16), "U8": (np.uint8, torch.uint8),
+       "BOOL": (np.bool_, torch.bool)}
 
 
 def read_safetensors(path):
