@@ -225,6 +225,7 @@ def make_set(a, O):
     T["in.ddim.guidance_scale"] = torch.tensor([a.scale], dtype=torch.float32)
     T["in.ddim.steps"] = torch.tensor([a.steps], dtype=torch.int32)
     T["in.control.scales"] = torch.tensor(cfgs["ldm"]["control_scales"], dtype=torch.float32)
+    assert T["in.control.scales"].numel() == len(cnet.zero_convs) + 1, "one control scale per ControlNet residual"
 
     sch = cfgs["ldm"]["schedule"]
     betas = O.make_beta_schedule(sch["beta_schedule"], sch["timesteps"], linear_start=sch["linear_start"],
@@ -339,6 +340,27 @@ def check(tensors, tok):
     return not bad and cases_ok and worst_rel < 1e-5
 
 
+def make_weights(configs_json, out):
+    """tiny weights for a config variant, with the fixtures' init rules (bench/gpu/tiny_weights.py, unchanged)."""
+    import tiny_weights
+    with open(configs_json) as f:
+        cfgs = json.load(f)
+    torch.set_num_threads(1)
+    made, _ = tiny_weights.build(orig("ControlNet"), cfgs, {"uniform": "rand2b", "normal": "randn", "order": "interleaved"})
+    for part, sd in made.items():  # the parameter counts the configs file states
+        cfgs[part]["parameters"] = int(sum(v.numel() for k, v in sd.items() if not k.endswith("position_ids")))
+    convs = {k.split(".")[2] for k in made["controlnet"] if k.startswith("control_model.zero_convs.")}
+    cfgs["ldm"]["control_scales"] = [1.0] * (len(convs) + 1)  # one per ControlNet residual (13 in SD 1.5)
+    alt_dir(out)
+    for fname, (tensors, meta) in tiny_weights.files_from(made, cfgs).items():
+        write_safetensors(replace(os.path.join(out, fname)), tensors, meta)
+    with open(replace(os.path.join(out, "tiny-configs.json")), "w") as f:
+        json.dump(cfgs, f, indent=1)
+        f.write("\n")
+    print("wrote tiny weights for %s into %s (%s)" % (configs_json, out, ", ".join(
+        "%s %d" % (p, cfgs[p]["parameters"]) for p in made)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
@@ -362,11 +384,19 @@ def main():
     ap.add_argument("--n-prompt", default="", help="uncond prompt (row 1)")
     ap.add_argument("--cases", help="JSON list of texts for OUT/clip-tokenizer-cases.json (default: the shipped "
                     "cases' texts plus the two prompts)")
+    ap.add_argument("--make-weights", metavar="CONFIGS_JSON", help="first regenerate tiny-sd15/tiny-controlnet"
+                    ".safetensors into OUT from this tiny-configs.json variant (bench/gpu/tiny_weights.py's build: "
+                    "same init rules and seeds), copy it there as tiny-configs.json, and use them (sets --weights OUT)")
     a = ap.parse_args()
     if not a.out and not a.check:
         ap.error("give --out DIR and/or --check")
     O = load_original()
     t0 = time.perf_counter()
+    if a.make_weights:
+        if not a.out:
+            ap.error("--make-weights needs --out")
+        make_weights(a.make_weights, a.out)
+        a.weights = a.out
     if a.check:
         d = ap.parse_args([])
         d.weights = SHIPPED
@@ -377,6 +407,11 @@ def main():
             return 0 if ok else 1
     tensors, meta, tok = make_set(a, O)
     alt_dir(a.out)
+    if os.path.abspath(a.weights) != os.path.abspath(SHIPPED):
+        # the rerender/ set was computed on the shipped weights: its links would be stale here (its tests then skip)
+        for root, _dirs, files in os.walk(os.path.join(a.out, "rerender")):
+            for f in files:
+                replace(os.path.join(root, f))
     write_safetensors(replace(os.path.join(a.out, "tiny-reference.safetensors")), tensors, meta)
     if a.cases:
         with open(a.cases, encoding="utf-8") as f:
