@@ -31,7 +31,8 @@ class SamplerMemoryAndHooksTest {
 		try (NDManager run = Djl.newCpuManager()) {
 			NDArray cond = tiny.ref(run, "in.ddim.cond_context"), uncond = tiny.ref(run, "in.ddim.uncond_context");
 			NDArray hint = tiny.ref(run, "in.ddim.hint"), xT = tiny.ref(run, "in.ddim.x_T");
-			NDArray x0 = tiny.ref(run, "in.vae.z");
+			// an SDEdit start latent of the DDIM's shape (in.vae.z is the VAE test's latent: another size in other sets)
+			NDArray x0 = tiny.ref(run, "out.ddim.samples");
 			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, cond, uncond, hint, null, null, null);
 			for (DdimSampler.Cfg mode : DdimSampler.Cfg.values()) {
 				int before = run.getManagedArrays().size();
