@@ -216,12 +216,14 @@ def make_set(a, O):
     T["in.control.hint"] = torch.rand((B, hint_ch, lh * down, lw * down), generator=gen(seeds[2]))
     T["in.vae.image"] = torch.rand((1, vae_in, ih, iw), generator=gen(seeds[3])) * 2 - 1
     T["in.vae.z"] = torch.randn((1, z_ch, zh, zw), generator=gen(seeds[4]))
-    T["in.ddim.x_T"] = torch.randn((1, lat_ch, lh, lw), generator=gen(seeds[5]))
-    T["in.ddim.hint"] = T["in.control.hint"][0:1].clone()
+    D = a.ddim_batch
+    assert 1 <= D <= B, "--ddim-batch takes its hints from in.control.hint[0:N], so N <= --batch"
+    T["in.ddim.x_T"] = torch.randn((D, lat_ch, lh, lw), generator=gen(seeds[5]))
+    T["in.ddim.hint"] = T["in.control.hint"][0:D].clone()
 
     emb, layer0, last = clip_hidden_states(O, sd_w, cfgs["clip_text"]["params"], ids)
-    T["in.ddim.cond_context"] = last[0:1].clone()
-    T["in.ddim.uncond_context"] = last[1:2].clone()
+    T["in.ddim.cond_context"] = last[0:1].repeat(D, 1, 1)  # one row per DDIM batch row ([0:1] when N = 1)
+    T["in.ddim.uncond_context"] = last[1:2].repeat(D, 1, 1)
     T["in.ddim.guidance_scale"] = torch.tensor([a.scale], dtype=torch.float32)
     T["in.ddim.steps"] = torch.tensor([a.steps], dtype=torch.int32)
     T["in.control.scales"] = torch.tensor(cfgs["ldm"]["control_scales"], dtype=torch.float32)
@@ -238,7 +240,7 @@ def make_set(a, O):
     cond = {"c_concat": [T["in.ddim.hint"]], "c_crossattn": [T["in.ddim.cond_context"]]}
     uncond = {"c_concat": [T["in.ddim.hint"]], "c_crossattn": [T["in.ddim.uncond_context"]]}
     with torch.no_grad():
-        samples, inter = sampler.sample(S=a.steps, batch_size=1, shape=(lat_ch, lh, lw), conditioning=cond,
+        samples, inter = sampler.sample(S=a.steps, batch_size=D, shape=(lat_ch, lh, lw), conditioning=cond,
                                         verbose=False, eta=0.0, x_T=T["in.ddim.x_T"], log_every_t=1,
                                         unconditional_guidance_scale=a.scale, unconditional_conditioning=uncond)
     n = len(sampler.ddim_timesteps)
@@ -296,7 +298,7 @@ def make_set(a, O):
     order += [k for k in T if k.startswith("out.")]
     tensors = {k: T[k].detach().contiguous() for k in order}
     settings = {"latent": [lh, lw], "batch": B, "vae_image": [ih, iw], "vae_latent": [zh, zw], "seeds": seeds,
-                "timesteps": ts, "prompt": a.prompt, "n_prompt": a.n_prompt, "steps": a.steps, "scale": a.scale,
+                "timesteps": ts, "ddim_batch": D, "prompt": a.prompt, "n_prompt": a.n_prompt, "steps": a.steps, "scale": a.scale,
                 "ddim_timesteps": n, "weights": os.path.abspath(a.weights)}
     meta = {"generator": "tools/refgen/gen_sd.py (original ldm/cldm + openai/CLIP modules)",
             "torch": torch.__version__,
@@ -372,6 +374,8 @@ def main():
     ap.add_argument("--latent", default="8x8", help="HxW of the UNet/ControlNet/DDIM latents; the hint is 8x that "
                     "(ldm's UNet needs multiples of 8: three stride-2 downsamplings then skip concatenations)")
     ap.add_argument("--batch", type=int, default=2, help="batch of in.unet.x / context / hint")
+    ap.add_argument("--ddim-batch", type=int, default=1, help="batch of the DDIM run (x_T rows; hints "
+                    "in.control.hint[0:N], the prompts' contexts repeated)")
     ap.add_argument("--timesteps", default="999,500", help="in.unet.timesteps, one per batch row")
     ap.add_argument("--vae-image", default="64x64", help="HxW of in.vae.image (any size: the encoder pads)")
     ap.add_argument("--vae-latent", default="8x8", help="HxW of in.vae.z (decoded to 8x that)")
