@@ -173,6 +173,16 @@ class LdmStandIn:
 
 # ---------------------------------------------------------------- the set
 
+def control_scales(spec, n):
+    """'a,b,...' (n values) or 'guess:S' (cldm's guess mode: S * 0.825 ** (n-1-i), as ControlNet's gradio demos)."""
+    if spec.startswith("guess:"):
+        strength = float(spec[6:])
+        return [strength * (0.825 ** float(n - 1 - i)) for i in range(n)]
+    v = [float(x) for x in spec.split(",")]
+    assert len(v) == n, "--control-scales needs %d values" % n
+    return v
+
+
 def hw(s):
     h, w = s.lower().split("x")
     return int(h), int(w)
@@ -226,7 +236,8 @@ def make_set(a, O):
     T["in.ddim.uncond_context"] = last[1:2].repeat(D, 1, 1)
     T["in.ddim.guidance_scale"] = torch.tensor([a.scale], dtype=torch.float32)
     T["in.ddim.steps"] = torch.tensor([a.steps], dtype=torch.int32)
-    T["in.control.scales"] = torch.tensor(cfgs["ldm"]["control_scales"], dtype=torch.float32)
+    scales = cfgs["ldm"]["control_scales"] if a.control_scales is None else control_scales(a.control_scales, len(cnet.zero_convs) + 1)
+    T["in.control.scales"] = torch.tensor(scales, dtype=torch.float32)
     assert T["in.control.scales"].numel() == len(cnet.zero_convs) + 1, "one control scale per ControlNet residual"
 
     sch = cfgs["ldm"]["schedule"]
@@ -272,7 +283,11 @@ def make_set(a, O):
         outs = cnet(x=x, hint=hint, timesteps=t, context=ctx)
         for j, o in enumerate(outs):
             T["out.control.out.%02d" % j] = o
+        # residuals above are before scaling (README); the controlled eps uses in.control.scales (the DDIM run keeps
+        # the ldm config's scales, 1.0)
+        ldm.control_scales = T["in.control.scales"].tolist()
         T["out.control.eps"] = O.ControlLDM.apply_model(ldm, x, t, {"c_concat": [hint], "c_crossattn": [ctx]})
+        ldm.control_scales = list(cfgs["ldm"]["control_scales"])
 
         moments = vae.quant_conv(vae.encoder(T["in.vae.image"]))
         post = vae.encode(T["in.vae.image"])
@@ -298,7 +313,7 @@ def make_set(a, O):
     order += [k for k in T if k.startswith("out.")]
     tensors = {k: T[k].detach().contiguous() for k in order}
     settings = {"latent": [lh, lw], "batch": B, "vae_image": [ih, iw], "vae_latent": [zh, zw], "seeds": seeds,
-                "timesteps": ts, "ddim_batch": D, "prompt": a.prompt, "n_prompt": a.n_prompt, "steps": a.steps, "scale": a.scale,
+                "timesteps": ts, "ddim_batch": D, "control_scales": scales, "prompt": a.prompt, "n_prompt": a.n_prompt, "steps": a.steps, "scale": a.scale,
                 "ddim_timesteps": n, "weights": os.path.abspath(a.weights)}
     meta = {"generator": "tools/refgen/gen_sd.py (original ldm/cldm + openai/CLIP modules)",
             "torch": torch.__version__,
@@ -376,6 +391,8 @@ def main():
     ap.add_argument("--batch", type=int, default=2, help="batch of in.unet.x / context / hint")
     ap.add_argument("--ddim-batch", type=int, default=1, help="batch of the DDIM run (x_T rows; hints "
                     "in.control.hint[0:N], the prompts' contexts repeated)")
+    ap.add_argument("--control-scales", help="in.control.scales for out.control.eps: 'a,b,...' or 'guess:S' "
+                    "(default: the config's, all 1.0); the residuals stay unscaled, the DDIM run keeps 1.0")
     ap.add_argument("--timesteps", default="999,500", help="in.unet.timesteps, one per batch row")
     ap.add_argument("--vae-image", default="64x64", help="HxW of in.vae.image (any size: the encoder pads)")
     ap.add_argument("--vae-latent", default="8x8", help="HxW of in.vae.z (decoded to 8x that)")
