@@ -224,8 +224,8 @@ def make_set(a, O):
     T["in.unet.timesteps"] = torch.tensor(ts, dtype=torch.int32)
     T["in.unet.context"] = torch.randn((B, ctx_len, ctx_dim), generator=gen(seeds[1]))
     T["in.control.hint"] = torch.rand((B, hint_ch, lh * down, lw * down), generator=gen(seeds[2]))
-    T["in.vae.image"] = torch.rand((1, vae_in, ih, iw), generator=gen(seeds[3])) * 2 - 1
-    T["in.vae.z"] = torch.randn((1, z_ch, zh, zw), generator=gen(seeds[4]))
+    T["in.vae.image"] = torch.rand((a.vae_batch, vae_in, ih, iw), generator=gen(seeds[3])) * 2 - 1
+    T["in.vae.z"] = torch.randn((a.vae_batch, z_ch, zh, zw), generator=gen(seeds[4]))
     D = a.ddim_batch
     assert 1 <= D <= B, "--ddim-batch takes its hints from in.control.hint[0:N], so N <= --batch"
     T["in.ddim.x_T"] = torch.randn((D, lat_ch, lh, lw), generator=gen(seeds[5]))
@@ -312,7 +312,7 @@ def make_set(a, O):
              "ddim.sqrt_one_minus_alphas", "ddim.sigmas"]
     order += [k for k in T if k.startswith("out.")]
     tensors = {k: T[k].detach().contiguous() for k in order}
-    settings = {"latent": [lh, lw], "batch": B, "vae_image": [ih, iw], "vae_latent": [zh, zw], "seeds": seeds,
+    settings = {"latent": [lh, lw], "batch": B, "vae_image": [ih, iw], "vae_latent": [zh, zw], "vae_batch": a.vae_batch, "seeds": seeds,
                 "timesteps": ts, "ddim_batch": D, "control_scales": scales, "prompt": a.prompt, "n_prompt": a.n_prompt, "steps": a.steps, "scale": a.scale,
                 "ddim_timesteps": n, "weights": os.path.abspath(a.weights)}
     meta = {"generator": "tools/refgen/gen_sd.py (original ldm/cldm + openai/CLIP modules)",
@@ -395,6 +395,7 @@ def main():
                     "(default: the config's, all 1.0); the residuals stay unscaled, the DDIM run keeps 1.0")
     ap.add_argument("--timesteps", default="999,500", help="in.unet.timesteps, one per batch row")
     ap.add_argument("--vae-image", default="64x64", help="HxW of in.vae.image (any size: the encoder pads)")
+    ap.add_argument("--vae-batch", type=int, default=1, help="batch of in.vae.image and in.vae.z")
     ap.add_argument("--vae-latent", default="8x8", help="HxW of in.vae.z (decoded to 8x that)")
     ap.add_argument("--seeds", default="11,12,13,14,15,16",
                     help="seeds of in.unet.x, in.unet.context, in.control.hint, in.vae.image, in.vae.z, in.ddim.x_T")
