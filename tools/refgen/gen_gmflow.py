@@ -16,7 +16,8 @@ published; ours below follows its description), and every other tensor is recomp
 shipped one.
 
 --config overrides the tiny GMFlow config: feature_channels, num_transformer_layers, ffn_dim_expansion (GMFlow's
-own arguments) and backbone_widths (CNNEncoder's hard-coded [64, 96, 128], rebuilt as the fixtures generator did).
+own arguments), backbone_widths (CNNEncoder's hard-coded [64, 96, 128], rebuilt as the fixtures generator did) and
+upsampler_hidden (the upsampler's hard-coded 256, rebuilt the same way).
 num_scales, num_head, attention_type and upsample_factor stay as Rerender has them (1, 1, swin, 8): the call pads
 by 8 and unpads the ×8 output, so another factor would not be Rerender's computation.
 --attn-splits replaces Rerender's attn_splits_list=[2] (the call is otherwise unchanged).
@@ -81,9 +82,10 @@ def import_original():
 
 # ---------------------------------------------------------------- tiny model
 
-def build_tiny(GMFlow, cfg, widths, seed):
+def build_tiny(GMFlow, cfg, widths, seed, upsampler_hidden=256):
     """GMFlow(**cfg) built after manual_seed(seed), the CNNEncoder's layers rebuilt with `widths` (original
-    nn.Conv2d / _make_layer / ResidualBlock), then every parameter drawn from Generator(seed + 1)."""
+    nn.Conv2d / _make_layer / ResidualBlock), then every parameter drawn from Generator(seed + 1).
+    upsampler_hidden other than GMFlow's hard-coded 256 rebuilds the upsampler the same way (alternate sets only)."""
     torch.manual_seed(seed)
     m = GMFlow(**cfg)
     e = m.backbone
@@ -94,6 +96,10 @@ def build_tiny(GMFlow, cfg, widths, seed):
     e.layer2 = e._make_layer(widths[1], stride=2)
     e.layer3 = e._make_layer(widths[2], stride=2 if cfg['num_scales'] == 1 else 1)
     e.conv2 = nn.Conv2d(widths[2], cfg['feature_channels'], 1, 1, 0)
+    if upsampler_hidden != 256:
+        m.upsampler = nn.Sequential(nn.Conv2d(2 + cfg['feature_channels'], upsampler_hidden, 3, 1, 1),
+                                    nn.ReLU(inplace=True),
+                                    nn.Conv2d(upsampler_hidden, cfg['upsample_factor'] ** 2 * 9, 1, 1, 0))
     g = torch.Generator().manual_seed(seed + 1)
 
     def uniform(t, b):
@@ -291,7 +297,7 @@ def main():
     ap.add_argument('--seed', type=int, help='weights seed (manual_seed; parameters from seed+1) and frame-noise seed')
     ap.add_argument('--motion', default='{}', help='JSON overrides of %s' % json.dumps(DEFAULT_MOTION))
     ap.add_argument('--config', default='{}', help='JSON overrides: feature_channels, num_transformer_layers, '
-                                                   'ffn_dim_expansion, backbone_widths')
+                                                   'ffn_dim_expansion, backbone_widths, upsampler_hidden')
     ap.add_argument('--attn-splits', type=int, default=2, help="attn_splits_list=[K] (Rerender: 2)")
     args = ap.parse_args()
 
@@ -303,15 +309,19 @@ def main():
     seed = shipped_cfg['seed_torch_manual_seed']
     over = json.loads(args.config)
     widths = list(over.pop('backbone_widths', widths))
+    upsampler_hidden = int(over.pop('upsampler_hidden', 256))
     for k in over:
         if k not in ('feature_channels', 'num_transformer_layers', 'ffn_dim_expansion'):
             sys.exit('--config: %s cannot be varied here (see --help)' % k)
     cfg.update(over)
-    if args.check and (args.size or args.seed is not None or over or args.motion != '{}' or args.attn_splits != 2):
+    if args.check and (args.size or args.seed is not None or json.loads(args.config) or json.loads(args.motion)
+                       or args.attn_splits != 2):
         sys.exit('--check uses the shipped settings only')
     if args.seed is not None:
         seed = args.seed
-    model = build_tiny(GMFlow, cfg, widths, seed)
+    if cfg['feature_channels'] % 4:
+        sys.exit('feature_channels must be a multiple of 4 (PositionEmbeddingSine interleaves sin/cos of C/2 features)')
+    model = build_tiny(GMFlow, cfg, widths, seed, upsampler_hidden)
     sd = model.state_dict()
     if args.check:
         ship_sd = torch.load(os.path.join(SHIPPED, 'gmflow', 'tiny-gmflow.pth'))['model']
@@ -371,6 +381,8 @@ def main():
                  'call': json.loads(cfg_json)['call']})
     if not args.check:
         conf['motion'] = motion
+    if upsampler_hidden != 256:
+        conf['tiny_upsampler_hidden'] = upsampler_hidden
     with open(replace(os.path.join(dest, 'tiny-gmflow-config.json')), 'w') as f:
         json.dump(conf, f, indent=1, sort_keys=True)
     write_safetensors(replace(os.path.join(dest, 'gmflow-reference.safetensors')), ref, meta)
