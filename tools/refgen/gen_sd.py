@@ -201,7 +201,7 @@ def make_set(a, O):
     z_ch, lat_ch = cfgs["vae"]["params"]["embed_dim"], up["in_channels"]
     vae_in = cfgs["vae"]["params"]["ddconfig"]["in_channels"]
     hint_ch = cfgs["controlnet"]["params"]["hint_channels"]
-    down = 2 ** (len(cfgs["vae"]["params"]["ddconfig"]["ch_mult"]) - 1)  # VAE factor (8), also the hint factor
+    down = 8  # cldm's input_hint_block: three stride-2 convs, whatever the config (the image is 8x the latent)
     B = a.batch
     lh, lw = hw(a.latent)
     ih, iw = hw(a.vae_image)
