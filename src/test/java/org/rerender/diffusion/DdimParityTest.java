@@ -35,7 +35,10 @@ class DdimParityTest {
 		assertArrayEquals(tiny.reference.floats("schedule.betas"), ns.betas());
 		assertArrayEquals(tiny.reference.floats("schedule.alphas_cumprod"), ns.alphasCumprod());
 		DdimSchedule d = new DdimSchedule(ns, tiny.reference.ints("in.ddim.steps")[0]);
-		assertArrayEquals(tiny.reference.ints("ddim.timesteps"), d.timesteps());
+		// in.ddim.steps is the S given to ldm's DDIMSampler; the ddim.* arrays hold the ceil(1000 / (1000 div S))
+		// timesteps it runs (S for S = 20 as shipped, 25 or 50; 8 for S = 7, 31 for S = 30)
+		assertArrayEquals(tiny.reference.ints("ddim.timesteps"), d.timesteps(),
+			"ddim.timesteps for S = in.ddim.steps = " + tiny.reference.ints("in.ddim.steps")[0]);
 		assertArrayEquals(tiny.reference.floats("ddim.alphas"), d.alphas());
 		assertArrayEquals(tiny.reference.floats("ddim.alphas_prev"), d.alphasPrev());
 		assertArrayEquals(tiny.reference.floats("ddim.sqrt_one_minus_alphas"), d.sqrtOneMinusAlphas());

@@ -9,7 +9,7 @@ import org.rerender.engine.RerenderException;
 
 /**
  * Step counts that do not divide 1000: ldm's "uniform" DDIM schedule takes {@code c = 1000 div S} and
- * {@code range(0, 1000, c) + 1}, so it runs ceil(1000 / c) steps, not S. The shipped reference set only has S = 20
+ * {@code range(0, 1000, c) + 1}, so it runs ceil(1000 / c) steps, not always S. The shipped reference set only has S = 20
  * (where both agree); the timesteps below are what the original {@code DDIMSampler.make_schedule} gave for the
  * alternate sets of tools/refgen/gen_sd.py (S = 7 and S = 30).
  */
@@ -33,14 +33,18 @@ class DdimScheduleTest {
 	}
 
 	@Test
-	void dividingCountsRunExactlySSteps() {
-		for (int s : new int[] {1, 10, 20, 25, 50, 1000 / 3 + 1})
-			assertEquals(s == 334 ? 500 : s, new DdimSchedule(NoiseSchedule.sd15(), s).size(), "S = " + s);
+	void stepCountsRun() {
+		for (int s : new int[] {1, 10, 20, 25, 40, 50})
+			assertEquals(s, new DdimSchedule(NoiseSchedule.sd15(), s).size(), "S = " + s);
+		// c = 1000 div 334 = 2: range(0, 1000, 2) has 500 entries
+		assertEquals(500, new DdimSchedule(NoiseSchedule.sd15(), 334).size());
 	}
 
 	@Test
 	void countsNeedingTimestep1000AreRefused() {
 		// S = 3: c = 333, range(0, 1000, 333) = 0, 333, 666, 999 -> timestep 1000, outside the schedule (ldm: IndexError)
 		assertThrows(RerenderException.class, () -> new DdimSchedule(NoiseSchedule.sd15(), 3));
+		// S = 1000: c = 1, timesteps 1..1000
+		assertThrows(RerenderException.class, () -> new DdimSchedule(NoiseSchedule.sd15(), 1000));
 	}
 }
