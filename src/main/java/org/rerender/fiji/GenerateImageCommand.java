@@ -107,7 +107,7 @@ public class GenerateImageCommand extends ContextCommand {
 	@Override
 	public void run() {
 		Rgb8Image control = control_file != null ? read(control_file)
-			: control_image != null ? ImageConversions.toRgb8(control_image.getProcessor()) : null;
+			: control_image != null && control_image.getWidth() > 0 ? ImageFrames.current(control_image) : null; // as displayed
 		if (control == null) throw new RerenderException("Give a control image: an open image or a file");
 		ControlledGenerator.ControlType type = ControlledGenerator.ControlType.valueOf(control_type.toUpperCase(Locale.ROOT));
 		ControlledGenerator.Request req = new ControlledGenerator.Request(prompt, a_prompt, n_prompt, steps, scale, seed, type,
@@ -118,8 +118,8 @@ public class GenerateImageCommand extends ContextCommand {
 		try (RerenderService.Lease lease = rerender.lease()) {
 			DiffusionModels models = lease.models(files, device); // kept by the service for the next run
 			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancel);
-			output = ImageConversions.toImagePlus("Generated (seed " + r.seed() + ")", List.of(r.image()));
-			control_map = new ImagePlus("Control map", new ij.process.ByteProcessor(r.control().width(), r.control().height(),
+			output = ImageFrames.output("Generated (seed " + r.seed() + ")", List.of(r.image()), null);
+			control_map = new ImagePlus(ImageFrames.uniqueTitle("Control map"), new ij.process.ByteProcessor(r.control().width(), r.control().height(),
 				r.control().data().clone()));
 		}
 		finally {

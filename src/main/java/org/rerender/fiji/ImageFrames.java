@@ -1,6 +1,13 @@
 package org.rerender.fiji;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.AbstractList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -13,8 +20,11 @@ import ij.process.ColorProcessor;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
 
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.video.VideoWriter;
 
 /**
  * How the commands read any open image as video frames, and how they publish their frames back.
@@ -150,10 +160,15 @@ public final class ImageFrames {
 	 */
 	public static ImagePlus output(String title, List<Rgb8Image> frames, ImagePlus like) {
 		ImagePlus out = ImageConversions.toImagePlus(uniqueTitle(title), frames);
-		if (like == null) return out;
-		Calibration cal = like.getCalibration();
-		Calibration oc = out.getCalibration();
-		if (like.getWidth() == out.getWidth() && like.getHeight() == out.getHeight()) {
+		if (like != null) copyCalibration(like, out);
+		return out;
+	}
+
+	/** {@code from}'s spatial calibration when the sizes agree, and its frame rate when it has one. */
+	public static void copyCalibration(ImagePlus from, ImagePlus to) {
+		Calibration cal = from.getCalibration();
+		Calibration oc = to.getCalibration();
+		if (from.getWidth() == to.getWidth() && from.getHeight() == to.getHeight()) {
 			oc.pixelWidth = cal.pixelWidth;
 			oc.pixelHeight = cal.pixelHeight;
 			oc.pixelDepth = cal.pixelDepth;
@@ -162,9 +177,88 @@ public final class ImageFrames {
 			oc.xOrigin = cal.xOrigin;
 			oc.yOrigin = cal.yOrigin;
 		}
-		double f = fps(like, 0);
-		if (f > 0) setFps(out, f);
-		return out;
+		double f = fps(from, 0);
+		if (f > 0) setFps(to, f);
+	}
+
+	/** The smallest frame side the H.264 encoder (OpenH264) accepts. */
+	public static final int MIN_VIDEO_SIDE = 16;
+
+	/**
+	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
+	 * {@value #MIN_VIDEO_SIDE} pixels are padded on the right/bottom by repeating the last column/row, by the amounts
+	 * {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds exactly
+	 * these frames (a SHA-256 of the frames, their size and frame rate, kept beside it in {@code input.mp4.sha256}):
+	 * another image given with the same work folder is never replaced by a stale video.
+	 */
+	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
+		List<Rgb8Image> frames = frames(imp);
+		int[] pad = padding(imp);
+		List<Rgb8Image> padded = pad[0] == 0 && pad[1] == 0 ? frames : new AbstractList<>() {
+			@Override
+			public Rgb8Image get(int i) {
+				return pad(frames.get(i), pad[0], pad[1]);
+			}
+
+			@Override
+			public int size() {
+				return frames.size();
+			}
+		};
+		double rate = fps(imp, 30);
+		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
+		String hash = fingerprint(frames, rate);
+		try {
+			if (Files.isRegularFile(video) && Files.isRegularFile(stamp) && Files.readString(stamp).trim().equals(hash)) return video;
+			Files.createDirectories(work);
+			Files.deleteIfExists(stamp);
+			VideoWriter.write(video, padded, rate, null, Progress.NONE, cancel);
+			Files.writeString(stamp, hash + "\n");
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot write the input stack to " + video + ": " + e.getMessage());
+		}
+		return video;
+	}
+
+	/** {right, bottom}: the columns and rows {@link #writeVideo} adds (odd sides, sides under 16 pixels). */
+	public static int[] padding(ImagePlus imp) {
+		return new int[] { encodable(imp.getWidth()) - imp.getWidth(), encodable(imp.getHeight()) - imp.getHeight() };
+	}
+
+	private static int encodable(int side) {
+		return Math.max(MIN_VIDEO_SIDE, side + side % 2);
+	}
+
+	/** A clear error before any work when frames of this size cannot be written as H.264. */
+	public static void checkEncodable(int width, int height, String what) {
+		if (width < MIN_VIDEO_SIDE || height < MIN_VIDEO_SIDE)
+			throw new RerenderException("Cannot write " + what + " as a video: H.264 needs frames of at least " + MIN_VIDEO_SIDE + "x"
+				+ MIN_VIDEO_SIDE + " pixels, these are " + width + "x" + height + ". Enlarge the stack first (Image > Scale… or "
+				+ "Image > Adjust > Canvas Size…).");
+	}
+
+	private static Rgb8Image pad(Rgb8Image f, int right, int bottom) {
+		int w = f.width(), h = f.height(), w2 = w + right, h2 = h + bottom;
+		byte[] src = f.data(), d = new byte[3 * w2 * h2];
+		for (int y = 0; y < h2; y++) {
+			int sy = Math.min(y, h - 1);
+			System.arraycopy(src, 3 * w * sy, d, 3 * w2 * y, 3 * w);
+			for (int x = w; x < w2; x++) System.arraycopy(src, 3 * (w * sy + w - 1), d, 3 * (w2 * y + x), 3);
+		}
+		return new Rgb8Image(w2, h2, d);
+	}
+
+	private static String fingerprint(List<Rgb8Image> frames, double fps) {
+		try {
+			MessageDigest md = MessageDigest.getInstance("SHA-256");
+			md.update((frames.size() + " " + frames.get(0).width() + "x" + frames.get(0).height() + " " + fps).getBytes(StandardCharsets.UTF_8));
+			for (Rgb8Image f : frames) md.update(f.data());
+			return HexFormat.of().formatHex(md.digest());
+		}
+		catch (NoSuchAlgorithmException e) {
+			throw new IllegalStateException(e);
+		}
 	}
 
 	/** Sets the frame rate in the calibration (fps and frame interval in seconds). */

@@ -80,8 +80,9 @@ public class PropagateCommand extends ContextCommand {
 		description = "Also write the result as an .mp4 video; leave empty for the stack only.")
 	private File output_file;
 
-	@Parameter(label = "Frame rate of the output video", min = "0.1")
-	private double fps = 30;
+	@Parameter(label = "Frame rate (0 = the input's)", min = "0",
+		description = "Frames per second of the output (video file and stack); 0 = the input stack's frame rate, else 30.")
+	private double fps = 0;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Propagated")
 	private ImagePlus output;
@@ -92,11 +93,14 @@ public class PropagateCommand extends ContextCommand {
 	public void run() {
 		try {
 			List<Rgb8Image> frames = given(input) ? ImageConversions.frames(input) : PropagationInputs.readFrames(path(input_file, "input video"));
-			KeySchedule schedule = key_frames != null && !key_frames.isBlank()
-				? KeySchedule.explicit(KeySchedule.parseList(key_frames).stream().map(k -> k - 1).toList())
-				: KeySchedule.regular(0, frames.size() - 1, key_interval);
+			int n = frames.size();
+			if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source() + " has " + n + ".");
+			boolean video = output_file != null && !output_file.getPath().isBlank();
+			if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source());
+			KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
 			List<Rgb8Image> keyImages = given(keys) ? ImageConversions.frames(keys) : PropagationInputs.readFolder(path(key_folder, "key frame folder"));
-			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, frames.size());
+			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, n);
+			PropagateKeys.checkSizes(keyMap, frames.get(0));
 			IntermediateStore store = IntermediateStore.NONE;
 			if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
 			PropagationOptions options = PropagationOptions.defaults().withPoisson(poisson).withProcesses(processes);
@@ -105,13 +109,18 @@ public class PropagateCommand extends ContextCommand {
 				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
 					options, store, progress(), cancelToken);
 			}
-			if (output_file != null && !output_file.getPath().isBlank())
-				VideoWriter.write(output_file.toPath(), out, fps, null, Progress.NONE, cancelToken);
-			output = ImageConversions.toImagePlus("Propagated", out);
+			double rate = fps > 0 ? fps : given(input) ? ImageFrames.fps(input, 30) : 30;
+			if (video) VideoWriter.write(output_file.toPath(), out, rate, null, Progress.NONE, cancelToken);
+			output = ImageFrames.output(given(input) ? ImageFrames.baseTitle(input) + " propagated" : "Propagated", out, given(input) ? input : null);
+			if (!given(input) || fps > 0) ImageFrames.setFps(output, rate);
 		}
 		catch (RerenderException e) {
 			cancel(e.getMessage());
 		}
+	}
+
+	private String source() {
+		return given(input) ? "\"" + input.getTitle() + "\"" : String.valueOf(input_file);
 	}
 
 	/** SciJava may fill an unset image parameter with an empty ImagePlus. */
