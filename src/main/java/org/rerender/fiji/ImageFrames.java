@@ -272,7 +272,9 @@ public final class ImageFrames {
 	/** {@code title}, or ImageJ's "title-1", "title-2", … when an image of that title is open (batch mode included). */
 	public static String uniqueTitle(String title) {
 		try {
-			return WindowManager.getImage(title) == null ? title : WindowManager.makeUniqueName(title);
+			String t = title;
+			for (int i = 1; WindowManager.getImage(t) != null; i++) t = title + "-" + i;
+			return t;
 		}
 		catch (RuntimeException | LinkageError e) { // no ImageJ 1.x instance (plain SciJava context): any title is free
 			return title;
