@@ -106,6 +106,15 @@ public class GenerateImageCommand extends ContextCommand {
 
 	@Override
 	public void run() {
+		try {
+			generate();
+		}
+		catch (RerenderException e) { // a clear reason, no stack trace
+			cancel(e.getMessage());
+		}
+	}
+
+	private void generate() {
 		Rgb8Image control = control_file != null ? read(control_file)
 			: control_image != null && control_image.getWidth() > 0 ? ImageFrames.current(control_image) : null; // as displayed
 		if (control == null) throw new RerenderException("Give a control image: an open image or a file");

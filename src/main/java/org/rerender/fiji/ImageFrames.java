@@ -74,7 +74,8 @@ public final class ImageFrames {
 
 	/** The frame shown at the image's current time point (for commands that take one image). */
 	public static Rgb8Image current(ImagePlus imp) {
-		return frame(imp, imp.getSlice(), imp.getFrame());
+		int[] czt = imp.convertIndexToPosition(imp.getCurrentSlice());
+		return frame(imp, czt[1], czt[2]);
 	}
 
 	/** One displayed frame: slice z, frame t (1-based), all channels as shown. */

@@ -179,6 +179,8 @@ public abstract class RerenderCommandBase extends ContextCommand {
 		double[] cr = numbers(crop, 4, "crop");
 		if (input_file != null && !input_file.getPath().isBlank()) in = input_file.toPath();
 		else if (input != null && input.getWidth() > 0) {
+			if (ImageFrames.count(input) < 2) throw new RerenderException("\"" + input.getTitle() + "\" is a single image: Rerender needs a clip of "
+				+ "at least 2 frames (the anchor and one key frame). For one image use Plugins > Rerender > Generate Image (developer).");
 			in = ImageFrames.writeVideo(input, work, token); // rewritten when the stack differs from the work folder's
 			int[] pad = ImageFrames.padding(input); // the padding H.264 needs (even sides, at least 16) is cropped away again
 			cr[1] += pad[0];

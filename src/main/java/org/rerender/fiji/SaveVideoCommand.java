@@ -43,6 +43,15 @@ public class SaveVideoCommand extends ContextCommand {
 
 	@Override
 	public void run() {
+		try {
+			save();
+		}
+		catch (RerenderException e) { // a clear reason, no stack trace
+			cancel(e.getMessage());
+		}
+	}
+
+	private void save() {
 		if (image == null || image.getStackSize() == 0 || image.getWidth() == 0) throw new RerenderException("No stack to save");
 		ImageFrames.checkEncodable(image.getWidth(), image.getHeight(), "\"" + image.getTitle() + "\"");
 		double rate = fps > 0 ? fps : ImageFrames.fps(image, 25); // the calibration's fps or frame interval
