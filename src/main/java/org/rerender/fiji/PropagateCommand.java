@@ -21,6 +21,7 @@ import org.rerender.propagate.PropagationOptions;
 import org.rerender.propagate.PropagationInputs;
 import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
+import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.scijava.ItemIO;
 import org.scijava.app.StatusService;
@@ -81,7 +82,7 @@ public class PropagateCommand extends ContextCommand {
 	private File output_file;
 
 	@Parameter(label = "Frame rate (0 = the input's)", min = "0",
-		description = "Frames per second of the output (video file and stack); 0 = the input stack's frame rate, else 30.")
+		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else 30.")
 	private double fps = 0;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Propagated")
@@ -109,10 +110,11 @@ public class PropagateCommand extends ContextCommand {
 				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
 					options, store, progress(), cancelToken);
 			}
-			double rate = fps > 0 ? fps : given(input) ? ImageFrames.fps(input, 30) : 30;
-			if (video) VideoWriter.write(output_file.toPath(), out, rate, null, Progress.NONE, cancelToken);
+			double known = fps > 0 ? fps : given(input) ? ImageFrames.fps(input, 0) // given, the stack's, the video file's, or none
+				: Files.isRegularFile(input_file.toPath()) ? VideoReader.probe(input_file.toPath()).fps() : 0;
+			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : 30, null, Progress.NONE, cancelToken);
 			output = ImageFrames.output(given(input) ? ImageFrames.baseTitle(input) + " propagated" : "Propagated", out, given(input) ? input : null);
-			if (!given(input) || fps > 0) ImageFrames.setFps(output, rate);
+			if (known > 0) ImageFrames.setFps(output, known);
 		}
 		catch (RerenderException e) {
 			cancel(e.getMessage());

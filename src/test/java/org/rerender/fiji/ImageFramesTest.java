@@ -66,6 +66,11 @@ class ImageFramesTest {
 		assertEquals(0xff0000, rgb(r, 1, 0), "the LUT is applied to every slice");
 		b.setDisplayRange(0, 127);
 		assertEquals(0xff0000, rgb(ImageFrames.frames(b).get(0), 1, 0));
+		ImagePlus mid = new ImagePlus("8-bit range", new ByteProcessor(2, 1, new byte[] { 64, (byte) 200 }));
+		mid.setDisplayRange(0, 127);
+		int g = rgb(ImageFrames.frames(mid).get(0), 0, 0) & 0xff;
+		assertTrue(g > 120 && g < 136, "64 of 0..127 is mid grey (the range applied once), got " + g);
+		assertEquals(0xffffff, rgb(ImageFrames.frames(mid).get(0), 1, 0));
 		ImagePlus inv = new ImagePlus("inverted", new ByteProcessor(2, 1, new byte[] { 0, (byte) 255 }));
 		inv.getProcessor().invertLut();
 		assertEquals(0xffffff, rgb(ImageFrames.frames(inv).get(0), 0, 0), "inverting LUT: 0 shows white");
