@@ -25,7 +25,7 @@ public class SaveVideoCommand extends ContextCommand {
 		style = FileWidget.SAVE_STYLE, persist = false)
 	private File output_file;
 
-	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01",
+	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01", persist = false, // not remembered: 0 = the stack's
 		description = "0 = the stack's own frame rate (Image > Properties: frame rate or frame interval), else 25")
 	private double fps = 0;
 

@@ -186,4 +186,20 @@ class FijiInputsCommandTest {
 		assertTrue(m.isCanceled(), "a single image: a clear cancel, no exception");
 		assertTrue(m.getCancelReason().contains("at least 2 frames"), m.getCancelReason());
 	}
+
+	@Test
+	void aGivenFolderWinsOverTheOpenImage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+		for (int i = 0; i < clip.size(); i++) org.rerender.propagate.FolderFrames.write(clip.get(i), dir.resolve(String.format("f%02d.png", i)));
+		ImagePlus current = rgbStack("the current image", clip.subList(0, 1)); // what a dialog or Fiji fills in
+		ImagePlus out = propagated(propagate(current, keys(0, 2, 4), "input_file", dir.toFile()));
+		assertEquals(5, out.getStackSize());
+		assertEquals("Propagated", out.getTitle());
+	}
+
+	@Test
+	void frameRatesAreNotRemembered() {
+		// a remembered fps (SciJava persists inputs) would silently override the next stack's own frame rate
+		for (Class<?> c : List.of(PropagateCommand.class, SaveVideoCommand.class))
+			assertFalse(new org.scijava.command.CommandInfo(c.getName()).getInput("fps").isPersisted(), c.getSimpleName());
+	}
 }
