@@ -40,6 +40,7 @@ class MacroInputsTest {
 			run("Propagate", "input=zt keys=zt key_interval=1 poisson=false processes=1");
 			""", ""));
 		assertTrue(e.getMessage().contains("2 Z slices and 3 time frames"), e.getMessage());
+		assertTrue(!e.getMessage().contains("Cancelled"), "the reason alone, not 'Cancelled: …': " + e.getMessage());
 	}
 
 	@Test

@@ -93,7 +93,10 @@ public class CommandBridge implements PlugIn {
 		catch (ExecutionException e) {
 			throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
 		}
-		if (module.isCanceled()) throw new IllegalStateException("Cancelled: " + module.getCancelReason());
+		if (module.isCanceled()) { // our commands cancel with the user-facing reason of a failure: show just that
+			String reason = module.getCancelReason();
+			throw new IllegalStateException(reason == null || reason.isBlank() ? "Cancelled" : reason);
+		}
 		Map<String, Object> outputs = new LinkedHashMap<>();
 		for (ModuleItem<?> item : info.outputs()) {
 			Object v = module.getOutput(item.getName());
