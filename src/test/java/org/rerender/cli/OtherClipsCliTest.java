@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
-import org.rerender.image.Rgb8Image;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
@@ -124,23 +123,7 @@ class OtherClipsCliTest {
 	/** 6 frames of the example, times 40 ms apart then 120 ms apart; {@code rotation} as a phone's display matrix. */
 	private Path unevenClip(String name, String format, double rotation) throws Exception {
 		Path f = dir.resolve(name);
-		List<Rgb8Image> frames = TestClips.smallFrames();
-		try (org.bytedeco.javacv.FFmpegFrameRecorder rec = new org.bytedeco.javacv.FFmpegFrameRecorder(f.toString(), 192, 108, 0)) {
-			rec.setFormat(format);
-			rec.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264);
-			rec.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
-			rec.setFrameRate(100);
-			if (rotation != 0) rec.setDisplayRotation(rotation);
-			rec.start();
-			long t = 0;
-			for (int i = 0; i < 6; i++) {
-				rec.setTimestamp(t);
-				rec.recordImage(192, 108, org.bytedeco.javacv.Frame.DEPTH_UBYTE, 3, 3 * 192,
-					org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24, java.nio.ByteBuffer.wrap(frames.get(i).data()));
-				t += i < 3 ? 40_000 : 120_000;
-			}
-			rec.stop();
-		}
+		TestClips.writeTimed(f, format, rotation, TestClips.smallFrames().subList(0, 6), TestClips.unevenTimes(6, 3, 40_000, 120_000));
 		return f;
 	}
 

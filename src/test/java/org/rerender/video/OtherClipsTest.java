@@ -1,20 +1,16 @@
 package org.rerender.video;
 
-import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
-import org.bytedeco.javacv.FFmpegFrameRecorder;
-import org.bytedeco.javacv.Frame;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Cancel;
@@ -47,18 +43,7 @@ class OtherClipsTest {
 	private Path rotatedClip(double degrees) throws IOException {
 		Path f = tmp.resolve("rot" + (int) degrees + ".mp4");
 		Rgb8Image img = marked();
-		try (FFmpegFrameRecorder r = new FFmpegFrameRecorder(f.toString(), img.width(), img.height(), 0)) {
-			r.setFormat("mp4");
-			r.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264);
-			r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
-			r.setFrameRate(25);
-			r.setVideoBitrate(2_000_000);
-			r.setDisplayRotation(degrees);
-			r.start();
-			for (int i = 0; i < 3; i++)
-				r.recordImage(img.width(), img.height(), Frame.DEPTH_UBYTE, 3, 3 * img.width(), AV_PIX_FMT_RGB24, ByteBuffer.wrap(img.data()));
-			r.stop();
-		}
+		TestClips.writeTimed(f, "mp4", degrees, List.of(img, img, img), new long[] {0, 40_000, 80_000});
 		return f;
 	}
 
@@ -115,22 +100,7 @@ class OtherClipsTest {
 	/** Frames at 40 ms, then at 100 ms intervals (in a 10 ms time base): a variable frame rate. */
 	private Path variableRateClip() throws IOException {
 		Path f = tmp.resolve("vfr.mkv");
-		List<Rgb8Image> frames = TestClips.smallFrames();
-		try (FFmpegFrameRecorder r = new FFmpegFrameRecorder(f.toString(), 192, 108, 0)) {
-			r.setFormat("matroska");
-			r.setVideoCodecName("mjpeg");
-			r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ420P);
-			r.setFrameRate(100);
-			r.start();
-			long t = 0;
-			for (int i = 0; i < 20; i++) {
-				r.setTimestamp(t);
-				Rgb8Image img = frames.get(i);
-				r.recordImage(192, 108, Frame.DEPTH_UBYTE, 3, 3 * 192, AV_PIX_FMT_RGB24, ByteBuffer.wrap(img.data()));
-				t += i < 10 ? 40_000 : 100_000;
-			}
-			r.stop();
-		}
+		TestClips.writeTimed(f, "matroska", 0, TestClips.smallFrames().subList(0, 20), TestClips.unevenTimes(20, 10, 40_000, 100_000));
 		return f;
 	}
 
