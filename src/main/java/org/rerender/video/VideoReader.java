@@ -167,8 +167,9 @@ public final class VideoReader implements AutoCloseable {
 	 *
 	 * @throws RerenderException saying what is wrong: missing, a folder (image sequences), not a file, unreadable
 	 */
-	public static void requireFile(Path path) {
-		if (!Files.exists(path)) throw new RerenderException("Video file not found: " + path.toAbsolutePath());
+	public static void requireFile(Path file) {
+		Path path = file.toAbsolutePath();
+		if (!Files.exists(path)) throw new RerenderException("Video file not found: " + path);
 		if (Files.isDirectory(path)) throw new RerenderException(folderMessage(path));
 		if (!Files.isRegularFile(path)) throw new RerenderException("Not a file: " + path);
 		if (!Files.isReadable(path)) throw new RerenderException("Video file is not readable: " + path);

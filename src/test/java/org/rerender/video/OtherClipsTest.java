@@ -148,6 +148,17 @@ class OtherClipsTest {
 	}
 
 	@Test
+	void thinFramesSayWhichResolutionWorksOrThatNoneDoes() {
+		// 200x3: a side of 32+ needs R >= 200*33/3 = 2200
+		RerenderException e = assertThrows(RerenderException.class, () -> new FramePreparation(0, 0, 0, 0, 128).plan(200, 3));
+		assertTrue(e.getMessage().contains("raise the resolution to at least 2200"), e.getMessage());
+		assertEquals(64, new FramePreparation(0, 0, 0, 0, 2200).plan(200, 3).height());
+		// 1x360 (a one-pixel-wide clip): no resolution helps
+		e = assertThrows(RerenderException.class, () -> new FramePreparation(0, 0, 0, 0, 512).plan(1, 360));
+		assertTrue(e.getMessage().contains("too elongated for any resolution"), e.getMessage());
+	}
+
+	@Test
 	void aFolderIsNotAVideo() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("frames"));
 		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
