@@ -159,6 +159,28 @@ class OtherClipsTest {
 	}
 
 	@Test
+	void disFlowWorksOnTinyAndThinFrames() {
+		// rerender flow --resolution 0 keeps a clip's size: OpenCV's DIS refused frames under 12 (or 34) pixels
+		try (org.rerender.flow.DisFlowEstimator dis = new org.rerender.flow.DisFlowEstimator()) {
+			for (int[] size : new int[][] {{200, 3}, {1, 40}, {30, 20}, {8, 8}}) {
+				int w = size[0], h = size[1];
+				Rgb8Image a = FramePreparation.resize(TestClips.smallFrames().get(0), w + 2, h, org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA);
+				Rgb8Image f0 = new Rgb8Image(w, h), f1 = new Rgb8Image(w, h);
+				for (int y = 0; y < h; y++)
+					for (int x = 0; x < w; x++)
+						for (int c = 0; c < 3; c++) {
+							f0.set(x, y, c, a.get(x + 2, y, c));
+							f1.set(x, y, c, a.get(x, y, c)); // content moves 2 pixels right
+						}
+				org.rerender.flow.FlowField flow = dis.flow(f0, f1);
+				assertEquals(w, flow.width(), w + "x" + h);
+				assertEquals(h, flow.height(), w + "x" + h);
+				for (float v : flow.data()) assertTrue(Float.isFinite(v), w + "x" + h);
+			}
+		}
+	}
+
+	@Test
 	void aFolderIsNotAVideo() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("frames"));
 		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
