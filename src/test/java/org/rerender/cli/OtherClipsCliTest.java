@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
+import org.rerender.image.Rgb8Image;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
@@ -110,6 +111,38 @@ class OtherClipsCliTest {
 		Path other = clip("other.mp4", 3);
 		r = example(other, dir.resolve("out/other.mp4"), "--interval", "1");
 		assertEquals("0", r[0], r[2]);
+	}
+
+	@Test
+	void flowKeepingTheSizeOfThinClips() throws Exception {
+		// rerender flow --resolution 0 keeps the clip's size: 40x3 works (DIS pads it), 1x40 is refused in words
+		for (int[] size : new int[][] {{40, 3}, {1, 40}}) {
+			Path f = dir.resolve("thin" + size[0] + "x" + size[1] + ".mkv"), raw = dir.resolve("thin.rgb");
+			// FFmpeg's own program (JavaCV ships it): FFmpegFrameRecorder would not keep a 1-pixel width
+			try (var out = Files.newOutputStream(raw)) {
+				for (int i = 0; i < 3; i++) {
+					Rgb8Image img = org.rerender.video.TestClips.smallFrames().get(i);
+					for (int y = 0; y < size[1]; y++) out.write(img.data(), 3 * (y + 40) * img.width() + 3 * 60, 3 * size[0]);
+				}
+			}
+			String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
+			ProcessBuilder pb = new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+				"-s", size[0] + "x" + size[1], "-r", "25", "-i", raw.toString(), "-c:v", "png", f.toString()).redirectErrorStream(true);
+			pb.environment().put("LD_LIBRARY_PATH", Path.of(ffmpeg).getParent().toString()); // its libav* sit beside it
+			Process p = pb.start();
+			String log = new String(p.getInputStream().readAllBytes());
+			assertEquals(0, p.waitFor(), log);
+			assertEquals(size[0], VideoReader.probe(f).width());
+			String[] r = run("flow", f.toString(), "--out", dir.resolve("flow" + size[0]).toString(), "--method", "dis", "--resolution", "0");
+			if (size[0] == 40) {
+				assertEquals("0", r[0], r[2]);
+				assertTrue(Files.isRegularFile(dir.resolve("flow40/flow/0000.fwd.flo")));
+			}
+			else {
+				assertEquals("1", r[0], r[2]);
+				assertTrue(r[2].contains("1x40 pixels are too small for optical flow"), r[2]);
+			}
+		}
 	}
 
 	@Test
