@@ -18,6 +18,7 @@ import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.pipeline.RerenderJob;
+import org.rerender.video.VideoReader;
 
 /**
  * {@code rerender example}: the README's main job on the embedded clip. With the SD models installed it runs the
@@ -42,26 +43,32 @@ final class ExampleSubcommand implements Subcommand {
 	public String help() {
 		return """
 			Usage: rerender example [--input FILE] [--output FILE] [--prompt TEXT] [--image_resolution R] [--frame_count N]
-			                        [--interval K] [--models DIR]
+			                        [--interval K] [--models DIR] [--overwrite]
 
 			Runs the video job on examples/city.mp4 (work folder example-output/work, output
 			example-output/city_rerendered.mp4 + city_rerendered_consistency.csv/.png). When the diffusion models are not
 			installed, the key frames are stylised with OpenCV's stylization filter instead (the output says so) and the
 			rest of the method (frame preparation, propagation, video with audio, consistency report) runs as usual.
-			Defaults: --image_resolution 512, --interval 10, --prompt "a watercolor painting of a city street".
+			--input FILE: another clip; the output defaults to example-output/NAME_rerendered.mp4 and every output
+			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there).
+			--overwrite: redo the steps whose settings changed and replace an existing output file (default: refuse).
+			Defaults: --image_resolution 512, --interval 10 (shortened for clips shorter than that),
+			--prompt "a watercolor painting of a city street".
 			""";
 	}
 
 	@Override
 	public int run(String[] argv) throws Exception {
-		Args a = Args.parse(argv, Set.of(), Set.of("--input", "--output", "--prompt", "--image_resolution", "--frame_count",
-			"--interval", "--models"));
+		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--input", "--output", "--prompt", "--image_resolution",
+			"--frame_count", "--interval", "--models"));
+		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument " + a.positionals().get(0));
 		Path input = a.path("--input", Path.of("examples/city.mp4"));
-		if (!Files.isRegularFile(input)) throw new RerenderException("Example clip not found: " + input.toAbsolutePath()
-			+ " (run from the project folder, or give --input)");
-		Path output = a.path("--output", Path.of("example-output/city_rerendered.mp4"));
+		if (!a.has("--input") && !Files.isRegularFile(input))
+			throw new RerenderException("Example clip not found: " + input.toAbsolutePath() + " (run from the project folder, or give --input)");
+		VideoReader.requireFile(input);
+		Path output = a.path("--output", Path.of("example-output", stem(input) + "_rerendered.mp4"));
 		RerenderConfig.Builder b = RerenderConfig.interactiveBuilder().input(input).output(output)
-			.workDir(output.toAbsolutePath().getParent().resolve("work")).prompt(a.string("--prompt", "a watercolor painting of a city street"))
+			.workDir(workDir(output)).prompt(a.string("--prompt", "a watercolor painting of a city street"))
 			.imageResolution(a.integer("--image_resolution", 512)).interval(a.integer("--interval", 10));
 		if (a.has("--frame_count")) b.frameCount(a.integer("--frame_count", 0));
 		RerenderConfig c = b.build();
@@ -75,8 +82,10 @@ final class ExampleSubcommand implements Subcommand {
 		}
 		DiffusionModels[] loaded = new DiffusionModels[1];
 		DiffusionModels.Files f = files;
-		RerenderJob job = new RerenderJob(c, cfg -> loaded[0] != null ? loaded[0] : (loaded[0] = DiffusionModels.load(f)));
+		RerenderJob job = new RerenderJob(c, cfg -> loaded[0] != null ? loaded[0] : (loaded[0] = DiffusionModels.load(f)))
+			.overwrite(a.flag("--overwrite"));
 		if (files == null) job.keyFrameFilter("opencv-stylization", ExampleSubcommand::stylize);
+		job.notes(n -> System.err.println("note: " + n));
 		try {
 			RerenderJob.Result r = job.run(RerenderJob.Steps.ALL, (stage, done, total) ->
 				System.err.print("\r" + stage + (total > 0 ? " " + done + "/" + total : "") + "          "), Cancel.NEVER);
@@ -89,6 +98,23 @@ final class ExampleSubcommand implements Subcommand {
 		finally {
 			if (loaded[0] != null) loaded[0].close();
 		}
+	}
+
+	/** The file name without its extension. */
+	static String stem(Path file) {
+		String n = file.getFileName().toString();
+		int dot = n.lastIndexOf('.');
+		return dot > 0 ? n.substring(0, dot) : n;
+	}
+
+	/**
+	 * The work folder of an example run: {@code work} beside the default output of the embedded clip, else
+	 * {@code NAME_work} beside the output {@code NAME.mp4}, so that each clip resumes in its own folder.
+	 */
+	static Path workDir(Path output) {
+		Path out = output.toAbsolutePath();
+		String name = out.getFileName().toString();
+		return out.getParent().resolve(name.equals("city_rerendered.mp4") ? "work" : stem(out) + "_work");
 	}
 
 	/** OpenCV's edge-preserving stylization filter (sigma_s 60, sigma_r 0.45), deterministic. */

@@ -59,7 +59,8 @@ final class FlowSubcommand implements Subcommand {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--out", "--method", "--crop", "--resolution"));
 		if (a.positionals().size() != 1) throw new UsageException("expected one INPUT video");
 		Path input = Path.of(a.positionals().get(0));
-		if (!Files.isRegularFile(input)) throw new UsageException("input video not found: " + input);
+		if (!Files.exists(input)) throw new UsageException("input video not found: " + input);
+		VideoReader.requireFile(input); // a folder, an empty or unreadable file: said as such
 		Path out = Path.of(a.required("--out"));
 		FlowMethod method = FlowMethod.parse(a.string("--method", "auto"));
 		int[] crop = parseCrop(a.string("--crop", "0,0,0,0"));

@@ -1,5 +1,6 @@
 package org.rerender.cli;
 
+import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +54,18 @@ public final class RerenderCli {
 			System.out.println(sub.help());
 			return 0;
 		}
+		PrintStream err = System.err;
+		System.setErr(new PrintStream(new ProgressLines(err), true));
+		try {
+			return runGuarded(sub, rest);
+		}
+		finally {
+			System.err.flush();
+			System.setErr(err);
+		}
+	}
+
+	private static int runGuarded(Subcommand sub, String[] rest) {
 		try {
 			return sub.run(rest);
 		}

@@ -69,7 +69,8 @@ final class VideoSubcommand implements Subcommand {
 			  --models DIR            model folder (default: -Drerender.models, the preference, or models/)
 			  --flow dis|gmflow|auto  optical flow (dis)
 			  --device D              auto (default: the GPU when the PyTorch natives have CUDA, else the CPU), cpu, cuda:N
-			  --overwrite             redo steps whose settings changed (default: refuse and say what changed)
+			  --overwrite             redo steps whose settings changed and replace an output file this work
+			                          folder did not write (default: refuse and say what changed)
 			  --batch_cfg             both CFG branches as one batched network call per step (faster on a GPU,
 			                          more GPU memory; same result up to float rounding). Default: two calls
 			  --attention_store_on_host  GPU: keep the cross-frame attention stores (~1.1 GiB at 512x512) in host

@@ -107,8 +107,19 @@ public final class DisFlowEstimator implements FlowEstimator {
 		FlowEstimator.checkPair(from, to);
 		if (dis == null) throw new IllegalStateException("DisFlowEstimator is closed");
 		int w = from.width(), h = from.height();
-		try (Mat g0 = grey(from); Mat g1 = grey(to); Mat flow = new Mat()) {
-			dis.calc(g0, g1, flow);
+		// DIS refuses frames under about 4 patches on a side ("must have either width or height >= 12"): tiny or
+		// thin frames are padded by repeating their edges, and the flow is cut back to the frame
+		int need = 4 * dis.getPatchSize(), padW = Math.max(0, need - w), padH = Math.max(0, need - h);
+		try (Mat g0 = pad(grey(from), padW, padH); Mat g1 = pad(grey(to), padW, padH); Mat flow = new Mat()) {
+			if (padW + padH == 0) dis.calc(g0, g1, flow);
+			else {
+				try (Mat full = new Mat(); org.bytedeco.opencv.opencv_core.Rect frame = new org.bytedeco.opencv.opencv_core.Rect(0, 0, w, h)) {
+					dis.calc(g0, g1, full);
+					try (Mat view = full.apply(frame)) {
+						view.copyTo(flow);
+					}
+				}
+			}
 			if (flow.rows() != h || flow.cols() != w || flow.channels() != 2 || !flow.isContinuous())
 				throw new RerenderException("OpenCV DIS returned an unexpected flow (" + flow.cols() + "x" + flow.rows() + ")");
 			float[] out = new float[2 * w * h];
@@ -116,6 +127,16 @@ public final class DisFlowEstimator implements FlowEstimator {
 			fb.get(out);
 			return new FlowField(w, h, out);
 		}
+	}
+
+	/** {@code g} grown by {@code right} columns and {@code bottom} rows repeating its edges (itself when both are 0). */
+	private static Mat pad(Mat g, int right, int bottom) {
+		if (right == 0 && bottom == 0) return g;
+		Mat p = new Mat();
+		org.bytedeco.opencv.global.opencv_core.copyMakeBorder(g, p, 0, bottom, 0, right,
+			org.bytedeco.opencv.global.opencv_core.BORDER_REPLICATE);
+		g.close();
+		return p;
 	}
 
 	private static Mat grey(Rgb8Image img) {

@@ -46,6 +46,10 @@ public final class FlowStep {
 		int count = frames.completeCount();
 		if (!frames.isComplete() || count < 0) throw new RerenderException("The frames step is not finished; prepare the frames first");
 		if (count < 2) throw new RerenderException("Optical flow needs at least 2 frames, the video has " + count);
+		org.rerender.image.Rgb8Image first = frames.readPng(0);
+		if (first.width() < 2 || first.height() < 2)
+			throw new RerenderException("Frames of " + first.width() + "x" + first.height() + " pixels are too small for optical flow"
+				+ " (at least 2x2): resize them (resolution) or crop less.");
 		FlowMethod resolved = FlowEstimators.resolve(method);
 		Map<String, Object> params = params(resolved);
 		WorkStep flow = work.step(WorkFolder.FLOW, params, overwrite, frames);

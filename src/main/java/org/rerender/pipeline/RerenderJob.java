@@ -44,6 +44,7 @@ import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
 import org.rerender.video.ConsistencyReport;
 import org.rerender.video.FramePreparation;
+import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.rerender.work.FramesStep;
@@ -177,7 +178,8 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		if (!Files.isRegularFile(cfg.input)) throw new RerenderException("Input video not found: " + cfg.input.toAbsolutePath());
+		if (!Files.exists(cfg.input)) throw new RerenderException("Input video not found: " + cfg.input.toAbsolutePath());
+		VideoReader.requireFile(cfg.input); // a folder, an empty or unreadable file
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
@@ -193,7 +195,7 @@ public final class RerenderJob {
 		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
-		KeySchedule schedule = KeySchedule.forClip(frameCount, cfg.interval);
+		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
 
 		WorkStep keys = work.step(WorkFolder.KEYS, keyParams(seed, frameCount), overwrite, frames);
 		if (steps != Steps.PROPAGATION && styler != null) {
@@ -237,12 +239,31 @@ public final class RerenderJob {
 			video = cfg.output.toAbsolutePath();
 			report = ConsistencyReport.files(video);
 			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
-				writeVideo(frames, keys, prop, frameCount, video, progress, cancel);
+				if (Files.exists(video) && !out.isComplete() && !overwrite)
+					throw new RerenderException("The output " + video + " already exists and was not written by this job"
+						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
+				writeVideo(frames, keys, prop, frameCount, video, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
 			}
 		}
 		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes);
+	}
+
+	/**
+	 * The key-frame interval for a clip of {@code frameCount} frames: the configured one, shortened (with a note) to
+	 * frameCount − 1 when the clip is shorter than one interval (the key frames are then 1 and the last frame, as
+	 * with any interval that long). A clip of fewer than 2 frames is refused.
+	 */
+	private int clipInterval(int frameCount, List<String> notes) {
+		if (frameCount < 2)
+			throw new RerenderException("Rerender needs at least 2 frames (the first frame and one key frame); "
+				+ (cfg.frameCount != null && cfg.frameCount < 2 ? "frame_count is " + cfg.frameCount : "the video has " + frameCount)
+				+ ". For a single image use bin/rerender generate (Fiji: Plugins > Rerender > Generate Image).");
+		if (cfg.interval <= frameCount - 1) return cfg.interval;
+		note(notes, "the key-frame interval " + cfg.interval + " is longer than the clip (" + frameCount + " frames): using "
+			+ (frameCount - 1) + " (key frames 1 and " + (frameCount - 1) + ")");
+		return frameCount - 1;
 	}
 
 	/**
@@ -325,15 +346,18 @@ public final class RerenderJob {
 		prop.markComplete(last);
 	}
 
-	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, int frameCount, Path video, Progress progress,
-		Cancel cancel)
+	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, int frameCount, Path video, List<String> notes,
+		Progress progress, Cancel cancel)
 	{
 		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
 		for (int i = 0; i < frameCount; i++) {
 			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
 			in.add(frames.readPng(i));
 		}
-		double fps = VideoReader.probe(cfg.input).fps();
+		VideoInfo info = VideoReader.probe(cfg.input);
+		double fps = info.fps();
+		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
+			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));
 		try {
 			Files.createDirectories(video.getParent());
 		}

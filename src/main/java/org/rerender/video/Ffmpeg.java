@@ -21,11 +21,22 @@ final class Ffmpeg {
 		}
 	}
 
-	/** The first line of an exception's message, for a user message. */
+	/**
+	 * The first line of an exception's message, for a user message, without JavaCV's developer hints ("Has
+	 * setFormat() been called?", "make sure FFmpegLogCallback.set() has been called") and with FFmpeg's common
+	 * error numbers in words.
+	 */
 	static String shortReason(Throwable e) {
 		String m = e.getMessage();
 		if (m == null) return e.getClass().getSimpleName();
 		int nl = m.indexOf('\n');
-		return nl > 0 ? m.substring(0, nl) : m;
+		m = nl > 0 ? m.substring(0, nl) : m;
+		m = m.replace(" (Has setFormat() been called?)", "")
+			.replace(" (For more details, make sure FFmpegLogCallback.set() has been called.)", "")
+			.replace("error -1094995529:", "error (invalid data):")
+			.replace("error -541478725:", "error (end of file):")
+			.replace("error -2:", "error (no such file):")
+			.replace("error -13:", "error (permission denied):");
+		return m.trim();
 	}
 }

@@ -59,11 +59,27 @@ public record FramePreparation(int left, int right, int top, int bottom, int res
 				+ bottom + "] removes the whole " + width + "x" + height + " frame; make it smaller.");
 		if (resolution == 0) return new Plan(cw, ch, cw, ch, Filter.NONE);
 		int[] size = targetSize(cw, ch, resolution);
-		if (size[0] <= 0 || size[1] <= 0)
+		if (size[0] <= 0 || size[1] <= 0) {
+			int enough = smallestResolution(cw, ch);
 			throw new RerenderException("A " + cw + "x" + ch + " frame at resolution " + resolution
-				+ " gives a side under 32 pixels (" + size[0] + "x" + size[1] + "); crop less or raise the resolution.");
+				+ " gives a side under 32 pixels (" + size[0] + "x" + size[1] + "); " + (enough > 0
+					? "crop less or raise the resolution to at least " + enough + "."
+					: "the frame is too elongated for any resolution up to " + MAX_RESOLUTION + ": crop it to a less elongated shape."));
+		}
 		Filter f = resolution > Math.min(cw, ch) ? Filter.LANCZOS4 : Filter.AREA;
 		return new Plan(cw, ch, size[0], size[1], f);
+	}
+
+	/** The largest resolution the job accepts (config {@code image_resolution}). */
+	static final int MAX_RESOLUTION = 4096;
+
+	/** The smallest resolution up to {@link #MAX_RESOLUTION} giving both sides ≥ 64 for a {@code w × h} frame, or 0. */
+	static int smallestResolution(int w, int h) {
+		for (int r = 64; r <= MAX_RESOLUTION; r++) {
+			int[] s = targetSize(w, h, r);
+			if (s[0] > 0 && s[1] > 0) return r;
+		}
+		return 0;
 	}
 
 	/** Section 1.1 size rule: {width, height} for a {@code w × h} frame and long side {@code r}. */

@@ -38,13 +38,19 @@ public final class VideoReader implements AutoCloseable {
 	/** Decoded less than this fraction of the video stream's declared duration: the file is truncated. */
 	static final double TRUNCATION_RATIO = 0.8;
 
+	/** Average frame rates that differ from the stream's declared rate by more than this make it variable. */
+	static final double VARIABLE_RATE_TOLERANCE = 0.02;
+
 	private final Path path;
 	private final FFmpegFrameGrabber grabber;
+	private final int rotation;
+	private final Timing timing = new Timing();
 	private int framesRead;
 
 	private VideoReader(Path path, FFmpegFrameGrabber grabber) {
 		this.path = path;
 		this.grabber = grabber;
+		this.rotation = rotation(grabber);
 	}
 
 	/** Opens a video for reading frames with {@link #read()}; the caller closes it. */
@@ -65,20 +71,22 @@ public final class VideoReader implements AutoCloseable {
 	public static VideoInfo probe(Path path, Progress progress, Cancel cancel) {
 		try (FFmpegFrameGrabber g = start(path, false)) {
 			int expected = declaredFrameCount(g);
+			Timing timing = new Timing();
 			int n = 0;
 			Frame f;
 			while ((f = g.grabFrame(false, true, false, false, false)) != null) {
 				if (f.image == null) continue;
 				n++;
+				timing.add(f.timestamp);
 				if ((n & 31) == 0) {
 					cancel.check();
 					progress.report("Probing video", n, Math.max(n, expected));
 				}
 			}
-			return finish(path, g, n);
+			return finish(path, g, n, timing);
 		}
 		catch (IOException e) {
-			throw new RerenderException("Could not decode " + path + ": " + e.getMessage(), e);
+			throw new RerenderException("Could not decode " + path + ": " + Ffmpeg.shortReason(e), e);
 		}
 	}
 
@@ -95,10 +103,10 @@ public final class VideoReader implements AutoCloseable {
 				progress.report("Reading video", r.framesRead, Math.max(r.framesRead, expected));
 				cancel.check();
 			}
-			return finish(path, r.grabber, r.framesRead);
+			return finish(path, r.grabber, r.framesRead, r.timing);
 		}
 		catch (IOException e) {
-			throw new RerenderException("Could not process " + path + ": " + e.getMessage(), e);
+			throw new RerenderException("Could not process " + path + ": " + Ffmpeg.shortReason(e), e);
 		}
 	}
 
@@ -109,24 +117,33 @@ public final class VideoReader implements AutoCloseable {
 		return frames;
 	}
 
-	/** The next frame in RGB order, or null after the last one. */
+	/**
+	 * The next frame in RGB order, or null after the last one. A frame whose stream carries a display rotation
+	 * (phone clips) comes out upright, as players show it.
+	 */
 	public Rgb8Image read() {
 		try {
 			Frame f = grabber.grabImage();
 			if (f == null || f.image == null) return null;
 			framesRead++;
-			return toRgb(f);
+			timing.add(f.timestamp);
+			return rotate(toRgb(f), rotation);
 		}
 		catch (IOException e) {
-			throw new RerenderException("Could not decode frame " + framesRead + " of " + path + ": " + e.getMessage(), e);
+			throw new RerenderException("Could not decode frame " + framesRead + " of " + path + ": " + Ffmpeg.shortReason(e), e);
 		}
 	}
 
 	/** Frames returned by {@link #read()} so far. */
 	public int framesRead() { return framesRead; }
-	public int width() { return grabber.getImageWidth(); }
-	public int height() { return grabber.getImageHeight(); }
-	public double fps() { return grabber.getVideoFrameRate() > 0 ? grabber.getVideoFrameRate() : grabber.getFrameRate(); }
+	/** Width of the frames {@link #read()} returns (after the display rotation). */
+	public int width() { return rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
+	/** Height of the frames {@link #read()} returns (after the display rotation). */
+	public int height() { return rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
+	/** The stream's declared frame rate (for a variable frame rate the probe's average is better: {@link #probe}). */
+	public double fps() { return declaredFps(grabber); }
+	/** Degrees the stored frames are turned counter-clockwise for display (0, 90, 180 or 270); read() applies it. */
+	public int rotation() { return rotation; }
 	public boolean hasAudio() { return grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
 	public String codec() { return grabber.getVideoCodecName(); }
 
@@ -145,11 +162,28 @@ public final class VideoReader implements AutoCloseable {
 
 	// ---------------------------------------------------------------------------------------------------
 
-	private static FFmpegFrameGrabber start(Path path, boolean rgb) {
-		Ffmpeg.init();
+	/**
+	 * Checks that {@code path} is a readable file (before any decoding).
+	 *
+	 * @throws RerenderException saying what is wrong: missing, a folder (image sequences), not a file, unreadable
+	 */
+	public static void requireFile(Path file) {
+		Path path = file.toAbsolutePath();
 		if (!Files.exists(path)) throw new RerenderException("Video file not found: " + path);
+		if (Files.isDirectory(path)) throw new RerenderException(folderMessage(path));
 		if (!Files.isRegularFile(path)) throw new RerenderException("Not a file: " + path);
 		if (!Files.isReadable(path)) throw new RerenderException("Video file is not readable: " + path);
+		try {
+			if (Files.size(path) == 0) throw new RerenderException("The video file is empty (0 bytes): " + path);
+		}
+		catch (java.io.IOException e) {
+			throw new RerenderException("Cannot read " + path + ": " + e.getMessage(), e);
+		}
+	}
+
+	private static FFmpegFrameGrabber start(Path path, boolean rgb) {
+		Ffmpeg.init();
+		requireFile(path);
 		FFmpegFrameGrabber g = new FFmpegFrameGrabber(path.toAbsolutePath().toString());
 		if (rgb) g.setPixelFormat(AV_PIX_FMT_RGB24);
 		try {
@@ -169,16 +203,86 @@ public final class VideoReader implements AutoCloseable {
 		return g;
 	}
 
-	private static VideoInfo finish(Path path, FFmpegFrameGrabber g, int decoded) {
+	private static VideoInfo finish(Path path, FFmpegFrameGrabber g, int decoded, Timing timing) {
 		if (decoded == 0) throw new RerenderException("The video has no frames that can be decoded: " + path);
-		int expected = declaredFrameCount(g);
+		double declared = declaredFps(g);
+		double average = timing.averageFps();
+		// a duration converts to frames at the decoded frames' own rate: a variable rate's declared one may be far off
+		int expected = declaredFrameCount(g, average > 0 ? average : declared);
 		if (expected > 0 && decoded < TRUNCATION_RATIO * expected && expected - decoded >= 3)
 			throw new RerenderException("The video seems truncated or damaged: its stream declares about " + expected
 				+ " frames but only " + decoded + " could be decoded: " + path);
-		double fps = g.getVideoFrameRate() > 0 ? g.getVideoFrameRate() : g.getFrameRate();
+		boolean variable = average > 0 && (!(declared > 0) || Math.abs(average - declared) > VARIABLE_RATE_TOLERANCE * declared);
+		double fps = variable ? average : declared;
 		boolean audio = g.getAudioStream() >= 0 && g.getAudioChannels() > 0;
-		return new VideoInfo(g.getImageWidth(), g.getImageHeight(), fps, decoded, audio, g.getVideoCodecName(),
-			g.getFormat());
+		int rot = rotation(g);
+		int w = rot % 180 == 0 ? g.getImageWidth() : g.getImageHeight(), h = rot % 180 == 0 ? g.getImageHeight() : g.getImageWidth();
+		return new VideoInfo(w, h, fps, decoded, audio, g.getVideoCodecName(), g.getFormat(), variable ? declared : fps, rot);
+	}
+
+	private static double declaredFps(FFmpegFrameGrabber g) {
+		return g.getVideoFrameRate() > 0 ? g.getVideoFrameRate() : g.getFrameRate();
+	}
+
+	/**
+	 * The stream's display rotation (its display matrix; phone clips) as 0, 90, 180 or 270 degrees counter-clockwise,
+	 * FFmpeg's convention ({@code av_display_rotation_get}); other angles are rounded to the nearest quarter turn.
+	 */
+	static int rotation(FFmpegFrameGrabber g) {
+		double r;
+		try {
+			r = g.getDisplayRotation();
+		}
+		catch (RuntimeException e) {
+			return 0; // no or unreadable side data: show the frames as stored
+		}
+		if (Double.isNaN(r) || Double.isInfinite(r)) return 0;
+		int quarter = (int) Math.round(r / 90.0);
+		return Math.floorMod(quarter, 4) * 90;
+	}
+
+	/** {@code in} turned counter-clockwise by {@code degrees} (0, 90, 180, 270). */
+	static Rgb8Image rotate(Rgb8Image in, int degrees) {
+		if (degrees == 0) return in;
+		int w = in.width(), h = in.height();
+		boolean quarter = degrees % 180 != 0;
+		int ow = quarter ? h : w, oh = quarter ? w : h;
+		byte[] src = in.data(), dst = new byte[src.length];
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				int ox, oy;
+				switch (degrees) {
+					case 90 -> { ox = y; oy = w - 1 - x; }
+					case 180 -> { ox = w - 1 - x; oy = h - 1 - y; }
+					case 270 -> { ox = h - 1 - y; oy = x; }
+					default -> throw new IllegalArgumentException("rotation must be 0, 90, 180 or 270: " + degrees);
+				}
+				System.arraycopy(src, 3 * (y * w + x), dst, 3 * (oy * ow + ox), 3);
+			}
+		return new Rgb8Image(ow, oh, dst);
+	}
+
+	private static String folderMessage(Path path) {
+		return path + " is a folder, not a video file. Image sequences are not read directly: make a video of them"
+			+ " first, e.g. with FFmpeg: ffmpeg -framerate 25 -i \"" + path + "/%04d.png\" -c:v ffv1 frames.mkv";
+	}
+
+	/** Presentation times of the decoded frames, for the average frame rate of a variable-rate stream. */
+	private static final class Timing {
+		private long first, last;
+		private int count;
+
+		void add(long timestampMicros) {
+			first = count == 0 ? timestampMicros : Math.min(first, timestampMicros);
+			last = count == 0 ? timestampMicros : Math.max(last, timestampMicros);
+			count++;
+		}
+
+		/** Frames per second between the first and the last frame's start, 0 when unknown (under 3 frames). */
+		double averageFps() {
+			if (count < 3 || last <= first) return 0;
+			return (count - 1) * 1e6 / (last - first);
+		}
 	}
 
 	/**
@@ -187,18 +291,40 @@ public final class VideoReader implements AutoCloseable {
 	 * truncation); elsewhere the header's frame count wins (a cut AVI reports the shorter duration it still has).
 	 */
 	private static int declaredFrameCount(FFmpegFrameGrabber g) {
+		return declaredFrameCount(g, declaredFps(g));
+	}
+
+	/**
+	 * As {@link #declaredFrameCount(FFmpegFrameGrabber)}, durations converted at {@code fps}. Matroska/WebM declare no
+	 * frame count and no stream duration, but FFmpeg's and mkvmerge's muxers tag each stream with its DURATION.
+	 */
+	private static int declaredFrameCount(FFmpegFrameGrabber g, double fps) {
 		AVFormatContext ctx = g.getFormatContext();
 		int vi = g.getVideoStream();
 		if (ctx == null || vi < 0) return 0;
 		AVStream st = ctx.streams(vi);
-		double fps = g.getVideoFrameRate() > 0 ? g.getVideoFrameRate() : g.getFrameRate();
 		long byCount = st.nb_frames() > 0 ? st.nb_frames() : Long.MAX_VALUE;
 		long byTime = Long.MAX_VALUE;
 		if (st.duration() != AV_NOPTS_VALUE && st.duration() > 0 && st.time_base().den() > 0 && fps > 0)
 			byTime = Math.round(st.duration() * (double) st.time_base().num() / st.time_base().den() * fps);
+		else if (fps > 0 && tagSeconds(g.getVideoMetadata("DURATION")) > 0)
+			byTime = Math.round(tagSeconds(g.getVideoMetadata("DURATION")) * fps);
 		boolean mov = String.valueOf(g.getFormat()).contains("mov");
 		long n = mov || byCount == Long.MAX_VALUE ? Math.min(byCount, byTime) : byCount;
 		return n == Long.MAX_VALUE ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
+	}
+
+	/** "HH:MM:SS.fraction" (Matroska's DURATION tag) in seconds, 0 when absent or not in that form. */
+	static double tagSeconds(String tag) {
+		if (tag == null) return 0;
+		String[] p = tag.trim().split(":");
+		if (p.length != 3) return 0;
+		try {
+			return Integer.parseInt(p[0]) * 3600.0 + Integer.parseInt(p[1]) * 60.0 + Double.parseDouble(p[2]);
+		}
+		catch (NumberFormatException e) {
+			return 0;
+		}
 	}
 
 	private static Rgb8Image toRgb(Frame f) {

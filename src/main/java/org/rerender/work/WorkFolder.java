@@ -149,7 +149,7 @@ public final class WorkFolder {
 			boolean hasFiles = Files.isDirectory(dir) && WorkStep.listResults(dir).size() > 0;
 			if (!same && hasFiles && !overwrite)
 				throw new RerenderException("The '" + name + "' files in " + root + " were made with different settings ("
-					+ describeChange(old, stamp) + "). Rerun with overwrite to redo this step, or use another work folder.");
+					+ describeChange(old, stamp) + "). Delete " + dir + " or use another work folder (bin/rerender: --overwrite redoes the step).");
 			if (overwrite || !same) WorkStep.clear(dir);
 			Files.createDirectories(dir);
 			WorkStep.removeTemps(dir);

@@ -73,6 +73,45 @@ public final class TestClips {
 		}
 	}
 
+	/**
+	 * Writes H.264 (mp4) or MJPEG (other formats) frames with the given presentation times (µs, on a 10 ms grid) and
+	 * a display rotation as phones write it (degrees counter-clockwise, FFmpeg's sense; 0 for none): clips with a
+	 * variable frame rate and rotated phone clips.
+	 */
+	public static void writeTimed(Path file, String format, double rotation, List<Rgb8Image> frames, long[] timesMicros)
+		throws IOException
+	{
+		Rgb8Image f0 = frames.get(0);
+		try (FFmpegFrameRecorder r = new FFmpegFrameRecorder(file.toString(), f0.width(), f0.height(), 0)) {
+			r.setFormat(format);
+			if ("mp4".equals(format)) {
+				r.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264);
+				r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P);
+			}
+			else {
+				r.setVideoCodecName("mjpeg");
+				r.setPixelFormat(org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ420P);
+			}
+			r.setFrameRate(100);
+			r.setVideoBitrate(2_000_000);
+			if (rotation != 0) r.setDisplayRotation(rotation);
+			r.start();
+			for (int i = 0; i < frames.size(); i++) {
+				r.setTimestamp(timesMicros[i]);
+				Rgb8Image f = frames.get(i);
+				r.recordImage(f.width(), f.height(), Frame.DEPTH_UBYTE, 3, 3 * f.width(), AV_PIX_FMT_RGB24, ByteBuffer.wrap(f.data()));
+			}
+			r.stop();
+		}
+	}
+
+	/** {@code n} presentation times: {@code fast} frames {@code a} µs apart, then frames {@code b} µs apart. */
+	public static long[] unevenTimes(int n, int fast, long a, long b) {
+		long[] t = new long[n];
+		for (int i = 1; i < n; i++) t[i] = t[i - 1] + (i <= fast ? a : b);
+		return t;
+	}
+
 	/** Mean absolute difference per channel value between two same-size images. */
 	public static double meanAbsDiff(Rgb8Image a, Rgb8Image b) {
 		byte[] x = a.data(), y = b.data();

@@ -1,0 +1,188 @@
+package org.rerender.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.image.Rgb8Image;
+import org.rerender.video.TestClips;
+import org.rerender.video.VideoInfo;
+import org.rerender.video.VideoReader;
+import org.rerender.video.VideoWriter;
+
+/** {@code rerender example} (the weight-free job) on clips unlike the embedded one: short, single-frame, reruns. */
+class OtherClipsCliTest {
+	@TempDir
+	Path dir;
+
+	private String[] run(String... args) {
+		PrintStream out = System.out, err = System.err;
+		ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+		System.setOut(new PrintStream(o, true));
+		System.setErr(new PrintStream(e, true));
+		int rc;
+		try {
+			rc = RerenderCli.run(args);
+		}
+		finally {
+			System.setOut(out);
+			System.setErr(err);
+		}
+		return new String[] {Integer.toString(rc), o.toString(), e.toString()};
+	}
+
+	/** The first {@code n} frames of the example at 192x108 as an H.264 mp4 (no audio). */
+	private Path clip(String name, int n) {
+		Path f = dir.resolve(name);
+		VideoWriter.write(f, TestClips.smallFrames().subList(0, n), 25, null, Progress.NONE, Cancel.NEVER);
+		return f;
+	}
+
+	private String[] example(Path input, Path output, String... more) {
+		List<String> args = new java.util.ArrayList<>(List.of("example", "--input", input.toString(), "--output", output.toString(),
+			"--models", dir.resolve("no-models").toString()));
+		if (!List.of(more).contains("--image_resolution")) args.addAll(List.of("--image_resolution", "64"));
+		args.addAll(List.of(more));
+		return run(args.toArray(String[]::new));
+	}
+
+	@Test
+	void clipShorterThanTheIntervalIsDoneWithAShorterInterval() {
+		Path in = clip("five.mp4", 5);
+		Path out = dir.resolve("out/five.mp4");
+		String[] r = example(in, out); // default interval 10 > 4
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[2].contains("interval 10 is longer than the clip (5 frames): using 4"), r[2]);
+		VideoInfo info = VideoReader.probe(out);
+		assertEquals(5, info.frameCount());
+		assertEquals(25.0, info.fps(), 1e-6);
+		assertTrue(Files.isDirectory(dir.resolve("out/five_work/frames")), "own work folder beside the output");
+	}
+
+	@Test
+	void singleFrameClipIsRefusedWithAWayOutAndErrorsStartOnTheirOwnLine() {
+		Path in = clip("one.mp4", 1);
+		String[] r = example(in, dir.resolve("out/one.mp4"));
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("at least 2 frames") && r[2].contains("rerender generate"), r[2]);
+		assertTrue(r[2].contains("\nrerender example: "), "the error follows the progress line on a line of its own: " + r[2]);
+		assertFalse(Files.exists(dir.resolve("out/one.mp4")));
+	}
+
+	@Test
+	void anExistingOutputIsNotReplacedWithoutOverwrite() throws Exception {
+		Path in = clip("three.mp4", 3);
+		Path out = Files.createDirectories(dir.resolve("out")).resolve("mine.mp4");
+		Files.writeString(out, "someone's file");
+		String[] r = example(in, out);
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("already exists") && r[2].contains("--overwrite"), r[2]);
+		assertEquals("someone's file", Files.readString(out));
+		r = example(in, out, "--overwrite");
+		assertEquals("0", r[0], r[2]);
+		assertEquals(3, VideoReader.probe(out).frameCount());
+		// the same job again resumes: its own output is not "someone else's"
+		r = example(in, out);
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("video written false"), r[1]);
+	}
+
+	@Test
+	void changedSettingsNameTheCliOptionAndOverwriteRedoesThem() {
+		Path in = clip("four.mp4", 4);
+		Path out = dir.resolve("out/four.mp4");
+		assertEquals("0", example(in, out, "--interval", "1")[0]);
+		String[] r = example(in, out, "--interval", "1", "--frame_count", "3");
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("frame_count") && r[2].contains("--overwrite"), r[2]);
+		r = example(in, out, "--interval", "1", "--frame_count", "3", "--overwrite");
+		assertEquals("0", r[0], r[2]);
+		assertEquals(3, VideoReader.probe(out).frameCount());
+		// another clip written to the same folder gets its own work folder: no "input changed" refusal
+		Path other = clip("other.mp4", 3);
+		r = example(other, dir.resolve("out/other.mp4"), "--interval", "1");
+		assertEquals("0", r[0], r[2]);
+	}
+
+	@Test
+	void flowKeepingTheSizeOfThinClips() throws Exception {
+		// rerender flow --resolution 0 keeps the clip's size: 40x3 works (DIS pads it), 1x40 is refused in words
+		for (int[] size : new int[][] {{40, 3}, {1, 40}}) {
+			Path f = dir.resolve("thin" + size[0] + "x" + size[1] + ".mkv"), raw = dir.resolve("thin.rgb");
+			// FFmpeg's own program (JavaCV ships it): FFmpegFrameRecorder would not keep a 1-pixel width
+			try (var out = Files.newOutputStream(raw)) {
+				for (int i = 0; i < 3; i++) {
+					Rgb8Image img = org.rerender.video.TestClips.smallFrames().get(i);
+					for (int y = 0; y < size[1]; y++) out.write(img.data(), 3 * (y + 40) * img.width() + 3 * 60, 3 * size[0]);
+				}
+			}
+			String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
+			ProcessBuilder pb = new ProcessBuilder(ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+				"-s", size[0] + "x" + size[1], "-r", "25", "-i", raw.toString(), "-c:v", "png", f.toString()).redirectErrorStream(true);
+			pb.environment().put("LD_LIBRARY_PATH", Path.of(ffmpeg).getParent().toString()); // its libav* sit beside it
+			Process p = pb.start();
+			String log = new String(p.getInputStream().readAllBytes());
+			assertEquals(0, p.waitFor(), log);
+			assertEquals(size[0], VideoReader.probe(f).width());
+			String[] r = run("flow", f.toString(), "--out", dir.resolve("flow" + size[0]).toString(), "--method", "dis", "--resolution", "0");
+			if (size[0] == 40) {
+				assertEquals("0", r[0], r[2]);
+				assertTrue(Files.isRegularFile(dir.resolve("flow40/flow/0000.fwd.flo")));
+			}
+			else {
+				assertEquals("1", r[0], r[2]);
+				assertTrue(r[2].contains("1x40 pixels are too small for optical flow"), r[2]);
+			}
+		}
+	}
+
+	@Test
+	void folderInputIsExplained() throws Exception {
+		Path frames = Files.createDirectories(dir.resolve("frames"));
+		String[] r = example(frames, dir.resolve("out/x.mp4"));
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("is a folder, not a video file"), r[2]);
+	}
+
+	/** 6 frames of the example, times 40 ms apart then 120 ms apart; {@code rotation} as a phone's display matrix. */
+	private Path unevenClip(String name, String format, double rotation) throws Exception {
+		Path f = dir.resolve(name);
+		TestClips.writeTimed(f, format, rotation, TestClips.smallFrames().subList(0, 6), TestClips.unevenTimes(6, 3, 40_000, 120_000));
+		return f;
+	}
+
+	@Test
+	void phoneClipComesOutUpright() throws Exception {
+		Path f = unevenClip("phone.mp4", "mp4", 90);
+		VideoInfo in = VideoReader.probe(f);
+		assertEquals(108, in.width(), in.toString());
+		Path out = dir.resolve("out/phone.mp4");
+		String[] r = example(f, out, "--interval", "2", "--image_resolution", "128");
+		assertEquals("0", r[0], r[2]);
+		VideoInfo o = VideoReader.probe(out);
+		assertEquals(6, o.frameCount());
+		assertEquals(64, o.width(), o.toString());
+		assertEquals(128, o.height(), o.toString());
+	}
+
+	@Test
+	void variableFrameRateKeepsTheDuration() throws Exception {
+		Path f = unevenClip("uneven.mkv", "matroska", 0);
+		Path out = dir.resolve("out/uneven.mp4");
+		String[] r = example(f, out, "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[2].contains("variable frame rate"), r[2]);
+		VideoInfo o = VideoReader.probe(out);
+		assertEquals(6, o.frameCount());
+		assertEquals(5 / 0.36, o.fps(), 0.3, "5 intervals over 0.36 s: " + o);
+	}
+}

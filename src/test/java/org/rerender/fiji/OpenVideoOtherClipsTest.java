@@ -1,0 +1,73 @@
+package org.rerender.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+import ij.ImagePlus;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.engine.RerenderException;
+import org.rerender.video.TestClips;
+import org.scijava.Context;
+import org.scijava.command.CommandService;
+
+/** Open Video (headless, as Fiji's --run) on a rotated phone clip, a variable-frame-rate clip and a folder. */
+class OpenVideoOtherClipsTest {
+	static Context context;
+
+	@TempDir
+	Path tmp;
+
+	@BeforeAll
+	static void start() {
+		context = new Context(CommandService.class, RerenderService.class);
+	}
+
+	@AfterAll
+	static void stop() {
+		context.dispose();
+	}
+
+	private ImagePlus open(Path file) throws Exception {
+		return (ImagePlus) context.service(CommandService.class).run(OpenVideoCommand.class, true, Map.of("file", file.toFile(),
+			"crop_left", 0, "crop_right", 0, "crop_top", 0, "crop_bottom", 0, "resolution", 0)).get().getOutput("image");
+	}
+
+	@Test
+	void phoneClipOpensUpright() throws Exception {
+		Path f = tmp.resolve("phone.mp4");
+		TestClips.writeTimed(f, "mp4", -90, TestClips.smallFrames().subList(0, 4), new long[] {0, 40_000, 80_000, 120_000});
+		ImagePlus imp = open(f);
+		assertEquals(108, imp.getWidth());
+		assertEquals(192, imp.getHeight());
+		assertEquals(4, imp.getNFrames());
+		assertTrue(imp.getInfoProperty().contains("rotated 270° for display"), imp.getInfoProperty());
+	}
+
+	@Test
+	void variableFrameRateGetsTheAverageRate() throws Exception {
+		Path f = tmp.resolve("uneven.mkv");
+		TestClips.writeTimed(f, "matroska", 0, TestClips.smallFrames().subList(0, 8), TestClips.unevenTimes(8, 4, 40_000, 120_000));
+		ImagePlus imp = open(f);
+		assertEquals(8, imp.getNFrames());
+		assertEquals(7 / 0.52, imp.getCalibration().fps, 0.3); // 7 intervals over 4·40 + 3·120 ms
+	}
+
+	@Test
+	void aFolderIsExplained() throws Exception {
+		Path dir = Files.createDirectories(tmp.resolve("png frames"));
+		ExecutionException e = assertThrows(ExecutionException.class, () -> open(dir));
+		Throwable t = e;
+		while (t != null && !(t instanceof RerenderException)) t = t.getCause();
+		assertTrue(t != null && t.getMessage().contains("is a folder, not a video file"), String.valueOf(e));
+	}
+}

@@ -1,0 +1,191 @@
+package org.rerender.video;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+
+/** Inputs found by running the CLI on clips of other origins: phone rotation, variable frame rate, cut Matroska, … */
+class OtherClipsTest {
+	@TempDir
+	Path tmp;
+
+	/** 48x32 frame of real footage with a pure red 8x8 block in its top-left corner. */
+	private static Rgb8Image marked() {
+		Rgb8Image f = FramePreparation.resize(TestClips.smallFrames().get(0), 48, 32, org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA);
+		for (int y = 0; y < 8; y++)
+			for (int x = 0; x < 8; x++) {
+				f.set(x, y, 0, 255);
+				f.set(x, y, 1, 0);
+				f.set(x, y, 2, 0);
+			}
+		return f;
+	}
+
+	private static boolean red(Rgb8Image f, int x, int y) {
+		return f.get(x, y, 0) > 180 && f.get(x, y, 1) < 80 && f.get(x, y, 2) < 80;
+	}
+
+	/** An H.264 mp4 whose stream carries a display matrix (as phones write), rotation in FFmpeg's sense (CCW). */
+	private Path rotatedClip(double degrees) throws IOException {
+		Path f = tmp.resolve("rot" + (int) degrees + ".mp4");
+		Rgb8Image img = marked();
+		TestClips.writeTimed(f, "mp4", degrees, List.of(img, img, img), new long[] {0, 40_000, 80_000});
+		return f;
+	}
+
+	@Test
+	void phoneRotationGivesUprightFrames() throws IOException {
+		// FFmpeg's display rotation is counter-clockwise: 90 turns the top-left corner to the bottom-left
+		int[][] expectCorner = {{90, 0, 1}, {180, 1, 1}, {270, 1, 0}, {-90, 1, 0}};
+		for (int[] c : expectCorner) {
+			Path f = rotatedClip(c[0]);
+			VideoInfo info = VideoReader.probe(f);
+			boolean quarter = c[0] % 180 != 0;
+			assertEquals(quarter ? 32 : 48, info.width(), c[0] + "°");
+			assertEquals(quarter ? 48 : 32, info.height(), c[0] + "°");
+			assertEquals(Math.floorMod(c[0], 360), info.rotation());
+			List<Rgb8Image> frames = VideoReader.readAll(f, Progress.NONE, Cancel.NEVER);
+			assertEquals(3, frames.size());
+			Rgb8Image f0 = frames.get(0);
+			assertEquals(info.width(), f0.width());
+			assertEquals(info.height(), f0.height());
+			int x = c[1] == 0 ? 3 : f0.width() - 4, y = c[2] == 0 ? 3 : f0.height() - 4;
+			assertTrue(red(f0, x, y), c[0] + "°: the red corner should be at " + x + "," + y);
+			assertFalse(red(f0, 3, 3) && (c[1] != 0 || c[2] != 0), c[0] + "°: the red corner is still top-left");
+			try (VideoReader r = VideoReader.open(f)) {
+				assertEquals(info.width(), r.width());
+				assertEquals(info.height(), r.height());
+			}
+		}
+		VideoInfo plain = VideoReader.probe(rotatedClip(0));
+		assertEquals(0, plain.rotation());
+		assertEquals(48, plain.width());
+	}
+
+	@Test
+	void rotateMapsPixelsCounterClockwise() {
+		Rgb8Image in = new Rgb8Image(3, 2);
+		for (int y = 0; y < 2; y++)
+			for (int x = 0; x < 3; x++) in.set(x, y, 0, 10 * y + x); // R = 10y + x
+		Rgb8Image ccw = VideoReader.rotate(in, 90);
+		assertEquals(2, ccw.width());
+		assertEquals(3, ccw.height());
+		// row 0 of the turned image is the last column of the input, read top to bottom
+		assertEquals(2, ccw.get(0, 0, 0));
+		assertEquals(12, ccw.get(1, 0, 0));
+		assertEquals(0, ccw.get(0, 2, 0));
+		Rgb8Image cw = VideoReader.rotate(in, 270);
+		assertEquals(10, cw.get(0, 0, 0));
+		assertEquals(0, cw.get(1, 0, 0));
+		Rgb8Image half = VideoReader.rotate(in, 180);
+		assertEquals(12, half.get(0, 0, 0));
+		assertEquals(0, half.get(2, 1, 0));
+		assertTrue(Arrays.equals(in.data(), VideoReader.rotate(VideoReader.rotate(ccw, 180), 90).data()));
+	}
+
+	/** Frames at 40 ms, then at 100 ms intervals (in a 10 ms time base): a variable frame rate. */
+	private Path variableRateClip() throws IOException {
+		Path f = tmp.resolve("vfr.mkv");
+		TestClips.writeTimed(f, "matroska", 0, TestClips.smallFrames().subList(0, 20), TestClips.unevenTimes(20, 10, 40_000, 100_000));
+		return f;
+	}
+
+	@Test
+	void variableFrameRateUsesTheAverageSoTheDurationIsKept() throws IOException {
+		VideoInfo info = VideoReader.probe(variableRateClip());
+		assertEquals(20, info.frameCount());
+		assertTrue(info.variableFrameRate(), info.toString());
+		double average = 19 / (10 * 0.04 + 9 * 0.1); // 19 intervals over 1.3 s
+		assertEquals(average, info.fps(), 0.05, info.toString());
+		assertTrue(info.toString().contains("variable frame rate"), info.toString());
+		// a constant-rate clip stays at its declared rate
+		VideoInfo cfr = VideoReader.probe(TestClips.example());
+		assertFalse(cfr.variableFrameRate());
+		assertEquals(25.0, cfr.fps(), 1e-9);
+	}
+
+	@Test
+	void truncatedMatroskaIsReported() throws IOException {
+		Path whole = tmp.resolve("whole.mkv");
+		TestClips.write(whole, "matroska", "mjpeg", 24, 0, TestClips.smallFrames());
+		assertEquals(24, VideoReader.probe(whole).frameCount());
+		byte[] all = Files.readAllBytes(whole);
+		Path cut = tmp.resolve("cut.mkv");
+		Files.write(cut, Arrays.copyOf(all, all.length / 2));
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(cut));
+		assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+		assertEquals(1.6, VideoReader.tagSeconds("00:00:01.600000000"), 1e-9);
+		assertEquals(3723.5, VideoReader.tagSeconds("01:02:03.5"), 1e-9);
+		assertEquals(0, VideoReader.tagSeconds("garbage"));
+		assertEquals(0, VideoReader.tagSeconds(null));
+	}
+
+	@Test
+	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
+		Path text = tmp.resolve("notes.mp4");
+		Files.writeString(text, "not a video\n");
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(text));
+		assertTrue(e.getMessage().startsWith("Not a video FFmpeg can read"), e.getMessage());
+		assertFalse(e.getMessage().contains("setFormat") || e.getMessage().contains("FFmpegLogCallback"), e.getMessage());
+		assertTrue(e.getMessage().contains("invalid data"), e.getMessage());
+		Path empty = Files.createFile(tmp.resolve("empty.mov"));
+		e = assertThrows(RerenderException.class, () -> VideoReader.probe(empty));
+		assertFalse(e.getMessage().contains("setFormat"), e.getMessage());
+	}
+
+	@Test
+	void thinFramesSayWhichResolutionWorksOrThatNoneDoes() {
+		// 200x3: a side of 32+ needs R >= 200*33/3 = 2200
+		RerenderException e = assertThrows(RerenderException.class, () -> new FramePreparation(0, 0, 0, 0, 128).plan(200, 3));
+		assertTrue(e.getMessage().contains("raise the resolution to at least 2200"), e.getMessage());
+		assertEquals(64, new FramePreparation(0, 0, 0, 0, 2200).plan(200, 3).height());
+		// 1x360 (a one-pixel-wide clip): no resolution helps
+		e = assertThrows(RerenderException.class, () -> new FramePreparation(0, 0, 0, 0, 512).plan(1, 360));
+		assertTrue(e.getMessage().contains("too elongated for any resolution"), e.getMessage());
+	}
+
+	@Test
+	void disFlowWorksOnTinyAndThinFrames() {
+		// rerender flow --resolution 0 keeps a clip's size: OpenCV's DIS refused frames under 12 (or 34) pixels
+		try (org.rerender.flow.DisFlowEstimator dis = new org.rerender.flow.DisFlowEstimator()) {
+			for (int[] size : new int[][] {{200, 3}, {1, 40}, {30, 20}, {8, 8}}) {
+				int w = size[0], h = size[1];
+				Rgb8Image a = FramePreparation.resize(TestClips.smallFrames().get(0), w + 2, h, org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA);
+				Rgb8Image f0 = new Rgb8Image(w, h), f1 = new Rgb8Image(w, h);
+				for (int y = 0; y < h; y++)
+					for (int x = 0; x < w; x++)
+						for (int c = 0; c < 3; c++) {
+							f0.set(x, y, c, a.get(x + 2, y, c));
+							f1.set(x, y, c, a.get(x, y, c)); // content moves 2 pixels right
+						}
+				org.rerender.flow.FlowField flow = dis.flow(f0, f1);
+				assertEquals(w, flow.width(), w + "x" + h);
+				assertEquals(h, flow.height(), w + "x" + h);
+				for (float v : flow.data()) assertTrue(Float.isFinite(v), w + "x" + h);
+			}
+		}
+	}
+
+	@Test
+	void aFolderIsNotAVideo() throws IOException {
+		Path dir = Files.createDirectories(tmp.resolve("frames"));
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
+		assertTrue(e.getMessage().contains("is a folder") && e.getMessage().contains("ffmpeg -framerate"), e.getMessage());
+		e = assertThrows(RerenderException.class, () -> VideoReader.requireFile(tmp.resolve("missing.mp4")));
+		assertTrue(e.getMessage().contains("not found"), e.getMessage());
+	}
+}
