@@ -789,6 +789,12 @@ def main():
         if s["H"] % 64 or s["W"] % 64:
             sys.exit("H and W must be multiples of 64: the tiny UNet downsamples the latent three times and "
                      "concatenates the skips (Rerender's resize guarantees this)")
+        if len(range(0, 1000, 1000 // s["steps"])) != s["steps"]:
+            sys.exit("steps %d: ldm's uniform DDIM schedule (range(0, 1000, 1000 // S)) then has %d timesteps, and "
+                     "rerender.py's masks list (one entry per ddim_steps) is shorter than the sampler's loop, so the "
+                     "original fails at the first mask lookup past the end (valid: %s)" % (
+                         s["steps"], len(range(0, 1000, 1000 // s["steps"])),
+                         [n for n in range(1, 51) if len(range(0, 1000, 1000 // n)) == n]))
         if s["H"] == 64 and s["W"] == 64:
             print("warning: a 64x64 frame has a 1x1 deepest map: FreeU's min-max normalisation gives NaN")
         frames_flows = scene(s["H"], s["W"], sc)
