@@ -31,6 +31,10 @@ class ScheduleTest {
 		assertEquals(-1, SamplingSteps.sdeditStep(20, 1.01));
 		assertEquals(-1, SamplingSteps.sdeditStep(20, -1));
 		assertEquals(2, SamplingSteps.sdeditStep(8, 0.75));
+		// settings must be read as the configured decimals: the F32 rounding of 0.6 lands on another step
+		assertEquals(2, SamplingSteps.sdeditStep(5, 0.6));
+		assertEquals(1, SamplingSteps.sdeditStep(5, 0.6f), "0.6f = 0.6000000238…, 5·(1 − 0.6f) < 2");
+		assertEquals(SamplingSteps.sdeditStep(5, 0.6), new org.rerender.diffusion.DdimSampler.SdEdit(null, 0.6).startStep(5));
 	}
 
 	@Test
