@@ -589,7 +589,7 @@ def run(o, s, frames, flows, contexts=None):
         iso.update(r)
 
     # ---- assemble the files
-    n_layers = 9
+    n_layers = len(s["up_attn_output_blocks"])      # 9; 6 in loose mode (the 4*mc-channel blocks 3-5 are skipped)
     inp = {"in.frame1": torch.from_numpy(frames[0].copy()), "in.frame2": torch.from_numpy(frames[1].copy()),
            "in.flow.fwd": fwd, "in.flow.bwd": bwd, "in.hint.frame1": control1, "in.hint.frame2": control2,
            "in.clip.input_ids": ids, "in.context.cond": c_cond, "in.context.uncond": c_uncond,
@@ -608,7 +608,7 @@ def run(o, s, frames, flows, contexts=None):
     inp["in.noise.sdedit"] = sdedit_noise
     inp["in.noise.vae.frame1"], inp["in.noise.vae.frame2"] = nz1, nz2
     inp["in.noise.vae.blend"], inp["in.noise.vae.blend_rec"] = extra["nz_blend"], extra["nz_rec"]
-    inp["in.noise.xtrg"] = torch.stack(extra["xtrg_noises"])
+    inp["in.noise.xtrg"] = torch.stack(extra["xtrg_noises"]) if extra["xtrg_noises"] else torch.zeros((0,) + x_T.shape)
     sm = g.sampler
     inp["ddim.timesteps"] = torch.tensor(np.asarray(sm.ddim_timesteps), dtype=torch.int32)
     inp["ddim.alphas"] = torch.as_tensor(np.asarray(sm.ddim_alphas), dtype=torch.float32)
@@ -679,9 +679,10 @@ def config_json(s, sc, files, info):
     }
     return {"files": files, "runs": runs, "scene": sc, "set": s.get("set", "alternate"),
             "settings": dict(sorted(s.items())),
-            "store_layout": {"calls_per_step": ["cond", "uncond"], "entries": s["steps"] * 2 * 9,
+            "store_layout": {"calls_per_step": ["cond", "uncond"],
+                             "entries": s["steps"] * 2 * len(s["up_attn_output_blocks"]),
                              "flat_index": "(step*2 + branch)*n_layers + layer",
-                             "output_blocks": s["up_attn_output_blocks"], "per_call": 9},
+                             "output_blocks": s["up_attn_output_blocks"], "per_call": len(s["up_attn_output_blocks"])},
             "generator": "tools/refgen/gen_rerender.py", "info": info}
 
 
@@ -751,6 +752,7 @@ def main():
     ap.add_argument("--freeu", type=float, nargs=4, help="b1 b2 s1 s2")
     ap.add_argument("--canny", type=int, nargs=2)
     ap.add_argument("--smooth-boundary", choices=["true", "false"])
+    ap.add_argument("--loose-cfattn", choices=["true", "false"], help="loose cross-frame attention in the main run")
     ap.add_argument("--scene-seed", type=int)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
@@ -784,6 +786,10 @@ def main():
             s["freeu_args"] = a.freeu
         if a.smooth_boundary:
             s["smooth_boundary"] = a.smooth_boundary == "true"
+        if a.loose_cfattn:
+            s["loose_cfattn"] = a.loose_cfattn == "true"
+            # loose mode skips the self-attention layers with 4*mc channels: output blocks 3-5 (SD 1.5: 1280 channels)
+            s["up_attn_output_blocks"] = list(range(6, 12)) if s["loose_cfattn"] else list(range(3, 12))
         if a.scene_seed is not None:
             sc["seed"] = a.scene_seed
         if s["H"] % 64 or s["W"] % 64:
