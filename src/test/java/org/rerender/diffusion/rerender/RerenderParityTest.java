@@ -124,6 +124,27 @@ class RerenderParityTest {
 		RerenderFixture.log(name, 0);
 	}
 
+	/**
+	 * Without a mask step the engine runs a single pass: it must be the reference's pass 1 (which does not depend on
+	 * the mask window), so the shipped set checks the path an empty mask window takes.
+	 */
+	@Test
+	void emptyMaskWindowIsPass1() {
+		RerenderFixture.Recorder single = new RerenderFixture.Recorder();
+		fx.engine.observer(single);
+		try (KeyFrameSequence s = new KeyFrameSequence(anchor.anchor(), fx.manager, fx.settings.get("style_update_freq").getAsInt())) {
+			KeyFrameSettings noMask = fx.settings(true, fx.settings.get("loose_cfattn").getAsBoolean(), "cross", "warp", "ada");
+			assertTrue(noMask.maskSteps().isEmpty());
+			KeyFrameEngine.KeyFrameResult r = fx.engine.translateKeyFrame(s, fx.frame(2), fx.flows(), fx.prompts, noMask,
+				fx.new Noise(List.of("in.noise.vae.frame2"), false), null, null);
+			assertNull(single.passes.get("pass2"), "a single pass");
+			RerenderFixture.comparePass(fx.main, "main.f2p1", single.passes.get("pass1"), r.decoded());
+		}
+		finally {
+			fx.engine.observer(rec);
+		}
+	}
+
 	@Test
 	void pixelFusionIntermediates() {
 		if (fx.window("mask").isEmpty()) {
