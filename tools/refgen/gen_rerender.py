@@ -271,6 +271,22 @@ def mask_window(steps, p):
     return [j for j in range(steps) if not (j <= steps * p[0] or j >= steps * p[1])]
 
 
+def sdedit_step(s):
+    """ddim_sampling's `strength >= 0 and i == int(total_steps * strength)` with strength = 1 - x0_strength (double);
+    -1 when no step matches (x0_strength > 1, or < 0 such as Rerender's default -1)."""
+    strength = 1 - s["x0_strength"]
+    i = int(s["steps"] * strength)
+    return i if strength >= 0 and i < s["steps"] else -1
+
+
+def first(log, kind):
+    return next((n for k, n in log if k == kind), None)
+
+
+def same(a, b):
+    return (a is None and b is None) or (a is not None and b is not None and torch.equal(a, b))
+
+
 # ---------------------------------------------------------------- the generator
 
 class Gen:
@@ -333,7 +349,7 @@ class Gen:
             if noise is None:
                 noise = torch.randn_like(x_start)
             if self.noise_log is not None:
-                self.noise_log.append(noise.clone())
+                self.noise_log.append(("sdedit" if x_start is self.cur_x0 else "xtrg", noise.clone()))
             return o.DDPM.q_sample(m, x_start, t, noise)
         m.q_sample = q_sample
         gen = self
@@ -395,6 +411,7 @@ class Gen:
         self.rec = {k: [] for k in self.STEP_KEYS}
         self.rec["_eps"] = []
         self.noise_log = []
+        self.cur_x0 = x0
         seed_everything(self.s["seed"])
         x_T = torch.randn((1,) + shape)
         seed_everything(self.s["seed"])
@@ -416,7 +433,7 @@ def run(o, s, frames, flows, contexts=None):
     g = Gen(o, s, None)
     m = g.model
     steps = s["steps"]
-    g.sdedit_step = int(steps * (1 - s["x0_strength"]))
+    g.sdedit_step = sdedit_step(s)
     main, iso, stores, info = {}, {}, {}, {}
     prompt = s["prompt"] + ", " + s["a_prompt"]
     n_prompt = s["n_prompt"]
@@ -458,7 +475,7 @@ def run(o, s, frames, flows, contexts=None):
         ctl.set_task("initfirst")
         s1, first_result, out, x_T, nl = g.sample("main.f1", cond, un_cond, shape, ctl, x0_1)
         main.update(out)
-        sdedit_noise = nl[0]
+        sdedit_noise = first(nl, "sdedit")
         main_store = ctl.step_store
         first_store = {k: list(v) for k, v in main_store.items()}
         first_img = img1
@@ -505,7 +522,7 @@ def run(o, s, frames, flows, contexts=None):
             samples, direct_result, out1, _, nl1 = g.sample(prefix + ("p1" if pixelfusion else ""), cond, un_cond,
                                                             shape, ctl, x0_2)
             res = dict(out1)
-            assert torch.equal(nl1[0], sdedit_noise)
+            assert same(first(nl1, "sdedit"), sdedit_noise)
             flowt = {"flow.bwd_occ_0": bwd_occ_0, "flow.blend_mask_0": blend_mask_0, "flow.warp_mask": mask,
                      "flow.latent_flow": latent_flow}
             if not pixelfusion:
@@ -548,13 +565,14 @@ def run(o, s, frames, flows, contexts=None):
                    "blend_results_rec_new": blend_results_rec_new, "tmp": tmp, "mask_x": mask_x, "xtrg": xtrg}
             flowt.update({"flow.bwd_occ": bwd_occ, "flow.blend_mask": blend_mask, "flow.fusion_mask": fmask,
                           "flow.noise_rescale": noise_rescale, "flow.mask_weight": fmask * s["mask_strength"]})
-            extra = {"nz_blend": nz_blend, "nz_rec": nz_rec, "xtrg_noises": nl2[1:] if g.sdedit_step < steps else nl2,
-                     "sdedit2": nl2[0]}
+            extra = {"nz_blend": nz_blend, "nz_rec": nz_rec, "xtrg_noises": [n for k, n in nl2 if k == "xtrg"],
+                     "sdedit2": first(nl2, "sdedit")}
             return res, flowt, fus, extra
 
         # main run: same controller as frame 1
         res, flowt, fus, extra = frame2("main.f2", ctl, s["mask_period"], True)
-        assert torch.equal(extra["sdedit2"], sdedit_noise)
+        # pass 2 reseeds, but a mask step before the SDEdit step draws first: its SDEdit noise is then another draw
+        sdedit2 = extra["sdedit2"]
         stores_prev = ctl.step_store
 
         # ---- isolated runs: base.f1 (FreeU (1,1,1,1)), then one constraint at a time from copies of its store
@@ -575,7 +593,9 @@ def run(o, s, frames, flows, contexts=None):
         iso.update(iso_run("iso.cross.f2", cross=s["cross_period"])[0])
         iso.update(iso_run("iso.warp.f2", warp=s["warp_period"])[0])
         iso.update(iso_run("iso.ada.f2", ada=s["ada_period"])[0])
-        r, _, pfus, _ = iso_run("iso.pixel.f2", mask=s["mask_period"], pixel=True)
+        r, _, pfus, pextra = iso_run("iso.pixel.f2", mask=s["mask_period"], pixel=True)
+        assert same(pextra["sdedit2"], sdedit2) and all(torch.equal(a, b) for a, b in zip(pextra["xtrg_noises"],
+                                                                                           extra["xtrg_noises"]))
         iso.update(r)
         for k in ("warped_0", "blend_results", "xtrg_enc", "xtrg_rec", "tmp", "mask_x", "xtrg"):
             iso["iso.pixel.fusion." + k] = pfus[k]
@@ -605,7 +625,10 @@ def run(o, s, frames, flows, contexts=None):
         inp["in.window." + k] = torch.tensor(s["windows"][k], dtype=torch.int32)
     inp["in.sdedit_step"] = torch.tensor([g.sdedit_step], dtype=torch.int32)
     inp["in.noise.x_T"] = x_T
-    inp["in.noise.sdedit"] = sdedit_noise
+    if sdedit_noise is not None:                     # no SDEdit step (x0_strength < 0 or > 1): no draw, no tensor
+        inp["in.noise.sdedit"] = sdedit_noise
+    if not same(sdedit2, sdedit_noise):             # a mask step came before the SDEdit step in pass 2
+        inp["in.noise.sdedit_pass2"] = sdedit2
     inp["in.noise.vae.frame1"], inp["in.noise.vae.frame2"] = nz1, nz2
     inp["in.noise.vae.blend"], inp["in.noise.vae.blend_rec"] = extra["nz_blend"], extra["nz_rec"]
     inp["in.noise.xtrg"] = torch.stack(extra["xtrg_noises"]) if extra["xtrg_noises"] else torch.zeros((0,) + x_T.shape)
@@ -646,7 +669,7 @@ def resolve(s):
     st = s["steps"]
     s["windows"] = {"ada": window(st, s["ada_period"]), "cross": window(st, s["cross_period"]),
                     "mask": mask_window(st, s["mask_period"]), "warp": window(st, s["warp_period"])}
-    s["sdedit_step"] = int(st * (1 - s["x0_strength"]))
+    s["sdedit_step"] = sdedit_step(s)
     s["full_prompt"] = s["prompt"] + ", " + s["a_prompt"]
     return s
 
@@ -801,6 +824,8 @@ def main():
                      "original fails at the first mask lookup past the end (valid: %s)" % (
                          s["steps"], len(range(0, 1000, 1000 // s["steps"])),
                          [n for n in range(1, 51) if len(range(0, 1000, 1000 // n)) == n]))
+        if s["x0_strength"] == 0:
+            sys.exit("x0_strength 0 gives strength 1: DDIMVSampler returns x0 without sampling (no steps to record)")
         if s["H"] == 64 and s["W"] == 64:
             print("warning: a 64x64 frame has a 1x1 deepest map: FreeU's min-max normalisation gives NaN")
         frames_flows = scene(s["H"], s["W"], sc)

@@ -35,6 +35,9 @@ class ScheduleTest {
 		assertEquals(2, SamplingSteps.sdeditStep(5, 0.6));
 		assertEquals(1, SamplingSteps.sdeditStep(5, 0.6f), "0.6f = 0.6000000238…, 5·(1 − 0.6f) < 2");
 		assertEquals(SamplingSteps.sdeditStep(5, 0.6), new org.rerender.diffusion.DdimSampler.SdEdit(null, 0.6).startStep(5));
+		// x0_strength 1.05 (Rerender's van_gogh_man) and -1 (its default) never replace the latent
+		assertEquals(-1, new org.rerender.diffusion.DdimSampler.SdEdit(null, 1.05).startStep(8), "not (int) (8 * -0.05) = 0");
+		assertEquals(-1, new org.rerender.diffusion.DdimSampler.SdEdit(null, -1).startStep(8));
 	}
 
 	@Test

@@ -80,8 +80,9 @@ class RerenderBaseF1ParityTest {
 				TinyDiffusion.ref(main, run, "in.hint.frame1"), null, ControlledDenoiser.controlScales(strength, false), null);
 			StepRecorder record = new StepRecorder();
 			Map<String, List<float[]>> got = record.steps;
-			RecordedNoise noise = new RecordedNoise(List.of(new RecordedNoise.Draw("in.noise.sdedit",
-				main.floats("in.noise.sdedit"), new ai.djl.ndarray.types.Shape(main.info("in.noise.sdedit").shape()))));
+			// no SDEdit step (x0_strength outside [0, 1], in.sdedit_step -1): no draw and no in.noise.sdedit
+			RecordedNoise noise = new RecordedNoise(main.ints("in.sdedit_step")[0] < 0 ? List.of() : List.of(new RecordedNoise.Draw(
+				"in.noise.sdedit", main.floats("in.noise.sdedit"), new ai.djl.ndarray.types.Shape(main.info("in.noise.sdedit").shape()))));
 			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, main.floats("in.guidance_scale")[0], DdimSampler.Cfg.SEPARATE);
 			NDArray x = sampler.sample(run, model, TinyDiffusion.ref(main, run, "in.noise.x_T"),
 				new DdimSampler.SdEdit(TinyDiffusion.ref(main, run, "in.x0.frame1"), x0Strength()), noise, record, null, null);

@@ -130,9 +130,20 @@ final class RerenderFixture implements AutoCloseable {
 		final RecordedNoise encoder;
 
 		Noise(List<String> encoderDraws, boolean... maskPasses) {
+			// in draw order: x_T, then per step the SDEdit noise (at in.sdedit_step; -1 = never, no tensor) before
+			// that step's mask-blend noise. A mask step before the SDEdit step shifts pass 2's SDEdit draw, recorded
+			// as in.noise.sdedit_pass2
+			int steps = main.ints("in.steps")[0], sdedit = main.ints("in.sdedit_step")[0];
+			TreeSet<Integer> maskSteps = window("mask");
 			for (boolean mask : maskPasses) {
-				List<RecordedNoise.Draw> d = new ArrayList<>(List.of(draw("in.noise.x_T"), draw("in.noise.sdedit")));
-				if (mask) d.addAll(rows("in.noise.xtrg"));
+				List<RecordedNoise.Draw> d = new ArrayList<>(List.of(draw("in.noise.x_T")));
+				java.util.Iterator<RecordedNoise.Draw> xtrg = (mask ? rows("in.noise.xtrg") : List.<RecordedNoise.Draw>of()).iterator();
+				for (int i = 0; i < steps; i++) {
+					if (i == sdedit)
+						d.add(draw(mask && main.tensors().containsKey("in.noise.sdedit_pass2") ? "in.noise.sdedit_pass2" : "in.noise.sdedit"));
+					if (mask && maskSteps.contains(i)) d.add(xtrg.next());
+				}
+				if (xtrg.hasNext()) throw new AssertionError("in.noise.xtrg has more rows than in.window.mask");
 				passes.add(new RecordedNoise(d));
 			}
 			List<RecordedNoise.Draw> e = new ArrayList<>();
