@@ -4,7 +4,7 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
-import java.util.function.IntFunction;
+import java.util.List;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.flow.FlowEstimator;
@@ -65,18 +65,26 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 
 	@Override
 	public void run() {
-		if (image == null) throw new RerenderException("No stack given");
-		int n = image.getStackSize();
-		if (n < 2) throw new RerenderException("Optical flow needs a stack of at least 2 frames; \"" + image.getTitle() + "\" has " + n);
+		try {
+			compute();
+		}
+		catch (RerenderException e) {
+			cancel(e.getMessage());
+		}
+	}
+
+	private void compute() {
+		if (image == null || image.getWidth() == 0) throw new RerenderException("No stack given: open a stack of at least 2 frames.");
+		List<Rgb8Image> frames = ImageFrames.frames(image); // the time axis; composites merged as displayed
+		int n = frames.size();
+		if (n < 2) throw new RerenderException("Optical flow needs a stack of at least 2 frames; \"" + image.getTitle() + "\" has " + n + ".");
 		if (!(direction.equals(BOTH) || direction.equals(FORWARD) || direction.equals(BACKWARD)))
 			throw new RerenderException("direction must be both, forward or backward, not '" + direction + "'");
 		boolean fwd = !direction.equals(BACKWARD), bwd = !direction.equals(FORWARD);
 		int w = image.getWidth(), h = image.getHeight();
 		ImageStack ff = new ImageStack(w, h), bf = new ImageStack(w, h), occ = new ImageStack(w, h);
-		ImageStack frames = image.getStack();
-		IntFunction<Rgb8Image> frame = i -> ImageConversions.toRgb8(frames.getProcessor(i + 1));
 		try (FlowEstimator est = FlowEstimators.create(FlowMethod.parse(method))) {
-			FlowSequence.run(est, frame, n, null, p -> {
+			FlowSequence.run(est, frames::get, n, null, p -> {
 				if (fwd) addFlow(ff, p.flow().forward());
 				if (bwd) addFlow(bf, p.flow().backward());
 				if (fwd) occ.addSlice(mask(p.forwardOcclusion()));
@@ -86,16 +94,18 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 		finally {
 			rerender.done();
 		}
-		String t = image.getTitle().replaceFirst("\\.[A-Za-z0-9]{1,5}$", ""); // "clip 1.mp4" -> "clip 1"
+		String t = ImageFrames.baseTitle(image); // "clip 1.mp4" -> "clip 1"
 		forward_flow = fwd ? hyperstack(t + " forward flow", ff, 2, n - 1) : null;
 		backward_flow = bwd ? hyperstack(t + " backward flow", bf, 2, n - 1) : null;
 		occlusion = hyperstack(t + " occlusion", occ, fwd && bwd ? 2 : 1, n - 1);
 	}
 
-	private static ImagePlus hyperstack(String title, ImageStack s, int channels, int frames) {
-		ImagePlus imp = new ImagePlus(title, s);
+	/** Titled uniquely; the input's spatial calibration and frame rate are kept (the flow values stay in pixels). */
+	private ImagePlus hyperstack(String title, ImageStack s, int channels, int frames) {
+		ImagePlus imp = new ImagePlus(ImageFrames.uniqueTitle(title), s);
 		imp.setDimensions(channels, 1, frames);
 		if (channels > 1) imp.setOpenAsHyperStack(true);
+		ImageFrames.copyCalibration(image, imp);
 		return imp;
 	}
 

@@ -95,35 +95,36 @@ public class GenerateImageCommand extends ContextCommand {
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Generated")
 	private ImagePlus output;
-
 	@Parameter(type = ItemIO.OUTPUT, label = "Control map")
 	private ImagePlus control_map;
-
 	@Parameter
 	private RerenderService rerender;
-
 	private final Cancel cancel = new Cancel();
 
 	@Override
 	public void run() {
-		Rgb8Image control = control_file != null ? read(control_file)
-			: control_image != null ? ImageConversions.toRgb8(control_image.getProcessor()) : null;
-		if (control == null) throw new RerenderException("Give a control image: an open image or a file");
-		ControlledGenerator.ControlType type = ControlledGenerator.ControlType.valueOf(control_type.toUpperCase(Locale.ROOT));
-		ControlledGenerator.Request req = new ControlledGenerator.Request(prompt, a_prompt, n_prompt, steps, scale, seed, type,
-			control_strength, canny_low, canny_high, resolution, control, init_file == null ? null : read(init_file),
-			strength);
-		DiffusionModels.Files files = ControlledGenerator.resolveFiles(type, path(controlnet_model), path(sd_model), null,
-			path(lora_file), lora_strength, ModelStore.standard());
-		try (RerenderService.Lease lease = rerender.lease()) {
-			DiffusionModels models = lease.models(files, device); // kept by the service for the next run
-			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancel);
-			output = ImageConversions.toImagePlus("Generated (seed " + r.seed() + ")", List.of(r.image()));
-			control_map = new ImagePlus("Control map", new ij.process.ByteProcessor(r.control().width(), r.control().height(),
-				r.control().data().clone()));
+		try {
+			Rgb8Image control = control_file != null ? read(control_file)
+				: control_image != null && control_image.getWidth() > 0 ? ImageFrames.current(control_image) : null; // as displayed
+			if (control == null) throw new RerenderException("Give a control image: an open image or a file");
+			ControlledGenerator.ControlType type = ControlledGenerator.ControlType.valueOf(control_type.toUpperCase(Locale.ROOT));
+			ControlledGenerator.Request req = new ControlledGenerator.Request(prompt, a_prompt, n_prompt, steps, scale, seed, type,
+				control_strength, canny_low, canny_high, resolution, control, init_file == null ? null : read(init_file), strength);
+			DiffusionModels.Files files = ControlledGenerator.resolveFiles(type, path(controlnet_model), path(sd_model), null,
+				path(lora_file), lora_strength, ModelStore.standard());
+			try (RerenderService.Lease lease = rerender.lease()) {
+				DiffusionModels models = lease.models(files, device); // kept by the service for the next run
+				ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancel);
+				output = ImageFrames.output("Generated (seed " + r.seed() + ")", List.of(r.image()), null);
+				control_map = new ImagePlus(ImageFrames.uniqueTitle("Control map"), new ij.process.ByteProcessor(r.control().width(),
+					r.control().height(), r.control().data().clone()));
+			}
+			finally {
+				rerender.done();
+			}
 		}
-		finally {
-			rerender.done();
+		catch (RerenderException e) { // a clear reason, no stack trace
+			cancel(e.getMessage());
 		}
 	}
 

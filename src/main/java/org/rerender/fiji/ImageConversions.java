@@ -1,6 +1,5 @@
 package org.rerender.fiji;
 
-import java.util.AbstractList;
 import java.util.List;
 
 import ij.ImagePlus;
@@ -52,20 +51,12 @@ public final class ImageConversions {
 		return imp;
 	}
 
-	/** The stack's slices as RGB frames, converted lazily one at a time (no second copy of the stack). */
+	/**
+	 * The image's frames as RGB, converted lazily one at a time (no second copy of the stack): the time axis and colour
+	 * rules of {@link ImageFrames#frames}.
+	 */
 	public static List<Rgb8Image> frames(ImagePlus imp) {
-		ImageStack stack = imp.getStack();
-		return new AbstractList<>() {
-			@Override
-			public Rgb8Image get(int i) {
-				return toRgb8(stack.getProcessor(i + 1));
-			}
-
-			@Override
-			public int size() {
-				return stack.getSize();
-			}
-		};
+		return ImageFrames.frames(imp);
 	}
 
 	/** Wraps a 1-channel float image (shared float[], no copy). */

@@ -14,8 +14,9 @@ final class Manifests {
 		try {
 			return ModelManifest.parse(file.toPath());
 		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot read the manifest " + file + ": " + e.getMessage(), e);
+		catch (IOException | RuntimeException e) { // missing file, or not a valid manifest: name the file and the way out
+			throw new RerenderException("Cannot read the manifest " + file + ": " + e.getMessage()
+				+ ". Fix that file, or leave 'Manifest' empty for the packaged one.", e);
 		}
 	}
 }

@@ -4,6 +4,7 @@ import ij.measure.ResultsTable;
 import java.awt.GraphicsEnvironment;
 import java.io.File;
 import java.util.List;
+import org.rerender.engine.RerenderException;
 import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
@@ -46,7 +47,15 @@ public class ModelStatusCommand extends ContextCommand {
 	public void run() {
 		ModelStore store = model_folder == null || model_folder.getPath().isBlank() ? ModelStore.standard()
 			: new ModelStore(model_folder.toPath());
-		List<ModelStore.Status> st = store.status(Manifests.load(manifest_file).entries());
+		List<ModelStore.Status> st;
+		try {
+			st = store.status(Manifests.load(manifest_file).entries());
+		}
+		catch (RerenderException e) { // an unreadable manifest: a clear reason, no stack trace
+			status_report = e.getMessage();
+			cancel(e.getMessage());
+			return;
+		}
 		complete = st.stream().allMatch(s -> !s.entry().required() || s.installed());
 		status_report = "Model folder: " + store.directory() + "\n" + ModelStore.table(st)
 			+ (complete ? "" : "Required files are missing: run Plugins > Rerender > Download Models.\n");

@@ -7,6 +7,7 @@ import ij.ImageStack;
 import ij.measure.Calibration;
 
 import org.rerender.engine.Cancel;
+import org.rerender.engine.RerenderException;
 import org.rerender.video.FramePreparation;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
@@ -59,9 +60,13 @@ public class OpenVideoCommand extends ContextCommand {
 				if (stack[0] == null) stack[0] = new ImageStack(prepared.width(), prepared.height());
 				stack[0].addSlice(String.format("frame %04d", i), ImageConversions.toProcessor(prepared));
 			}, rerender.progress(), cancel);
+			if (stack[0] == null) throw new RerenderException("No frames could be read from " + file + ".");
 			image = new ImagePlus(file.getName(), stack[0]);
-			image.setDimensions(1, 1, info.frameCount());
+			image.setDimensions(1, 1, stack[0].getSize()); // the frames really read (the container's count may differ)
 			describe(image, info);
+		}
+		catch (RerenderException e) { // a clear reason, no stack trace
+			cancel(e.getMessage());
 		}
 		finally {
 			rerender.done();

@@ -21,6 +21,7 @@ import org.rerender.propagate.PropagationOptions;
 import org.rerender.propagate.PropagationInputs;
 import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
+import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.scijava.ItemIO;
 import org.scijava.app.StatusService;
@@ -41,7 +42,7 @@ public class PropagateCommand extends ContextCommand {
 	@Parameter(required = false)
 	private StatusService status;
 
-	@Parameter(label = "Input video (stack)", required = false, description = "The original frames as an RGB stack.")
+	@Parameter(label = "Input video (stack)", required = false, description = "The original frames as an open stack (any type, as displayed); a file or folder given below is used instead.")
 	private ImagePlus input;
 
 	@Parameter(label = "Input video file or frame folder", style = FileWidget.OPEN_STYLE, required = false, persist = false,
@@ -49,7 +50,7 @@ public class PropagateCommand extends ContextCommand {
 	private File input_file;
 
 	@Parameter(label = "Stylised key frames (stack)", required = false,
-		description = "One slice per key frame in order, or a stack as long as the video (only key slices are used).")
+		description = "One slice per key frame in order, or a stack as long as the video (only key slices are used); a key folder given below is used instead.")
 	private ImagePlus keys;
 
 	@Parameter(label = "Key frame folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
@@ -75,13 +76,12 @@ public class PropagateCommand extends ContextCommand {
 	@Parameter(label = "Work folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
 		description = "Where intermediates are kept (needed with 'Keep intermediates').")
 	private File work_folder;
-
 	@Parameter(label = "Output video file", style = FileWidget.SAVE_STYLE, required = false, persist = false,
 		description = "Also write the result as an .mp4 video; leave empty for the stack only.")
 	private File output_file;
-
-	@Parameter(label = "Frame rate of the output video", min = "0.1")
-	private double fps = 30;
+	@Parameter(label = "Frame rate (0 = the input's)", min = "0", persist = false, // a remembered rate must not override the input's
+		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else 30.")
+	private double fps = 0;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Propagated")
 	private ImagePlus output;
@@ -91,12 +91,18 @@ public class PropagateCommand extends ContextCommand {
 	@Override
 	public void run() {
 		try {
-			List<Rgb8Image> frames = given(input) ? ImageConversions.frames(input) : PropagationInputs.readFrames(path(input_file, "input video"));
-			KeySchedule schedule = key_frames != null && !key_frames.isBlank()
-				? KeySchedule.explicit(KeySchedule.parseList(key_frames).stream().map(k -> k - 1).toList())
-				: KeySchedule.regular(0, frames.size() - 1, key_interval);
-			List<Rgb8Image> keyImages = given(keys) ? ImageConversions.frames(keys) : PropagationInputs.readFolder(path(key_folder, "key frame folder"));
-			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, frames.size());
+			ImagePlus stack = blank(input_file) && given(input) ? input : null; // a file or folder wins, as in the Rerender commands
+			List<Rgb8Image> frames = stack != null ? ImageConversions.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
+			String source = stack != null ? "\"" + stack.getTitle() + "\"" : String.valueOf(input_file);
+			int n = frames.size();
+			if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
+			boolean video = !blank(output_file);
+			if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
+			KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
+			List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageConversions.frames(keys)
+				: PropagationInputs.readFolder(path(key_folder, "key frame folder"));
+			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, n);
+			PropagateKeys.checkSizes(keyMap, frames.get(0));
 			IntermediateStore store = IntermediateStore.NONE;
 			if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
 			PropagationOptions options = PropagationOptions.defaults().withPoisson(poisson).withProcesses(processes);
@@ -105,14 +111,18 @@ public class PropagateCommand extends ContextCommand {
 				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
 					options, store, progress(), cancelToken);
 			}
-			if (output_file != null && !output_file.getPath().isBlank())
-				VideoWriter.write(output_file.toPath(), out, fps, null, Progress.NONE, cancelToken);
-			output = ImageConversions.toImagePlus("Propagated", out);
+			double known = fps > 0 ? fps : stack != null ? ImageFrames.fps(stack, 0) // given, the stack's, the video file's, or none
+				: Files.isRegularFile(input_file.toPath()) ? VideoReader.probe(input_file.toPath()).fps() : 0;
+			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : 30, null, Progress.NONE, cancelToken);
+			output = ImageFrames.output(stack != null ? ImageFrames.baseTitle(stack) + " propagated" : "Propagated", out, stack);
+			if (known > 0) ImageFrames.setFps(output, known);
 		}
 		catch (RerenderException e) {
 			cancel(e.getMessage());
 		}
 	}
+
+	private static boolean blank(File f) { return f == null || f.getPath().isBlank(); }
 
 	/** SciJava may fill an unset image parameter with an empty ImagePlus. */
 	private static boolean given(ImagePlus imp) {

@@ -9,13 +9,11 @@ import java.util.List;
 import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.RerenderJob;
 import org.rerender.propagate.FolderFrames;
-import org.rerender.video.VideoWriter;
 import org.scijava.ItemIO;
 import org.scijava.ItemVisibility;
 import org.scijava.command.ContextCommand;
@@ -36,7 +34,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 
 	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false)
 	private String header_input = "<html><b>Input and output</b>";
-	@Parameter(label = "Input video (stack)", required = false, description = "An open RGB stack; used when no input file is given.")
+	@Parameter(label = "Input video (stack)", required = false, description = "An open stack (any type, as displayed); used when no input file is given.")
 	private ImagePlus input;
 	@Parameter(label = "Input video file", style = FileWidget.OPEN_STYLE, required = false, persist = false, description = "The clip (any FFmpeg format).")
 	private File input_file;
@@ -162,9 +160,9 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
 			if (steps() != RerenderJob.Steps.FIRST_FRAME)
 				for (int k : r.keyFrames()) keys.add(FolderFrames.read(r.workDir().resolve(String.format("keys/%04d.png", k))));
-			key_frames = ImageConversions.toImagePlus("Key frames", keys);
+			key_frames = ImageFrames.output("Key frames", keys, file(input_file) == null ? input : null); // keeps the stack's frame rate
 			Path edge = r.workDir().resolve("keys/edge_0000.png");
-			if (Files.isRegularFile(edge)) edge_map = ImageConversions.toImagePlus("First frame edge map", List.of(FolderFrames.read(edge)));
+			if (Files.isRegularFile(edge)) edge_map = ImageFrames.output("First frame edge map", List.of(FolderFrames.read(edge)), null);
 			output_video = r.video() == null ? "" : r.video().toString();
 		}
 		catch (RerenderException e) {
@@ -178,14 +176,18 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	RerenderConfig config() {
 		Path work = path(work_dir, "work folder");
 		Path in;
+		double[] cr = numbers(crop, 4, "crop");
 		if (input_file != null && !input_file.getPath().isBlank()) in = input_file.toPath();
 		else if (input != null && input.getWidth() > 0) {
-			in = work.resolve("input.mp4");
-			if (!Files.exists(in)) VideoWriter.write(in, ImageConversions.frames(input), fps(input), null, Progress.NONE, token);
+			if (ImageFrames.count(input) < 2) throw new RerenderException("\"" + input.getTitle() + "\" is a single image: Rerender needs a clip of "
+				+ "at least 2 frames (the anchor and one key frame). For one image use Plugins > Rerender > Generate Image (developer).");
+			in = ImageFrames.writeVideo(input, work, token); // rewritten when the stack differs from the work folder's
+			int[] pad = ImageFrames.padding(input); // the padding H.264 needs (even sides, at least 16) is cropped away again
+			cr[1] += pad[0];
+			cr[3] += pad[1];
 		}
 		else throw new RerenderException("No input: give an input video file or open a stack.");
 		Path out = output_file != null && !output_file.getPath().isBlank() ? output_file.toPath() : work.resolve("output.mp4");
-		double[] cr = numbers(crop, 4, "crop");
 		double[] fu = numbers(freeu_args, 4, "freeu_args");
 		RerenderConfig.Builder b = RerenderConfig.interactiveBuilder().input(in).output(out).workDir(work)
 			.frameCount(frame_count > 0 ? frame_count : null).interval(interval).crop((int) cr[0], (int) cr[1], (int) cr[2], (int) cr[3])
@@ -272,11 +274,6 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	private static Path path(File f, String what) {
 		if (f == null || f.getPath().isBlank()) throw new RerenderException("No " + what + " was given.");
 		return f.toPath();
-	}
-
-	private static double fps(ImagePlus imp) {
-		double f = imp.getCalibration().fps;
-		return f > 0 ? f : 30;
 	}
 
 	@Override

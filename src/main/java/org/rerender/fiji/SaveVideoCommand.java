@@ -25,8 +25,8 @@ public class SaveVideoCommand extends ContextCommand {
 		style = FileWidget.SAVE_STYLE, persist = false)
 	private File output_file;
 
-	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01",
-		description = "0 = the stack's own frame rate (Image > Properties), else 25")
+	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01", persist = false, // not remembered: 0 = the stack's
+		description = "0 = the stack's own frame rate (Image > Properties: frame rate or frame interval), else 25")
 	private double fps = 0;
 
 	@Parameter(label = "Audio source", required = false, style = FileWidget.OPEN_STYLE, persist = false,
@@ -43,8 +43,18 @@ public class SaveVideoCommand extends ContextCommand {
 
 	@Override
 	public void run() {
-		if (image == null || image.getStackSize() == 0) throw new RerenderException("No stack to save");
-		double rate = fps > 0 ? fps : image.getCalibration().fps > 0 ? image.getCalibration().fps : 25;
+		try {
+			save();
+		}
+		catch (RerenderException e) { // a clear reason, no stack trace
+			cancel(e.getMessage());
+		}
+	}
+
+	private void save() {
+		if (image == null || image.getStackSize() == 0 || image.getWidth() == 0) throw new RerenderException("No stack to save");
+		ImageFrames.checkEncodable(image.getWidth(), image.getHeight(), "\"" + image.getTitle() + "\"");
+		double rate = fps > 0 ? fps : ImageFrames.fps(image, 25); // the calibration's fps or frame interval
 		File audio = audio_source == null || audio_source.getPath().isEmpty() ? null : audio_source;
 		try {
 			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageConversions.frames(image), rate,

@@ -58,6 +58,8 @@ class F16DdimStateTest {
 	@Test
 	void networksInF16StateInF32() throws Exception {
 		int steps = tiny.reference.ints("in.ddim.steps")[0];
+		// steps run: ldm's uniform schedule for S steps has ceil(1000 / (1000 div S)) timesteps (8 for S = 7)
+		int stepsRun = (int) tiny.reference.info("ddim.timesteps").shape()[0];
 		double scale = tiny.reference.floats("in.ddim.guidance_scale")[0];
 		try (NDManager half = Djl.newCpuManager()) {
 			UNet unet = new UNet(UNetConfig.fromJson(tiny.configs.getAsJsonObject("unet")));
@@ -94,7 +96,7 @@ class F16DdimStateTest {
 					NDArray samples = new DdimSampler(NoiseSchedule.sd15(), steps, scale, mode).sample(run, model, xT, null,
 						new SeededNoise(0), types, null, null);
 					assertEquals(DataType.FLOAT16, samples.getDataType(), "the result in x_T's type");
-					assertEquals(4 * steps, seen.size());
+					assertEquals(4 * stepsRun, seen.size());
 					assertTrue(seen.stream().allMatch(t -> t == Precision.LATENT), "the DDIM state is F32: " + seen);
 					// F16 networks against the original's F32 run: F16 rounding (~1e-3 relative per op) through every step
 					float[] got = samples.toType(DataType.FLOAT32, false).toFloatArray(), ref = tiny.reference.floats("out.ddim.samples");
@@ -102,7 +104,9 @@ class F16DdimStateTest {
 					System.out.printf("F16 networks, F32 DDIM state, %s: samples relative L2 error %.3g against the F32 reference%n", variant, rel);
 					assertTrue(rel < 0.01, variant + ": F16 drift " + rel + " (a broken cast gives errors of order 1)");
 					if (graphed != null) {
-						assertEquals(steps - 2, graphed.replays(), "warm-up, recording, then replays");
+						// at guidance scale 1 the sampler runs the cond branch only (as ldm's p_sample_ddim): no batched call
+						// to replay (single-branch calls go to the wrapped denoiser)
+						assertEquals(scale == 1 ? 0 : stepsRun - 2, graphed.replays(), "warm-up, recording, then replays");
 						graphed.close();
 					}
 					assertEquals(0, org.rerender.model.nn.DeviceConstants.strayArrays(), "nothing of an F16 run stays in the constants' managers");

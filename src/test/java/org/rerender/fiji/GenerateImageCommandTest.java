@@ -1,7 +1,6 @@
 package org.rerender.fiji;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.ImagePlus;
@@ -9,7 +8,6 @@ import ij.process.ColorProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,12 +78,36 @@ class GenerateImageCommandTest {
 	}
 
 	@Test
-	void missingModelIsReported() {
+	void missingModelIsReported() throws Exception {
 		CommandService commands = context.service(CommandService.class);
-		ExecutionException e = assertThrows(ExecutionException.class, () -> commands.run(GenerateImageCommand.class, true,
-			Map.of("prompt", "x", "control_image", card(), "steps", 2, "resolution", 64)).get());
-		Throwable root = e;
-		while (root.getCause() != null) root = root.getCause();
-		assertTrue(String.valueOf(root.getMessage()).contains("bin/rerender download --only controlnet-canny"), root.toString());
+		CommandModule m = commands.run(GenerateImageCommand.class, true,
+			Map.of("prompt", "x", "control_image", card(), "steps", 2, "resolution", 64)).get();
+		assertTrue(m.isCanceled(), "a clear cancel reason, no exception trace");
+		assertTrue(m.getCancelReason().contains("bin/rerender download --only controlnet-canny"), m.getCancelReason());
+	}
+
+	@Test
+	void controlFromTheShownSliceOfA16BitStack() throws Exception {
+		ij.ImageStack st = new ij.ImageStack(70, 45);
+		for (int i = 0; i < 3; i++) {
+			ij.process.ShortProcessor sp = new ij.process.ShortProcessor(70, 45);
+			if (i == 1) {
+				sp.setValue(3000);
+				sp.fillOval(15, 5, 35, 35);
+			}
+			st.addSlice(sp);
+		}
+		ImagePlus stack = new ImagePlus("disc stack é", st);
+		stack.setDisplayRange(0, 3000);
+		stack.setSlice(2);
+		stack.setRoi(new ij.gui.Roi(1, 1, 5, 5));
+		CommandModule m = context.service(CommandService.class).run(GenerateImageCommand.class, true, Map.of("prompt", "a disc",
+			"control_image", stack, "steps", 1, "seed", 5L, "resolution", 64,
+			"controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toFile(),
+			"sd_model", Fixtures.file("tiny-sd15.safetensors").toFile())).get();
+		ImagePlus map = (ImagePlus) m.getOutput("control_map");
+		assertTrue(map.getStatistics().max > 0, "the shown slice (2, the disc) is the control, not slice 1 (empty)");
+		assertEquals(2, stack.getCurrentSlice());
+		assertEquals(ImagePlus.COLOR_RGB, ((ImagePlus) m.getOutput("output")).getType());
 	}
 }

@@ -49,6 +49,22 @@ class ModelCommandsTest {
 	}
 
 	@Test
+	void unreadableManifestIsAClearCancel() throws Exception {
+		Path bad = Files.writeString(dir.resolve("broken manifest é.json"), "{not json");
+		for (Class<?> c : java.util.List.of(ModelStatusCommand.class, DownloadModelsCommand.class)) {
+			@SuppressWarnings("unchecked")
+			CommandModule m = commands.run((Class<? extends org.scijava.command.Command>) c, true, Map.of("model_folder", dir.toFile(),
+				"manifest_file", bad.toFile())).get();
+			assertTrue(m.isCanceled(), c.getSimpleName());
+			assertTrue(m.getCancelReason().contains("broken manifest é.json"), m.getCancelReason());
+		}
+		CommandModule m = commands.run(ModelStatusCommand.class, true, Map.of("model_folder", dir.toFile(),
+			"manifest_file", dir.resolve("missing.json").toFile())).get();
+		assertTrue(m.isCanceled());
+		assertTrue(m.getCancelReason().contains("missing.json"), m.getCancelReason());
+	}
+
+	@Test
 	void downloadModelsFetchesSelectedIdsAndReportsFailures() throws Exception {
 		byte[] data = new byte[50_000];
 		new Random(5).nextBytes(data);

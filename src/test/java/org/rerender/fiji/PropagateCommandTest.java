@@ -63,7 +63,15 @@ class PropagateCommandTest {
 			"work_folder", dir.toFile(), "output_file", video.toFile())).get();
 		assertFalse(m.isCanceled(), m.getCancelReason());
 		assertEquals(5, ((ImagePlus) m.getOutput("output")).getStackSize());
+		assertEquals(0, ((ImagePlus) m.getOutput("output")).getCalibration().fps, "a frame folder has no frame rate: none made up");
 		assertTrue(Files.size(video) > 0);
+
+		Path clip = dir.resolve("clip.mp4");
+		org.rerender.video.VideoWriter.write(clip, frames, 12.5, null, org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);
+		m = commands.run(PropagateCommand.class, true, Map.of("input_file", clip.toFile(), "key_folder", dir.resolve("keys").toFile(),
+			"key_frames", "1,5", "poisson", false)).get();
+		assertFalse(m.isCanceled(), m.getCancelReason());
+		assertEquals(12.5, ((ImagePlus) m.getOutput("output")).getCalibration().fps, 1e-6, "the video file's frame rate is kept");
 		assertTrue(Files.exists(dir.resolve("propagate-tmp/fwd/00001.png")));
 
 		m = commands.run(PropagateCommand.class, true, Map.of("input_file", dir.resolve("frames").toFile(),

@@ -28,7 +28,8 @@ import org.scijava.service.Service;
  * Macro options ({@code key=value key=[value with spaces] flag}) are mapped onto the command's inputs by
  * lower-cased parameter name; missing keys keep the command's defaults. {@code ImagePlus} inputs are given by
  * image title (batch-mode images included) and default to the current image. Output images are shown (in batch
- * mode: registered as batch-mode images, the last one becoming the current image); output strings are logged.
+ * mode: registered as batch-mode images, the last one becoming the current image), renamed "title-1", "title-2", …
+ * when an image of their title is already open; output strings are logged.
  * Commands run through {@link CommandService} in one shared SciJava {@link Context}: Fiji's own when running inside
  * Fiji, otherwise one created on first use.
  */
@@ -92,12 +93,18 @@ public class CommandBridge implements PlugIn {
 		catch (ExecutionException e) {
 			throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
 		}
-		if (module.isCanceled()) throw new IllegalStateException("Cancelled: " + module.getCancelReason());
+		if (module.isCanceled()) { // our commands cancel with the user-facing reason of a failure: show just that
+			String reason = module.getCancelReason();
+			throw new IllegalStateException(reason == null || reason.isBlank() ? "Cancelled" : reason);
+		}
 		Map<String, Object> outputs = new LinkedHashMap<>();
 		for (ModuleItem<?> item : info.outputs()) {
 			Object v = module.getOutput(item.getName());
 			outputs.put(item.getName(), v);
-			if (v instanceof ImagePlus imp) imp.show();
+			if (v instanceof ImagePlus imp) {
+				imp.setTitle(org.rerender.fiji.ImageFrames.uniqueTitle(imp.getTitle())); // "title-1" when the title is open
+				imp.show();
+			}
 			else if (v instanceof String s && !s.isEmpty()) IJ.log(s);
 		}
 		return outputs;

@@ -44,6 +44,9 @@ public record GmflowConfig(int featureChannels, int width1, int width2, int widt
 		int factor = (int) Math.round(Math.sqrt(up2 / 9.0));
 		if (factor * factor * 9L != up2 || ffnHidden % (2L * c) != 0)
 			throw new RerenderException("Unexpected GMFlow weight shapes (upsampler.2 " + up2 + " channels, FFN " + ffnHidden + ")");
+		if (factor != GmflowNetwork.STRIDE)
+			throw new RerenderException("This GMFlow checkpoint upsamples by " + factor + " (a multi-scale/refinement model); "
+				+ "Rerender uses the one-scale model with x" + GmflowNetwork.STRIDE + " upsampling: use gmflow_sintel-0c07dcb3.pth.");
 		return new GmflowConfig(c, (int) src.info("backbone.conv1.weight").shape()[0],
 			(int) src.info("backbone.layer2.0.conv1.weight").shape()[0],
 			(int) src.info("backbone.layer3.0.conv1.weight").shape()[0], layers, (int) (ffnHidden / (2L * c)), factor,

@@ -73,7 +73,7 @@ public final class GmflowFlowEstimator implements FlowEstimator {
 		if (h < MIN_SIDE || w < MIN_SIDE)
 			throw new RerenderException("Frames of " + w + "x" + h + " are too small for GMFlow: each side needs at least "
 				+ MIN_SIDE + " px (2x2 attention windows of 1/8-resolution features). Use --method dis for tiny frames.");
-		int factor = network.config().upsampleFactor();
+		int factor = GmflowNetwork.STRIDE;
 		InputPadder p = InputPadder.of(h, w, factor);
 		if ((p.paddedHeight() / factor) % ATTN_SPLITS != 0 || (p.paddedWidth() / factor) % ATTN_SPLITS != 0)
 			p = InputPadder.of(h, w, factor * ATTN_SPLITS);

@@ -21,6 +21,12 @@ import org.rerender.model.nn.Module;
  * are the original's {@code state_dict()} names; widths come from {@link GmflowConfig}.
  */
 public final class GmflowNetwork extends Module {
+	/**
+	 * The backbone's output stride with one scale (conv1, layer2 and layer3 each halve), which is also the
+	 * {@code padding_factor} of Rerender's InputPadder and the convex upsampling factor that brings the flow
+	 * back to the padded frame size.
+	 */
+	public static final int STRIDE = 8;
 	private static final float[] MEAN = {0.485f, 0.456f, 0.406f}, STD = {0.229f, 0.224f, 0.225f};
 	private static final float IN_EPS = 1e-5f, LN_EPS = 1e-5f;
 

@@ -9,9 +9,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Djl;
 import org.rerender.engine.RerenderException;
 import org.rerender.flow.BidirectionalFlow;
@@ -21,6 +24,7 @@ import org.rerender.flow.FlowMethod;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.io.Checkpoints;
 import org.rerender.model.io.SafetensorsFile;
+import org.rerender.model.io.SafetensorsWriter;
 import org.rerender.model.io.TensorSource;
 import org.rerender.model.nn.ParamSpec;
 import org.rerender.model.nn.WeightLoader;
@@ -56,8 +60,17 @@ class GmflowEstimatorTest {
 		try (SafetensorsFile ref = SafetensorsFile.open(Fixtures.file("gmflow/gmflow-reference.safetensors"));
 			GmflowFlowEstimator est = tiny())
 		{
+			// the estimator is Rerender's call, attn_splits 2; a reference set made with other splits is only
+			// GmflowParityTest's (which passes the set's splits to the network)
+			int splits = ref.ints("in.attn_splits")[0];
+			Assumptions.assumeTrue(splits == GmflowFlowEstimator.ATTN_SPLITS,
+				"reference set uses attn_splits " + splits + ", the estimator Rerender's " + GmflowFlowEstimator.ATTN_SPLITS);
 			long[] s = ref.info("in.frame1").shape();
 			int h = (int) s[0], w = (int) s[1];
+			// the original runs on any padded size; the estimator refuses frames below its documented minimum
+			// (badInputGivesClearErrors), so a set of such tiny frames is only GmflowParityTest's
+			Assumptions.assumeTrue(h >= GmflowFlowEstimator.MIN_SIDE && w >= GmflowFlowEstimator.MIN_SIDE,
+				"reference frames " + w + "x" + h + " are below the estimator's minimum side " + GmflowFlowEstimator.MIN_SIDE);
 			Rgb8Image a = new Rgb8Image(w, h, ref.bytes("in.frame1")), b = new Rgb8Image(w, h, ref.bytes("in.frame2"));
 			BidirectionalFlow whole = est.both(a, b);
 			TensorAssert.assertClose("fwd", whole.forward().toPlanar(), ref.floats("out.fwd_flow"), 2e-3, 1e-4);
@@ -89,6 +102,27 @@ class GmflowEstimatorTest {
 		RerenderException e = assertThrows(RerenderException.class,
 			() -> new GmflowFlowEstimator(Fixtures.file("hed/tiny-hed.pth")));
 		assertTrue(e.getMessage().contains("not a GMFlow model") && e.getMessage().contains("backbone.conv1.weight"), e.getMessage());
+	}
+
+	@Test
+	void aMultiScaleUpsamplerIsRejected(@TempDir Path tmp) {
+		// GMFlow's refinement checkpoints upsample by 4 from 1/4 features; Rerender's padding and unpadding assume x8
+		Path f = tmp.resolve("x4.safetensors");
+		SafetensorsWriter wr = new SafetensorsWriter();
+		try (TensorSource src = Checkpoints.open(Fixtures.file("gmflow/tiny-gmflow.pth"))) {
+			for (String k : src.tensors().keySet()) {
+				long[] shape = src.info(k).shape().clone();
+				if (k.startsWith("upsampler.2.")) shape[0] = 9 * 4 * 4;
+				long n = 1;
+				for (long d : shape) n *= d;
+				wr.addF32(k, shape, new float[(int) n]);
+			}
+		}
+		wr.write(f);
+		try (SafetensorsFile src = SafetensorsFile.open(f)) {
+			RerenderException e = assertThrows(RerenderException.class, () -> GmflowConfig.fromShapes(src));
+			assertTrue(e.getMessage().contains("upsamples by 4"), e.getMessage());
+		}
 	}
 
 	@Test

@@ -51,7 +51,7 @@ class GmflowParityTest {
 			config = GmflowConfig.fromShapes(ckpt);
 			GmflowNetwork net = new GmflowNetwork(config);
 			WeightLoader.load(net, ckpt, weights, DataType.FLOAT32, "GMFlow");
-			padder = InputPadder.of(h, w, config.upsampleFactor());
+			padder = InputPadder.of(h, w, GmflowNetwork.STRIDE); // Rerender's padding_factor=8, not a config value
 			float[] p1 = padder.pad(planar(ref.bytes("in.frame1"), h, w), 3);
 			float[] p2 = padder.pad(planar(ref.bytes("in.frame2"), h, w), 3);
 			float[] both = net.forward(weights, p1, p2, padder.paddedHeight(), padder.paddedWidth(), splits, taps);

@@ -2,6 +2,7 @@ package org.rerender.model.clip;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -51,7 +52,9 @@ class ClipTokenizerTest {
 			assertEquals(c.get("truncated").getAsBoolean(), t.isTruncated(text), "truncation of " + text);
 			n++;
 		}
-		assertEquals(11, n);
+		// every case was checked (11 in the shipped file; an alternate set may hold other cases)
+		assertEquals(doc.getAsJsonArray("cases").size(), n);
+		assertTrue(n > 0, "no tokenizer cases");
 	}
 
 	@Test

@@ -38,8 +38,12 @@ class HedManifestTest {
 	void tinyConfigIsInferredAndAWrongFileIsRefusedByName() {
 		try (TensorSource w = Checkpoints.open(Fixtures.file("hed/tiny-hed.pth"))) {
 			HedConfig c = HedConfig.fromWeights(w);
-			assertArrayEquals(new int[] {8, 16, 32, 64, 64}, c.channels());
+			// The conv counts are ControlNetHED_Apache2's own; the widths are the file's (shipped: 8/16/32/64/64, an
+			// alternate set may have others), so the inferred config must describe every tensor of the file exactly.
 			assertArrayEquals(new int[] {2, 2, 3, 3, 3}, c.convs());
+			Map<String, long[]> shapes = c.expectedShapes();
+			assertEquals(new ArrayList<>(shapes.keySet()), new ArrayList<>(w.tensors().keySet()));
+			shapes.forEach((k, v) -> assertArrayEquals(v, w.info(k).shape(), k));
 			try (NDManager m = Djl.newCpuManager()) {
 				RerenderException e = assertThrows(RerenderException.class,
 					() -> HedNetwork.load(w, HedConfig.controlNetHed(), m, DataType.FLOAT32));

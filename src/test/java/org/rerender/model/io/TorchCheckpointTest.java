@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -18,6 +20,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,14 +71,26 @@ class TorchCheckpointTest {
 	@Test
 	void tinyGmflowUnwrapsTheModelEntry() throws IOException {
 		Map<String, long[]> full = manifest(Fixtures.file("gmflow/gmflow.keys.txt"));
+		// the tiny keys are the full manifest's minus the transformer blocks beyond the tiny layer count (README §8),
+		// which another reference set may choose differently: it is read from the set's config
+		JsonObject config = JsonParser.parseString(Files.readString(Fixtures.file("gmflow/tiny-gmflow-config.json"))).getAsJsonObject();
+		int layers = config.getAsJsonObject("tiny").get("num_transformer_layers").getAsInt();
+		// the upsampler keeps GMFlow's hard-coded 256 hidden channels unless the set says otherwise (tools/refgen)
+		long hidden = config.has("tiny_upsampler_hidden") ? config.get("tiny_upsampler_hidden").getAsLong() : 256;
 		List<String> expected = new ArrayList<>();
-		for (String k : full.keySet()) if (!k.matches("transformer\\.layers\\.[2-5]\\..*")) expected.add(k);
+		for (String k : full.keySet()) {
+			Matcher block = Pattern.compile("transformer\\.layers\\.(\\d+)\\..*").matcher(k);
+			if (!block.matches() || Integer.parseInt(block.group(1)) < layers) expected.add(k);
+		}
+		assertTrue(layers >= 1 && expected.size() < full.size(), "tiny GMFlow has " + layers + " transformer blocks");
 		try (TorchCheckpoint c = TorchCheckpoint.open(Fixtures.file("gmflow/tiny-gmflow.pth"))) {
 			assertEquals(List.of("model"), c.topLevelKeys());
 			assertEquals(expected, new ArrayList<>(c.entry("model").tensors().keySet()));
 			assertEquals(expected, new ArrayList<>(c.stateDict().tensors().keySet()));
 			assertTrue(c.tensors().containsKey("model.backbone.conv1.weight"));
-			assertArrayEquals(full.get("upsampler.2.weight"), c.entry("model").info("upsampler.2.weight").shape());
+			long[] up2 = full.get("upsampler.2.weight").clone();
+			up2[1] = hidden;
+			assertArrayEquals(up2, c.entry("model").info("upsampler.2.weight").shape());
 		}
 		try (TensorSource s = Checkpoints.open(Fixtures.file("gmflow/tiny-gmflow.pth"))) {
 			assertEquals(expected, new ArrayList<>(s.tensors().keySet()));

@@ -61,12 +61,32 @@ class UNetParityTest {
 			NDArray x = tiny.ref(m, "in.unet.x");
 			int[] t = tiny.reference.ints("in.unet.timesteps");
 			NDArray context = tiny.ref(m, "in.unet.context");
-			List<NDArray> control = tiny.controlNet.forward(x, tiny.ref(m, "in.control.hint"), t, context,
-				tiny.reference.floats("in.control.scales"), ctx);
-			assertEquals(13, control.size());
-			for (int i = 0; i < control.size(); i++) got.put(String.format("out.%02d", i), control.get(i).toFloatArray());
+			NDArray hint = tiny.ref(m, "in.control.hint");
+			// out.control.out.* are the residuals before scaling (fixtures README §3); out.control.eps uses in.control.scales
+			List<NDArray> raw = tiny.controlNet.forward(x, hint, t, context, null, ctx);
+			// one residual per out.control.out.* (13 in SD 1.5: 12 zero convs + middle_block_out)
+			long residuals = tiny.reference.tensors().keySet().stream().filter(k -> k.startsWith("out.control.out.")).count();
+			assertEquals(residuals, raw.size());
+			for (int i = 0; i < raw.size(); i++) got.put(String.format("out.%02d", i), raw.get(i).toFloatArray());
+			float[] scales = tiny.reference.floats("in.control.scales");
+			List<NDArray> control = tiny.controlNet.forward(x, hint, t, context, scales, UNetCallContext.NONE);
+			assertScaled(raw, control, scales);
 			got.put("eps", tiny.unet.forward(x, t, context, control, UNetCallContext.NONE).toFloatArray());
 			compareAll("out.control.", got);
+			// other scales than the set's (the shipped set has all 1.0): guess mode's strength·0.825^(12-i)
+			float[] guess = new float[scales.length];
+			for (int i = 0; i < guess.length; i++) guess[i] = (float) (0.9 * Math.pow(0.825, guess.length - 1 - i));
+			assertScaled(raw, tiny.controlNet.forward(x, hint, t, context, guess, UNetCallContext.NONE), guess);
+		}
+	}
+
+	/** Residual i given scales is scales[i] times the unscaled residual (ControlLDM.apply_model's {@code c * scale}). */
+	private static void assertScaled(List<NDArray> raw, List<NDArray> scaled, float[] scales) {
+		assertEquals(raw.size(), scaled.size());
+		for (int i = 0; i < raw.size(); i++) {
+			float[] r = raw.get(i).toFloatArray(), s = scaled.get(i).toFloatArray();
+			for (int j = 0; j < r.length; j++) r[j] *= scales[i];
+			TensorAssert.assertClose("residual " + i + " × scale " + scales[i], s, r, 1e-6, 1e-6);
 		}
 	}
 }

@@ -1,0 +1,284 @@
+package org.rerender.fiji;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.AbstractList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+import ij.CompositeImage;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.WindowManager;
+import ij.measure.Calibration;
+import ij.process.ColorProcessor;
+import ij.process.ImageProcessor;
+import ij.process.LUT;
+
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+import org.rerender.video.VideoWriter;
+
+/**
+ * How the commands read any open image as video frames, and how they publish their frames back.
+ * <ul>
+ * <li>Time axis: the hyperstack's frames (T) when it has more than one, else its slices (Z): a movie opened from AVI
+ * or an image sequence is a plain stack of slices. An image with both Z &gt; 1 and T &gt; 1 is refused (which axis
+ * is time is then ambiguous). A single image is one frame.</li>
+ * <li>Colour: each frame as it is displayed. RGB as is; 8-, 16- and 32-bit through the image's display range
+ * (Image &gt; Adjust &gt; Brightness/Contrast) and LUT, the same range for every frame (not per-frame autoscaling, which
+ * would flicker); a composite image in composite mode merges its active channels (each through its own LUT and
+ * range, as Image &gt; Type &gt; RGB Color does); a multi-channel image in another mode gives its current channel.</li>
+ * <li>The selection (ROI) is ignored: the whole frame is used. Virtual stacks are read one frame at a time.</li>
+ * <li>Nothing of the input is modified.</li>
+ * </ul>
+ */
+public final class ImageFrames {
+	private ImageFrames() {}
+
+	/** The number of frames on the time axis (see the class comment). */
+	public static int count(ImagePlus imp) {
+		int z = imp.getNSlices(), t = imp.getNFrames();
+		if (z > 1 && t > 1)
+			throw new RerenderException("\"" + imp.getTitle() + "\" has " + z + " Z slices and " + t + " time frames; the video commands need "
+				+ "one time axis. Keep one slice (Image > Stacks > Tools > Reduce Dimensionality…, keep frames) or make the stack "
+				+ "a plain time series (Image > Hyperstacks > Re-order Hyperstack…).");
+		return t > 1 ? t : z;
+	}
+
+	/** The frames as RGB, converted lazily one at a time (no copy of the stack; virtual stacks read on demand). */
+	public static List<Rgb8Image> frames(ImagePlus imp) {
+		if (imp.getStackSize() == 0 || imp.getWidth() == 0) throw new RerenderException("\"" + imp.getTitle() + "\" has no pixels.");
+		int n = count(imp);
+		boolean timeIsT = imp.getNFrames() > 1;
+		return new AbstractList<>() {
+			@Override
+			public Rgb8Image get(int i) {
+				if (i < 0 || i >= n) throw new IndexOutOfBoundsException(i);
+				return frame(imp, timeIsT ? 1 : i + 1, timeIsT ? i + 1 : 1);
+			}
+
+			@Override
+			public int size() {
+				return n;
+			}
+		};
+	}
+
+	/** The frame shown at the image's current time point (for commands that take one image). */
+	public static Rgb8Image current(ImagePlus imp) {
+		int[] czt = imp.convertIndexToPosition(imp.getCurrentSlice());
+		return frame(imp, czt[1], czt[2]);
+	}
+
+	/** One displayed frame: slice z, frame t (1-based), all channels as shown. */
+	static Rgb8Image frame(ImagePlus imp, int z, int t) {
+		ImageStack stack = imp.getStack();
+		int c = imp.getNChannels();
+		if (imp.getType() == ImagePlus.COLOR_RGB) return ImageConversions.toRgb8(stack.getProcessor(imp.getStackIndex(1, z, t)));
+		if (c > 1 && imp instanceof CompositeImage ci && ci.getMode() == CompositeImage.COMPOSITE) {
+			boolean[] active = ci.getActiveChannels();
+			int[] sum = null;
+			for (int ch = 1; ch <= c; ch++) {
+				if (active != null && ch - 1 < active.length && !active[ch - 1]) continue;
+				LUT lut = ci.getChannelLut(ch);
+				int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, lut.min, lut.max);
+				if (sum == null) sum = px;
+				else for (int i = 0; i < px.length; i++) sum[i] = addClamped(sum[i], px[i]);
+			}
+			if (sum == null) sum = new int[imp.getWidth() * imp.getHeight()]; // no active channel: black, as displayed
+			return ImageConversions.toRgb8(new ColorProcessor(imp.getWidth(), imp.getHeight(), sum));
+		}
+		int ch = c > 1 ? imp.getChannel() : 1;
+		LUT lut;
+		double min, max;
+		if (imp instanceof CompositeImage ci && c > 1) {
+			lut = ci.getChannelLut(ch);
+			min = lut.min;
+			max = lut.max;
+		}
+		else {
+			lut = imp.getProcessor().getLut();
+			min = imp.getDisplayRangeMin();
+			max = imp.getDisplayRangeMax();
+		}
+		int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, min, max);
+		return ImageConversions.toRgb8(new ColorProcessor(imp.getWidth(), imp.getHeight(), px));
+	}
+
+	/** A grey slice through a LUT and display range, as ImageJ draws it; the input's pixels are not changed. */
+	private static int[] rgb(ImageProcessor slice, LUT lut, double min, double max) {
+		ImageProcessor ip = slice.duplicate(); // the display settings go on a copy: the input keeps its own
+		ip.setLut(lut);
+		ip.setMinAndMax(min, max);
+		return (int[]) ip.convertToRGB().getPixels();
+	}
+
+	private static int addClamped(int a, int b) {
+		int r = Math.min(255, (a >> 16 & 0xff) + (b >> 16 & 0xff));
+		int g = Math.min(255, (a >> 8 & 0xff) + (b >> 8 & 0xff));
+		int bl = Math.min(255, (a & 0xff) + (b & 0xff));
+		return 0xff000000 | r << 16 | g << 8 | bl;
+	}
+
+	/**
+	 * The image's frame rate: the calibration's fps, else 1 / frame interval (in s, sec, ms, min), else
+	 * {@code fallback}.
+	 */
+	public static double fps(ImagePlus imp, double fallback) {
+		Calibration cal = imp.getCalibration();
+		if (cal.fps > 0 && Double.isFinite(cal.fps)) return cal.fps;
+		double fi = cal.frameInterval;
+		if (fi > 0 && Double.isFinite(fi)) {
+			String u = cal.getTimeUnit() == null ? "" : cal.getTimeUnit().trim().toLowerCase(Locale.ROOT);
+			switch (u) {
+				case "s", "sec", "second", "seconds", "" -> { return 1 / fi; }
+				case "ms", "msec", "millisecond", "milliseconds" -> { return 1000 / fi; }
+				case "min", "minute", "minutes" -> { return 1 / (60 * fi); }
+				default -> { }
+			}
+		}
+		return fallback;
+	}
+
+	/** The title without a short file extension: "clip 1.mp4" → "clip 1". */
+	public static String baseTitle(ImagePlus imp) {
+		String t = imp.getTitle() == null ? "" : imp.getTitle();
+		return t.replaceFirst("\\.[A-Za-z0-9]{1,5}$", "");
+	}
+
+	/**
+	 * A new time series of the frames, titled {@code title} (made unique among open images, ImageJ's "-1" suffix).
+	 * When {@code like} is given and has the frames' size, its spatial calibration is copied; its frame rate (when it
+	 * has one) is kept in any case.
+	 */
+	public static ImagePlus output(String title, List<Rgb8Image> frames, ImagePlus like) {
+		ImagePlus out = ImageConversions.toImagePlus(uniqueTitle(title), frames);
+		if (like != null) copyCalibration(like, out);
+		return out;
+	}
+
+	/** {@code from}'s spatial calibration when the sizes agree, and its frame rate when it has one. */
+	public static void copyCalibration(ImagePlus from, ImagePlus to) {
+		Calibration cal = from.getCalibration();
+		Calibration oc = to.getCalibration();
+		if (from.getWidth() == to.getWidth() && from.getHeight() == to.getHeight()) {
+			oc.pixelWidth = cal.pixelWidth;
+			oc.pixelHeight = cal.pixelHeight;
+			oc.pixelDepth = cal.pixelDepth;
+			oc.setXUnit(cal.getXUnit());
+			oc.setYUnit(cal.getYUnit());
+			oc.xOrigin = cal.xOrigin;
+			oc.yOrigin = cal.yOrigin;
+		}
+		double f = fps(from, 0);
+		if (f > 0) setFps(to, f);
+	}
+
+	/** The smallest frame side the H.264 encoder (OpenH264) accepts. */
+	public static final int MIN_VIDEO_SIDE = 16;
+
+	/**
+	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
+	 * {@value #MIN_VIDEO_SIDE} pixels are padded on the right/bottom by repeating the last column/row, by the amounts
+	 * {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds exactly
+	 * these frames (a SHA-256 of the frames, their size and frame rate, kept beside it in {@code input.mp4.sha256}):
+	 * another image given with the same work folder is never replaced by a stale video.
+	 */
+	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
+		List<Rgb8Image> frames = frames(imp);
+		int[] pad = padding(imp);
+		List<Rgb8Image> padded = pad[0] == 0 && pad[1] == 0 ? frames : new AbstractList<>() {
+			@Override
+			public Rgb8Image get(int i) {
+				return pad(frames.get(i), pad[0], pad[1]);
+			}
+
+			@Override
+			public int size() {
+				return frames.size();
+			}
+		};
+		double rate = fps(imp, 30);
+		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
+		String hash = fingerprint(frames, rate);
+		try {
+			if (Files.isRegularFile(video) && Files.isRegularFile(stamp) && Files.readString(stamp).trim().equals(hash)) return video;
+			Files.createDirectories(work);
+			Files.deleteIfExists(stamp);
+			VideoWriter.write(video, padded, rate, null, Progress.NONE, cancel);
+			Files.writeString(stamp, hash + "\n");
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot write the input stack to " + video + ": " + e.getMessage());
+		}
+		return video;
+	}
+
+	/** {right, bottom}: the columns and rows {@link #writeVideo} adds (odd sides, sides under 16 pixels). */
+	public static int[] padding(ImagePlus imp) {
+		return new int[] { encodable(imp.getWidth()) - imp.getWidth(), encodable(imp.getHeight()) - imp.getHeight() };
+	}
+
+	private static int encodable(int side) {
+		return Math.max(MIN_VIDEO_SIDE, side + side % 2);
+	}
+
+	/** A clear error before any work when frames of this size cannot be written as H.264. */
+	public static void checkEncodable(int width, int height, String what) {
+		if (width < MIN_VIDEO_SIDE || height < MIN_VIDEO_SIDE)
+			throw new RerenderException("Cannot write " + what + " as a video: H.264 needs frames of at least " + MIN_VIDEO_SIDE + "x"
+				+ MIN_VIDEO_SIDE + " pixels, these are " + width + "x" + height + ". Enlarge the stack first (Image > Scale… or "
+				+ "Image > Adjust > Canvas Size…).");
+	}
+
+	private static Rgb8Image pad(Rgb8Image f, int right, int bottom) {
+		int w = f.width(), h = f.height(), w2 = w + right, h2 = h + bottom;
+		byte[] src = f.data(), d = new byte[3 * w2 * h2];
+		for (int y = 0; y < h2; y++) {
+			int sy = Math.min(y, h - 1);
+			System.arraycopy(src, 3 * w * sy, d, 3 * w2 * y, 3 * w);
+			for (int x = w; x < w2; x++) System.arraycopy(src, 3 * (w * sy + w - 1), d, 3 * (w2 * y + x), 3);
+		}
+		return new Rgb8Image(w2, h2, d);
+	}
+
+	private static String fingerprint(List<Rgb8Image> frames, double fps) {
+		try {
+			MessageDigest md = MessageDigest.getInstance("SHA-256");
+			md.update((frames.size() + " " + frames.get(0).width() + "x" + frames.get(0).height() + " " + fps).getBytes(StandardCharsets.UTF_8));
+			for (Rgb8Image f : frames) md.update(f.data());
+			return HexFormat.of().formatHex(md.digest());
+		}
+		catch (NoSuchAlgorithmException e) {
+			throw new IllegalStateException(e);
+		}
+	}
+
+	/** Sets the frame rate in the calibration (fps and frame interval in seconds). */
+	public static void setFps(ImagePlus imp, double fps) {
+		Calibration cal = imp.getCalibration();
+		cal.fps = fps;
+		cal.frameInterval = 1 / fps;
+		cal.setTimeUnit("s");
+	}
+
+	/** {@code title}, or ImageJ's "title-1", "title-2", … when an image of that title is open (batch mode included). */
+	public static String uniqueTitle(String title) {
+		try {
+			String t = title;
+			for (int i = 1; WindowManager.getImage(t) != null; i++) t = title + "-" + i;
+			return t;
+		}
+		catch (RuntimeException | LinkageError e) { // no ImageJ 1.x instance (plain SciJava context): any title is free
+			return title;
+		}
+	}
+}

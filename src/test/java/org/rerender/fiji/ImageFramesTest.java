@@ -1,0 +1,219 @@
+package org.rerender.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ij.CompositeImage;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.VirtualStack;
+import ij.gui.Roi;
+import ij.measure.Calibration;
+import ij.process.ByteProcessor;
+import ij.process.ColorProcessor;
+import ij.process.FloatProcessor;
+import ij.process.ImageProcessor;
+import ij.process.LUT;
+import ij.process.ShortProcessor;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+
+/** {@link ImageFrames}: every kind of open image as video frames (time axis, colour), and the outputs' metadata. */
+class ImageFramesTest {
+
+	static int rgb(Rgb8Image img, int x, int y) {
+		int j = 3 * (y * img.width() + x);
+		return (img.data()[j] & 0xff) << 16 | (img.data()[j + 1] & 0xff) << 8 | img.data()[j + 2] & 0xff;
+	}
+
+	static ImageStack stack(int w, int h, int n, java.util.function.IntFunction<ImageProcessor> slice) {
+		ImageStack s = new ImageStack(w, h);
+		for (int i = 0; i < n; i++) s.addSlice(slice.apply(i));
+		return s;
+	}
+
+	@Test
+	void sixteenBitUsesTheImageDisplayRangeForEveryFrame() {
+		// frame 1 spans 0..1000, frame 2 only 0..500: per-slice autoscaling would make frame 2's 500 white
+		ImageStack s = stack(4, 1, 2, i -> new ShortProcessor(4, 1, new short[] { 0, 250, 500, (short) (i == 0 ? 1000 : 0) }, null));
+		ImagePlus imp = new ImagePlus("16-bit", s);
+		imp.setDisplayRange(0, 1000);
+		List<Rgb8Image> f = ImageFrames.frames(imp);
+		assertEquals(2, f.size());
+		assertEquals(rgb(f.get(0), 2, 0), rgb(f.get(1), 2, 0), "the same value is the same grey in every frame");
+		int grey = rgb(f.get(1), 2, 0) & 0xff;
+		assertTrue(grey > 120 && grey < 135, "500 of 0..1000 is mid grey, got " + grey);
+		assertEquals(0xffffff, rgb(f.get(0), 3, 0));
+		assertEquals(1000.0, imp.getDisplayRangeMax(), "input untouched");
+	}
+
+	@Test
+	void floatAndEightBitWithLutAndRange() {
+		ImagePlus fl = new ImagePlus("32-bit", stack(3, 1, 2, i -> new FloatProcessor(3, 1, new float[] { -1f, 0f, 1f })));
+		fl.setDisplayRange(-1, 1);
+		Rgb8Image f = ImageFrames.frames(fl).get(1);
+		assertEquals(0, rgb(f, 0, 0));
+		assertEquals(0xffffff, rgb(f, 2, 0));
+
+		ImagePlus b = new ImagePlus("8-bit red LUT", stack(2, 1, 3, i -> new ByteProcessor(2, 1, new byte[] { 0, (byte) 255 })));
+		b.setLut(LUT.createLutFromColor(java.awt.Color.RED));
+		Rgb8Image r = ImageFrames.frames(b).get(2);
+		assertEquals(0xff0000, rgb(r, 1, 0), "the LUT is applied to every slice");
+		b.setDisplayRange(0, 127);
+		assertEquals(0xff0000, rgb(ImageFrames.frames(b).get(0), 1, 0));
+		ImagePlus mid = new ImagePlus("8-bit range", new ByteProcessor(2, 1, new byte[] { 64, (byte) 200 }));
+		mid.setDisplayRange(0, 127);
+		int g = rgb(ImageFrames.frames(mid).get(0), 0, 0) & 0xff;
+		assertTrue(g > 120 && g < 136, "64 of 0..127 is mid grey (the range applied once), got " + g);
+		assertEquals(0xffffff, rgb(ImageFrames.frames(mid).get(0), 1, 0));
+		ImagePlus inv = new ImagePlus("inverted", new ByteProcessor(2, 1, new byte[] { 0, (byte) 255 }));
+		inv.getProcessor().invertLut();
+		assertEquals(0xffffff, rgb(ImageFrames.frames(inv).get(0), 0, 0), "inverting LUT: 0 shows white");
+	}
+
+	@Test
+	void timeAxisOfStacksAndHyperstacks() {
+		ImagePlus slices = new ImagePlus("avi", stack(5, 3, 4, i -> new ColorProcessor(5, 3)));
+		assertEquals(4, ImageFrames.frames(slices).size(), "a plain stack (slices) is a time series");
+
+		ImageStack s = stack(5, 3, 6, i -> {
+			ColorProcessor cp = new ColorProcessor(5, 3);
+			cp.set(0, 0, i);
+			return cp;
+		});
+		ImagePlus t = new ImagePlus("t", s);
+		t.setDimensions(1, 1, 6);
+		List<Rgb8Image> f = ImageFrames.frames(t);
+		assertEquals(6, f.size());
+		assertEquals(5, rgb(f.get(5), 0, 0) & 0xff);
+
+		ImagePlus zt = new ImagePlus("z and t", stack(5, 3, 6, i -> new ColorProcessor(5, 3)));
+		zt.setDimensions(1, 2, 3);
+		RerenderException e = assertThrows(RerenderException.class, () -> ImageFrames.frames(zt));
+		assertTrue(e.getMessage().contains("2 Z slices and 3 time frames") && e.getMessage().contains("Reduce"), e.getMessage());
+
+		assertEquals(1, ImageFrames.frames(new ImagePlus("one", new ByteProcessor(20, 13))).size());
+	}
+
+	@Test
+	void compositeMergesChannelsPerTimePoint() {
+		// 2 channels x 3 frames: channel 1 red (value 255 on pixel 0), channel 2 green (value 255 on pixel 1)
+		ImageStack s = new ImageStack(2, 1);
+		for (int t = 0; t < 3; t++) {
+			s.addSlice(new ByteProcessor(2, 1, new byte[] { (byte) 255, 0 }));
+			s.addSlice(new ByteProcessor(2, 1, new byte[] { (byte) (t == 2 ? 255 : 0), (byte) 255 }));
+		}
+		ImagePlus imp = new ImagePlus("composite", s);
+		imp.setDimensions(2, 1, 3);
+		CompositeImage ci = new CompositeImage(imp, CompositeImage.COMPOSITE);
+		ci.setChannelLut(LUT.createLutFromColor(java.awt.Color.RED), 1);
+		ci.setChannelLut(LUT.createLutFromColor(java.awt.Color.GREEN), 2);
+		List<Rgb8Image> f = ImageFrames.frames(ci);
+		assertEquals(3, f.size(), "channels are not frames");
+		assertEquals(0xff0000, rgb(f.get(0), 0, 0));
+		assertEquals(0x00ff00, rgb(f.get(0), 1, 0));
+		assertEquals(0xffff00, rgb(f.get(2), 0, 0), "red + green");
+
+		ci.setMode(CompositeImage.COLOR);
+		ci.setPosition(2, 1, 1);
+		assertEquals(0x00ff00, rgb(ImageFrames.frames(ci).get(0), 1, 0), "colour mode: the current channel");
+		assertEquals(0, rgb(ImageFrames.frames(ci).get(0), 0, 0));
+	}
+
+	@Test
+	void virtualStackRoiAndInputUnchanged() {
+		VirtualStack vs = new VirtualStack(7, 5, null, null) {
+			@Override
+			public ImageProcessor getProcessor(int n) {
+				ShortProcessor sp = new ShortProcessor(7, 5);
+				sp.set(0, 0, 100 * n);
+				return sp;
+			}
+
+			@Override
+			public int getSize() {
+				return 3;
+			}
+		};
+		ImagePlus imp = new ImagePlus("virtual", vs);
+		imp.setDisplayRange(0, 300);
+		imp.setRoi(new Roi(1, 1, 2, 2));
+		List<Rgb8Image> f = ImageFrames.frames(imp);
+		assertEquals(3, f.size());
+		assertEquals(7, f.get(0).width(), "the selection is ignored: whole frames");
+		assertEquals(0xffffff, rgb(f.get(2), 0, 0));
+		assertNotEquals(rgb(f.get(0), 0, 0), rgb(f.get(1), 0, 0));
+		assertTrue(imp.getRoi() != null && imp.getRoi().getBounds().width == 2, "ROI kept");
+	}
+
+	@Test
+	void fpsFromCalibrationAndOutputMetadata() {
+		ImagePlus in = new ImagePlus("clip é 1.avi", stack(20, 13, 2, i -> new ColorProcessor(20, 13)));
+		assertEquals(30, ImageFrames.fps(in, 30));
+		Calibration cal = in.getCalibration();
+		cal.frameInterval = 40;
+		cal.setTimeUnit("ms");
+		assertEquals(25, ImageFrames.fps(in, 30), 1e-9);
+		cal.frameInterval = 0.5;
+		cal.setTimeUnit("sec");
+		assertEquals(2, ImageFrames.fps(in, 30), 1e-9);
+		cal.fps = 12;
+		cal.pixelWidth = 0.5;
+		cal.pixelHeight = 0.25;
+		cal.setUnit("um");
+		assertEquals("clip é 1", ImageFrames.baseTitle(in));
+
+		List<Rgb8Image> frames = ImageFrames.frames(in);
+		ImagePlus out = ImageFrames.output("clip é 1 propagated", frames, in);
+		assertEquals("clip é 1 propagated", out.getTitle());
+		assertEquals(2, out.getNFrames());
+		assertEquals(12, out.getCalibration().fps);
+		assertEquals(1 / 12.0, out.getCalibration().frameInterval, 1e-12);
+		assertEquals(0.25, out.getCalibration().pixelHeight);
+		assertEquals("µm", out.getCalibration().getUnit());
+		assertArrayEquals(frames.get(0).data(), ImageConversions.toRgb8(out.getStack().getProcessor(1)).data());
+
+		ImagePlus other = ImageFrames.output("small", List.of(new Rgb8Image(4, 4, new byte[48])), in);
+		assertEquals(1.0, other.getCalibration().pixelWidth, "another size: no spatial calibration");
+		assertEquals(12, other.getCalibration().fps);
+	}
+
+	@Test
+	void inputVideoIsRewrittenOnlyForOtherFrames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path work) throws Exception {
+		ImagePlus a = new ImagePlus("a", stack(21, 13, 3, i -> {
+			ColorProcessor cp = new ColorProcessor(21, 13);
+			cp.setColor(new java.awt.Color(40 * i, 100, 200));
+			cp.fill();
+			return cp;
+		}));
+		java.nio.file.Path v = ImageFrames.writeVideo(a, work, org.rerender.engine.Cancel.NEVER);
+		assertEquals(work.resolve("input.mp4"), v);
+		org.rerender.video.VideoInfo info = org.rerender.video.VideoReader.probe(v);
+		assertEquals(3, info.frameCount());
+		assertEquals(22, info.width());
+		assertEquals(16, info.height());
+		assertArrayEquals(new int[] { 1, 3 }, ImageFrames.padding(a), "21x13 is padded to 22x16 (even, at least 16)");
+		try (org.rerender.video.VideoReader r = org.rerender.video.VideoReader.open(v)) {
+			Rgb8Image f = r.read();
+			int last = rgb(f, 20, 12), pad = rgb(f, 21, 15);
+			for (int k = 16; k >= 0; k -= 8) assertEquals(last >> k & 0xff, pad >> k & 0xff, 12, "padding repeats the edge");
+		}
+		java.nio.file.attribute.FileTime t = java.nio.file.Files.getLastModifiedTime(v);
+		java.nio.file.Files.setLastModifiedTime(v, java.nio.file.attribute.FileTime.fromMillis(t.toMillis() - 60_000));
+		t = java.nio.file.Files.getLastModifiedTime(v);
+		ImageFrames.writeVideo(a, work, org.rerender.engine.Cancel.NEVER);
+		assertEquals(t, java.nio.file.Files.getLastModifiedTime(v), "same frames: kept (resume)");
+
+		ImagePlus b = new ImagePlus("b", stack(21, 13, 2, i -> new ColorProcessor(21, 13)));
+		org.rerender.engine.RerenderException e = assertThrows(org.rerender.engine.RerenderException.class,
+			() -> ImageFrames.checkEncodable(20, 13, "\"b\""));
+		assertTrue(e.getMessage().contains("at least 16x16") && e.getMessage().contains("20x13"), e.getMessage());
+		ImageFrames.writeVideo(b, work, org.rerender.engine.Cancel.NEVER);
+		assertEquals(2, org.rerender.video.VideoReader.probe(v).frameCount(), "another stack in the same work folder: rewritten, not stale");
+	}
+}

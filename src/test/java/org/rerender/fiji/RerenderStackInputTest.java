@@ -1,0 +1,108 @@
+package org.rerender.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.process.ShortProcessor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.testing.Fixtures;
+import org.rerender.video.VideoReader;
+import org.scijava.Context;
+import org.scijava.app.StatusService;
+import org.scijava.command.CommandModule;
+import org.scijava.command.CommandService;
+
+/** The Rerender commands on an open (not RGB, tiny, odd-sized) stack instead of a video file, with the tiny models. */
+class RerenderStackInputTest {
+	@TempDir
+	static Path dir;
+	static Path models;
+	static Context context;
+	static CommandService commands;
+
+	@BeforeAll
+	static void start() throws Exception {
+		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
+		models = Files.createDirectories(dir.resolve("models"));
+		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
+		commands = context.service(CommandService.class);
+	}
+
+	@AfterAll
+	static void stop() {
+		if (context != null) context.dispose();
+	}
+
+	static ImagePlus sixteenBit(String title, int n, int shift) {
+		ImageStack s = new ImageStack(20, 13);
+		for (int i = 0; i < n; i++) {
+			ShortProcessor sp = new ShortProcessor(20, 13);
+			for (int y = 0; y < 13; y++)
+				for (int x = 0; x < 20; x++) sp.set(x, y, ((x + shift + i) * 97 + y * 311) % 4000);
+			s.addSlice(sp);
+		}
+		ImagePlus imp = new ImagePlus(title, s);
+		imp.setDisplayRange(0, 4000);
+		imp.getCalibration().fps = 12;
+		return imp;
+	}
+
+	static Map<String, Object> tiny(ImagePlus input, Path work) {
+		Map<String, Object> m = new HashMap<>();
+		m.put("input", input);
+		m.put("work_dir", work.toFile());
+		m.put("prompt", "an oil painting");
+		m.put("controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toFile());
+		m.put("sd_model", Fixtures.file("tiny-sd15.safetensors").toFile());
+		m.put("models_dir", models.toFile());
+		m.put("control_type", "canny");
+		m.put("image_resolution", 64);
+		m.put("ddim_steps", 2);
+		m.put("interval", 1);
+		m.put("n_proc", 1);
+		m.put("seed", 3L);
+		return m;
+	}
+
+	@Test
+	void tinySixteenBitStackThenAnotherStackInTheSameFolder() throws Exception {
+		Path work = dir.resolve("work é");
+		ImagePlus in = sixteenBit("clip 1 é", 3, 0);
+		CommandModule one = commands.run(RerenderFirstFrameCommand.class, true, tiny(in, work)).get();
+		assertFalse(one.isCanceled(), one.getCancelReason());
+		ImagePlus keys = (ImagePlus) one.getOutput("key_frames");
+		assertEquals(1, keys.getStackSize());
+		assertEquals(12, keys.getCalibration().fps, "the stack's frame rate is kept");
+		assertEquals(3, VideoReader.probe(work.resolve("input.mp4")).frameCount());
+		assertEquals(16, VideoReader.probe(work.resolve("input.mp4")).height(), "13 rows padded to 16 for H.264 (and cropped again)");
+		assertEquals(4000.0, in.getDisplayRangeMax(), "input untouched");
+
+		CommandModule other = commands.run(RerenderFirstFrameCommand.class, true, tiny(sixteenBit("other", 3, 7), work)).get();
+		assertEquals(3, VideoReader.probe(work.resolve("input.mp4")).frameCount());
+		assertTrue(other.isCanceled(), "another stack: the work folder's first frame is not silently reused");
+		assertTrue(other.getCancelReason().toLowerCase().contains("input"), other.getCancelReason());
+	}
+
+	@Test
+	void singleImage() throws Exception {
+		ImagePlus one = sixteenBit("one", 1, 0);
+		for (Class<? extends RerenderCommandBase> c : java.util.List.of(RerenderFirstFrameCommand.class, RerenderVideoCommand.class)) {
+			CommandModule m = commands.run(c, true, tiny(one, dir.resolve("one"))).get();
+			assertTrue(m.isCanceled(), c.getSimpleName());
+			assertTrue(m.getCancelReason().contains("at least 2 frames") && m.getCancelReason().contains("Generate Image"), m.getCancelReason());
+		}
+		assertFalse(Files.exists(dir.resolve("one/input.mp4")), "refused before any work");
+	}
+}
