@@ -32,7 +32,9 @@ public final class DdimSampler {
 	public record SdEdit(NDArray x0, double strength) {
 		/** {@code int(steps·(1 − strength))}, the product in double and truncated (20·(1−0.9) → 1). */
 		public int startStep(int steps) {
-			return (int) (steps * (1 - strength));
+			// −1 (never) outside [0, 1], as the original's `strength >= 0 and i == int(total·strength)`: a plain
+			// truncation would turn x0_strength 1.05 (Rerender's van_gogh_man) into step 0
+			return org.rerender.config.SamplingSteps.sdeditStep(steps, strength);
 		}
 	}
 

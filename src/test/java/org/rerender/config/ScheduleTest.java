@@ -31,6 +31,13 @@ class ScheduleTest {
 		assertEquals(-1, SamplingSteps.sdeditStep(20, 1.01));
 		assertEquals(-1, SamplingSteps.sdeditStep(20, -1));
 		assertEquals(2, SamplingSteps.sdeditStep(8, 0.75));
+		// settings must be read as the configured decimals: the F32 rounding of 0.6 lands on another step
+		assertEquals(2, SamplingSteps.sdeditStep(5, 0.6));
+		assertEquals(1, SamplingSteps.sdeditStep(5, 0.6f), "0.6f = 0.6000000238…, 5·(1 − 0.6f) < 2");
+		assertEquals(SamplingSteps.sdeditStep(5, 0.6), new org.rerender.diffusion.DdimSampler.SdEdit(null, 0.6).startStep(5));
+		// x0_strength 1.05 (Rerender's van_gogh_man) and -1 (its default) never replace the latent
+		assertEquals(-1, new org.rerender.diffusion.DdimSampler.SdEdit(null, 1.05).startStep(8), "not (int) (8 * -0.05) = 0");
+		assertEquals(-1, new org.rerender.diffusion.DdimSampler.SdEdit(null, -1).startStep(8));
 	}
 
 	@Test

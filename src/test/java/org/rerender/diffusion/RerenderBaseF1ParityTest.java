@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonParser;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -42,10 +43,21 @@ class RerenderBaseF1ParityTest {
 		if (iso != null) iso.close();
 	}
 
+	/**
+	 * x0_strength as configured: the exact decimal of the settings JSON, not the F32 tensor {@code in.x0_strength}.
+	 * The SDEdit step is int(steps·(1 − x0_strength)) in double, so 0.6f (0.6000000238…) at 5 steps gives 1
+	 * where the original's 0.6 gives 2 (fixtures README §9: read the exact decimal when resolving windows).
+	 */
+	static double x0Strength() {
+		double x0 = JsonParser.parseString(main.metadata().get("settings")).getAsJsonObject().get("x0_strength").getAsDouble();
+		assertEquals(main.floats("in.x0_strength")[0], (float) x0, "in.x0_strength is the F32 rounding of the setting");
+		return x0;
+	}
+
 	@Test
 	void sdeditStepAndQSampleBuffers() {
 		int steps = main.ints("in.steps")[0];
-		double x0Strength = main.floats("in.x0_strength")[0];
+		double x0Strength = x0Strength();
 		assertEquals(main.ints("in.sdedit_step")[0], new DdimSampler.SdEdit(null, x0Strength).startStep(steps));
 		float[] s = main.floats("schedule.sqrt_alphas_cumprod"), s1 = main.floats("schedule.sqrt_one_minus_alphas_cumprod");
 		NoiseSchedule ns = NoiseSchedule.sd15();
@@ -68,11 +80,12 @@ class RerenderBaseF1ParityTest {
 				TinyDiffusion.ref(main, run, "in.hint.frame1"), null, ControlledDenoiser.controlScales(strength, false), null);
 			StepRecorder record = new StepRecorder();
 			Map<String, List<float[]>> got = record.steps;
-			RecordedNoise noise = new RecordedNoise(List.of(new RecordedNoise.Draw("in.noise.sdedit",
-				main.floats("in.noise.sdedit"), new ai.djl.ndarray.types.Shape(main.info("in.noise.sdedit").shape()))));
+			// no SDEdit step (x0_strength outside [0, 1], in.sdedit_step -1): no draw and no in.noise.sdedit
+			RecordedNoise noise = new RecordedNoise(main.ints("in.sdedit_step")[0] < 0 ? List.of() : List.of(new RecordedNoise.Draw(
+				"in.noise.sdedit", main.floats("in.noise.sdedit"), new ai.djl.ndarray.types.Shape(main.info("in.noise.sdedit").shape()))));
 			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), steps, main.floats("in.guidance_scale")[0], DdimSampler.Cfg.SEPARATE);
 			NDArray x = sampler.sample(run, model, TinyDiffusion.ref(main, run, "in.noise.x_T"),
-				new DdimSampler.SdEdit(TinyDiffusion.ref(main, run, "in.x0.frame1"), main.floats("in.x0_strength")[0]), noise, record, null, null);
+				new DdimSampler.SdEdit(TinyDiffusion.ref(main, run, "in.x0.frame1"), x0Strength()), noise, record, null, null);
 			assertEquals(0, noise.remaining(), "the SDEdit noise was drawn");
 			compare("eps_cond", got, 1e-4, 1e-4);
 			compare("eps_uncond", got, 1e-4, 1e-4);

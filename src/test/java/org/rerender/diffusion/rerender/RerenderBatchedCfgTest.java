@@ -45,7 +45,9 @@ class RerenderBatchedCfgTest {
 		fx = new RerenderFixture();
 		settings = fx.settings(true, fx.settings.get("loose_cfattn").getAsBoolean(), "cross", "warp", "ada", "mask");
 		assertNotEquals(1.0, settings.guidanceScale(), "CFG must be on for the batched path to run");
-		assertTrue(!settings.crossSteps().isEmpty() && !settings.maskSteps().isEmpty(), "cross-frame attention and pass 2 must run");
+		// the hooks under test are the cross-frame attention's; pass 2 runs too unless the set's mask window is empty
+		// (then the engine runs one pass, the original's pass 2 being identical), which still exercises every hook
+		assertTrue(!settings.crossSteps().isEmpty(), "cross-frame attention must run");
 		separate = run(DdimSampler.Cfg.SEPARATE);
 		batched = run(DdimSampler.Cfg.BATCHED);
 		fx.engine.cfg(DdimSampler.Cfg.SEPARATE);

@@ -114,7 +114,9 @@ final class RerenderFixture implements AutoCloseable {
 	List<RecordedNoise.Draw> rows(String name) {
 		long[] sh = main.info(name).shape();
 		float[] all = main.floats(name);
-		int n = (int) sh[0], per = all.length / n;
+		int n = (int) sh[0];
+		if (n == 0) return List.of(); // an empty mask window: pass 2 draws no q_sample(xtrg) noise
+		int per = all.length / n;
 		long[] rest = java.util.Arrays.copyOfRange(sh, 1, sh.length);
 		List<RecordedNoise.Draw> out = new ArrayList<>();
 		for (int i = 0; i < n; i++)
@@ -128,9 +130,20 @@ final class RerenderFixture implements AutoCloseable {
 		final RecordedNoise encoder;
 
 		Noise(List<String> encoderDraws, boolean... maskPasses) {
+			// in draw order: x_T, then per step the SDEdit noise (at in.sdedit_step; -1 = never, no tensor) before
+			// that step's mask-blend noise. A mask step before the SDEdit step shifts pass 2's SDEdit draw, recorded
+			// as in.noise.sdedit_pass2
+			int steps = main.ints("in.steps")[0], sdedit = main.ints("in.sdedit_step")[0];
+			TreeSet<Integer> maskSteps = window("mask");
 			for (boolean mask : maskPasses) {
-				List<RecordedNoise.Draw> d = new ArrayList<>(List.of(draw("in.noise.x_T"), draw("in.noise.sdedit")));
-				if (mask) d.addAll(rows("in.noise.xtrg"));
+				List<RecordedNoise.Draw> d = new ArrayList<>(List.of(draw("in.noise.x_T")));
+				java.util.Iterator<RecordedNoise.Draw> xtrg = (mask ? rows("in.noise.xtrg") : List.<RecordedNoise.Draw>of()).iterator();
+				for (int i = 0; i < steps; i++) {
+					if (i == sdedit)
+						d.add(draw(mask && main.tensors().containsKey("in.noise.sdedit_pass2") ? "in.noise.sdedit_pass2" : "in.noise.sdedit"));
+					if (mask && maskSteps.contains(i)) d.add(xtrg.next());
+				}
+				if (xtrg.hasNext()) throw new AssertionError("in.noise.xtrg has more rows than in.window.mask");
 				passes.add(new RecordedNoise(d));
 			}
 			List<RecordedNoise.Draw> e = new ArrayList<>();
@@ -204,6 +217,13 @@ final class RerenderFixture implements AutoCloseable {
 
 	static void log(String name, double max) {
 		System.out.printf("%-44s max|diff| %.3g%n", name, max);
+	}
+
+	/** Asserts that reference runs {@code a} and {@code b} of {@code file} are bitwise equal (every per-step tensor, decoded). */
+	void assertSameRun(SafetensorsFile file, String a, String b) {
+		for (String k : STEP_KEYS)
+			org.junit.jupiter.api.Assertions.assertArrayEquals(file.floats(a + "." + k), file.floats(b + "." + k), a + " vs " + b + "." + k);
+		org.junit.jupiter.api.Assertions.assertArrayEquals(file.floats(a + ".decoded"), file.floats(b + ".decoded"), a + " vs " + b + ".decoded");
 	}
 
 	/** Steps of a window as stored in {@code in.window.NAME}. */
