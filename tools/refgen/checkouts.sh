@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Extracts the original projects' sources at the commits the shipped fixtures name (fixtures README) into
-# tools/refgen/orig/<name>/ (ignored by git: third-party code never enters our commits). Reads local bare
-# mirrors: MIRRORS=DIR holding owner+name/repo git dirs (default /work/.mirror), or clones from GitHub when
-# ONLINE=1. Idempotent: an existing folder at the right commit is kept.
+# tools/refgen/orig/<name>/ (ignored by git: third-party code never enters our commits). Clones each project
+# (bare) from GitHub, or, offline, reads local bare mirrors: MIRRORS=DIR holding DIR/<owner>+<name>/repo git
+# directories. Idempotent: an existing folder at the right commit is kept.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 orig="$here/orig"
-mirrors=${MIRRORS:-/work/.mirror}
+mirrors=${MIRRORS:-}
 mkdir -p "$orig"
 pins=(
 	"ControlNet lllyasviel/ControlNet ed85cd1e25a5"
@@ -20,9 +20,10 @@ for pin in "${pins[@]}"; do
 	dest="$orig/$name"
 	if [[ -f "$dest/.refgen-commit" && $(cat "$dest/.refgen-commit") == "$commit" ]]; then continue; fi
 	rm -rf "$dest" && mkdir -p "$dest"
-	gitdir="$mirrors/${repo/\//+}/repo"
-	if [[ ! -d $gitdir ]]; then
-		[[ ${ONLINE:-0} == 1 ]] || { echo "no mirror of $repo at $gitdir (set MIRRORS=DIR or ONLINE=1)" >&2; exit 2; }
+	if [[ -n $mirrors ]]; then
+		gitdir="$mirrors/${repo/\//+}/repo"
+		[[ -d $gitdir ]] || { echo "no mirror of $repo at $gitdir" >&2; exit 2; }
+	else
 		gitdir="$orig/.git-$name"
 		[[ -d $gitdir ]] || git clone -q --bare "https://github.com/$repo" "$gitdir"
 	fi

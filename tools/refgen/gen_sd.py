@@ -97,9 +97,7 @@ def clip_hidden_states(O, weights, cfg, ids):
     d, layers, heads = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"]
     assert cfg["hidden_act"] == "quick_gelu", "CLIP's block uses QuickGELU"
     n = cfg["max_position_embeddings"]
-    mask = torch.empty(n, n)
-    mask.fill_(float("-inf"))
-    mask.triu_(1)
+    mask = O.clip_model.CLIP.build_attention_mask(types.SimpleNamespace(context_length=n))
     tr = O.clip_model.Transformer(d, layers, heads, attn_mask=mask)
     inner = cfg["intermediate_size"]
     for blk in tr.resblocks:  # CLIP's block hard-codes a 4x MLP; the tiny config's is 2x: same forward, other widths
