@@ -1,5 +1,6 @@
 package org.rerender.fiji;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +36,8 @@ import org.rerender.video.VideoWriter;
  * <li>Colour: each frame as it is displayed. RGB as is; 8-, 16- and 32-bit through the image's display range
  * (Image &gt; Adjust &gt; Brightness/Contrast) and LUT, the same range for every frame (not per-frame autoscaling, which
  * would flicker); a composite image in composite mode merges its active channels (each through its own LUT and
- * range, as Image &gt; Type &gt; RGB Color does); a multi-channel image in another mode gives its current channel.</li>
+ * range, as Image &gt; Type &gt; RGB Color does); a multi-channel image in another mode gives its current channel (in
+ * greyscale mode in grey, in colour mode through its LUT).</li>
  * <li>The selection (ROI) is ignored: the whole frame is used. Virtual stacks are read one frame at a time.</li>
  * <li>Nothing of the input is modified.</li>
  * </ul>
@@ -100,9 +102,11 @@ public final class ImageFrames {
 		LUT lut;
 		double min, max;
 		if (imp instanceof CompositeImage ci && c > 1) {
-			lut = ci.getChannelLut(ch);
-			min = lut.min;
-			max = lut.max;
+			LUT channel = ci.getChannelLut(ch);
+			// greyscale mode draws the channel in grey (with the channel's own display range), colour mode in its LUT
+			lut = ci.getMode() == CompositeImage.GRAYSCALE ? LUT.createLutFromColor(Color.WHITE) : channel;
+			min = channel.min;
+			max = channel.max;
 		}
 		else {
 			lut = imp.getProcessor().getLut();

@@ -126,6 +126,27 @@ class ImageFramesTest {
 	}
 
 	@Test
+	void greyscaleModeShowsTheCurrentChannelInGrey() {
+		// 2 channels x 2 frames, channel 1 red LUT with range 0..255: ImageJ's greyscale mode shows 200 as c8c8c8, not red
+		ImageStack s = stack(2, 1, 4, i -> new ByteProcessor(2, 1, new byte[] { (byte) 200, (byte) (i % 2 == 0 ? 0 : 255) }));
+		ImagePlus imp = new ImagePlus("greyscale", s);
+		imp.setDimensions(2, 1, 2);
+		CompositeImage ci = new CompositeImage(imp, CompositeImage.GRAYSCALE);
+		LUT red = LUT.createLutFromColor(java.awt.Color.RED);
+		red.min = 0;
+		red.max = 255;
+		ci.setChannelLut(red, 1);
+		ci.setMode(CompositeImage.GRAYSCALE);
+		ci.setPosition(1, 1, 1);
+		List<Rgb8Image> f = ImageFrames.frames(ci);
+		assertEquals(2, f.size());
+		assertEquals(0xc8c8c8, rgb(f.get(1), 0, 0), "greyscale mode: grey, through the channel's display range");
+		assertEquals(0, rgb(f.get(1), 1, 0), "channel 1 only");
+		ci.setMode(CompositeImage.COLOR);
+		assertEquals(0xc80000, rgb(ImageFrames.frames(ci).get(1), 0, 0), "colour mode: the channel's LUT");
+	}
+
+	@Test
 	void virtualStackRoiAndInputUnchanged() {
 		VirtualStack vs = new VirtualStack(7, 5, null, null) {
 			@Override
