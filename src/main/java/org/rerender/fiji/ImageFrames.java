@@ -91,7 +91,8 @@ public final class ImageFrames {
 			for (int ch = 1; ch <= c; ch++) {
 				if (active != null && ch - 1 < active.length && !active[ch - 1]) continue;
 				LUT lut = ci.getChannelLut(ch);
-				int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, lut.min, lut.max);
+				double[] range = channelRange(ci, ch, lut);
+				int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, range[0], range[1]);
 				if (sum == null) sum = px;
 				else for (int i = 0; i < px.length; i++) sum[i] = addClamped(sum[i], px[i]);
 			}
@@ -105,8 +106,9 @@ public final class ImageFrames {
 			LUT channel = ci.getChannelLut(ch);
 			// greyscale mode draws the channel in grey (with the channel's own display range), colour mode in its LUT
 			lut = ci.getMode() == CompositeImage.GRAYSCALE ? LUT.createLutFromColor(Color.WHITE) : channel;
-			min = channel.min;
-			max = channel.max;
+			double[] range = channelRange(ci, ch, channel);
+			min = range[0];
+			max = range[1];
 		}
 		else {
 			lut = imp.getProcessor().getLut();
@@ -115,6 +117,18 @@ public final class ImageFrames {
 		}
 		int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, min, max);
 		return ImageConversions.toRgb8(new ColorProcessor(imp.getWidth(), imp.getHeight(), px));
+	}
+
+	/**
+	 * A channel's display range: its LUT's, or, for a LUT that carries no range (min == max, e.g. one set with
+	 * {@code setChannelLut}), the channel processor's, as ImageJ does ({@code ImageProcessor.setLut} keeps the
+	 * processor's range then). The same range for every frame.
+	 */
+	private static double[] channelRange(CompositeImage ci, int ch, LUT lut) {
+		if (lut.min != lut.max) return new double[] { lut.min, lut.max };
+		ImageProcessor ip = ci.getProcessor(ch); // the channel's display processor; null before the image was set up
+		if (ip == null) ip = ci.getStack().getProcessor(ci.getStackIndex(ch, ci.getSlice(), ci.getFrame()));
+		return new double[] { ip.getMin(), ip.getMax() };
 	}
 
 	/** A grey slice through a LUT and display range, as ImageJ draws it; the input's pixels are not changed. */
