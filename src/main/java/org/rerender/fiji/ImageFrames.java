@@ -25,6 +25,7 @@ import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 
 /**
@@ -147,23 +148,47 @@ public final class ImageFrames {
 	}
 
 	/**
-	 * The image's frame rate: the calibration's fps, else 1 / frame interval (in s, sec, ms, min), else
-	 * {@code fallback}.
+	 * The image's frame rate: the calibration's fps, else 1 / frame interval (in s, sec, ms, min), else {@code fallback}
+	 * (also for another time unit, and for a rate a video cannot have: above {@link VideoWriter#MAX_FPS}, e.g. a frame
+	 * interval under 1 ms).
 	 */
 	public static double fps(ImagePlus imp, double fallback) {
 		Calibration cal = imp.getCalibration();
-		if (cal.fps > 0 && Double.isFinite(cal.fps)) return cal.fps;
+		if (usable(cal.fps)) return cal.fps;
 		double fi = cal.frameInterval;
 		if (fi > 0 && Double.isFinite(fi)) {
 			String u = cal.getTimeUnit() == null ? "" : cal.getTimeUnit().trim().toLowerCase(Locale.ROOT);
-			switch (u) {
-				case "s", "sec", "second", "seconds", "" -> { return 1 / fi; }
-				case "ms", "msec", "millisecond", "milliseconds" -> { return 1000 / fi; }
-				case "min", "minute", "minutes" -> { return 1 / (60 * fi); }
-				default -> { }
-			}
+			double f = switch (u) {
+				case "s", "sec", "second", "seconds", "" -> 1 / fi;
+				case "ms", "msec", "millisecond", "milliseconds" -> 1000 / fi;
+				case "min", "minute", "minutes" -> 1 / (60 * fi);
+				default -> 0;
+			};
+			if (usable(f)) return f;
 		}
 		return fallback;
+	}
+
+	private static boolean usable(double fps) {
+		return fps > 0 && fps <= VideoWriter.MAX_FPS;
+	}
+
+	/**
+	 * An output's frame rate, known before any work: {@code given} when above 0 (refused above
+	 * {@link VideoWriter#MAX_FPS}), else the stack's (when one is given), else the video file's, else 0 (none known).
+	 */
+	public static double outputFps(double given, ImagePlus stack, Path file) {
+		if (given > 0) {
+			if (!usable(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
+				+ " fps, or 0 for the input's.");
+			return given;
+		}
+		if (stack != null) return fps(stack, 0);
+		if (file != null && Files.isRegularFile(file)) {
+			double f = VideoReader.probe(file).fps();
+			return usable(f) ? f : 0;
+		}
+		return 0;
 	}
 
 	/** The title without a short file extension: "clip 1.mp4" → "clip 1". */

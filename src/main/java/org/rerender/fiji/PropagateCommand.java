@@ -21,7 +21,6 @@ import org.rerender.propagate.PropagationOptions;
 import org.rerender.propagate.PropagationInputs;
 import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
-import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.scijava.ItemIO;
 import org.scijava.app.StatusService;
@@ -98,6 +97,7 @@ public class PropagateCommand extends ContextCommand {
 			if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
 			boolean video = !blank(output_file);
 			if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
+			double known = ImageFrames.outputFps(fps, stack, stack != null ? null : input_file.toPath()); // before the long work
 			KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
 			List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageConversions.frames(keys)
 				: PropagationInputs.readFolder(path(key_folder, "key frame folder"));
@@ -111,8 +111,6 @@ public class PropagateCommand extends ContextCommand {
 				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
 					options, store, progress(), cancelToken);
 			}
-			double known = fps > 0 ? fps : stack != null ? ImageFrames.fps(stack, 0) // given, the stack's, the video file's, or none
-				: Files.isRegularFile(input_file.toPath()) ? VideoReader.probe(input_file.toPath()).fps() : 0;
 			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : 30, null, Progress.NONE, cancelToken);
 			output = ImageFrames.output(stack != null ? ImageFrames.baseTitle(stack) + " propagated" : "Propagated", out, stack);
 			if (known > 0) ImageFrames.setFps(output, known);

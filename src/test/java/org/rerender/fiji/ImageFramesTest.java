@@ -195,6 +195,16 @@ class ImageFramesTest {
 		cal.frameInterval = 0.5;
 		cal.setTimeUnit("sec");
 		assertEquals(2, ImageFrames.fps(in, 30), 1e-9);
+		cal.frameInterval = 0.5;
+		cal.setTimeUnit("ms");
+		assertEquals(30, ImageFrames.fps(in, 30), "2000 fps (interval under 1 ms) cannot be written as a video: the fallback");
+		cal.setTimeUnit("fortnight");
+		assertEquals(30, ImageFrames.fps(in, 30), "unknown unit: the fallback");
+		cal.fps = 5000;
+		assertEquals(30, ImageFrames.fps(in, 30), "calibration fps above 1000: the fallback");
+		assertEquals(0, ImageFrames.outputFps(0, in, null));
+		RerenderException e = assertThrows(RerenderException.class, () -> ImageFrames.outputFps(2000, in, null));
+		assertTrue(e.getMessage().contains("at most 1000"), e.getMessage());
 		cal.fps = 12;
 		cal.pixelWidth = 0.5;
 		cal.pixelHeight = 0.25;
