@@ -46,6 +46,9 @@ import org.rerender.video.VideoWriter;
 public final class ImageFrames {
 	private ImageFrames() {}
 
+	/** The frame rate of a video written from frames with no known rate (Save Video, Propagate, Rerender's input). */
+	public static final int DEFAULT_FPS = 30;
+
 	/** The number of frames on the time axis (see the class comment). */
 	public static int count(ImagePlus imp) {
 		int z = imp.getNSlices(), t = imp.getNFrames();
@@ -249,7 +252,7 @@ public final class ImageFrames {
 				return frames.size();
 			}
 		};
-		double rate = fps(imp, 30);
+		double rate = fps(imp, DEFAULT_FPS);
 		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
 		String hash = fingerprint(frames, rate);
 		try {

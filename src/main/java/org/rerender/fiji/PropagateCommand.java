@@ -79,7 +79,7 @@ public class PropagateCommand extends ContextCommand {
 		description = "Also write the result as an .mp4 video; leave empty for the stack only.")
 	private File output_file;
 	@Parameter(label = "Frame rate (0 = the input's)", min = "0", persist = false, // a remembered rate must not override the input's
-		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else 30.")
+		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else " + ImageFrames.DEFAULT_FPS + ".")
 	private double fps = 0;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Propagated")
@@ -111,7 +111,7 @@ public class PropagateCommand extends ContextCommand {
 				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
 					options, store, progress(), cancelToken);
 			}
-			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : 30, null, Progress.NONE, cancelToken);
+			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : ImageFrames.DEFAULT_FPS, null, Progress.NONE, cancelToken);
 			output = ImageFrames.output(stack != null ? ImageFrames.baseTitle(stack) + " propagated" : "Propagated", out, stack);
 			if (known > 0) ImageFrames.setFps(output, known);
 		}
