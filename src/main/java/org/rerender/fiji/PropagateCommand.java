@@ -91,7 +91,7 @@ public class PropagateCommand extends ContextCommand {
 	public void run() {
 		try {
 			ImagePlus stack = blank(input_file) && given(input) ? input : null; // a file or folder wins, as in the Rerender commands
-			List<Rgb8Image> frames = stack != null ? ImageConversions.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
+			List<Rgb8Image> frames = stack != null ? ImageFrames.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
 			String source = stack != null ? "\"" + stack.getTitle() + "\"" : String.valueOf(input_file);
 			int n = frames.size();
 			if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
@@ -99,7 +99,7 @@ public class PropagateCommand extends ContextCommand {
 			if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
 			double known = ImageFrames.outputFps(fps, stack, stack != null ? null : input_file.toPath()); // before the long work
 			KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
-			List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageConversions.frames(keys)
+			List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)
 				: PropagationInputs.readFolder(path(key_folder, "key frame folder"));
 			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, n);
 			PropagateKeys.checkSizes(keyMap, frames.get(0));

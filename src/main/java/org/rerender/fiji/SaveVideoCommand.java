@@ -57,7 +57,7 @@ public class SaveVideoCommand extends ContextCommand {
 		double rate = fps > 0 ? fps : ImageFrames.fps(image, ImageFrames.DEFAULT_FPS); // the calibration's fps or frame interval
 		File audio = audio_source == null || audio_source.getPath().isEmpty() ? null : audio_source;
 		try {
-			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageConversions.frames(image), rate,
+			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageFrames.frames(image), rate,
 				audio == null ? null : audio.toPath(), rerender.progress(), cancel);
 			result = "Wrote " + r.frames() + " frames (" + r.width() + "x" + r.height() + ", " + r.videoCodec() + ", "
 				+ r.fps() + " fps" + (r.audio() ? ", with audio" : "") + ") to " + r.file();
