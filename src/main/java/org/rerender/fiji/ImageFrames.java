@@ -11,6 +11,7 @@ import java.util.AbstractList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 import ij.CompositeImage;
 import ij.ImagePlus;
@@ -318,12 +319,17 @@ public final class ImageFrames {
 
 	/** {@code title}, or ImageJ's "title-1", "title-2", … when an image of that title is open (batch mode included). */
 	public static String uniqueTitle(String title) {
+		return uniqueTitle(title, t -> WindowManager.getImage(t) != null);
+	}
+
+	/** {@link #uniqueTitle(String)} with the lookup of open titles given; only a missing ImageJ 1.x is tolerated. */
+	static String uniqueTitle(String title, Predicate<String> open) {
 		try {
 			String t = title;
-			for (int i = 1; WindowManager.getImage(t) != null; i++) t = title + "-" + i;
+			for (int i = 1; open.test(t); i++) t = title + "-" + i;
 			return t;
 		}
-		catch (RuntimeException | LinkageError e) { // no ImageJ 1.x instance (plain SciJava context): any title is free
+		catch (NoClassDefFoundError e) { // no ImageJ 1.x on the class path: no image is open, any title is free
 			return title;
 		}
 	}

@@ -227,6 +227,15 @@ class ImageFramesTest {
 	}
 
 	@Test
+	void uniqueTitlesToleratesOnlyAMissingImageJ() {
+		assertEquals("a-2", ImageFrames.uniqueTitle("a", t -> t.equals("a") || t.equals("a-1")));
+		assertEquals("a", ImageFrames.uniqueTitle("a", t -> { throw new NoClassDefFoundError("ij/WindowManager"); }));
+		IllegalStateException e = assertThrows(IllegalStateException.class,
+			() -> ImageFrames.uniqueTitle("a", t -> { throw new IllegalStateException("a real error"); }), "real errors are not hidden");
+		assertEquals("a real error", e.getMessage());
+	}
+
+	@Test
 	void inputVideoIsRewrittenOnlyForOtherFrames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path work) throws Exception {
 		ImagePlus a = new ImagePlus("a", stack(21, 13, 3, i -> {
 			ColorProcessor cp = new ColorProcessor(21, 13);
