@@ -102,13 +102,14 @@ public class PropagateCommand extends ContextCommand {
 			List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)
 				: PropagationInputs.readFolder(path(key_folder, "key frame folder"));
 			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, n);
-			PropagateKeys.checkSizes(keyMap, frames.get(0));
 			IntermediateStore store = IntermediateStore.NONE;
 			if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
 			PropagationOptions options = PropagationOptions.defaults().withPoisson(poisson).withProcesses(processes);
+			FrameSource clip = FrameSource.of(frames, keyMap);
+			Propagator.validate(clip, schedule, options); // sizes and keys before the flow model loads
 			List<Rgb8Image> out;
 			try (FlowEstimator flow = FrameFlows.estimator(FlowMethod.AUTO)) {
-				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
+				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(clip, schedule,
 					options, store, progress(), cancelToken);
 			}
 			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : ImageFrames.DEFAULT_FPS, null, Progress.NONE, cancelToken);
