@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import org.rerender.diffusion.ControlledGenerator;
-import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
@@ -14,7 +13,6 @@ import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
-import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 
@@ -26,7 +24,7 @@ import org.scijava.plugin.Plugin;
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Generate Image (developer)", label = "Generate Image (developer)",
 	headless = true)
-public class GenerateImageCommand extends ContextCommand {
+public class GenerateImageCommand extends EngineCommand {
 
 	@Parameter(label = "Prompt", description = "What to draw; the model sees prompt + \", \" + added prompt")
 	private String prompt = "";
@@ -95,36 +93,32 @@ public class GenerateImageCommand extends ContextCommand {
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Generated")
 	private ImagePlus output;
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Control map")
 	private ImagePlus control_map;
+
 	@Parameter
 	private RerenderService rerender;
-	private final Cancel cancel = new Cancel();
 
 	@Override
-	public void run() {
-		try {
-			Rgb8Image control = control_file != null ? read(control_file)
-				: control_image != null && control_image.getWidth() > 0 ? ImageFrames.current(control_image) : null; // as displayed
-			if (control == null) throw new RerenderException("Give a control image: an open image or a file");
-			ControlledGenerator.ControlType type = ControlledGenerator.ControlType.valueOf(control_type.toUpperCase(Locale.ROOT));
-			ControlledGenerator.Request req = new ControlledGenerator.Request(prompt, a_prompt, n_prompt, steps, scale, seed, type,
-				control_strength, canny_low, canny_high, resolution, control, init_file == null ? null : read(init_file), strength);
-			DiffusionModels.Files files = ControlledGenerator.resolveFiles(type, path(controlnet_model), path(sd_model), null,
-				path(lora_file), lora_strength, ModelStore.standard());
-			try (RerenderService.Lease lease = rerender.lease()) {
-				DiffusionModels models = lease.models(files, device); // kept by the service for the next run
-				ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancel);
-				output = ImageFrames.output("Generated (seed " + r.seed() + ")", List.of(r.image()), null);
-				control_map = new ImagePlus(ImageFrames.uniqueTitle("Control map"), new ij.process.ByteProcessor(r.control().width(),
-					r.control().height(), r.control().data().clone()));
-			}
-			finally {
-				rerender.done();
-			}
+	protected void execute() {
+		Rgb8Image control = control_file != null ? read(control_file)
+			: control_image != null && control_image.getWidth() > 0 ? ImageFrames.current(control_image) : null; // as displayed
+		if (control == null) throw new RerenderException("Give a control image: an open image or a file");
+		ControlledGenerator.ControlType type = ControlledGenerator.ControlType.valueOf(control_type.toUpperCase(Locale.ROOT));
+		ControlledGenerator.Request req = new ControlledGenerator.Request(prompt, a_prompt, n_prompt, steps, scale, seed, type,
+			control_strength, canny_low, canny_high, resolution, control, init_file == null ? null : read(init_file), strength);
+		DiffusionModels.Files files = ControlledGenerator.resolveFiles(type, path(controlnet_model), path(sd_model), null,
+			path(lora_file), lora_strength, ModelStore.standard());
+		try (RerenderService.Lease lease = rerender.lease()) {
+			DiffusionModels models = lease.models(files, device); // kept by the service for the next run
+			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancelToken);
+			output = ImageFrames.output("Generated (seed " + r.seed() + ")", List.of(r.image()), null);
+			control_map = new ImagePlus(ImageFrames.uniqueTitle("Control map"), new ij.process.ByteProcessor(r.control().width(),
+				r.control().height(), r.control().data().clone()));
 		}
-		catch (RerenderException e) { // a clear reason, no stack trace
-			cancel(e.getMessage());
+		finally {
+			rerender.done();
 		}
 	}
 
@@ -139,11 +133,5 @@ public class GenerateImageCommand extends ContextCommand {
 		catch (IOException | RuntimeException e) {
 			throw new RerenderException(f + " is not a readable image (PNG, JPEG, BMP or GIF)");
 		}
-	}
-
-	@Override
-	public void cancel(String reason) {
-		super.cancel(reason);
-		cancel.request();
 	}
 }

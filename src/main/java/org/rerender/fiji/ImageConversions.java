@@ -51,14 +51,6 @@ public final class ImageConversions {
 		return imp;
 	}
 
-	/**
-	 * The image's frames as RGB, converted lazily one at a time (no second copy of the stack): the time axis and colour
-	 * rules of {@link ImageFrames#frames}.
-	 */
-	public static List<Rgb8Image> frames(ImagePlus imp) {
-		return ImageFrames.frames(imp);
-	}
-
 	/** Wraps a 1-channel float image (shared float[], no copy). */
 	public static FloatProcessor wrap(FloatImage img) {
 		if (img.channels() != 1) throw new IllegalArgumentException("wrap needs 1 channel, has " + img.channels());

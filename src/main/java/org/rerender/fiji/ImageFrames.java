@@ -1,5 +1,6 @@
 package org.rerender.fiji;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.AbstractList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 
 import ij.CompositeImage;
 import ij.ImagePlus;
@@ -24,6 +26,7 @@ import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 
 /**
@@ -35,13 +38,17 @@ import org.rerender.video.VideoWriter;
  * <li>Colour: each frame as it is displayed. RGB as is; 8-, 16- and 32-bit through the image's display range
  * (Image &gt; Adjust &gt; Brightness/Contrast) and LUT, the same range for every frame (not per-frame autoscaling, which
  * would flicker); a composite image in composite mode merges its active channels (each through its own LUT and
- * range, as Image &gt; Type &gt; RGB Color does); a multi-channel image in another mode gives its current channel.</li>
+ * range, as Image &gt; Type &gt; RGB Color does); a multi-channel image in another mode gives its current channel (in
+ * greyscale mode in grey, in colour mode through its LUT).</li>
  * <li>The selection (ROI) is ignored: the whole frame is used. Virtual stacks are read one frame at a time.</li>
  * <li>Nothing of the input is modified.</li>
  * </ul>
  */
 public final class ImageFrames {
 	private ImageFrames() {}
+
+	/** The frame rate of a video written from frames with no known rate (Save Video, Propagate, Rerender's input). */
+	public static final int DEFAULT_FPS = 30;
 
 	/** The number of frames on the time axis (see the class comment). */
 	public static int count(ImagePlus imp) {
@@ -89,7 +96,8 @@ public final class ImageFrames {
 			for (int ch = 1; ch <= c; ch++) {
 				if (active != null && ch - 1 < active.length && !active[ch - 1]) continue;
 				LUT lut = ci.getChannelLut(ch);
-				int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, lut.min, lut.max);
+				double[] range = channelRange(ci, ch, lut);
+				int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, range[0], range[1]);
 				if (sum == null) sum = px;
 				else for (int i = 0; i < px.length; i++) sum[i] = addClamped(sum[i], px[i]);
 			}
@@ -100,9 +108,12 @@ public final class ImageFrames {
 		LUT lut;
 		double min, max;
 		if (imp instanceof CompositeImage ci && c > 1) {
-			lut = ci.getChannelLut(ch);
-			min = lut.min;
-			max = lut.max;
+			LUT channel = ci.getChannelLut(ch);
+			// greyscale mode draws the channel in grey (with the channel's own display range), colour mode in its LUT
+			lut = ci.getMode() == CompositeImage.GRAYSCALE ? LUT.createLutFromColor(Color.WHITE) : channel;
+			double[] range = channelRange(ci, ch, channel);
+			min = range[0];
+			max = range[1];
 		}
 		else {
 			lut = imp.getProcessor().getLut();
@@ -111,6 +122,18 @@ public final class ImageFrames {
 		}
 		int[] px = rgb(stack.getProcessor(imp.getStackIndex(ch, z, t)), lut, min, max);
 		return ImageConversions.toRgb8(new ColorProcessor(imp.getWidth(), imp.getHeight(), px));
+	}
+
+	/**
+	 * A channel's display range: its LUT's, or, for a LUT that carries no range (min == max, e.g. one set with
+	 * {@code setChannelLut}), the channel processor's, as ImageJ does ({@code ImageProcessor.setLut} keeps the
+	 * processor's range then). The same range for every frame.
+	 */
+	private static double[] channelRange(CompositeImage ci, int ch, LUT lut) {
+		if (lut.min != lut.max) return new double[] { lut.min, lut.max };
+		ImageProcessor ip = ci.getProcessor(ch); // the channel's display processor; null before the image was set up
+		if (ip == null) ip = ci.getStack().getProcessor(ci.getStackIndex(ch, ci.getSlice(), ci.getFrame()));
+		return new double[] { ip.getMin(), ip.getMax() };
 	}
 
 	/** A grey slice through a LUT and display range, as ImageJ draws it; the input's pixels are not changed. */
@@ -129,23 +152,47 @@ public final class ImageFrames {
 	}
 
 	/**
-	 * The image's frame rate: the calibration's fps, else 1 / frame interval (in s, sec, ms, min), else
-	 * {@code fallback}.
+	 * The image's frame rate: the calibration's fps, else 1 / frame interval (in s, sec, ms, min), else {@code fallback}
+	 * (also for another time unit, and for a rate a video cannot have: above {@link VideoWriter#MAX_FPS}, e.g. a frame
+	 * interval under 1 ms).
 	 */
 	public static double fps(ImagePlus imp, double fallback) {
 		Calibration cal = imp.getCalibration();
-		if (cal.fps > 0 && Double.isFinite(cal.fps)) return cal.fps;
+		if (usable(cal.fps)) return cal.fps;
 		double fi = cal.frameInterval;
 		if (fi > 0 && Double.isFinite(fi)) {
 			String u = cal.getTimeUnit() == null ? "" : cal.getTimeUnit().trim().toLowerCase(Locale.ROOT);
-			switch (u) {
-				case "s", "sec", "second", "seconds", "" -> { return 1 / fi; }
-				case "ms", "msec", "millisecond", "milliseconds" -> { return 1000 / fi; }
-				case "min", "minute", "minutes" -> { return 1 / (60 * fi); }
-				default -> { }
-			}
+			double f = switch (u) {
+				case "s", "sec", "second", "seconds", "" -> 1 / fi;
+				case "ms", "msec", "millisecond", "milliseconds" -> 1000 / fi;
+				case "min", "minute", "minutes" -> 1 / (60 * fi);
+				default -> 0;
+			};
+			if (usable(f)) return f;
 		}
 		return fallback;
+	}
+
+	private static boolean usable(double fps) {
+		return fps > 0 && fps <= VideoWriter.MAX_FPS;
+	}
+
+	/**
+	 * An output's frame rate, known before any work: {@code given} when above 0 (refused above
+	 * {@link VideoWriter#MAX_FPS}), else the stack's (when one is given), else the video file's, else 0 (none known).
+	 */
+	public static double outputFps(double given, ImagePlus stack, Path file) {
+		if (given > 0) {
+			if (!usable(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
+				+ " fps, or 0 for the input's.");
+			return given;
+		}
+		if (stack != null) return fps(stack, 0);
+		if (file != null && Files.isRegularFile(file)) {
+			double f = VideoReader.probe(file).fps();
+			return usable(f) ? f : 0;
+		}
+		return 0;
 	}
 
 	/** The title without a short file extension: "clip 1.mp4" → "clip 1". */
@@ -206,7 +253,7 @@ public final class ImageFrames {
 				return frames.size();
 			}
 		};
-		double rate = fps(imp, 30);
+		double rate = fps(imp, DEFAULT_FPS);
 		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
 		String hash = fingerprint(frames, rate);
 		try {
@@ -272,12 +319,17 @@ public final class ImageFrames {
 
 	/** {@code title}, or ImageJ's "title-1", "title-2", … when an image of that title is open (batch mode included). */
 	public static String uniqueTitle(String title) {
+		return uniqueTitle(title, t -> WindowManager.getImage(t) != null);
+	}
+
+	/** {@link #uniqueTitle(String)} with the lookup of open titles given; only a missing ImageJ 1.x is tolerated. */
+	static String uniqueTitle(String title, Predicate<String> open) {
 		try {
 			String t = title;
-			for (int i = 1; WindowManager.getImage(t) != null; i++) t = title + "-" + i;
+			for (int i = 1; open.test(t); i++) t = title + "-" + i;
 			return t;
 		}
-		catch (RuntimeException | LinkageError e) { // no ImageJ 1.x instance (plain SciJava context): any title is free
+		catch (NoClassDefFoundError e) { // no ImageJ 1.x on the class path: no image is open, any title is free
 			return title;
 		}
 	}

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.flow.FlowEstimator;
@@ -21,12 +20,10 @@ import org.rerender.propagate.PropagationOptions;
 import org.rerender.propagate.PropagationInputs;
 import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
-import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.scijava.ItemIO;
 import org.scijava.app.StatusService;
 import org.scijava.command.Command;
-import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
@@ -37,7 +34,7 @@ import org.scijava.widget.FileWidget;
  * slice numbers; the first and the last frame are always key frames.
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Propagate", headless = true)
-public class PropagateCommand extends ContextCommand {
+public class PropagateCommand extends EngineCommand {
 
 	@Parameter(required = false)
 	private StatusService status;
@@ -76,50 +73,45 @@ public class PropagateCommand extends ContextCommand {
 	@Parameter(label = "Work folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
 		description = "Where intermediates are kept (needed with 'Keep intermediates').")
 	private File work_folder;
+
 	@Parameter(label = "Output video file", style = FileWidget.SAVE_STYLE, required = false, persist = false,
 		description = "Also write the result as an .mp4 video; leave empty for the stack only.")
 	private File output_file;
+
 	@Parameter(label = "Frame rate (0 = the input's)", min = "0", persist = false, // a remembered rate must not override the input's
-		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else 30.")
+		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else " + ImageFrames.DEFAULT_FPS + ".")
 	private double fps = 0;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Propagated")
 	private ImagePlus output;
 
-	private final Cancel cancelToken = new Cancel();
-
 	@Override
-	public void run() {
-		try {
-			ImagePlus stack = blank(input_file) && given(input) ? input : null; // a file or folder wins, as in the Rerender commands
-			List<Rgb8Image> frames = stack != null ? ImageConversions.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
-			String source = stack != null ? "\"" + stack.getTitle() + "\"" : String.valueOf(input_file);
-			int n = frames.size();
-			if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
-			boolean video = !blank(output_file);
-			if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
-			KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
-			List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageConversions.frames(keys)
-				: PropagationInputs.readFolder(path(key_folder, "key frame folder"));
-			Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, n);
-			PropagateKeys.checkSizes(keyMap, frames.get(0));
-			IntermediateStore store = IntermediateStore.NONE;
-			if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
-			PropagationOptions options = PropagationOptions.defaults().withPoisson(poisson).withProcesses(processes);
-			List<Rgb8Image> out;
-			try (FlowEstimator flow = FrameFlows.estimator(FlowMethod.AUTO)) {
-				out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(FrameSource.of(frames, keyMap), schedule,
-					options, store, progress(), cancelToken);
-			}
-			double known = fps > 0 ? fps : stack != null ? ImageFrames.fps(stack, 0) // given, the stack's, the video file's, or none
-				: Files.isRegularFile(input_file.toPath()) ? VideoReader.probe(input_file.toPath()).fps() : 0;
-			if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : 30, null, Progress.NONE, cancelToken);
-			output = ImageFrames.output(stack != null ? ImageFrames.baseTitle(stack) + " propagated" : "Propagated", out, stack);
-			if (known > 0) ImageFrames.setFps(output, known);
+	protected void execute() {
+		ImagePlus stack = blank(input_file) && given(input) ? input : null; // a file or folder wins, as in the Rerender commands
+		List<Rgb8Image> frames = stack != null ? ImageFrames.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
+		String source = stack != null ? "\"" + stack.getTitle() + "\"" : String.valueOf(input_file);
+		int n = frames.size();
+		if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
+		boolean video = !blank(output_file);
+		if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
+		double known = ImageFrames.outputFps(fps, stack, stack != null ? null : input_file.toPath()); // before the long work
+		KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
+		List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)
+			: PropagationInputs.readFolder(path(key_folder, "key frame folder"));
+		Map<Integer, Rgb8Image> keyMap = PropagationInputs.assignKeys(schedule, keyImages, n);
+		IntermediateStore store = IntermediateStore.NONE;
+		if (keep_intermediates) store = new FolderIntermediateStore(path(work_folder, "work folder").resolve("propagate-tmp"), "%05d.png");
+		PropagationOptions options = PropagationOptions.defaults().withPoisson(poisson).withProcesses(processes);
+		FrameSource clip = FrameSource.of(frames, keyMap);
+		Propagator.validate(clip, schedule, options); // sizes and keys before the flow model loads
+		List<Rgb8Image> out;
+		try (FlowEstimator flow = FrameFlows.estimator(FlowMethod.AUTO)) {
+			out = new Propagator(PatchSynthesizer.cpu(), FrameFlows.of(flow)).run(clip, schedule,
+				options, store, progress(), cancelToken);
 		}
-		catch (RerenderException e) {
-			cancel(e.getMessage());
-		}
+		if (video) VideoWriter.write(output_file.toPath(), out, known > 0 ? known : ImageFrames.DEFAULT_FPS, null, Progress.NONE, cancelToken);
+		output = ImageFrames.output(stack != null ? ImageFrames.baseTitle(stack) + " propagated" : "Propagated", out, stack);
+		if (known > 0) ImageFrames.setFps(output, known);
 	}
 
 	private static boolean blank(File f) { return f == null || f.getPath().isBlank(); }
@@ -139,11 +131,5 @@ public class PropagateCommand extends ContextCommand {
 		return (stage, done, total) -> {
 			if (status != null && total > 0) status.showStatus((int) Math.min(1000, done * 1000 / total), 1000, stage);
 		};
-	}
-
-	@Override
-	public void cancel(String reason) {
-		super.cancel(reason);
-		cancelToken.request();
 	}
 }

@@ -1,10 +1,8 @@
 package org.rerender.fiji;
 
 import java.util.List;
-import java.util.Map;
 
 import org.rerender.engine.RerenderException;
-import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.KeySchedule;
 
 /** The Propagate command's key-frame checks, in the Fiji command's 1-based frame numbers. */
@@ -20,13 +18,5 @@ final class PropagateKeys {
 		if (!ks.contains(1) || !ks.contains(n))
 			throw new RerenderException("key_frames must include frame 1 and the last frame (" + n + "), got " + list + ".");
 		return KeySchedule.explicit(ks.stream().map(k -> k - 1).toList());
-	}
-
-	/** Every key image must have the frames' size. */
-	static void checkSizes(Map<Integer, Rgb8Image> keys, Rgb8Image frame) {
-		for (Map.Entry<Integer, Rgb8Image> k : keys.entrySet())
-			if (k.getValue().width() != frame.width() || k.getValue().height() != frame.height())
-				throw new RerenderException("Key frame " + (k.getKey() + 1) + " is " + k.getValue().width() + "x" + k.getValue().height()
-					+ " but the frames are " + frame.width() + "x" + frame.height() + ": give key frames of the video's size.");
 	}
 }

@@ -26,7 +26,7 @@ public class SaveVideoCommand extends ContextCommand {
 	private File output_file;
 
 	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01", persist = false, // not remembered: 0 = the stack's
-		description = "0 = the stack's own frame rate (Image > Properties: frame rate or frame interval), else 25")
+		description = "0 = the stack's own frame rate (Image > Properties: frame rate or frame interval), else " + ImageFrames.DEFAULT_FPS)
 	private double fps = 0;
 
 	@Parameter(label = "Audio source", required = false, style = FileWidget.OPEN_STYLE, persist = false,
@@ -54,10 +54,10 @@ public class SaveVideoCommand extends ContextCommand {
 	private void save() {
 		if (image == null || image.getStackSize() == 0 || image.getWidth() == 0) throw new RerenderException("No stack to save");
 		ImageFrames.checkEncodable(image.getWidth(), image.getHeight(), "\"" + image.getTitle() + "\"");
-		double rate = fps > 0 ? fps : ImageFrames.fps(image, 25); // the calibration's fps or frame interval
+		double rate = fps > 0 ? fps : ImageFrames.fps(image, ImageFrames.DEFAULT_FPS); // the calibration's fps or frame interval
 		File audio = audio_source == null || audio_source.getPath().isEmpty() ? null : audio_source;
 		try {
-			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageConversions.frames(image), rate,
+			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageFrames.frames(image), rate,
 				audio == null ? null : audio.toPath(), rerender.progress(), cancel);
 			result = "Wrote " + r.frames() + " frames (" + r.width() + "x" + r.height() + ", " + r.videoCodec() + ", "
 				+ r.fps() + " fps" + (r.audio() ? ", with audio" : "") + ") to " + r.file();

@@ -137,8 +137,12 @@ public final class Propagator {
 		if (failure != null) throw new RerenderException("Propagation failed: " + failure.getMessage(), failure);
 	}
 
-	/** Checks the schedule against the inputs before any work: range, keys present, sizes. */
-	static void validate(FrameSource source, KeySchedule schedule, PropagationOptions options) {
+	/**
+	 * Checks the schedule against the inputs before any work: range, frame size, keys present, key sizes ({@link #run}
+	 * does it first; callers may do it earlier, e.g. before loading a flow model). Key frames are named by index and
+	 * counting from 1.
+	 */
+	public static void validate(FrameSource source, KeySchedule schedule, PropagationOptions options) {
 		int n = source.frameCount();
 		if (schedule.last() >= n)
 			throw new RerenderException("The range ends at frame " + schedule.last() + " but the clip has only " + n + " frames (0.." + (n - 1) + ").");
@@ -154,7 +158,7 @@ public final class Propagator {
 				continue;
 			}
 			if (!key.sameSize(first))
-				throw new RerenderException("Key frame " + k + " is " + key.width() + "x" + key.height() + " but the input frames are "
+				throw new RerenderException("Key frame " + k + " (frame " + (k + 1) + " counting from 1) is " + key.width() + "x" + key.height() + " but the input frames are "
 					+ first.width() + "x" + first.height() + "; stylised key frames must have the size of the video.");
 		}
 		if (!missing.isEmpty())

@@ -52,6 +52,9 @@ public final class VideoWriter implements AutoCloseable {
 		String note) {}
 
 	private final Path output;
+	/** The highest frame rate a video is written with. */
+	public static final double MAX_FPS = 1000;
+
 	private final Path temp;
 	private final int width, height, encWidth, encHeight;
 	private final double fps;
@@ -67,7 +70,8 @@ public final class VideoWriter implements AutoCloseable {
 	private VideoWriter(Path output, int width, int height, double fps, Path audioSource) {
 		Ffmpeg.init();
 		if (width <= 0 || height <= 0) throw new RerenderException("Invalid frame size " + width + "x" + height);
-		if (!(fps > 0) || fps > 1000) throw new RerenderException("Invalid frame rate " + fps + " (must be > 0)");
+		if (!(fps > 0) || fps > MAX_FPS)
+			throw new RerenderException("Invalid frame rate " + fps + ": a video's frame rate must be above 0 and at most " + (int) MAX_FPS + " fps.");
 		this.output = output.toAbsolutePath();
 		this.width = width;
 		this.height = height;

@@ -161,6 +161,7 @@ class FijiInputsCommandTest {
 		m = propagate(rgbStack("clip", clip), new ImagePlus("big keys", bs));
 		assertTrue(m.isCanceled());
 		assertTrue(m.getCancelReason().contains("40x26") && m.getCancelReason().contains("20x13"), m.getCancelReason());
+		assertTrue(m.getCancelReason().contains("frame 1 counting from 1"), "Fiji's 1-based slice numbers: " + m.getCancelReason());
 	}
 
 	@Test

@@ -102,27 +102,60 @@ class ImageFramesTest {
 
 	@Test
 	void compositeMergesChannelsPerTimePoint() {
-		// 2 channels x 3 frames: channel 1 red (value 255 on pixel 0), channel 2 green (value 255 on pixel 1)
+		// 2 channels x 3 frames, both shown 0..200: channel 1 red (100 on pixel 0), channel 2 green (100 on pixel 1)
 		ImageStack s = new ImageStack(2, 1);
 		for (int t = 0; t < 3; t++) {
-			s.addSlice(new ByteProcessor(2, 1, new byte[] { (byte) 255, 0 }));
-			s.addSlice(new ByteProcessor(2, 1, new byte[] { (byte) (t == 2 ? 255 : 0), (byte) 255 }));
+			s.addSlice(new ByteProcessor(2, 1, new byte[] { 100, 0 }));
+			s.addSlice(new ByteProcessor(2, 1, new byte[] { (byte) (t == 2 ? 200 : 0), 100 }));
 		}
 		ImagePlus imp = new ImagePlus("composite", s);
 		imp.setDimensions(2, 1, 3);
 		CompositeImage ci = new CompositeImage(imp, CompositeImage.COMPOSITE);
+		for (int c = 1; c <= 2; c++) {
+			ci.setPosition(c, 1, 1);
+			ci.setDisplayRange(0, 200);
+		}
+		// a LUT set afterwards carries no range (0..0): the channel keeps its 0..200, as ImageJ shows it
 		ci.setChannelLut(LUT.createLutFromColor(java.awt.Color.RED), 1);
 		ci.setChannelLut(LUT.createLutFromColor(java.awt.Color.GREEN), 2);
 		List<Rgb8Image> f = ImageFrames.frames(ci);
 		assertEquals(3, f.size(), "channels are not frames");
-		assertEquals(0xff0000, rgb(f.get(0), 0, 0));
-		assertEquals(0x00ff00, rgb(f.get(0), 1, 0));
-		assertEquals(0xffff00, rgb(f.get(2), 0, 0), "red + green");
+		int red = rgb(f.get(0), 0, 0), green = rgb(f.get(0), 1, 0);
+		assertEquals(0, red & 0xffff);
+		assertTrue(Math.abs((red >> 16) - 128) <= 2, "100 of 0..200 is mid red, not saturated: " + Integer.toHexString(red));
+		assertEquals(0, green & 0xff00ff);
+		assertTrue(Math.abs((green >> 8) - 128) <= 2, "100 of 0..200 is mid green: " + Integer.toHexString(green));
+		assertEquals(0xffff00 & (red | 0x00ff00), rgb(f.get(2), 0, 0), "red + green (200 of 0..200 is full green)");
 
 		ci.setMode(CompositeImage.COLOR);
 		ci.setPosition(2, 1, 1);
-		assertEquals(0x00ff00, rgb(ImageFrames.frames(ci).get(0), 1, 0), "colour mode: the current channel");
+		assertEquals(green, rgb(ImageFrames.frames(ci).get(0), 1, 0), "colour mode: the current channel, same range");
 		assertEquals(0, rgb(ImageFrames.frames(ci).get(0), 0, 0));
+		ci.setMode(CompositeImage.GRAYSCALE);
+		int grey = rgb(ImageFrames.frames(ci).get(0), 1, 0);
+		assertEquals(grey >> 8 & 0xff, grey & 0xff);
+		assertTrue(Math.abs((grey & 0xff) - 128) <= 2, "greyscale mode: the channel's range too: " + Integer.toHexString(grey));
+	}
+
+	@Test
+	void greyscaleModeShowsTheCurrentChannelInGrey() {
+		// 2 channels x 2 frames, channel 1 red LUT with range 0..255: ImageJ's greyscale mode shows 200 as c8c8c8, not red
+		ImageStack s = stack(2, 1, 4, i -> new ByteProcessor(2, 1, new byte[] { (byte) 200, (byte) (i % 2 == 0 ? 0 : 255) }));
+		ImagePlus imp = new ImagePlus("greyscale", s);
+		imp.setDimensions(2, 1, 2);
+		CompositeImage ci = new CompositeImage(imp, CompositeImage.GRAYSCALE);
+		LUT red = LUT.createLutFromColor(java.awt.Color.RED);
+		red.min = 0;
+		red.max = 255;
+		ci.setChannelLut(red, 1);
+		ci.setMode(CompositeImage.GRAYSCALE);
+		ci.setPosition(1, 1, 1);
+		List<Rgb8Image> f = ImageFrames.frames(ci);
+		assertEquals(2, f.size());
+		assertEquals(0xc8c8c8, rgb(f.get(1), 0, 0), "greyscale mode: grey, through the channel's display range");
+		assertEquals(0, rgb(f.get(1), 1, 0), "channel 1 only");
+		ci.setMode(CompositeImage.COLOR);
+		assertEquals(0xc80000, rgb(ImageFrames.frames(ci).get(1), 0, 0), "colour mode: the channel's LUT");
 	}
 
 	@Test
@@ -162,6 +195,16 @@ class ImageFramesTest {
 		cal.frameInterval = 0.5;
 		cal.setTimeUnit("sec");
 		assertEquals(2, ImageFrames.fps(in, 30), 1e-9);
+		cal.frameInterval = 0.5;
+		cal.setTimeUnit("ms");
+		assertEquals(30, ImageFrames.fps(in, 30), "2000 fps (interval under 1 ms) cannot be written as a video: the fallback");
+		cal.setTimeUnit("fortnight");
+		assertEquals(30, ImageFrames.fps(in, 30), "unknown unit: the fallback");
+		cal.fps = 5000;
+		assertEquals(30, ImageFrames.fps(in, 30), "calibration fps above 1000: the fallback");
+		assertEquals(0, ImageFrames.outputFps(0, in, null));
+		RerenderException e = assertThrows(RerenderException.class, () -> ImageFrames.outputFps(2000, in, null));
+		assertTrue(e.getMessage().contains("at most 1000"), e.getMessage());
 		cal.fps = 12;
 		cal.pixelWidth = 0.5;
 		cal.pixelHeight = 0.25;
@@ -181,6 +224,15 @@ class ImageFramesTest {
 		ImagePlus other = ImageFrames.output("small", List.of(new Rgb8Image(4, 4, new byte[48])), in);
 		assertEquals(1.0, other.getCalibration().pixelWidth, "another size: no spatial calibration");
 		assertEquals(12, other.getCalibration().fps);
+	}
+
+	@Test
+	void uniqueTitlesToleratesOnlyAMissingImageJ() {
+		assertEquals("a-2", ImageFrames.uniqueTitle("a", t -> t.equals("a") || t.equals("a-1")));
+		assertEquals("a", ImageFrames.uniqueTitle("a", t -> { throw new NoClassDefFoundError("ij/WindowManager"); }));
+		IllegalStateException e = assertThrows(IllegalStateException.class,
+			() -> ImageFrames.uniqueTitle("a", t -> { throw new IllegalStateException("a real error"); }), "real errors are not hidden");
+		assertEquals("a real error", e.getMessage());
 	}
 
 	@Test

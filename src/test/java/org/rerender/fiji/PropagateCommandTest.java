@@ -52,6 +52,29 @@ class PropagateCommandTest {
 	}
 
 	@Test
+	void frameRatesAVideoCannotHaveAreResolvedBeforePropagating(@TempDir Path dir) throws Exception {
+		List<Rgb8Image> frames = PropagationTestAccess.vtestFrames(3, 32, 32);
+		ImagePlus fast = ImageConversions.toImagePlus("fast", frames);
+		fast.getCalibration().frameInterval = 0.0005; // 2000 fps: no video can have it
+		fast.getCalibration().setTimeUnit("s");
+		ImagePlus keys = ImageConversions.toImagePlus("keys", List.of(PropagationTestAccess.stylize(frames.get(0)),
+			PropagationTestAccess.stylize(frames.get(2))));
+		CommandModule m = commands.run(PropagateCommand.class, true, Map.of("input", fast, "keys", keys, "key_interval", 2,
+			"poisson", false, "processes", 1, "keep_intermediates", true, "work_folder", dir.toFile(), "fps", 2000.0,
+			"output_file", dir.resolve("never.mp4").toFile())).get();
+		assertTrue(m.isCanceled());
+		assertTrue(m.getCancelReason().contains("at most 1000"), m.getCancelReason());
+		assertFalse(Files.exists(dir.resolve("propagate-tmp")), "refused before propagating");
+
+		Path video = dir.resolve("fast.mp4");
+		m = commands.run(PropagateCommand.class, true, Map.of("input", fast, "keys", keys, "key_interval", 2, "poisson", false,
+			"processes", 1, "output_file", video.toFile())).get();
+		assertFalse(m.isCanceled(), m.getCancelReason());
+		assertEquals(30, org.rerender.video.VideoReader.probe(video).fps(), 0.01, "the default rate, not 2000");
+		assertEquals(0, ((ImagePlus) m.getOutput("output")).getCalibration().fps, "no usable frame rate: none made up");
+	}
+
+	@Test
 	void filesInVideoOutAndClearErrors(@TempDir Path dir) throws Exception {
 		List<Rgb8Image> frames = PropagationTestAccess.vtestFrames(5, 48, 32);
 		for (int i = 0; i < 5; i++) FolderFrames.write(frames.get(i), dir.resolve(String.format("frames/f%02d.png", i)));

@@ -80,13 +80,19 @@ class RerenderStackInputTest {
 	void tinySixteenBitStackThenAnotherStackInTheSameFolder() throws Exception {
 		Path work = dir.resolve("work é");
 		ImagePlus in = sixteenBit("clip 1 é", 3, 0);
-		CommandModule one = commands.run(RerenderFirstFrameCommand.class, true, tiny(in, work)).get();
+		in.getCalibration().pixelWidth = 0.5;
+		Map<String, Object> params = tiny(in, work);
+		params.put("interval", 2);
+		CommandModule one = commands.run(RerenderFirstFrameCommand.class, true, params).get();
 		assertFalse(one.isCanceled(), one.getCancelReason());
 		ImagePlus keys = (ImagePlus) one.getOutput("key_frames");
 		assertEquals(1, keys.getStackSize());
-		assertEquals(12, keys.getCalibration().fps, "the stack's frame rate is kept");
+		assertEquals(6, keys.getCalibration().fps, 1e-9, "a key every 2 frames of a 12 fps stack: 6 fps");
+		assertEquals(1.0, keys.getCalibration().pixelWidth, "cropped and resized: no spatial calibration");
 		assertEquals(3, VideoReader.probe(work.resolve("input.mp4")).frameCount());
 		assertEquals(16, VideoReader.probe(work.resolve("input.mp4")).height(), "13 rows padded to 16 for H.264 (and cropped again)");
+		String job = Files.readString(work.resolve("rerender.json")).replaceAll("\\s", "");
+		assertTrue(job.contains("\"crop\":[0,0,0,3]"), "the job crops the 3 padding rows away again: " + job);
 		assertEquals(4000.0, in.getDisplayRangeMax(), "input untouched");
 
 		CommandModule other = commands.run(RerenderFirstFrameCommand.class, true, tiny(sixteenBit("other", 3, 7), work)).get();

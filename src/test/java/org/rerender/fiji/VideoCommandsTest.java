@@ -95,6 +95,9 @@ class VideoCommandsTest {
 		assertEquals(5, info.frameCount());
 		assertEquals(12.5, info.fps(), 1e-6);
 		assertFalse(info.hasAudio());
+
+		run(SaveVideoCommand.class, Map.of("image", imp, "output_file", out.toFile(), "fps", 0.0));
+		assertEquals(30, VideoReader.probe(out).fps(), 1e-6, "no rate anywhere: the one default (as Propagate's)");
 	}
 
 	@Test

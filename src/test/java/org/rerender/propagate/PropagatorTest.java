@@ -102,7 +102,7 @@ class PropagatorTest {
 		Map<Integer, Rgb8Image> wrong = keys(s);
 		wrong.put(5, solid(W + 2, H, 9));
 		e = assertThrows(RerenderException.class, () -> prop.run(frames(11), wrong, s, opts(), Progress.NONE, Cancel.NEVER));
-		assertTrue(e.getMessage().contains("Key frame 5 is 26x16"), e.getMessage());
+		assertTrue(e.getMessage().contains("Key frame 5 (frame 6 counting from 1) is 26x16"), e.getMessage());
 
 		e = assertThrows(RerenderException.class, () -> prop.run(frames(8), keys(s), s, opts(), Progress.NONE, Cancel.NEVER));
 		assertTrue(e.getMessage().contains("only 8 frames"), e.getMessage());
