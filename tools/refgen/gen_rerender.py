@@ -9,8 +9,8 @@ simple_tokenizer unmodified from tools/refgen/orig (checkouts.sh), with the stan
 mirrors rerender.py's key-frame glue statement by statement (first-frame block, then the loop body for i = 0, cid = 1).
 The tiny weights are the shipped tiny-sd15 / tiny-controlnet files. In --check mode the frames, flows and contexts come
 from the shipped rerender-main.safetensors; otherwise a procedural scene (rotation + translation + moving disc, exact
-flows) is drawn at the requested size and the contexts come from the tiny CLIP (checked bitwise against the shipped
-contexts first). Writes DIR/rerender/{rerender-config.json, rerender-main/-stores/-isolated.safetensors}; DIR's
+flows) is drawn at the requested size and the contexts come from the tiny CLIP (openai/CLIP's Transformer, as
+gen_sd.py; within ~1e-6 of the shipped contexts, reported by --check). Writes DIR/rerender/{rerender-config.json, rerender-main/-stores/-isolated.safetensors}; DIR's
 other files are links to the shipped ones (refgen_common.alt_dir).
 """
 import argparse
@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from refgen_common import SHIPPED, alt_dir, orig, read_safetensors, replace, write_safetensors  # noqa: E402
+from gen_sd import clip_hidden_states  # noqa: E402  (one CLIP path for both generators)
 
 MC_SD15 = 320  # SD 1.5 model_channels: FreeU's literals 1280/640/320 are 4, 2, 1 times this
 
@@ -132,49 +133,22 @@ def import_originals():
                                                   os.path.join(orig("CLIP"), "clip", "simple_tokenizer.py"))
     tok = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tok)
+    spec = importlib.util.spec_from_file_location("clip_model", os.path.join(orig("CLIP"), "clip", "model.py"))
+    clip_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(clip_model)
     return types.SimpleNamespace(**locals())
 
 
-# ---------------------------------------------------------------- tiny CLIP text model (README §2, transformers 4.19 maths)
+# ---------------------------------------------------------------- tiny CLIP text model (README §2)
 
 class TinyClip:
-    def __init__(self, sd, cfg):
-        self.w = {k[len("cond_stage_model.transformer.text_model."):]: v for k, v in sd.items()
-                  if k.startswith("cond_stage_model.transformer.text_model.")}
-        self.heads, self.layers, self.eps = cfg["num_attention_heads"], cfg["num_hidden_layers"], cfg["layer_norm_eps"]
-
-    def _lin(self, x, p):
-        return F.linear(x, self.w[p + ".weight"], self.w[p + ".bias"])
-
-    def _ln(self, x, p):
-        return F.layer_norm(x, (x.shape[-1],), self.w[p + ".weight"], self.w[p + ".bias"], self.eps)
+    """The tiny text model run by openai/CLIP's own Transformer + ln_final (gen_sd.clip_hidden_states: the README's
+    cross-check of the HF-named re-implementation); returns last_hidden_state, the SD context."""
+    def __init__(self, sd, cfg, clip_model):
+        self.sd, self.cfg, self.o = sd, cfg, types.SimpleNamespace(clip_model=clip_model)
 
     def __call__(self, ids):
-        w = self.w
-        b, n = ids.shape
-        h = F.embedding(ids, w["embeddings.token_embedding.weight"]) + \
-            F.embedding(torch.arange(n)[None], w["embeddings.position_embedding.weight"])
-        d = h.shape[-1]
-        hd = d // self.heads
-        mask = torch.empty(b, n, n).fill_(float("-inf")).triu_(1)[:, None]
-        for i in range(self.layers):
-            p = "encoder.layers.%d." % i
-            res = h
-            x = self._ln(h, p + "layer_norm1")
-            q = self._lin(x, p + "self_attn.q_proj") * hd ** -0.5
-            k = self._lin(x, p + "self_attn.k_proj")
-            v = self._lin(x, p + "self_attn.v_proj")
-            shp = lambda t: t.view(b, n, self.heads, hd).transpose(1, 2).contiguous().view(b * self.heads, n, hd)
-            q, k, v = shp(q), shp(k), shp(v)
-            a = torch.bmm(q, k.transpose(1, 2)).view(b, self.heads, n, n) + mask
-            a = a.view(b * self.heads, n, n).softmax(dim=-1)
-            o = torch.bmm(a, v).view(b, self.heads, n, hd).transpose(1, 2).reshape(b, n, d)
-            h = res + self._lin(o, p + "self_attn.out_proj")
-            res = h
-            x = self._lin(self._ln(h, p + "layer_norm2"), p + "mlp.fc1")
-            x = x * torch.sigmoid(1.702 * x)
-            h = res + self._lin(x, p + "mlp.fc2")
-        return self._ln(h, "final_layer_norm")
+        return clip_hidden_states(self.o, self.sd, self.cfg, ids)[2]
 
 
 def sd_ids(tokenizer, text):
@@ -192,6 +166,7 @@ class CondStage:
 
 
 # ---------------------------------------------------------------- torchvision 0.13.1 GaussianBlur((9, 9), sigma=(18, 18))
+# restated (torchvision cannot be imported here); --check shows the blended masks it makes equal the shipped ones
 
 def blur(img):
     sigma = torch.empty(1).uniform_(18.0, 18.0).item()     # get_params: one draw from the global generator
@@ -329,7 +304,7 @@ class Gen:
         o.DDPM.register_schedule(m, beta_schedule="linear", timesteps=1000, linear_start=0.00085, linear_end=0.012)
         for k in ("betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod"):
             assert torch.equal(getattr(m, k), w15[k]), k
-        clip = TinyClip(w15, cfgs["clip_text"]["params"])
+        clip = TinyClip(w15, cfgs["clip_text"]["params"], o.clip_model)
         tokenizer = o.tok.SimpleTokenizer(bpe_path=os.path.join(SHIPPED, "bpe_simple_vocab_16e6.txt.gz"))
         m.cond_stage_model = CondStage(clip, tokenizer)
         self.tokenizer = tokenizer
