@@ -176,8 +176,25 @@ class OtherClipsTest {
 				assertEquals(w, flow.width(), w + "x" + h);
 				assertEquals(h, flow.height(), w + "x" + h);
 				for (float v : flow.data()) assertTrue(Float.isFinite(v), w + "x" + h);
+				if (w >= 30 && h >= 3) { // textured sizes: the flow must find the 2-pixel move (not zeros, not a wrong crop)
+					double[] m = meanFlow(flow);
+					assertEquals(2, m[0], 0.5, w + "x" + h + " mean u");
+					assertEquals(0, m[1], 0.5, w + "x" + h + " mean v");
+				}
 			}
 		}
+	}
+
+	/** Mean u and v of a flow field. */
+	static double[] meanFlow(org.rerender.flow.FlowField flow) {
+		double su = 0, sv = 0;
+		for (int y = 0; y < flow.height(); y++)
+			for (int x = 0; x < flow.width(); x++) {
+				su += flow.u(x, y);
+				sv += flow.v(x, y);
+			}
+		int n = flow.width() * flow.height();
+		return new double[] {su / n, sv / n};
 	}
 
 	@Test
