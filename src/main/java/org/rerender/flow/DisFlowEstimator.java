@@ -39,8 +39,8 @@ public final class DisFlowEstimator implements FlowEstimator {
 	/**
 	 * DIS settings: a preset plus overrides; a negative override keeps the preset's value.
 	 * OpenCV's presets (finest scale, patch size, patch stride, gradient-descent iterations,
-	 * variational-refinement iterations): ULTRAFAST (2, 8, 5, 12, 0), FAST (2, 8, 4, 16, 5),
-	 * MEDIUM (1, 12, 4, 16, 5). The finest scale is the pyramid level the result is computed at
+	 * variational-refinement iterations): ULTRAFAST (2, 8, 4, 12, 0), FAST (2, 8, 4, 16, 5),
+	 * MEDIUM (1, 8, 3, 25, 5) (checked by {@code DisFlowPaddingTest}). The finest scale is the pyramid level the result is computed at
 	 * (0 = full resolution; the flow is upsampled from there); mean normalisation and spatial
 	 * propagation are on in every preset.
 	 *
@@ -107,13 +107,17 @@ public final class DisFlowEstimator implements FlowEstimator {
 		FlowEstimator.checkPair(from, to);
 		if (dis == null) throw new IllegalStateException("DisFlowEstimator is closed");
 		int w = from.width(), h = from.height();
-		// DIS refuses frames under about 4 patches on a side ("must have either width or height >= 12"): tiny or
-		// thin frames are padded by repeating their edges, and the flow is cut back to the frame
-		int need = 4 * dis.getPatchSize(), padW = Math.max(0, need - w), padH = Math.max(0, need - h);
-		try (Mat g0 = pad(grey(from), padW, padH); Mat g1 = pad(grey(to), padW, padH); Mat flow = new Mat()) {
+		// OpenCV's DIS refuses frames whose coarsest pyramid level would be negative ("must have either width or
+		// height >= 12", see accepts): only those are padded, by repeating their edges on both sides, and the flow
+		// is cut back to the frame
+		int[] size = paddedSize(w, h, dis.getPatchSize());
+		int padW = size[0] - w, padH = size[1] - h, left = padW / 2, top = padH / 2;
+		try (Mat g0 = pad(grey(from), left, top, padW - left, padH - top);
+			Mat g1 = pad(grey(to), left, top, padW - left, padH - top); Mat flow = new Mat())
+		{
 			if (padW + padH == 0) dis.calc(g0, g1, flow);
 			else {
-				try (Mat full = new Mat(); org.bytedeco.opencv.opencv_core.Rect frame = new org.bytedeco.opencv.opencv_core.Rect(0, 0, w, h)) {
+				try (Mat full = new Mat(); org.bytedeco.opencv.opencv_core.Rect frame = new org.bytedeco.opencv.opencv_core.Rect(left, top, w, h)) {
 					dis.calc(g0, g1, full);
 					try (Mat view = full.apply(frame)) {
 						view.copyTo(flow);
@@ -129,11 +133,33 @@ public final class DisFlowEstimator implements FlowEstimator {
 		}
 	}
 
-	/** {@code g} grown by {@code right} columns and {@code bottom} rows repeating its edges (itself when both are 0). */
-	private static Mat pad(Mat g, int right, int bottom) {
-		if (right == 0 && bottom == 0) return g;
+	/**
+	 * Whether OpenCV's DIS ({@code DISOpticalFlowImpl::calc}) takes a w×h frame with this patch size: it picks its
+	 * coarsest pyramid level as the smaller of round-ish log2(longer side / (4·patch)) (the +0.5 then truncation
+	 * toward zero of its C++ code) and log2(⌊shorter side / patch⌋), and refuses a negative one. So the shorter side
+	 * must be at least one patch and the longer side more than patch·√2 (12 pixels for a patch of 8).
+	 */
+	static boolean accepts(int w, int h, int patch) {
+		if (Math.min(w, h) < patch) return false;
+		double level = Math.log(Math.max(w, h) / (4.0 * patch)) / Math.log(2.0) + 0.5;
+		return (int) level >= 0;
+	}
+
+	/** The smallest size grown from w×h that DIS {@link #accepts} (w×h itself when it does), as {width, height}. */
+	static int[] paddedSize(int w, int h, int patch) {
+		int pw = Math.max(w, patch), ph = Math.max(h, patch);
+		while (!accepts(pw, ph, patch)) {
+			if (pw >= ph) pw++;
+			else ph++;
+		}
+		return new int[] {pw, ph};
+	}
+
+	/** {@code g} grown by the given columns and rows repeating its edges (itself when none). */
+	private static Mat pad(Mat g, int left, int top, int right, int bottom) {
+		if (left + top + right + bottom == 0) return g;
 		Mat p = new Mat();
-		org.bytedeco.opencv.global.opencv_core.copyMakeBorder(g, p, 0, bottom, 0, right,
+		org.bytedeco.opencv.global.opencv_core.copyMakeBorder(g, p, top, bottom, left, right,
 			org.bytedeco.opencv.global.opencv_core.BORDER_REPLICATE);
 		g.close();
 		return p;

@@ -44,13 +44,15 @@ public final class VideoReader implements AutoCloseable {
 	private final Path path;
 	private final FFmpegFrameGrabber grabber;
 	private final int rotation;
+	private final Orientation orientation;
 	private final Timing timing = new Timing();
 	private int framesRead;
 
 	private VideoReader(Path path, FFmpegFrameGrabber grabber) {
 		this.path = path;
 		this.grabber = grabber;
-		this.rotation = rotation(grabber);
+		this.orientation = orientation(grabber);
+		this.rotation = orientation.rotation();
 	}
 
 	/** Opens a video for reading frames with {@link #read()}; the caller closes it. */
@@ -118,8 +120,8 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	/**
-	 * The next frame in RGB order, or null after the last one. A frame whose stream carries a display rotation
-	 * (phone clips) comes out upright, as players show it.
+	 * The next frame in RGB order, or null after the last one. A frame whose stream carries a display matrix
+	 * (phone clips: a rotation; also mirrored ones) comes out as FFmpeg's own program shows it.
 	 */
 	public Rgb8Image read() {
 		try {
@@ -127,7 +129,7 @@ public final class VideoReader implements AutoCloseable {
 			if (f == null || f.image == null) return null;
 			framesRead++;
 			timing.add(f.timestamp);
-			return rotate(toRgb(f), rotation);
+			return orientation.apply(toRgb(f));
 		}
 		catch (IOException e) {
 			throw new RerenderException("Could not decode frame " + framesRead + " of " + path + ": " + Ffmpeg.shortReason(e), e);
@@ -225,20 +227,85 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	/**
+	 * How a frame is shown: mirrored left-right first (when {@code mirror}), then turned counter-clockwise by
+	 * {@code rotation} (0, 90, 180 or 270). Every combination of quarter turns and flips is one of these eight.
+	 */
+	record Orientation(boolean mirror, int rotation) {
+		static final Orientation NONE = new Orientation(false, 0);
+
+		Rgb8Image apply(Rgb8Image in) {
+			return rotate(mirror ? VideoReader.mirror(in) : in, rotation);
+		}
+	}
+
+	/**
 	 * The stream's display rotation (its display matrix; phone clips) as 0, 90, 180 or 270 degrees counter-clockwise,
-	 * FFmpeg's convention ({@code av_display_rotation_get}); other angles are rounded to the nearest quarter turn.
+	 * FFmpeg's convention ({@code av_display_rotation_get}), applied after {@link Orientation#mirror}.
 	 */
 	static int rotation(FFmpegFrameGrabber g) {
-		double r;
+		return orientation(g).rotation();
+	}
+
+	/** The stream's display matrix as FFmpeg's own autorotation applies it ({@link #orientation(int[])}). */
+	static Orientation orientation(FFmpegFrameGrabber g) {
 		try {
-			r = g.getDisplayRotation();
+			return orientation(displayMatrix(g));
 		}
 		catch (RuntimeException e) {
-			return 0; // no or unreadable side data: show the frames as stored
+			return Orientation.NONE; // unreadable side data: show the frames as stored
 		}
-		if (Double.isNaN(r) || Double.isInfinite(r)) return 0;
-		int quarter = (int) Math.round(r / 90.0);
-		return Math.floorMod(quarter, 4) * 90;
+	}
+
+	/** The 3×3 display matrix (16.16 and 2.30 fixed point, FFmpeg's layout) of the first video stream, or null. */
+	private static int[] displayMatrix(FFmpegFrameGrabber g) {
+		org.bytedeco.ffmpeg.avformat.AVFormatContext fc = g.getFormatContext();
+		if (fc == null) return null;
+		for (int i = 0; i < fc.nb_streams(); i++) {
+			org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(i);
+			org.bytedeco.ffmpeg.avcodec.AVCodecParameters par = st.codecpar();
+			if (par.codec_type() != org.bytedeco.ffmpeg.global.avutil.AVMEDIA_TYPE_VIDEO
+				|| (st.disposition() & org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC) != 0) continue;
+			org.bytedeco.ffmpeg.avcodec.AVPacketSideData sd = org.bytedeco.ffmpeg.global.avcodec.av_packet_side_data_get(
+				par.coded_side_data(), par.nb_coded_side_data(), org.bytedeco.ffmpeg.global.avcodec.AV_PKT_DATA_DISPLAYMATRIX);
+			if (sd == null || sd.isNull() || sd.data() == null || sd.size() < 36) return null;
+			int[] m = new int[9];
+			new org.bytedeco.javacpp.IntPointer(sd.data()).get(m);
+			return m;
+		}
+		return null;
+	}
+
+	/**
+	 * The orientation FFmpeg's command-line autorotation gives a display matrix (null: none): the clockwise angle
+	 * θ = −round(av_display_rotation_get) in [0, 360) picks a transpose or flips, and the signs of the matrix
+	 * entries 0, 3 and 4 tell whether the picture is also mirrored. Angles that are not quarter turns are rounded
+	 * to the nearest one (FFmpeg would turn by the exact angle).
+	 */
+	static Orientation orientation(int[] m) {
+		if (m == null) return Orientation.NONE;
+		double ccw = org.bytedeco.ffmpeg.global.avutil.av_display_rotation_get(m);
+		if (Double.isNaN(ccw) || Double.isInfinite(ccw)) return Orientation.NONE;
+		double theta = -Math.round(ccw);
+		theta -= 360 * Math.floor(theta / 360 + 0.9 / 360);
+		if (Math.abs(theta - 90) < 1) // a quarter turn clockwise; m[3] > 0: transposed (mirrored, then turned)
+			return m[3] > 0 ? new Orientation(true, 90) : new Orientation(false, 270);
+		if (Math.abs(theta - 270) < 1) // a quarter turn counter-clockwise; m[3] < 0: the other diagonal
+			return m[3] < 0 ? new Orientation(true, 270) : new Orientation(false, 90);
+		if (Math.abs(theta - 180) < 1) { // left-right flip when m[0] < 0, top-bottom flip when m[4] < 0
+			boolean h = m[0] < 0, v = m[4] < 0;
+			return h && v ? new Orientation(false, 180) : h ? new Orientation(true, 0) : v ? new Orientation(true, 180) : Orientation.NONE;
+		}
+		if (Math.abs(theta) < 1 || Math.abs(theta - 360) < 1) return m[4] < 0 ? new Orientation(true, 180) : Orientation.NONE;
+		return new Orientation(false, Math.floorMod((int) Math.round(ccw / 90.0), 4) * 90);
+	}
+
+	/** {@code in} mirrored left-right. */
+	static Rgb8Image mirror(Rgb8Image in) {
+		int w = in.width(), h = in.height();
+		byte[] src = in.data(), dst = new byte[src.length];
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) System.arraycopy(src, 3 * (y * w + x), dst, 3 * (y * w + w - 1 - x), 3);
+		return new Rgb8Image(w, h, dst);
 	}
 
 	/** {@code in} turned counter-clockwise by {@code degrees} (0, 90, 180, 270). */

@@ -121,8 +121,9 @@ class OtherClipsCliTest {
 			// FFmpeg's own program (JavaCV ships it): FFmpegFrameRecorder would not keep a 1-pixel width
 			try (var out = Files.newOutputStream(raw)) {
 				for (int i = 0; i < 3; i++) {
-					Rgb8Image img = org.rerender.video.TestClips.smallFrames().get(i);
-					for (int y = 0; y < size[1]; y++) out.write(img.data(), 3 * (y + 40) * img.width() + 3 * 60, 3 * size[0]);
+					// one picture whose content moves 2 pixels right per frame: the flow must say so
+					Rgb8Image img = org.rerender.video.TestClips.smallFrames().get(0);
+					for (int y = 0; y < size[1]; y++) out.write(img.data(), 3 * (y + 40) * img.width() + 3 * (60 - 2 * i), 3 * size[0]);
 				}
 			}
 			String ffmpeg = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
@@ -136,7 +137,17 @@ class OtherClipsCliTest {
 			String[] r = run("flow", f.toString(), "--out", dir.resolve("flow" + size[0]).toString(), "--method", "dis", "--resolution", "0");
 			if (size[0] == 40) {
 				assertEquals("0", r[0], r[2]);
-				assertTrue(Files.isRegularFile(dir.resolve("flow40/flow/0000.fwd.flo")));
+				org.rerender.flow.FlowField fwd = org.rerender.flow.FlowFiles.readFlo(dir.resolve("flow40/flow/0000.fwd.flo"));
+				assertEquals(40, fwd.width());
+				assertEquals(3, fwd.height());
+				double su = 0, sv = 0;
+				for (int y = 0; y < 3; y++)
+					for (int x = 0; x < 40; x++) {
+						su += fwd.u(x, y);
+						sv += fwd.v(x, y);
+					}
+				assertEquals(2, su / 120, 0.5, "mean u");
+				assertEquals(0, sv / 120, 0.5, "mean v");
 			}
 			else {
 				assertEquals("1", r[0], r[2]);
