@@ -155,6 +155,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
 			RerenderJob.Result r = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
+				.replaceOutput(file(output_file) != null) // a file the user chose (the Save dialog confirmed replacing it)
 				.device(() -> rerender.resolve(device)).run(steps(), rerender.progress(), token);
 			List<Rgb8Image> keys = new ArrayList<>();
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
