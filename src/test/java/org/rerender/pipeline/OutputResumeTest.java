@@ -68,5 +68,9 @@ class OutputResumeTest {
 		assertTrue(r.counters().videoWritten);
 		assertEquals(5, VideoReader.probe(out).frameCount());
 		assertFalse(job(in, out).run(RerenderJob.Steps.ALL, null, null).counters().videoWritten, "resumes: nothing to redo");
+		// --overwrite with the same settings redoes nothing (only steps whose settings changed)
+		RerenderJob.Counters n = job(in, out).overwrite(true).run(RerenderJob.Steps.ALL, null, null).counters();
+		assertEquals(0, n.framesPrepared + n.anchorsTranslated + n.keyFramesTranslated + n.framesPropagated, n.toString());
+		assertFalse(n.videoWritten, n.toString());
 	}
 }

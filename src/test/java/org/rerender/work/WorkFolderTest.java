@@ -86,6 +86,12 @@ class WorkFolderTest {
 		assertTrue(e.getMessage().contains("overwrite"), e.getMessage());
 		assertEquals(old, Files.getLastModifiedTime(f5));
 
+		// overwrite with the same settings: nothing redone (only steps whose settings changed are)
+		WorkStep kept = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), prep, true, Progress.NONE, Cancel.NEVER);
+		assertEquals(frames.hash(), kept.hash());
+		assertTrue(kept.isComplete());
+		assertEquals(old, Files.getLastModifiedTime(f5));
+
 		// overwrite: redone with the new settings
 		WorkStep redone = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), new FramePreparation(0, 0, 0, 0, 256),
 			true, Progress.NONE, Cancel.NEVER);
