@@ -200,7 +200,7 @@ public final class RerenderJob {
 		cancel.check();
 
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
-		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(prep), overwrite);
+		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
 		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
 		if (!framesDone) n.framesPrepared = frames.completeCount();
