@@ -97,7 +97,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	private int canny_low = DEF.cannyLow;
 	@Parameter(label = "Canny high threshold", min = "0", max = "1000")
 	private int canny_high = DEF.cannyHigh;
-	@Parameter(label = "Resolution (long side)", min = "64", max = "4096")
+	@Parameter(label = "Resolution (long side)", min = "64", max = org.rerender.config.RerenderConfig.MAX_IMAGE_RESOLUTION_TEXT)
 	private int image_resolution = DEF.imageResolution;
 	@Parameter(label = "Limit resolution to GPU memory")
 	private boolean use_limit_device_resolution = DEF.useLimitDeviceResolution;

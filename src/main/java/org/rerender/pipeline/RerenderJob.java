@@ -188,8 +188,7 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		if (!Files.exists(cfg.input)) throw new RerenderException("Input video not found: " + cfg.input.toAbsolutePath());
-		VideoReader.requireFile(cfg.input); // a folder, an empty or unreadable file
+		VideoReader.requireFile(cfg.input); // missing, a folder, an empty or unreadable file
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
