@@ -62,13 +62,13 @@ final class ExampleSubcommand implements Subcommand {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--input", "--output", "--prompt", "--image_resolution",
 			"--frame_count", "--interval", "--models"));
 		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument " + a.positionals().get(0));
-		Path input = a.path("--input", Path.of("examples/city.mp4"));
+		Path input = a.path("--input", DEFAULT_INPUT);
 		if (!a.has("--input") && !Files.isRegularFile(input))
 			throw new RerenderException("Example clip not found: " + input.toAbsolutePath() + " (run from the project folder, or give --input)");
 		VideoReader.requireFile(input);
 		Path output = a.path("--output", Path.of("example-output", stem(input) + "_rerendered.mp4"));
 		RerenderConfig.Builder b = RerenderConfig.interactiveBuilder().input(input).output(output)
-			.workDir(workDir(output)).prompt(a.string("--prompt", "a watercolor painting of a city street"))
+			.workDir(workDir(input, output)).prompt(a.string("--prompt", "a watercolor painting of a city street"))
 			.imageResolution(a.integer("--image_resolution", 512)).interval(a.integer("--interval", 10));
 		if (a.has("--frame_count")) b.frameCount(a.integer("--frame_count", 0));
 		RerenderConfig c = b.build();
@@ -108,14 +108,18 @@ final class ExampleSubcommand implements Subcommand {
 	}
 
 	/**
-	 * The work folder of an example run: {@code work} beside the default output of the embedded clip, else
-	 * {@code NAME_work} beside the output {@code NAME.mp4}, so that each clip resumes in its own folder.
+	 * The work folder of an example run: {@code work} beside the default output when the input is the embedded clip
+	 * {@code examples/city.mp4}, else {@code NAME_work} beside the output {@code NAME.mp4}, so that each clip resumes
+	 * in its own folder (another clip that is also called city.mp4 included).
 	 */
-	static Path workDir(Path output) {
-		Path out = output.toAbsolutePath();
-		String name = out.getFileName().toString();
-		return out.getParent().resolve(name.equals("city_rerendered.mp4") ? "work" : stem(out) + "_work");
+	static Path workDir(Path input, Path output) {
+		Path out = output.toAbsolutePath().normalize();
+		boolean embedded = input.toAbsolutePath().normalize().equals(DEFAULT_INPUT.toAbsolutePath().normalize())
+			&& out.equals(DEFAULT_OUTPUT.toAbsolutePath().normalize());
+		return out.getParent().resolve(embedded ? "work" : stem(out) + "_work");
 	}
+
+	static final Path DEFAULT_INPUT = Path.of("examples", "city.mp4"), DEFAULT_OUTPUT = Path.of("example-output", "city_rerendered.mp4");
 
 	/** OpenCV's edge-preserving stylization filter (sigma_s 60, sigma_r 0.45), deterministic. */
 	static Rgb8Image stylize(Rgb8Image in) {

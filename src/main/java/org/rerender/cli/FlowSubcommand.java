@@ -1,6 +1,5 @@
 package org.rerender.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -59,8 +58,7 @@ final class FlowSubcommand implements Subcommand {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--out", "--method", "--crop", "--resolution"));
 		if (a.positionals().size() != 1) throw new UsageException("expected one INPUT video");
 		Path input = Path.of(a.positionals().get(0));
-		if (!Files.exists(input)) throw new UsageException("input video not found: " + input);
-		VideoReader.requireFile(input); // a folder, an empty or unreadable file: said as such
+		VideoReader.requireFile(input); // missing, a folder, an empty or unreadable file: said as such
 		Path out = Path.of(a.required("--out"));
 		FlowMethod method = FlowMethod.parse(a.string("--method", "auto"));
 		int[] crop = parseCrop(a.string("--crop", "0,0,0,0"));

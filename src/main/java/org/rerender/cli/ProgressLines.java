@@ -24,10 +24,29 @@ final class ProgressLines extends FilterOutputStream {
 	public synchronized void write(byte[] b, int off, int len) throws IOException {
 		if (len <= 0) return;
 		byte first = b[off];
-		if (open && first != '\r' && first != '\n') out.write('\n');
+		if (open && first != '\r' && first != '\n') {
+			out.write('\n');
+			open = false; // the rest of this text may come in more chunks: they continue the new line
+		}
 		out.write(b, off, len);
 		byte last = b[off + len - 1];
 		if (first == '\r') open = last != '\n';
 		else if (last == '\n') open = false;
+	}
+
+	/** The charset {@code s} encodes text with (Java 18+ says; before, System.err's as the JDK chose it). */
+	static java.nio.charset.Charset charsetOf(java.io.PrintStream s) {
+		try {
+			return (java.nio.charset.Charset) java.io.PrintStream.class.getMethod("charset").invoke(s);
+		}
+		catch (ReflectiveOperationException | RuntimeException e) {
+			String name = System.getProperty("stderr.encoding", System.getProperty("sun.stderr.encoding"));
+			try {
+				if (name != null) return java.nio.charset.Charset.forName(name);
+			}
+			catch (RuntimeException unknown) { // fall through to the default
+			}
+			return java.nio.charset.Charset.defaultCharset();
+		}
 	}
 }

@@ -55,7 +55,7 @@ public final class RerenderCli {
 			return 0;
 		}
 		PrintStream err = System.err;
-		System.setErr(new PrintStream(new ProgressLines(err), true));
+		System.setErr(new PrintStream(new ProgressLines(err), true, ProgressLines.charsetOf(err)));
 		try {
 			return runGuarded(sub, rest);
 		}

@@ -11,6 +11,11 @@ import org.rerender.engine.RerenderException;
  * (the defaults of the interactive dialogs). {@link #validate()} checks ranges before any compute.
  */
 public final class RerenderConfig {
+	/** The largest {@code image_resolution} (long side of the prepared frames) the job accepts. */
+	public static final int MAX_IMAGE_RESOLUTION = 4096;
+	/** {@link #MAX_IMAGE_RESOLUTION} as text, a compile-time constant for annotation attributes (Fiji's max). */
+	public static final String MAX_IMAGE_RESOLUTION_TEXT = "" + MAX_IMAGE_RESOLUTION;
+
 
 	/** ControlNet conditioning. */
 	public enum ControlType {
@@ -165,7 +170,8 @@ public final class RerenderConfig {
 		if (controlType == ControlType.CANNY && !(cannyLow >= 0 && cannyLow <= cannyHigh && cannyHigh <= 1000))
 			fail("canny thresholds need 0 ≤ canny_low ≤ canny_high ≤ 1000, got " + cannyLow + ", " + cannyHigh);
 		if (seed < -1 || seed > 0xFFFFFFFFL) fail("seed must be −1 (random) or in 0..4294967295, got " + seed);
-		if (imageResolution < 64 || imageResolution > 4096) fail("image_resolution must be in 64..4096, got " + imageResolution);
+		if (imageResolution < 64 || imageResolution > MAX_IMAGE_RESOLUTION)
+			fail("image_resolution must be in 64.." + MAX_IMAGE_RESOLUTION + ", got " + imageResolution);
 		if (Double.isNaN(x0Strength)) fail("x0_strength must be a number");
 		if (styleUpdateFreq < 1) fail("style_update_freq must be at least 1, got " + styleUpdateFreq);
 		if (!(maskStrength >= 0 && maskStrength <= 1)) fail("mask_strength must be in 0..1, got " + maskStrength);

@@ -38,7 +38,7 @@ public class OpenVideoCommand extends ContextCommand {
 	@Parameter(label = "Crop bottom", description = "Pixels removed from the bottom edge", min = "0", max = "100000")
 	private int crop_bottom = 0;
 
-	@Parameter(label = "Resolution (long side)", min = "0", max = "4096", stepSize = "64",
+	@Parameter(label = "Resolution (long side)", min = "0", max = org.rerender.config.RerenderConfig.MAX_IMAGE_RESOLUTION_TEXT, stepSize = "64",
 		description = "Long side after resizing; sides are rounded to multiples of 64 (Rerender's frame rule). 0 keeps the size.")
 	private int resolution = 0;
 

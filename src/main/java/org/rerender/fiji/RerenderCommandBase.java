@@ -97,7 +97,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	private int canny_low = DEF.cannyLow;
 	@Parameter(label = "Canny high threshold", min = "0", max = "1000")
 	private int canny_high = DEF.cannyHigh;
-	@Parameter(label = "Resolution (long side)", min = "64", max = "4096")
+	@Parameter(label = "Resolution (long side)", min = "64", max = org.rerender.config.RerenderConfig.MAX_IMAGE_RESOLUTION_TEXT)
 	private int image_resolution = DEF.imageResolution;
 	@Parameter(label = "Limit resolution to GPU memory")
 	private boolean use_limit_device_resolution = DEF.useLimitDeviceResolution;
@@ -155,6 +155,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
 			RerenderJob.Result r = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
+				.replaceOutput(file(output_file) != null) // a file the user chose (the Save dialog confirmed replacing it)
 				.device(() -> rerender.resolve(device)).run(steps(), rerender.progress(), token);
 			List<Rgb8Image> keys = new ArrayList<>();
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));

@@ -112,7 +112,7 @@ public final class RerenderJob {
 	private final RerenderConfig cfg;
 	private final ModelSupplier models;
 	private FlowMethod flowMethod = FlowMethod.DIS;
-	private boolean overwrite;
+	private boolean overwrite, replaceOutput;
 	private PatchSynthesizer synthesizer;
 	private Consumer<String> noteSink = s -> {};
 	private String stylerName;
@@ -132,9 +132,19 @@ public final class RerenderJob {
 		return this;
 	}
 
-	/** Redo steps whose settings changed instead of refusing (their folders are emptied). */
+	/**
+	 * Redo steps whose settings changed instead of refusing (their folders are emptied), and replace an existing
+	 * output file that this job did not write (as {@link #replaceOutput}).
+	 */
 	public RerenderJob overwrite(boolean on) {
 		this.overwrite = on;
+		this.replaceOutput = on;
+		return this;
+	}
+
+	/** Replace an existing output file that this job did not write (e.g. one the user confirmed in a Save dialog). */
+	public RerenderJob replaceOutput(boolean on) {
+		this.replaceOutput = on;
 		return this;
 	}
 
@@ -178,8 +188,7 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		if (!Files.exists(cfg.input)) throw new RerenderException("Input video not found: " + cfg.input.toAbsolutePath());
-		VideoReader.requireFile(cfg.input); // a folder, an empty or unreadable file
+		VideoReader.requireFile(cfg.input); // missing, a folder, an empty or unreadable file
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
@@ -190,7 +199,7 @@ public final class RerenderJob {
 		cancel.check();
 
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
-		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(prep), overwrite);
+		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
 		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
 		if (!framesDone) n.framesPrepared = frames.completeCount();
@@ -239,10 +248,10 @@ public final class RerenderJob {
 			video = cfg.output.toAbsolutePath();
 			report = ConsistencyReport.files(video);
 			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
-				if (Files.exists(video) && !out.isComplete() && !overwrite)
+				if (Files.exists(video) && !out.isComplete() && !replaceOutput && !writtenHere(work.root(), video))
 					throw new RerenderException("The output " + video + " already exists and was not written by this job"
 						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
-				writeVideo(frames, keys, prop, frameCount, video, notes, progress, cancel);
+				writeVideo(frames, keys, prop, work.root(), frameCount, video, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
 			}
@@ -346,7 +355,28 @@ public final class RerenderJob {
 		prop.markComplete(last);
 	}
 
-	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, int frameCount, Path video, List<String> notes,
+	/**
+	 * In the work folder (not in the OUT step's folder, whose files would make a change of output look like a
+	 * changed step): path, size and modification time of the video this job wrote, recorded before its report.
+	 */
+	static final String VIDEO_WRITTEN = "video_written.txt";
+
+	private static String videoStamp(Path video) throws IOException {
+		return video.toAbsolutePath() + "\n" + Files.size(video) + " " + Files.getLastModifiedTime(video).toMillis();
+	}
+
+	/** Whether {@code video} is the file this job wrote last (a run stopped before its OUT step was complete). */
+	static boolean writtenHere(Path workRoot, Path video) {
+		Path f = workRoot.resolve(VIDEO_WRITTEN);
+		try {
+			return Files.isRegularFile(f) && Files.readString(f).equals(videoStamp(video));
+		}
+		catch (IOException e) {
+			return false;
+		}
+	}
+
+	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video, List<String> notes,
 		Progress progress, Cancel cancel)
 	{
 		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
@@ -365,6 +395,12 @@ public final class RerenderJob {
 			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
 		}
 		VideoWriter.write(video, out, fps > 0 ? fps : 30, cfg.input, progress, cancel);
+		try { // a resume knows the video as its own
+			org.rerender.work.AtomicFiles.write(workRoot.resolve(VIDEO_WRITTEN), t -> Files.writeString(t, videoStamp(video)));
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot write " + workRoot.resolve(VIDEO_WRITTEN) + ": " + e.getMessage(), e);
+		}
 		try (FlowEstimator flow = FrameFlows.estimator(flowMethod)) {
 			ConsistencyReport.write(video, WarpingError.compute(in, out, flow, progress, cancel));
 		}

@@ -71,7 +71,7 @@ public record FramePreparation(int left, int right, int top, int bottom, int res
 	}
 
 	/** The largest resolution the job accepts (config {@code image_resolution}). */
-	static final int MAX_RESOLUTION = 4096;
+	static final int MAX_RESOLUTION = org.rerender.config.RerenderConfig.MAX_IMAGE_RESOLUTION;
 
 	/** The smallest resolution up to {@link #MAX_RESOLUTION} giving both sides ≥ 64 for a {@code w × h} frame, or 0. */
 	static int smallestResolution(int w, int h) {

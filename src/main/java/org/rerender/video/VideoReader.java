@@ -363,7 +363,8 @@ public final class VideoReader implements AutoCloseable {
 
 	/**
 	 * As {@link #declaredFrameCount(FFmpegFrameGrabber)}, durations converted at {@code fps}. Matroska/WebM declare no
-	 * frame count and no stream duration, but FFmpeg's and mkvmerge's muxers tag each stream with its DURATION.
+	 * frame count and no stream duration, but FFmpeg's and mkvmerge's muxers tag each stream with its DURATION: the
+	 * stream's end time, so the time before the stream's start is not counted.
 	 */
 	private static int declaredFrameCount(FFmpegFrameGrabber g, double fps) {
 		AVFormatContext ctx = g.getFormatContext();
@@ -374,8 +375,12 @@ public final class VideoReader implements AutoCloseable {
 		long byTime = Long.MAX_VALUE;
 		if (st.duration() != AV_NOPTS_VALUE && st.duration() > 0 && st.time_base().den() > 0 && fps > 0)
 			byTime = Math.round(st.duration() * (double) st.time_base().num() / st.time_base().den() * fps);
-		else if (fps > 0 && tagSeconds(g.getVideoMetadata("DURATION")) > 0)
-			byTime = Math.round(tagSeconds(g.getVideoMetadata("DURATION")) * fps);
+		else if (fps > 0 && tagSeconds(g.getVideoMetadata("DURATION")) > 0) {
+			// the tag is the stream's end time: a stream that starts after 0 (-itsoffset, a cut) plays for less
+			double start = st.start_time() != AV_NOPTS_VALUE && st.start_time() > 0 && st.time_base().den() > 0
+				? st.start_time() * (double) st.time_base().num() / st.time_base().den() : 0;
+			byTime = Math.round(Math.max(0, tagSeconds(g.getVideoMetadata("DURATION")) - start) * fps);
+		}
 		boolean mov = String.valueOf(g.getFormat()).contains("mov");
 		long n = mov || byCount == Long.MAX_VALUE ? Math.min(byCount, byTime) : byCount;
 		return n == Long.MAX_VALUE ? 0 : (int) Math.min(Integer.MAX_VALUE, n);

@@ -19,11 +19,26 @@ import org.rerender.video.VideoReader;
 public final class FramesStep {
 	private FramesStep() {}
 
-	/** The step's stamp parameters: the crop and the resolution. */
+	/** The crop and the resolution (the job parameters of a work folder). */
 	public static Map<String, Object> params(FramePreparation prep) {
 		Map<String, Object> m = new LinkedHashMap<>();
 		m.put("crop", List.of(prep.left(), prep.right(), prep.top(), prep.bottom()));
 		m.put("image_resolution", prep.resolution());
+		return m;
+	}
+
+	/**
+	 * The step's stamp parameters: {@link #params(FramePreparation)} and, for a rotated (phone) clip, the display
+	 * rotation the frames were turned upright by ({@code input_rotation}): frames of a work folder made before the
+	 * rotation was applied are then redone rather than resumed. Absent for 0, so unrotated work folders still resume.
+	 */
+	public static Map<String, Object> params(WorkFolder work, FramePreparation prep) {
+		Map<String, Object> m = params(prep);
+		if (work.input() != null) {
+			try (VideoReader r = VideoReader.open(work.input())) {
+				if (r.rotation() != 0) m.put("input_rotation", r.rotation());
+			}
+		}
 		return m;
 	}
 
@@ -32,7 +47,7 @@ public final class FramesStep {
 		Cancel cancel)
 	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
-		WorkStep step = work.step(WorkFolder.FRAMES, params(prep), overwrite);
+		WorkStep step = work.step(WorkFolder.FRAMES, params(work, prep), overwrite);
 		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) return step;
 		VideoInfo info = VideoReader.forEachFrame(work.input(), (i, frame) -> {
 			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));

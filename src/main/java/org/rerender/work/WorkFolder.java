@@ -126,7 +126,8 @@ public final class WorkFolder {
 	 * Opens one step folder ({@link #FRAMES}, {@link #FLOW}, ...; any simple name works).
 	 *
 	 * @param params    the parameters this step's files depend on
-	 * @param overwrite redo the step from scratch (its folder is emptied)
+	 * @param overwrite redo the step if it was made with other settings (its folder is emptied) instead of refusing;
+	 *                  a step with the same settings is kept (resumed) either way
 	 * @param upstream  steps whose files this step reads (their stamps become part of this step's)
 	 * @throws RerenderException if the step was made with other settings and {@code overwrite} is false
 	 */
@@ -150,14 +151,14 @@ public final class WorkFolder {
 			if (!same && hasFiles && !overwrite)
 				throw new RerenderException("The '" + name + "' files in " + root + " were made with different settings ("
 					+ describeChange(old, stamp) + "). Delete " + dir + " or use another work folder (bin/rerender: --overwrite redoes the step).");
-			if (overwrite || !same) WorkStep.clear(dir);
+			if (!same) WorkStep.clear(dir);
 			Files.createDirectories(dir);
 			WorkStep.removeTemps(dir);
 		}
 		catch (IOException e) {
 			throw new RerenderException("Cannot prepare " + dir + ": " + e, e);
 		}
-		if (overwrite || !same) {
+		if (!same) {
 			JsonObject rec = stamp.deepCopy();
 			rec.addProperty("hash", hash);
 			rec.addProperty("complete", false);

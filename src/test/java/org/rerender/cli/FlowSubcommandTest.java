@@ -64,7 +64,8 @@ class FlowSubcommandTest {
 		assertFalse(Files.exists(dir.resolve("w")), "nothing written for a bad input");
 		assertEquals(1, RerenderCli.run(new String[] { "flow", notVideo.toString(), "--out", "x", "--method", "gmflow" }),
 			"gmflow is not installed in this build");
-		assertEquals(2, RerenderCli.run(new String[] { "flow", dir.resolve("missing.mp4").toString(), "--out", "x" }));
+		assertEquals(1, RerenderCli.run(new String[] { "flow", dir.resolve("missing.mp4").toString(), "--out", "x" }),
+			"a missing input is said by VideoReader.requireFile (exit 1, like the other subcommands)");
 		assertEquals(2, RerenderCli.run(new String[] { "flow", notVideo.toString() }), "--out is required");
 		assertEquals(2, RerenderCli.run(new String[] { "flow", notVideo.toString(), "--out", "x", "--crop", "1,2" }));
 		assertEquals(1, RerenderCli.run(new String[] { "flow", notVideo.toString(), "--out", "x", "--method", "raft" }));

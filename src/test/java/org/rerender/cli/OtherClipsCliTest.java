@@ -56,6 +56,16 @@ class OtherClipsCliTest {
 	}
 
 	@Test
+	void onlyTheEmbeddedClipUsesTheSharedWorkFolder() {
+		Path out = Path.of("example-output", "city_rerendered.mp4").toAbsolutePath();
+		assertEquals(out.getParent().resolve("work"), ExampleSubcommand.workDir(Path.of("examples", "city.mp4"), out));
+		// another clip called city.mp4 (its default output has the same name) gets its own work folder
+		assertEquals(out.getParent().resolve("city_rerendered_work"), ExampleSubcommand.workDir(dir.resolve("city.mp4"),
+			Path.of("example-output", "city_rerendered.mp4")));
+		assertEquals(dir.resolve("o/x_work"), ExampleSubcommand.workDir(Path.of("examples", "city.mp4"), dir.resolve("o/x.mp4")));
+	}
+
+	@Test
 	void clipShorterThanTheIntervalIsDoneWithAShorterInterval() {
 		Path in = clip("five.mp4", 5);
 		Path out = dir.resolve("out/five.mp4");

@@ -215,7 +215,7 @@ class HeadlessRunTest {
 		Path missing = dir.resolve("missing.mp4");
 		Child c = child("--headless", "--run", "Rerender Video", "input_file=\"" + missing + "\",work_dir=\"" + dir.resolve("w1") + "\",prompt=\"x\"," + tiny() + ",interval=3");
 		assertEquals(1, c.rc, c.output);
-		assertTrue(c.output.contains("HeadlessRun: Rerender Video failed: Input video not found: " + missing), c.output);
+		assertTrue(c.output.contains("HeadlessRun: Rerender Video failed: Video file not found: " + missing), c.output);
 	}
 
 	@Test

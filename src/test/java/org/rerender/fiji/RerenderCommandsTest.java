@@ -101,7 +101,7 @@ class RerenderCommandsTest {
 		m.put("input_file", dir.resolve("missing.mp4").toFile());
 		CommandModule r = commands.run(RerenderVideoCommand.class, true, m).get();
 		assertTrue(r.isCanceled());
-		assertTrue(r.getCancelReason().contains("Input video not found"), r.getCancelReason());
+		assertTrue(r.getCancelReason().contains("Video file not found"), r.getCancelReason());
 	}
 
 	@Test

@@ -179,6 +179,22 @@ class OtherClipsTest {
 		assertEquals(0, VideoReader.tagSeconds(null));
 	}
 
+	/** A Matroska stream that starts at 2 s (as after ffmpeg -itsoffset 2): its DURATION tag says 3 s for 1 s of frames. */
+	@Test
+	void matroskaStartingAfterZeroIsNotTruncated() throws IOException {
+		Path f = tmp.resolve("offset.mkv");
+		long[] t = new long[24];
+		for (int i = 0; i < t.length; i++) t[i] = 2_000_000 + 40_000L * i;
+		TestClips.writeTimed(f, "matroska", 0, TestClips.smallFrames(), t);
+		VideoInfo info = VideoReader.probe(f);
+		assertEquals(24, info.frameCount(), info.toString());
+		assertEquals(24, readAll(f).size());
+	}
+
+	private static List<Rgb8Image> readAll(Path p) {
+		return VideoReader.readAll(p, Progress.NONE, Cancel.NEVER);
+	}
+
 	@Test
 	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
 		Path text = tmp.resolve("notes.mp4");

@@ -86,11 +86,42 @@ class WorkFolderTest {
 		assertTrue(e.getMessage().contains("overwrite"), e.getMessage());
 		assertEquals(old, Files.getLastModifiedTime(f5));
 
+		// overwrite with the same settings: nothing redone (only steps whose settings changed are)
+		WorkStep kept = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), prep, true, Progress.NONE, Cancel.NEVER);
+		assertEquals(frames.hash(), kept.hash());
+		assertTrue(kept.isComplete());
+		assertEquals(old, Files.getLastModifiedTime(f5));
+
 		// overwrite: redone with the new settings
 		WorkStep redone = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), new FramePreparation(0, 0, 0, 0, 256),
 			true, Progress.NONE, Cancel.NEVER);
 		assertNotEquals(frames.hash(), redone.hash());
 		assertEquals(256, redone.readPng(5).width());
+	}
+
+	/** A phone clip's frames step made before rotation support (stamp without rotation) is not resumed. */
+	@Test
+	void framesOfARotatedClipMadeWithoutTheRotationAreNotResumed() throws IOException {
+		Path rotated = tmp.resolve("phone.mp4");
+		List<Rgb8Image> f = TestClips.smallFrames().subList(0, 3);
+		TestClips.writeTimed(rotated, "mp4", 90, f, new long[] {0, 40_000, 80_000});
+		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 64);
+		Path root = tmp.resolve("old");
+		WorkFolder w = WorkFolder.open(root, rotated, Map.of());
+		WorkStep old = w.step(WorkFolder.FRAMES, FramesStep.params(prep), false); // the old stamp: crop + resolution
+		for (int i = 0; i < 3; i++) old.writePng(i, f.get(i)); // unrotated (landscape) frames
+		old.markComplete(3);
+		RerenderException e = assertThrows(RerenderException.class, () -> FramesStep.run(WorkFolder.open(root, rotated,
+			Map.of()), prep, false, Progress.NONE, Cancel.NEVER));
+		assertTrue(e.getMessage().contains("input_rotation"), e.getMessage());
+		WorkStep redone = FramesStep.run(WorkFolder.open(root, rotated, Map.of()), prep, true, Progress.NONE, Cancel.NEVER);
+		Rgb8Image upright;
+		try (org.rerender.video.VideoReader r = org.rerender.video.VideoReader.open(rotated)) {
+			upright = prep.apply(r.read());
+		}
+		assertEquals(0, TestClips.meanAbsDiff(upright, redone.readPng(0)), 0.5, "the frames are the upright ones");
+		// an unrotated clip's stamp is unchanged, so its older work folders still resume
+		assertEquals(FramesStep.params(prep), FramesStep.params(WorkFolder.open(tmp.resolve("plain"), clip(), Map.of()), prep));
 	}
 
 	@Test
@@ -102,7 +133,7 @@ class WorkFolderTest {
 		// "crash" after 10 frames: cancel from the progress callback
 		Progress stopAt10 = (s, done, total) -> { if (done == 10) cancel.request(); };
 		assertThrows(CancelledException.class, () -> FramesStep.run(w, prep, false, stopAt10, cancel));
-		WorkStep partial = w.step(WorkFolder.FRAMES, FramesStep.params(prep), false);
+		WorkStep partial = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
 		assertFalse(partial.isComplete());
 		assertEquals(new TreeSet<>(java.util.stream.IntStream.range(0, 10).boxed().toList()), partial.indices("png"));
 		// a crash in the middle of writing frame 10 leaves only a temporary file

@@ -1,0 +1,76 @@
+package org.rerender.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.config.RerenderConfig;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.CancelledException;
+import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
+import org.rerender.video.TestClips;
+import org.rerender.video.VideoReader;
+import org.rerender.video.VideoWriter;
+
+/** The output file: a job resumes over its own, refuses someone else's unless told to replace it. */
+class OutputResumeTest {
+	@TempDir
+	Path dir;
+
+	private Path clip() {
+		Path f = dir.resolve("in.mp4");
+		VideoWriter.write(f, TestClips.smallFrames().subList(0, 5), 25, null, Progress.NONE, Cancel.NEVER);
+		return f;
+	}
+
+	private static Rgb8Image invert(Rgb8Image in) {
+		byte[] d = in.data().clone();
+		for (int i = 0; i < d.length; i++) d[i] = (byte) (255 - (d[i] & 0xff));
+		return new Rgb8Image(in.width(), in.height(), d);
+	}
+
+	private RerenderJob job(Path in, Path out) {
+		RerenderConfig c = RerenderConfig.interactiveBuilder().input(in).output(out).workDir(dir.resolve("work"))
+			.prompt("a painting").imageResolution(64).interval(4).build();
+		return new RerenderJob(c, cfg -> { throw new AssertionError("no models in this test"); })
+			.keyFrameFilter("invert", OutputResumeTest::invert);
+	}
+
+	@Test
+	void aRunStoppedAfterTheVideoResumesOverItsOwnOutput() throws Exception {
+		Path in = clip(), out = dir.resolve("out/v.mp4");
+		Cancel stop = new Cancel();
+		// stopped after the video was moved into place, before its report and the step's completion
+		assertThrows(CancelledException.class, () -> job(in, out).run(RerenderJob.Steps.ALL,
+			(stage, d, t) -> { if (stage.startsWith("Warping error")) stop.request(); }, stop));
+		assertTrue(Files.isRegularFile(out));
+		RerenderJob.Result r = job(in, out).run(RerenderJob.Steps.ALL, null, null);
+		assertTrue(r.counters().videoWritten);
+		assertTrue(Files.isRegularFile(r.report()[0]));
+		assertEquals(5, VideoReader.probe(out).frameCount());
+	}
+
+	@Test
+	void someoneElsesFileIsReplacedOnlyWhenAllowed() throws Exception {
+		Path in = clip(), out = Files.createDirectories(dir.resolve("out")).resolve("v.mp4");
+		Files.writeString(out, "someone's file");
+		RerenderException e = assertThrows(RerenderException.class, () -> job(in, out).run(RerenderJob.Steps.ALL, null, null));
+		assertTrue(e.getMessage().contains("already exists"), e.getMessage());
+		assertEquals("someone's file", Files.readString(out));
+		RerenderJob.Result r = job(in, out).replaceOutput(true).run(RerenderJob.Steps.ALL, null, null);
+		assertTrue(r.counters().videoWritten);
+		assertEquals(5, VideoReader.probe(out).frameCount());
+		assertFalse(job(in, out).run(RerenderJob.Steps.ALL, null, null).counters().videoWritten, "resumes: nothing to redo");
+		// --overwrite with the same settings redoes nothing (only steps whose settings changed)
+		RerenderJob.Counters n = job(in, out).overwrite(true).run(RerenderJob.Steps.ALL, null, null).counters();
+		assertEquals(0, n.framesPrepared + n.anchorsTranslated + n.keyFramesTranslated + n.framesPropagated, n.toString());
+		assertFalse(n.videoWritten, n.toString());
+	}
+}
