@@ -3,9 +3,8 @@ package org.rerender.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.rerender.cli.CliCapture.run;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,22 +22,6 @@ import org.rerender.video.VideoWriter;
 class OtherClipsCliTest {
 	@TempDir
 	Path dir;
-
-	private String[] run(String... args) {
-		PrintStream out = System.out, err = System.err;
-		ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-		System.setOut(new PrintStream(o, true));
-		System.setErr(new PrintStream(e, true));
-		int rc;
-		try {
-			rc = RerenderCli.run(args);
-		}
-		finally {
-			System.setOut(out);
-			System.setErr(err);
-		}
-		return new String[] {Integer.toString(rc), o.toString(), e.toString()};
-	}
 
 	/** The first {@code n} frames of the example at 192x108 as an H.264 mp4 (no audio). */
 	private Path clip(String name, int n) {

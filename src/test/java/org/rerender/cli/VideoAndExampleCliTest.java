@@ -3,11 +3,10 @@ package org.rerender.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.rerender.cli.CliCapture.run;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,22 +20,6 @@ import org.rerender.video.VideoReader;
 class VideoAndExampleCliTest {
 	@TempDir
 	Path dir;
-
-	private String[] run(String... args) {
-		PrintStream out = System.out, err = System.err;
-		ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-		System.setOut(new PrintStream(o, true));
-		System.setErr(new PrintStream(e, true));
-		int rc;
-		try {
-			rc = RerenderCli.run(args);
-		}
-		finally {
-			System.setOut(out);
-			System.setErr(err);
-		}
-		return new String[] {Integer.toString(rc), o.toString(), e.toString()};
-	}
 
 	@Test
 	void usageAndModelErrorsExitNonZeroWithOneLine() throws Exception {
