@@ -163,22 +163,6 @@ class OtherClipsTest {
 		assertEquals(25.0, cfr.fps(), 1e-9);
 	}
 
-	@Test
-	void truncatedMatroskaIsReported() throws IOException {
-		Path whole = tmp.resolve("whole.mkv");
-		TestClips.write(whole, "matroska", "mjpeg", 24, 0, TestClips.smallFrames());
-		assertEquals(24, VideoReader.probe(whole).frameCount());
-		byte[] all = Files.readAllBytes(whole);
-		Path cut = tmp.resolve("cut.mkv");
-		Files.write(cut, Arrays.copyOf(all, all.length / 2));
-		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(cut));
-		assertTrue(e.getMessage().contains("truncated"), e.getMessage());
-		assertEquals(1.6, VideoReader.tagSeconds("00:00:01.600000000"), 1e-9);
-		assertEquals(3723.5, VideoReader.tagSeconds("01:02:03.5"), 1e-9);
-		assertEquals(0, VideoReader.tagSeconds("garbage"));
-		assertEquals(0, VideoReader.tagSeconds(null));
-	}
-
 	/** A Matroska stream that starts at 2 s (as after ffmpeg -itsoffset 2): its DURATION tag says 3 s for 1 s of frames. */
 	@Test
 	void matroskaStartingAfterZeroIsNotTruncated() throws IOException {

@@ -120,12 +120,27 @@ class VideoReaderTest {
 	@Test
 	void truncatedAviWithIndexUpFront() throws IOException {
 		// an AVI whose header still declares 24 frames but whose data stops after about a third
-		Path whole = tmp.resolve("whole.avi");
-		TestClips.write(whole, "avi", "mjpeg", 24, 0, TestClips.smallFrames());
+		assertCutIsReportedTruncated("avi", "avi", 3);
+	}
+
+	@Test
+	void truncatedMatroskaIsReported() throws IOException {
+		// Matroska keeps no frame count: the stream's DURATION tag declares how many frames to expect
+		assertCutIsReportedTruncated("matroska", "mkv", 2);
+		assertEquals(1.6, VideoReader.tagSeconds("00:00:01.600000000"), 1e-9);
+		assertEquals(3723.5, VideoReader.tagSeconds("01:02:03.5"), 1e-9);
+		assertEquals(0, VideoReader.tagSeconds("garbage"));
+		assertEquals(0, VideoReader.tagSeconds(null));
+	}
+
+	/** A 24-frame MJPEG clip in CONTAINER, cut to 1/divisor of its bytes, must be reported as truncated. */
+	private void assertCutIsReportedTruncated(String container, String ext, int divisor) throws IOException {
+		Path whole = tmp.resolve("whole." + ext);
+		TestClips.write(whole, container, "mjpeg", 24, 0, TestClips.smallFrames());
 		assertEquals(24, VideoReader.probe(whole).frameCount());
 		byte[] all = Files.readAllBytes(whole);
-		Path f = tmp.resolve("cut.avi");
-		Files.write(f, java.util.Arrays.copyOf(all, all.length / 3));
+		Path f = tmp.resolve("cut." + ext);
+		Files.write(f, java.util.Arrays.copyOf(all, all.length / divisor));
 		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(f));
 		assertTrue(e.getMessage().contains("truncated"), e.getMessage());
 	}
