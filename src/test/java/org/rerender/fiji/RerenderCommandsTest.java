@@ -61,19 +61,25 @@ class RerenderCommandsTest {
 	}
 
 	static Map<String, Object> tiny(Path work) {
-		Map<String, Object> m = new HashMap<>();
+		Map<String, Object> m = tinyModels(work, models);
 		m.put("input_file", clip.toFile());
+		m.put("image_resolution", 128);
+		m.put("ddim_steps", 4);
+		m.put("interval", 3);
+		m.put("seed", 7L); // explicit: a remembered value from another test's run must not decide it
+		return m;
+	}
+
+	/** A Rerender command's settings for the tiny fixture models (canny control), without input and sizes. */
+	static Map<String, Object> tinyModels(Path work, Path modelsDir) {
+		Map<String, Object> m = new HashMap<>();
 		m.put("work_dir", work.toFile());
 		m.put("prompt", "an oil painting");
 		m.put("controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toFile());
 		m.put("sd_model", Fixtures.file("tiny-sd15.safetensors").toFile());
-		m.put("models_dir", models.toFile());
+		m.put("models_dir", modelsDir.toFile());
 		m.put("control_type", "canny");
-		m.put("image_resolution", 128);
-		m.put("ddim_steps", 4);
-		m.put("interval", 3);
 		m.put("n_proc", 1);
-		m.put("seed", 7L); // explicit: a remembered value from another test's run must not decide it
 		return m;
 	}
 

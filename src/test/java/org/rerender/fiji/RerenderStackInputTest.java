@@ -10,7 +10,6 @@ import ij.ImageStack;
 import ij.process.ShortProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,18 +59,11 @@ class RerenderStackInputTest {
 	}
 
 	static Map<String, Object> tiny(ImagePlus input, Path work) {
-		Map<String, Object> m = new HashMap<>();
+		Map<String, Object> m = RerenderCommandsTest.tinyModels(work, models);
 		m.put("input", input);
-		m.put("work_dir", work.toFile());
-		m.put("prompt", "an oil painting");
-		m.put("controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toFile());
-		m.put("sd_model", Fixtures.file("tiny-sd15.safetensors").toFile());
-		m.put("models_dir", models.toFile());
-		m.put("control_type", "canny");
 		m.put("image_resolution", 64);
 		m.put("ddim_steps", 2);
 		m.put("interval", 1);
-		m.put("n_proc", 1);
 		m.put("seed", 3L);
 		return m;
 	}
