@@ -47,11 +47,7 @@ public final class ComponentCache implements AutoCloseable {
 
 		@Override
 		public void close() {
-			if (manager != null) {
-				manager.close();
-				// libtorch's caching allocator would keep the weights' blocks reserved for this process: give them back
-				TorchExtCudaMemory.releaseCached(device);
-			}
+			if (manager != null) manager.close();
 			for (int i = resources.size() - 1; i >= 0; i--) {
 				try {
 					resources.get(i).close();
@@ -85,7 +81,7 @@ public final class ComponentCache implements AutoCloseable {
 		Objects.requireNonNull(key, "key");
 		Entry e = entries.get(name);
 		if (e != null && e.key().equals(key)) return (T) e.value();
-		free(name);
+		drop(name); // no releaseCached: the allocator reuses the freed blocks for the replacement
 		Scope scope = new Scope(device);
 		try {
 			T value = Objects.requireNonNull(loader.load(scope), name);
@@ -94,6 +90,7 @@ public final class ComponentCache implements AutoCloseable {
 		}
 		catch (RuntimeException | Error ex) {
 			scope.close();
+			TorchExtCudaMemory.releaseCached(device); // after a failed (e.g. out-of-memory) load, leave the GPU free
 			throw ex;
 		}
 	}
@@ -113,16 +110,32 @@ public final class ComponentCache implements AutoCloseable {
 		return value;
 	}
 
-	/** Frees every component whose name is not in {@code keep}. */
+	/** Frees every component whose name is not in {@code keep}; the freed GPU memory goes back to the driver once. */
 	public void retainOnly(Collection<String> keep) {
+		Set<Device> freed = new java.util.HashSet<>();
 		for (String name : List.copyOf(entries.keySet()))
-			if (!keep.contains(name)) free(name);
+			if (!keep.contains(name)) {
+				Device d = drop(name);
+				if (d != null) freed.add(d);
+			}
+		freed.forEach(TorchExtCudaMemory::releaseCached);
 	}
 
-	/** Frees the component {@code name} when loaded. */
+	/** Frees the component {@code name} when loaded, and gives its GPU memory back to the driver. */
 	public void free(String name) {
+		Device d = drop(name);
+		if (d != null) TorchExtCudaMemory.releaseCached(d);
+	}
+
+	/**
+	 * Closes the component {@code name}; returns its device, or null when it was not loaded. libtorch's caching allocator
+	 * keeps the freed blocks reserved for this process until {@code releaseCached} (callers decide when: once per batch).
+	 */
+	private Device drop(String name) {
 		Entry e = entries.remove(name);
-		if (e != null) e.scope().close();
+		if (e == null) return null;
+		e.scope().close();
+		return e.scope().device;
 	}
 
 	/** The names of the loaded components, in the order they were (re)loaded. */

@@ -37,12 +37,6 @@ public final class TorchExtCudaMemory {
 		nativeResetPeaks(gpu(device));
 	}
 
-	/** Returns cached, unused blocks to the driver (as {@code torch.cuda.empty_cache}). */
-	public static void emptyCache() {
-		requireSupported();
-		nativeEmptyCache();
-	}
-
 	/**
 	 * After freeing networks on {@code device}: hands libtorch's now unused cached blocks back to the driver, so other
 	 * programs (and GPU Status) see the memory free again. Best effort, for {@code close()} paths: on the CPU, when the
