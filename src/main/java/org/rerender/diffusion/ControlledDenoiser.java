@@ -114,13 +114,19 @@ public final class ControlledDenoiser implements Denoiser {
 
 	private NDArray run(NDArray x, int[] t, NDArray context, NDArray h, UNetCallContext ctx) {
 		NDArray xn = Precision.as(x, networkType());
-		List<NDArray> control = null;
-		if (controlNet != null)
-			try (NDArray tEmb = controlNet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
+		NDArray eps;
+		// one sinusoid for both networks (the same values when their widths agree; each would otherwise make its own)
+		try (NDArray tEmb = unet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
+			List<NDArray> control = null;
+			if (controlNet != null && controlNet.modelChannels() == unet.config().modelChannels())
 				control = control(xn, h, tEmb, context);
-			}
-		NDArray eps = unet.forward(xn, t, context, control, ctx);
-		if (control != null) control.forEach(NDArray::close);
+			else if (controlNet != null)
+				try (NDArray cEmb = controlNet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
+					control = control(xn, h, cEmb, context);
+				}
+			eps = unet.forward(xn, tEmb, context, control, ctx);
+			if (control != null) control.forEach(NDArray::close);
+		}
 		if (xn != x) xn.close();
 		NDArray out = Precision.as(eps, x.getDataType()); // eps in the caller's (the DDIM state's) type
 		if (out != eps) eps.close();
@@ -197,11 +203,8 @@ public final class ControlledDenoiser implements Denoiser {
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
 		try (Scope s = Scope.of(x)) {
 			NDArray x2 = NDArrays.concat(new NDList(x, x), 0);
-			NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
-			NDArray h2 = controlNet == null ? null : NDArrays.concat(new NDList(uncondHint, hint), 0);
-			c2.attach(x.getManager()); // concat results belong to the first operand's manager: keep them in this scope
-			if (h2 != null) h2.attach(x.getManager());
-			return s.keep(run(x2, repeat(timestep, x2.getShape().get(0)), c2, h2, contexts.of(step, null)));
+			NDList cond = batchedConditioning(x.getManager()); // in this scope: freed with it
+			return s.keep(run(x2, repeat(timestep, x2.getShape().get(0)), cond.get(0), cond.get(1), contexts.of(step, null)));
 		}
 	}
 }
