@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from refgen_common import SHIPPED, alt_dir, orig, read_safetensors, replace, write_safetensors  # noqa: E402
-from gen_sd import clip_hidden_states  # noqa: E402  (one CLIP path for both generators)
+from gen_sd import clip_hidden_states, sd_frame  # noqa: E402  (one CLIP path for both generators)
 
 MC_SD15 = 320  # SD 1.5 model_channels: FreeU's literals 1280/640/320 are 4, 2, 1 times this
 
@@ -152,8 +152,7 @@ class TinyClip:
 
 
 def sd_ids(tokenizer, text):
-    ids = [49406] + tokenizer.encode(text)[:75] + [49407]
-    return ids + [49407] * (77 - len(ids))
+    return sd_frame(tokenizer.encode(text))
 
 
 class CondStage:

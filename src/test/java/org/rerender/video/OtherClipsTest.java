@@ -172,12 +172,9 @@ class OtherClipsTest {
 		TestClips.writeTimed(f, "matroska", 0, TestClips.smallFrames(), t);
 		VideoInfo info = VideoReader.probe(f);
 		assertEquals(24, info.frameCount(), info.toString());
-		assertEquals(24, readAll(f).size());
+		assertEquals(24, TestClips.readAll(f).size());
 	}
 
-	private static List<Rgb8Image> readAll(Path p) {
-		return VideoReader.readAll(p, Progress.NONE, Cancel.NEVER);
-	}
 
 	@Test
 	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
