@@ -5,7 +5,6 @@ import ij.ImageStack;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
 import java.util.List;
-import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.flow.FlowEstimator;
 import org.rerender.flow.FlowEstimators;
@@ -16,7 +15,6 @@ import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
-import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 
@@ -35,7 +33,7 @@ import org.scijava.plugin.Plugin;
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Compute Optical Flow", label = "Compute Optical Flow",
 	headless = true)
-public class ComputeOpticalFlowCommand extends ContextCommand {
+public class ComputeOpticalFlowCommand extends EngineCommand {
 	public static final String BOTH = "both", FORWARD = "forward", BACKWARD = "backward";
 
 	@Parameter(label = "Frames", description = "A stack of at least 2 frames (RGB; other types use their display range)")
@@ -61,19 +59,8 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 	@Parameter
 	private RerenderService rerender;
 
-	private final Cancel cancel = new Cancel();
-
 	@Override
-	public void run() {
-		try {
-			compute();
-		}
-		catch (RerenderException e) {
-			cancel(e.getMessage());
-		}
-	}
-
-	private void compute() {
+	protected void execute() {
 		if (image == null || image.getWidth() == 0) throw new RerenderException("No stack given: open a stack of at least 2 frames.");
 		List<Rgb8Image> frames = ImageFrames.frames(image); // the time axis; composites merged as displayed
 		int n = frames.size();
@@ -89,7 +76,7 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 				if (bwd) addFlow(bf, p.flow().backward());
 				if (fwd) occ.addSlice(mask(p.forwardOcclusion()));
 				if (bwd) occ.addSlice(mask(p.backwardOcclusion()));
-			}, rerender.progress(), cancel);
+			}, rerender.progress(), cancelToken);
 		}
 		finally {
 			rerender.done();
@@ -125,11 +112,5 @@ public class ComputeOpticalFlowCommand extends ContextCommand {
 		byte[] b = new byte[m.data().length];
 		for (int i = 0; i < b.length; i++) b[i] = m.data()[i] > 0.5f ? (byte) 255 : 0;
 		return new ByteProcessor(m.width(), m.height(), b);
-	}
-
-	@Override
-	public void cancel(String reason) {
-		super.cancel(reason);
-		cancel.request();
 	}
 }

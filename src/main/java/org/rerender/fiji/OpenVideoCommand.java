@@ -6,21 +6,19 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.measure.Calibration;
 
-import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.video.FramePreparation;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
-import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
 
 /** Opens a video as an RGB stack (one time point per frame), optionally cropped and resized (§1.1). */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Open Video", label = "Open Video")
-public class OpenVideoCommand extends ContextCommand {
+public class OpenVideoCommand extends EngineCommand {
 
 	@Parameter(label = "Video file", description = "mp4, mov, avi, mpg, webm, mkv ... (anything FFmpeg reads)",
 		style = FileWidget.OPEN_STYLE, persist = false)
@@ -48,10 +46,8 @@ public class OpenVideoCommand extends ContextCommand {
 	@Parameter
 	private RerenderService rerender;
 
-	private final Cancel cancel = new Cancel();
-
 	@Override
-	public void run() {
+	protected void execute() {
 		FramePreparation prep = new FramePreparation(crop_left, crop_right, crop_top, crop_bottom, resolution);
 		ImageStack[] stack = { null };
 		try {
@@ -59,14 +55,11 @@ public class OpenVideoCommand extends ContextCommand {
 				var prepared = prep.apply(frame);
 				if (stack[0] == null) stack[0] = new ImageStack(prepared.width(), prepared.height());
 				stack[0].addSlice(String.format("frame %04d", i), ImageConversions.toProcessor(prepared));
-			}, rerender.progress(), cancel);
+			}, rerender.progress(), cancelToken);
 			if (stack[0] == null) throw new RerenderException("No frames could be read from " + file + ".");
 			image = new ImagePlus(file.getName(), stack[0]);
 			image.setDimensions(1, 1, stack[0].getSize()); // the frames really read (the container's count may differ)
 			describe(image, info);
-		}
-		catch (RerenderException e) { // a clear reason, no stack trace
-			cancel(e.getMessage());
 		}
 		finally {
 			rerender.done();
@@ -86,11 +79,5 @@ public class OpenVideoCommand extends ContextCommand {
 		imp.setProperty("Info", "Video: " + info + "\nSource size: " + info.width() + "x" + info.height()
 			+ "\nFrames: " + info.frameCount() + "\nFPS: " + info.fps() + "\nCodec: " + info.codec()
 			+ "\nAudio: " + (info.hasAudio() ? "yes" : "no") + "\n");
-	}
-
-	@Override
-	public void cancel(String reason) {
-		super.cancel(reason);
-		cancel.request();
 	}
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
-import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.download.ModelStore;
@@ -16,7 +15,6 @@ import org.rerender.pipeline.RerenderJob;
 import org.rerender.propagate.FolderFrames;
 import org.scijava.ItemIO;
 import org.scijava.ItemVisibility;
-import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
 import org.scijava.widget.Button;
 import org.scijava.widget.ChoiceWidget;
@@ -26,7 +24,7 @@ import org.scijava.widget.FileWidget;
  * The parameters shared by Rerender First Frame / Key Frames / Video: every setting of rerender-algorithm.md §2 with
  * the original's interactive defaults, snake_case (macro keys = config keys). Subclasses only pick the steps.
  */
-public abstract class RerenderCommandBase extends ContextCommand {
+public abstract class RerenderCommandBase extends EngineCommand {
 	static final RerenderConfig DEF = RerenderConfig.interactiveBuilder().prompt("x").build();
 
 	@Parameter
@@ -144,19 +142,17 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	@Parameter(type = ItemIO.OUTPUT, label = "Output video")
 	private String output_video;
 
-	private final Cancel token = new Cancel();
-
 	/** Which steps this command runs. */
 	protected abstract RerenderJob.Steps steps();
 
 	@Override
-	public void run() {
+	protected void execute() {
 		try (RerenderService.Lease lease = rerender.lease()) { // the models stay ours until the job ends
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
 			RerenderJob.Result r = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
 				.replaceOutput(file(output_file) != null) // a file the user chose (the Save dialog confirmed replacing it)
-				.device(() -> rerender.resolve(device)).run(steps(), rerender.progress(), token);
+				.device(() -> rerender.resolve(device)).run(steps(), rerender.progress(), cancelToken);
 			List<Rgb8Image> keys = new ArrayList<>();
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
 			if (steps() != RerenderJob.Steps.FIRST_FRAME)
@@ -167,9 +163,6 @@ public abstract class RerenderCommandBase extends ContextCommand {
 			Path edge = r.workDir().resolve("keys/edge_0000.png");
 			if (Files.isRegularFile(edge)) edge_map = ImageFrames.output("First frame edge map", List.of(FolderFrames.read(edge)), null);
 			output_video = r.video() == null ? "" : r.video().toString();
-		}
-		catch (RerenderException e) {
-			cancel(e.getMessage());
 		}
 		finally {
 			rerender.done();
@@ -184,7 +177,7 @@ public abstract class RerenderCommandBase extends ContextCommand {
 		else if (input != null && input.getWidth() > 0) {
 			if (ImageFrames.count(input) < 2) throw new RerenderException("\"" + input.getTitle() + "\" is a single image: Rerender needs a clip of "
 				+ "at least 2 frames (the anchor and one key frame). For one image use Plugins > Rerender > Generate Image (developer).");
-			in = ImageFrames.writeVideo(input, work, token); // rewritten when the stack differs from the work folder's
+			in = ImageFrames.writeVideo(input, work, cancelToken); // rewritten when the stack differs from the work folder's
 			int[] pad = ImageFrames.padding(input); // the padding H.264 needs (even sides, at least 16) is cropped away again
 			cr[1] += pad[0];
 			cr[3] += pad[1];
@@ -277,11 +270,5 @@ public abstract class RerenderCommandBase extends ContextCommand {
 	private static Path path(File f, String what) {
 		if (f == null || f.getPath().isBlank()) throw new RerenderException("No " + what + " was given.");
 		return f.toPath();
-	}
-
-	@Override
-	public void cancel(String reason) {
-		super.cancel(reason);
-		token.request();
 	}
 }

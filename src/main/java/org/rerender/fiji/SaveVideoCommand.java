@@ -4,19 +4,17 @@ import java.io.File;
 
 import ij.ImagePlus;
 
-import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.video.VideoWriter;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
-import org.scijava.command.ContextCommand;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
 
 /** Saves a stack as an H.264 mp4, optionally carrying the audio of another file. */
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Save Video", label = "Save Video")
-public class SaveVideoCommand extends ContextCommand {
+public class SaveVideoCommand extends EngineCommand {
 
 	@Parameter(label = "Stack", description = "The frames (any type; non-RGB stacks use their display range)")
 	private ImagePlus image;
@@ -39,26 +37,15 @@ public class SaveVideoCommand extends ContextCommand {
 	@Parameter
 	private RerenderService rerender;
 
-	private final Cancel cancel = new Cancel();
-
 	@Override
-	public void run() {
-		try {
-			save();
-		}
-		catch (RerenderException e) { // a clear reason, no stack trace
-			cancel(e.getMessage());
-		}
-	}
-
-	private void save() {
+	protected void execute() {
 		if (image == null || image.getStackSize() == 0 || image.getWidth() == 0) throw new RerenderException("No stack to save");
 		ImageFrames.checkEncodable(image.getWidth(), image.getHeight(), "\"" + image.getTitle() + "\"");
 		double rate = fps > 0 ? fps : ImageFrames.fps(image, ImageFrames.DEFAULT_FPS); // the calibration's fps or frame interval
 		File audio = audio_source == null || audio_source.getPath().isEmpty() ? null : audio_source;
 		try {
 			VideoWriter.Result r = VideoWriter.write(output_file.toPath(), ImageFrames.frames(image), rate,
-				audio == null ? null : audio.toPath(), rerender.progress(), cancel);
+				audio == null ? null : audio.toPath(), rerender.progress(), cancelToken);
 			result = "Wrote " + r.frames() + " frames (" + r.width() + "x" + r.height() + ", " + r.videoCodec() + ", "
 				+ r.fps() + " fps" + (r.audio() ? ", with audio" : "") + ") to " + r.file();
 			if (!r.note().isEmpty()) {
@@ -69,11 +56,5 @@ public class SaveVideoCommand extends ContextCommand {
 		finally {
 			rerender.done();
 		}
-	}
-
-	@Override
-	public void cancel(String reason) {
-		super.cancel(reason);
-		cancel.request();
 	}
 }
