@@ -76,19 +76,6 @@ class OtherClipsTest {
 		assertEquals(48, plain.width());
 	}
 
-	/** Runs FFmpeg's own program (JavaCV ships it) and returns its stdout; fails the test on a non-zero exit. */
-	private static byte[] ffmpeg(String... args) throws IOException, InterruptedException {
-		String exe = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
-		List<String> cmd = new java.util.ArrayList<>(List.of(exe, "-hide_banner", "-loglevel", "error", "-y"));
-		cmd.addAll(List.of(args));
-		ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-		pb.environment().put("LD_LIBRARY_PATH", Path.of(exe).getParent().toString()); // its libav* sit beside it
-		Process p = pb.start();
-		byte[] out = p.getInputStream().readAllBytes();
-		assertEquals(0, p.waitFor(), String.join(" ", cmd));
-		return out;
-	}
-
 	@Test
 	void mirroredDisplayMatrixIsShownAsFfmpegShowsIt() throws Exception {
 		// a display matrix may mirror: a pure left-right flip reads as a 180-degree rotation, but is no upside-down turn
@@ -104,9 +91,9 @@ class OtherClipsTest {
 			List<String> args = new java.util.ArrayList<>(List.of("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "48x32", "-r", "25"));
 			args.addAll(List.of(c));
 			args.addAll(List.of("-noautorotate", "-i", raw.toString(), "-frames:v", "2", "-c:v", "png", f.toString()));
-			ffmpeg(args.toArray(String[]::new));
+			TestClips.ffmpeg(args.toArray(String[]::new));
 			// FFmpeg's program applies the matrix itself when decoding (autorotation): the frames must match it exactly
-			byte[] shown = ffmpeg("-i", f.toString(), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-");
+			byte[] shown = TestClips.ffmpeg("-i", f.toString(), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-");
 			List<Rgb8Image> frames = VideoReader.readAll(f, Progress.NONE, Cancel.NEVER);
 			Rgb8Image f0 = frames.get(0);
 			VideoInfo info = VideoReader.probe(f);
@@ -219,24 +206,12 @@ class OtherClipsTest {
 				assertEquals(h, flow.height(), w + "x" + h);
 				for (float v : flow.data()) assertTrue(Float.isFinite(v), w + "x" + h);
 				if (w >= 30 && h >= 3) { // textured sizes: the flow must find the 2-pixel move (not zeros, not a wrong crop)
-					double[] m = meanFlow(flow);
+					double[] m = TestClips.meanFlow(flow);
 					assertEquals(2, m[0], 0.5, w + "x" + h + " mean u");
 					assertEquals(0, m[1], 0.5, w + "x" + h + " mean v");
 				}
 			}
 		}
-	}
-
-	/** Mean u and v of a flow field. */
-	static double[] meanFlow(org.rerender.flow.FlowField flow) {
-		double su = 0, sv = 0;
-		for (int y = 0; y < flow.height(); y++)
-			for (int x = 0; x < flow.width(); x++) {
-				su += flow.u(x, y);
-				sv += flow.v(x, y);
-			}
-		int n = flow.width() * flow.height();
-		return new double[] {su / n, sv / n};
 	}
 
 	@Test

@@ -2,6 +2,7 @@ package org.rerender.video;
 
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -122,5 +123,30 @@ public final class TestClips {
 
 	static List<Rgb8Image> readAll(Path p) {
 		return VideoReader.readAll(p, Progress.NONE, Cancel.NEVER);
+	}
+
+	/** Runs FFmpeg's own program (JavaCV ships it) and returns its stdout; fails the test on a non-zero exit. */
+	public static byte[] ffmpeg(String... args) throws IOException, InterruptedException {
+		String exe = org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
+		List<String> cmd = new java.util.ArrayList<>(List.of(exe, "-hide_banner", "-loglevel", "error", "-y"));
+		cmd.addAll(List.of(args));
+		ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+		pb.environment().put("LD_LIBRARY_PATH", Path.of(exe).getParent().toString()); // its libav* sit beside it
+		Process p = pb.start();
+		byte[] out = p.getInputStream().readAllBytes();
+		assertEquals(0, p.waitFor(), String.join(" ", cmd));
+		return out;
+	}
+
+	/** Mean u and v of a flow field. */
+	public static double[] meanFlow(org.rerender.flow.FlowField flow) {
+		double su = 0, sv = 0;
+		for (int y = 0; y < flow.height(); y++)
+			for (int x = 0; x < flow.width(); x++) {
+				su += flow.u(x, y);
+				sv += flow.v(x, y);
+			}
+		int n = flow.width() * flow.height();
+		return new double[] {su / n, sv / n};
 	}
 }
