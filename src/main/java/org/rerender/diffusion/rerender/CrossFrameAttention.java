@@ -66,6 +66,11 @@ public final class CrossFrameAttention implements AttentionHook {
 		return new CrossFrameAttention(first, previous, window, refreshedSteps, skipChannels, false, refresh);
 	}
 
+	/** Whether this hook records (the anchor pass) rather than constrains. */
+	public boolean records() {
+		return record;
+	}
+
 	/** The channel threshold for {@code loose}: 4·modelChannels, or none. */
 	public static long skipChannels(boolean loose, int modelChannels) {
 		return loose ? 4L * modelChannels : Long.MAX_VALUE;

@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.rerender.diffusion.ControlledDenoiser;
+import org.rerender.diffusion.DdimCallback;
+import org.rerender.diffusion.DdimStep;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.NoiseSchedule;
 import org.rerender.diffusion.NoiseSource;
@@ -24,6 +26,8 @@ import org.rerender.flow.FlowOps;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.unet.AttentionHook;
+import org.rerender.model.unet.SkipHook;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.model.vae.AutoencoderKL;
@@ -77,6 +81,7 @@ public final class KeyFrameEngine {
 	private KeyFrameObserver observer = KeyFrameObserver.NONE;
 	private DdimSampler.Cfg cfg = DdimSampler.Cfg.SEPARATE;
 	private boolean storesOnHost;
+	private PhaseClock clock = PhaseClock.OFF;
 
 	/**
 	 * @param parent long-lived manager on the models' device; every call works in sub-managers of it
@@ -123,6 +128,16 @@ public final class KeyFrameEngine {
 		return storesOnHost;
 	}
 
+	/**
+	 * Times every phase of the following calls on {@code c} (benchmarks; {@link PhaseClock#OFF}, the default, does
+	 * nothing): masks, VAE work, per pass the steps' network calls, cross-frame attention hooks, FreeU, constraints and
+	 * DDIM update, pixel fusion. A synced clock drains the device at each mark, so such a run is slower than a plain one.
+	 */
+	public KeyFrameEngine phases(PhaseClock c) {
+		this.clock = c == null ? PhaseClock.OFF : c;
+		return this;
+	}
+
 	/** The device of the attention stores ({@link #storesOnHost}). */
 	public Device storeDevice() {
 		return storesOnHost ? Device.cpu() : parent.getDevice();
@@ -141,6 +156,7 @@ public final class KeyFrameEngine {
 		Progress progress, Cancel cancel)
 	{
 		checkSize(in.frame());
+		clock.start();
 		NDManager state = parent.newSubManager();
 		try {
 			int steps = s.steps();
@@ -150,12 +166,14 @@ public final class KeyFrameEngine {
 			FloatImage decoded;
 			try (NDManager job = parent.newSubManager()) {
 				NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
+				clock.mark("VAE encode", x0);
 				ControlledDenoiser model = denoiser(job, in.hint(), prompts, s,
-					CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s)));
+					CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s)), "anchor");
 				ConstraintCallback cb = new ConstraintCallback(new ConstraintCallback.Recording(state, x0s, stats), null,
 					Set.of(), null, null, null, observer.pass("anchor"));
-				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), cb, stage(progress, "First frame"), cancel);
+				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), timed(cb, "anchor"), stage(progress, "First frame"), cancel);
 				decoded = decode(z);
+				clock.mark("anchor: VAE decode", null);
 			}
 			observer.image("decoded.anchor", decoded);
 			AnchorState anchor = new AnchorState(state, x0s, stats, store, decoded, in.frame(), s.looseCrossAttention());
@@ -181,21 +199,26 @@ public final class KeyFrameEngine {
 		anchor.checkCompatible(s, in.frame().width(), in.frame().height());
 		boolean refresh = seq.refreshDue();
 		boolean fusion = !s.maskSteps().isEmpty();
+		clock.start();
 		FlowMasks masks = FlowMasks.compute(flows.fromAnchor(), flows.fromPrevious(), s.smoothBoundary());
+		clock.mark("flow masks, latent flow (host)", null);
 		FloatImage out;
 		try (NDManager job = parent.newSubManager()) {
 			NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
+			clock.mark("VAE encode", x0);
 			NDArray warpMask = Latents.maskTensor(masks.warpMask(), job, dtype);
 			Map<Integer, NDArray> warped = new HashMap<>();
 			for (int i : s.warpSteps()) {
 				FloatImage w = FlowOps.warpNearest(Latents.toImage(anchor.predX0(i)), masks.latentFlow());
 				warped.put(i, Latents.toTensor(w, job, dtype));
 			}
+			clock.mark("warped anchor x̂0 per warp step (host)", warpMask);
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
 				observer.pass("pass1"));
-			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, constrainer(seq, s, refresh && !fusion));
-			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), pass1cb, stage(progress, "Key frame pass 1"), cancel);
+			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, constrainer(seq, s, refresh && !fusion), "pass 1");
+			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), timed(pass1cb, "pass 1"), stage(progress, "Key frame pass 1"), cancel);
 			FloatImage d1 = decode(z1);
+			clock.mark("pass 1: VAE decode", null);
 			observer.image("decoded.pass1", d1);
 			if (!fusion) out = d1;
 			else {
@@ -203,8 +226,10 @@ public final class KeyFrameEngine {
 				FloatImage warpedPrev = PixelFusion.warp(seq.previousOutput(), flows.fromPrevious().backward());
 				FloatImage warpedAnchor = PixelFusion.warp(anchor.decoded(), flows.fromAnchor().backward());
 				FloatImage composite = PixelFusion.composite(d1, warpedPrev, warpedAnchor, masks);
+				clock.mark("fusion: warps, composite (host)", null);
 				PixelFusion pf = new PixelFusion(models.vae(), dtype);
 				PixelFusion.Target t = pf.target(job, composite, masks, noise.encoder());
+				clock.mark("fusion: target x_trg (VAE 2 encodes, 2 decodes)", t.xtrg());
 				report(masks, warpedAnchor, t);
 				NDArray weight = Latents.maskTensor(masks.fusionMask(), job, dtype).mul((float) s.maskStrength());
 				NDArray nr = Latents.maskTensor(masks.noiseRescale(), job, dtype);
@@ -212,14 +237,18 @@ public final class KeyFrameEngine {
 				ConstraintCallback pass2cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask,
 					new ConstraintCallback.MaskBlend(t.xtrg(), weight, nr, s.maskSteps(), s.innerStrength(), sampler),
 					observer.pass("pass2"));
-				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh)));
-				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), pass2cb, stage(progress, "Key frame pass 2"), cancel);
+				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh), "pass 2"));
+				clock.mark("fusion: masks", nr);
+				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), timed(pass2cb, "pass 2"), stage(progress, "Key frame pass 2"), cancel);
 				out = decode(z2);
+				clock.mark("pass 2: VAE decode", null);
 			}
 		}
 		observer.image("decoded.output", out);
 		seq.advance(out, in.frame());
-		return new KeyFrameResult(out, Latents.toRgb8(out));
+		KeyFrameResult r = new KeyFrameResult(out, Latents.toRgb8(out));
+		clock.mark("output image (host)", null);
+		return r;
 	}
 
 	private void report(FlowMasks masks, FloatImage warpedAnchor, PixelFusion.Target t) {
@@ -248,21 +277,67 @@ public final class KeyFrameEngine {
 		return new DdimSampler(schedule, s.ddimSteps(), s.guidanceScale(), cfg);
 	}
 
-	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn) {
+	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn,
+		String pass)
+	{
 		NDArray h = Latents.toTensor(hint, job, dtype);
-		return new ControlledDenoiser(models.unet(), models.controlNet(), p.cond(), p.uncond(), h, null,
-			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn)).encodeHints(job);
+		ControlledDenoiser d = new ControlledDenoiser(models.unet(), models.controlNet(), p.cond(), p.uncond(), h, null,
+			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn, pass)).encodeHints(job);
+		clock.mark(pass + ": hint encoder", h);
+		return d;
 	}
 
-	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU. */
-	private ControlledDenoiser.CallContexts hooks(KeyFrameSettings s, CrossFrameAttention attn) {
+	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU (timed when the clock is on). */
+	private ControlledDenoiser.CallContexts hooks(KeyFrameSettings s, CrossFrameAttention attn, String pass) {
 		FreeUHook freeU = new FreeUHook(s.freeU(), models.unet().config().modelChannels());
-		return (step, branch) -> new UNetCallContext(step, branch, attn, freeU, null);
+		if (!clock.enabled()) return (step, branch) -> new UNetCallContext(step, branch, attn, freeU, null);
+		String net = pass + ": UNet+ControlNet calls";
+		AttentionHook a = (ctx, site, in) -> {
+			clock.mark(net, in);
+			NDArray kv = attn.keyValueInput(ctx, site, in);
+			clock.mark(pass + (attn.records() ? ": attention store writes" : ": cross-frame attention K/V (store reads, writes)"), kv);
+			return kv;
+		};
+		SkipHook f = (ctx, block, h, skip) -> {
+			clock.mark(net, h);
+			SkipHook.HSkip r = freeU.apply(ctx, block, h, skip);
+			clock.mark(pass + ": FreeU", r.skip());
+			return r;
+		};
+		return (step, branch) -> new UNetCallContext(step, branch, a, f, null);
+	}
+
+	/** {@code cb} with the step's phases marked on the clock ({@code cb} itself when the clock is off). */
+	private DdimCallback timed(DdimCallback cb, String pass) {
+		if (!clock.enabled()) return cb;
+		return new DdimCallback() {
+			@Override
+			public NDArray onStepStart(DdimStep st, NDArray x) {
+				clock.mark(pass + ": step start (x_T, SDEdit, DDIM bookkeeping)", x);
+				NDArray out = cb.onStepStart(st, x);
+				if (out != x) clock.mark(pass + ": mask blend (pixel-aware fusion)", out);
+				return out;
+			}
+
+			@Override
+			public NDArray onPredX0(DdimStep st, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray predX0) {
+				clock.mark(pass + ": UNet+ControlNet calls", predX0);
+				NDArray out = cb.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+				clock.mark(pass + (out != predX0 ? ": AdaIN, shape-aware fusion" : ": x̂0 record / observer"), out);
+				return out;
+			}
+
+			@Override
+			public void onStepEnd(DdimStep st, NDArray xPrev, NDArray predX0, NDArray dirXt) {
+				clock.mark(pass + ": DDIM update", xPrev);
+				cb.onStepEnd(st, xPrev, predX0, dirXt);
+			}
+		};
 	}
 
 	/** One sampling pass in its own sub-manager; returns the final latent in {@code job}. */
 	private NDArray samplePass(NDManager job, ControlledDenoiser model, NDArray x0, KeyFrameSettings s, NoiseSource noise,
-		ConstraintCallback cb, Progress progress, Cancel cancel)
+		DdimCallback cb, Progress progress, Cancel cancel)
 	{
 		try (NDManager pass = job.newSubManager()) {
 			Shape shape = x0.getShape();
