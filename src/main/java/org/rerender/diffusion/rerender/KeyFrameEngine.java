@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.rerender.diffusion.ControlledDenoiser;
@@ -198,21 +200,30 @@ public final class KeyFrameEngine {
 		AnchorState anchor = seq.anchor();
 		anchor.checkCompatible(s, in.frame().width(), in.frame().height());
 		boolean refresh = seq.refreshDue();
-		boolean fusion = !s.maskSteps().isEmpty();
+		boolean fusion = !s.maskSteps().isEmpty(), warp = !s.warpSteps().isEmpty();
 		clock.start();
-		FlowMasks masks = FlowMasks.compute(flows.fromAnchor(), flows.fromPrevious(), s.smoothBoundary());
-		clock.mark("flow masks, latent flow (host)", null);
+		// the flow masks (host work, ~0.1 s at 512²) are made beside the device work: the part shape-aware fusion needs
+		// while the frame is encoded, the rest (pixel-aware fusion only) during pass 1; none when neither fusion runs
+		CompletableFuture<FlowMasks.AnchorPart> anchorMasks = warp || fusion
+			? CompletableFuture.supplyAsync(() -> FlowMasks.AnchorPart.compute(flows.fromAnchor())) : null;
+		CompletableFuture<FlowMasks> allMasks = fusion
+			? anchorMasks.thenApplyAsync(a -> FlowMasks.complete(a, flows.fromAnchor(), flows.fromPrevious(), s.smoothBoundary())) : null;
 		FloatImage out;
 		try (NDManager job = parent.newSubManager()) {
 			NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
 			clock.mark("VAE encode", x0);
-			NDArray warpMask = Latents.maskTensor(masks.warpMask(), job, dtype);
+			NDArray warpMask = null;
 			Map<Integer, NDArray> warped = new HashMap<>();
-			for (int i : s.warpSteps()) {
-				FloatImage w = FlowOps.warpNearest(Latents.toImage(anchor.predX0(i)), masks.latentFlow());
-				warped.put(i, Latents.toTensor(w, job, dtype));
+			if (warp) {
+				FlowMasks.AnchorPart a = join(anchorMasks);
+				clock.mark("anchor flow masks, latent flow (host; waited for)", null);
+				warpMask = Latents.maskTensor(a.warpMask(), job, dtype);
+				for (int i : s.warpSteps()) {
+					FloatImage w = FlowOps.warpNearest(Latents.toImage(anchor.predX0(i)), a.latentFlow());
+					warped.put(i, Latents.toTensor(w, job, dtype));
+				}
+				clock.mark("warped anchor x̂0 per warp step (host)", warpMask);
 			}
-			clock.mark("warped anchor x̂0 per warp step (host)", warpMask);
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
 				observer.pass("pass1"));
 			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, constrainer(seq, s, refresh && !fusion), "pass 1");
@@ -223,6 +234,8 @@ public final class KeyFrameEngine {
 			if (!fusion) out = d1;
 			else {
 				if (cancel != null) cancel.check();
+				FlowMasks masks = join(allMasks);
+				clock.mark("flow masks (host; waited for)", null);
 				FloatImage warpedPrev = PixelFusion.warp(seq.previousOutput(), flows.fromPrevious().backward());
 				FloatImage warpedAnchor = PixelFusion.warp(anchor.decoded(), flows.fromAnchor().backward());
 				FloatImage composite = PixelFusion.composite(d1, warpedPrev, warpedAnchor, masks);
@@ -249,6 +262,18 @@ public final class KeyFrameEngine {
 		KeyFrameResult r = new KeyFrameResult(out, Latents.toRgb8(out));
 		clock.mark("output image (host)", null);
 		return r;
+	}
+
+	/** The value of a host computation, its exception as thrown there. */
+	private static <T> T join(CompletableFuture<T> f) {
+		try {
+			return f.join();
+		}
+		catch (CompletionException e) {
+			if (e.getCause() instanceof RuntimeException r) throw r;
+			if (e.getCause() instanceof Error r) throw r;
+			throw e;
+		}
 	}
 
 	private void report(FlowMasks masks, FloatImage warpedAnchor, PixelFusion.Target t) {
