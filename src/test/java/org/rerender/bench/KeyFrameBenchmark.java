@@ -77,8 +77,8 @@ import org.rerender.model.vae.VaeConfig;
  * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead, with
  * separate and batched CFG (only the {@code --cfg} mode when given), with the cross-frame attention stores on the
  * device, in host memory, or both ({@code --stores device|host|both}, default device). With {@code --rerender},
- * {@code --phases} adds one more constrained key frame per mode timed phase by phase ({@link #phaseLines}), and
- * {@code --ablate} table rows with each constraint alone ({@link #ablationRows}).
+ * {@code --phases} adds one more constrained key frame per CFG mode (stores on the device) timed phase by phase
+ * ({@link #phaseLines}), and {@code --ablate} table rows with each constraint alone ({@link #ablationRows}).
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -288,8 +288,9 @@ public final class KeyFrameBenchmark {
 				}
 				if (poller != null) poller.stop();
 				keyFrames.add(last);
-				if (ablate) ablationRows(engine, m, dt, f0, f1, flows, prompts, on, warmup, reps, mode, dev, rows);
-				if (phases) phaseLines(engine, m, f0, f1, flows, prompts, on, mode, dev);
+				// with the stores on the device only (the host-store mode adds its transfers to the same phases)
+				if (ablate && !onHost) ablationRows(engine, m, dt, f0, f1, flows, prompts, on, warmup, reps, mode, dev, rows);
+				if (phases && !onHost) phaseLines(engine, m, f0, f1, flows, prompts, on, mode, dev);
 				String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
 				for (int r = 0; r < 3; r++) {
 					List<Double> ts = new ArrayList<>(times.get(r));
