@@ -241,7 +241,7 @@ public final class KeyFrameEngine {
 				FloatImage composite = PixelFusion.composite(d1, warpedPrev, warpedAnchor, masks);
 				clock.mark("fusion: warps, composite (host)", null);
 				PixelFusion pf = new PixelFusion(models.vae(), dtype);
-				PixelFusion.Target t = pf.target(job, composite, masks, noise.encoder());
+				PixelFusion.Target t = pf.target(job, composite, masks, noise.encoder(), observer != KeyFrameObserver.NONE);
 				clock.mark("fusion: target x_trg (VAE 2 encodes, 2 decodes)", t.xtrg());
 				report(masks, warpedAnchor, t);
 				NDArray weight = Latents.maskTensor(masks.fusionMask(), job, dtype).mul((float) s.maskStrength());
