@@ -28,6 +28,7 @@ import org.rerender.flow.FlowOps;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.unet.AttentionHook;
 import org.rerender.model.unet.SkipHook;
 import org.rerender.model.unet.UNet;
@@ -173,7 +174,7 @@ public final class KeyFrameEngine {
 					CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s)), "anchor");
 				ConstraintCallback cb = new ConstraintCallback(new ConstraintCallback.Recording(state, x0s, stats), null,
 					Set.of(), null, null, null, observer.pass("anchor"));
-				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), timed(cb, "anchor"), stage(progress, "First frame"), cancel);
+				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), timed(cb, "anchor"), stage(progress, "First frame"), cancel, null);
 				decoded = decode(z);
 				clock.mark("anchor: VAE decode", null);
 			}
@@ -224,10 +225,20 @@ public final class KeyFrameEngine {
 				}
 				clock.mark("warped anchor x̂0 per warp step (host)", warpMask);
 			}
+			// Pass 2 repeats pass 1 exactly up to its first mask step (same x_T, SDEdit noise, stores and constraints; its
+			// refreshes write only entries of steps already read), so it resumes there from pass 1's state, and pass 1 makes
+			// the refreshes of the steps before it. The pass-2 observer sees those steps from pass 1.
+			int resumeAt = fusion && s.sdeditStep() < s.steps() ? java.util.Collections.min(s.maskSteps()) : 0;
+			DdimCallback observer2 = fusion ? observer.pass("pass2") : null;
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
-				observer.pass("pass1"));
-			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, constrainer(seq, s, refresh && !fusion), "pass 1");
-			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), timed(pass1cb, "pass 1"), stage(progress, "Key frame pass 1"), cancel);
+				tee(observer.pass("pass1"), observer2, resumeAt));
+			DdimSampler.Resume[] resume = new DdimSampler.Resume[1];
+			Set<Integer> before = s.crossSteps().stream().filter(i -> i < resumeAt).collect(Collectors.toSet());
+			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, !fusion ? constrainer(seq, s, refresh)
+				: CrossFrameAttention.constrainer(anchor.attention(), seq.previousStyle(), s.crossSteps(), before, skipChannels(s),
+					refresh), "pass 1");
+			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), timed(capture(pass1cb, resumeAt, job, resume), "pass 1"),
+				stage(progress, "Key frame pass 1"), cancel, null);
 			FloatImage d1 = decode(z1);
 			clock.mark("pass 1: VAE decode", null);
 			observer.image("decoded.pass1", d1);
@@ -249,10 +260,11 @@ public final class KeyFrameEngine {
 				DdimSampler sampler = sampler(s);
 				ConstraintCallback pass2cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask,
 					new ConstraintCallback.MaskBlend(t.xtrg(), weight, nr, s.maskSteps(), s.innerStrength(), sampler),
-					observer.pass("pass2"));
+					observer2);
 				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh), "pass 2"));
 				clock.mark("fusion: masks", nr);
-				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), timed(pass2cb, "pass 2"), stage(progress, "Key frame pass 2"), cancel);
+				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), timed(pass2cb, "pass 2"), stage(progress, "Key frame pass 2"),
+					cancel, resume[0]);
 				out = decode(z2);
 				clock.mark("pass 2: VAE decode", null);
 			}
@@ -262,6 +274,52 @@ public final class KeyFrameEngine {
 		KeyFrameResult r = new KeyFrameResult(out, Latents.toRgb8(out));
 		clock.mark("output image (host)", null);
 		return r;
+	}
+
+	/** {@code a}, and for the steps before {@code until} also {@code b} (either may be null). */
+	private static DdimCallback tee(DdimCallback a, DdimCallback b, int until) {
+		if (b == null || until <= 0) return a;
+		return new DdimCallback() {
+			@Override
+			public NDArray onPredX0(DdimStep st, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray predX0) {
+				if (a != null) a.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+				if (st.step() < until) b.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+				return predX0;
+			}
+
+			@Override
+			public void onStepEnd(DdimStep st, NDArray xPrev, NDArray predX0, NDArray dirXt) {
+				if (a != null) a.onStepEnd(st, xPrev, predX0, dirXt);
+				if (st.step() < until) b.onStepEnd(st, xPrev, predX0, dirXt);
+			}
+		};
+	}
+
+	/** {@code cb}, keeping the state at the start of step {@code at} (copies in {@code job}) in {@code into[0]}. */
+	private static DdimCallback capture(DdimCallback cb, int at, NDManager job, DdimSampler.Resume[] into) {
+		if (at <= 0) return cb;
+		return new DdimCallback() {
+			@Override
+			public NDArray onStepStart(DdimStep st, NDArray x) {
+				return cb.onStepStart(st, x);
+			}
+
+			@Override
+			public NDArray onPredX0(DdimStep st, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray predX0) {
+				return cb.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+			}
+
+			@Override
+			public void onStepEnd(DdimStep st, NDArray xPrev, NDArray predX0, NDArray dirXt) {
+				cb.onStepEnd(st, xPrev, predX0, dirXt);
+				if (st.step() == at - 1) {
+					NDArray x = xPrev.duplicate(), d = dirXt.duplicate();
+					x.attach(job);
+					d.attach(job);
+					into[0] = new DdimSampler.Resume(at, x, d);
+				}
+			}
+		};
 	}
 
 	/** The value of a host computation, its exception as thrown there. */
@@ -360,9 +418,12 @@ public final class KeyFrameEngine {
 		};
 	}
 
-	/** One sampling pass in its own sub-manager; returns the final latent in {@code job}. */
+	/**
+	 * One sampling pass in its own sub-manager; returns the final latent in {@code job}. From {@code resume} (null: from
+	 * step 0), drawing first what the steps before it would have drawn (x_T, and the SDEdit noise of an earlier SDEdit step).
+	 */
 	private NDArray samplePass(NDManager job, ControlledDenoiser model, NDArray x0, KeyFrameSettings s, NoiseSource noise,
-		DdimCallback cb, Progress progress, Cancel cancel)
+		DdimCallback cb, Progress progress, Cancel cancel, DdimSampler.Resume resume)
 	{
 		try (NDManager pass = job.newSubManager()) {
 			Shape shape = x0.getShape();
@@ -373,7 +434,8 @@ public final class KeyFrameEngine {
 			if (i0 >= s.steps()) z = x0.duplicate(); // x0_strength 0: no denoising at all
 			else {
 				DdimSampler.SdEdit sd = i0 < 0 ? null : new DdimSampler.SdEdit(x0, s.x0Strength());
-				z = sampler(s).sample(pass, model, xT, sd, noise, cb, progress, cancel);
+				if (resume != null && i0 >= 0 && i0 < resume.step()) noise.next(pass, shape, Precision.LATENT); // DdimSampler's SDEdit draw
+				z = sampler(s).sample(pass, model, xT, sd, noise, cb, progress, cancel, resume);
 			}
 			z.attach(job);
 			return z;
