@@ -85,6 +85,7 @@ public final class KeyFrameEngine {
 	private DdimSampler.Cfg cfg = DdimSampler.Cfg.SEPARATE;
 	private boolean storesOnHost;
 	private PhaseClock clock = PhaseClock.OFF;
+	private boolean resumePass2 = true;
 
 	/**
 	 * @param parent long-lived manager on the models' device; every call works in sub-managers of it
@@ -94,6 +95,12 @@ public final class KeyFrameEngine {
 		this.models = Objects.requireNonNull(models);
 		this.parent = parent;
 		this.dtype = dtype;
+	}
+
+	/** Tests: {@code false} runs pass 2 from step 0, as the original does, instead of resuming it at its first mask step. */
+	KeyFrameEngine resumePass2(boolean resume) {
+		this.resumePass2 = resume;
+		return this;
 	}
 
 	/** Sets a diagnostic observer (tests); {@link KeyFrameObserver#NONE} by default. */
@@ -228,7 +235,7 @@ public final class KeyFrameEngine {
 			// Pass 2 repeats pass 1 exactly up to its first mask step (same x_T, SDEdit noise, stores and constraints; its
 			// refreshes write only entries of steps already read), so it resumes there from pass 1's state, and pass 1 makes
 			// the refreshes of the steps before it. The pass-2 observer sees those steps from pass 1.
-			int resumeAt = fusion && s.sdeditStep() < s.steps() ? java.util.Collections.min(s.maskSteps()) : 0;
+			int resumeAt = resumePass2 && fusion && s.sdeditStep() < s.steps() ? java.util.Collections.min(s.maskSteps()) : 0;
 			DdimCallback observer2 = fusion ? observer.pass("pass2") : null;
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
 				tee(observer.pass("pass1"), observer2, resumeAt));
