@@ -51,7 +51,7 @@ public final class VideoReader implements AutoCloseable {
 	private VideoReader(Path path, FFmpegFrameGrabber grabber) {
 		this.path = path;
 		this.grabber = grabber;
-		this.orientation = orientation(grabber);
+		this.orientation = orientation(path, grabber);
 		this.rotation = orientation.rotation();
 	}
 
@@ -217,7 +217,7 @@ public final class VideoReader implements AutoCloseable {
 		boolean variable = average > 0 && (!(declared > 0) || Math.abs(average - declared) > VARIABLE_RATE_TOLERANCE * declared);
 		double fps = variable ? average : declared;
 		boolean audio = g.getAudioStream() >= 0 && g.getAudioChannels() > 0;
-		int rot = rotation(g);
+		int rot = orientation(path, g).rotation();
 		int w = rot % 180 == 0 ? g.getImageWidth() : g.getImageHeight(), h = rot % 180 == 0 ? g.getImageHeight() : g.getImageWidth();
 		return new VideoInfo(w, h, fps, decoded, audio, g.getVideoCodecName(), g.getFormat(), variable ? declared : fps, rot);
 	}
@@ -239,21 +239,42 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	/**
-	 * The stream's display rotation (its display matrix; phone clips) as 0, 90, 180 or 270 degrees counter-clockwise,
-	 * FFmpeg's convention ({@code av_display_rotation_get}), applied after {@link Orientation#mirror}.
+	 * The stream's display matrix as FFmpeg's own autorotation applies it ({@link #orientation(int[])}); a matrix that
+	 * turns by an angle that is not a quarter turn is rounded, with one warning per file ({@link #notQuarterTurn}).
 	 */
-	static int rotation(FFmpegFrameGrabber g) {
-		return orientation(g).rotation();
-	}
-
-	/** The stream's display matrix as FFmpeg's own autorotation applies it ({@link #orientation(int[])}). */
-	static Orientation orientation(FFmpegFrameGrabber g) {
+	static Orientation orientation(Path path, FFmpegFrameGrabber g) {
+		int[] m;
 		try {
-			return orientation(displayMatrix(g));
+			m = displayMatrix(g);
 		}
 		catch (RuntimeException e) {
 			return Orientation.NONE; // unreadable side data: show the frames as stored
 		}
+		Orientation o = orientation(m);
+		String warning = notQuarterTurn(m, o);
+		if (warning != null && WARNED_ROTATION.add(path.toAbsolutePath().normalize() + " " + path.toFile().lastModified()))
+			System.getLogger(VideoReader.class.getName()).log(System.Logger.Level.WARNING, path + ": " + warning);
+		return o;
+	}
+
+	/** Files (path and time) whose rounded display rotation was warned about: the reader opens a file several times per job. */
+	private static final java.util.Set<String> WARNED_ROTATION = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+	/**
+	 * What to tell the user when the display matrix {@code m} turns the picture by an angle that is not a quarter turn
+	 * (more than 1° from one; {@code o} is the quarter turn used instead), else null. FFmpeg's program would turn by
+	 * the exact angle (with black corners); frames here are only ever turned by quarter turns.
+	 */
+	static String notQuarterTurn(int[] m, Orientation o) {
+		if (m == null) return null;
+		double ccw = org.bytedeco.ffmpeg.global.avutil.av_display_rotation_get(m);
+		if (Double.isNaN(ccw) || Double.isInfinite(ccw)) return null;
+		double off = Math.abs(ccw - 90 * Math.rint(ccw / 90));
+		if (off <= 1) return null;
+		return String.format(java.util.Locale.ROOT, "its display matrix turns the picture %.1f° counter-clockwise, not a quarter"
+			+ " turn: the frames are turned %d° counter-clockwise instead (the nearest quarter turn). For the exact angle, make an upright copy"
+			+ " first (FFmpeg turns it when it decodes, corners black): ffmpeg -i INPUT -c:v ffv1 -c:a copy upright.mkv",
+			ccw - 360 * Math.floor(ccw / 360), o.rotation());
 	}
 
 	/** The 3×3 display matrix (16.16 and 2.30 fixed point, FFmpeg's layout) of the first video stream, or null. */
@@ -279,7 +300,7 @@ public final class VideoReader implements AutoCloseable {
 	 * The orientation FFmpeg's command-line autorotation gives a display matrix (null: none): the clockwise angle
 	 * θ = −round(av_display_rotation_get) in [0, 360) picks a transpose or flips, and the signs of the matrix
 	 * entries 0, 3 and 4 tell whether the picture is also mirrored. Angles that are not quarter turns are rounded
-	 * to the nearest one (FFmpeg would turn by the exact angle).
+	 * to the nearest one (FFmpeg would turn by the exact angle; {@link #orientation(Path, FFmpegFrameGrabber)} warns).
 	 */
 	static Orientation orientation(int[] m) {
 		if (m == null) return Orientation.NONE;

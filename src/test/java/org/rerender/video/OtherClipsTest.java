@@ -109,6 +109,49 @@ class OtherClipsTest {
 	}
 
 	@Test
+	void displayRotationThatIsNoQuarterTurnIsRoundedWithOneWarning() throws Exception {
+		Path raw = tmp.resolve("marked.rgb"), f = tmp.resolve("rot45.mov");
+		Files.write(raw, marked().data());
+		TestClips.ffmpeg("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "48x32", "-r", "25", "-display_rotation", "45",
+			"-noautorotate", "-i", raw.toString(), "-frames:v", "2", "-c:v", "png", f.toString());
+		java.util.logging.Logger log = java.util.logging.Logger.getLogger(VideoReader.class.getName());
+		List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+		java.util.logging.Handler h = new java.util.logging.Handler() {
+			@Override public void publish(java.util.logging.LogRecord r) { if (r.getLevel() == java.util.logging.Level.WARNING) warnings.add(r); }
+			@Override public void flush() {}
+			@Override public void close() {}
+		};
+		log.addHandler(h);
+		try {
+			VideoInfo info = VideoReader.probe(f);
+			List<Rgb8Image> frames = TestClips.readAll(f);
+			VideoReader.probe(f);
+			assertEquals(90, info.rotation(), "45° counter-clockwise is rounded to the quarter turn 90°");
+			assertEquals(32, frames.get(0).width());
+			assertEquals(48, frames.get(0).height());
+			assertTrue(red(frames.get(0), 3, 44), "turned 90° counter-clockwise: the red corner is at the bottom left");
+			assertEquals(1, warnings.size(), "one warning per file, however often it is opened");
+			String w = warnings.get(0).getMessage();
+			assertTrue(w.contains("45.0° counter-clockwise") && w.contains("turned 90° counter-clockwise") && w.contains("ffmpeg -i INPUT"), w);
+			// the way out the warning gives: FFmpeg's upright copy has no display matrix left
+			Path upright = tmp.resolve("upright.mkv");
+			TestClips.ffmpeg("-i", f.toString(), "-c:v", "ffv1", upright.toString());
+			assertEquals(0, VideoReader.probe(upright).rotation());
+			assertEquals(1, warnings.size());
+			// quarter turns (within 1°) say nothing
+			assertEquals(null, VideoReader.notQuarterTurn(null, VideoReader.Orientation.NONE));
+			int[] m = new int[9];
+			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, 90.4);
+			assertEquals(null, VideoReader.notQuarterTurn(m, VideoReader.orientation(m)));
+			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, -100); // clockwise (get says counter-clockwise)
+			assertTrue(VideoReader.notQuarterTurn(m, VideoReader.orientation(m)).contains("100.0° counter-clockwise"));
+		}
+		finally {
+			log.removeHandler(h);
+		}
+	}
+
+	@Test
 	void rotateMapsPixelsCounterClockwise() {
 		Rgb8Image in = new Rgb8Image(3, 2);
 		for (int y = 0; y < 2; y++)
