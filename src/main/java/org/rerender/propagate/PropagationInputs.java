@@ -19,9 +19,9 @@ import org.rerender.video.VideoReader;
 public final class PropagationInputs {
 	private PropagationInputs() {}
 
-	/** A video file (decoded) or a folder of images (sorted by name). */
+	/** A video file (decoded) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}: natural order). */
 	public static List<Rgb8Image> readFrames(Path path) {
-		return Files.isDirectory(path) ? readFolder(path) : VideoReader.readAll(path, Progress.NONE, Cancel.NEVER);
+		return VideoReader.readAll(path, Progress.NONE, Cancel.NEVER);
 	}
 
 	/** Every PNG/JPEG/TIFF/BMP image of a folder, sorted by file name. */

@@ -32,6 +32,9 @@ import org.rerender.image.Rgb8Image;
  *
  * Frame counts are those actually decoded; the container's estimate is only used for progress totals and to
  * detect truncated files. All failures are {@link RerenderException}s with a message for the user.
+ *
+ * <p>A folder of numbered frames is read as a video too ({@link ImageSequence}): the methods that take a
+ * {@code sequenceFps} give it that frame rate, the others {@link ImageSequence#DEFAULT_FPS}.
  */
 public final class VideoReader implements AutoCloseable {
 
@@ -43,6 +46,8 @@ public final class VideoReader implements AutoCloseable {
 
 	private final Path path;
 	private final FFmpegFrameGrabber grabber;
+	/** Non-null for an image-sequence folder (then {@code grabber} is null). */
+	private final ImageSequence sequence;
 	private final int rotation;
 	private final Orientation orientation;
 	private final Timing timing = new Timing();
@@ -51,12 +56,27 @@ public final class VideoReader implements AutoCloseable {
 	private VideoReader(Path path, FFmpegFrameGrabber grabber) {
 		this.path = path;
 		this.grabber = grabber;
+		this.sequence = null;
 		this.orientation = orientation(path, grabber);
 		this.rotation = orientation.rotation();
 	}
 
-	/** Opens a video for reading frames with {@link #read()}; the caller closes it. */
+	private VideoReader(Path path, ImageSequence sequence) {
+		this.path = path;
+		this.grabber = null;
+		this.sequence = sequence;
+		this.orientation = Orientation.NONE;
+		this.rotation = 0;
+	}
+
+	/** Opens a video (or an image-sequence folder) for reading frames with {@link #read()}; the caller closes it. */
 	public static VideoReader open(Path path) {
+		return open(path, ImageSequence.DEFAULT_FPS);
+	}
+
+	/** As {@link #open(Path)}; an image-sequence folder gets the frame rate {@code sequenceFps}. */
+	public static VideoReader open(Path path, double sequenceFps) {
+		if (ImageSequence.isSequence(path)) return new VideoReader(path, ImageSequence.open(path, sequenceFps));
 		FFmpegFrameGrabber g = start(path, true);
 		return new VideoReader(path, g);
 	}
@@ -71,6 +91,15 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	public static VideoInfo probe(Path path, Progress progress, Cancel cancel) {
+		return probe(path, ImageSequence.DEFAULT_FPS, progress, cancel);
+	}
+
+	/**
+	 * As {@link #probe(Path)}; an image-sequence folder gets the frame rate {@code sequenceFps} (its frames' sizes
+	 * are read from their headers, no frame is decoded).
+	 */
+	public static VideoInfo probe(Path path, double sequenceFps, Progress progress, Cancel cancel) {
+		if (ImageSequence.isSequence(path)) return ImageSequence.open(path, sequenceFps).info();
 		try (FFmpegFrameGrabber g = start(path, false)) {
 			int expected = declaredFrameCount(g);
 			Timing timing = new Timing();
@@ -97,7 +126,12 @@ public final class VideoReader implements AutoCloseable {
 	 * Polls {@code cancel} and reports to {@code progress} between frames.
 	 */
 	public static VideoInfo forEachFrame(Path path, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		try (VideoReader r = open(path)) {
+		return forEachFrame(path, ImageSequence.DEFAULT_FPS, visitor, progress, cancel);
+	}
+
+	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)}; an image-sequence folder gets {@code sequenceFps}. */
+	public static VideoInfo forEachFrame(Path path, double sequenceFps, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		try (VideoReader r = open(path, sequenceFps)) {
 			int expected = r.declaredFrameCount();
 			Rgb8Image frame;
 			while ((frame = r.read()) != null) {
@@ -105,6 +139,7 @@ public final class VideoReader implements AutoCloseable {
 				progress.report("Reading video", r.framesRead, Math.max(r.framesRead, expected));
 				cancel.check();
 			}
+			if (r.sequence != null) return r.sequence.info();
 			return finish(path, r.grabber, r.framesRead, r.timing);
 		}
 		catch (IOException e) {
@@ -124,6 +159,7 @@ public final class VideoReader implements AutoCloseable {
 	 * (phone clips: a rotation; also mirrored ones) comes out as FFmpeg's own program shows it.
 	 */
 	public Rgb8Image read() {
+		if (sequence != null) return framesRead < sequence.size() ? sequence.read(framesRead++) : null;
 		try {
 			Frame f = grabber.grabImage();
 			if (f == null || f.image == null) return null;
@@ -139,21 +175,22 @@ public final class VideoReader implements AutoCloseable {
 	/** Frames returned by {@link #read()} so far. */
 	public int framesRead() { return framesRead; }
 	/** Width of the frames {@link #read()} returns (after the display rotation). */
-	public int width() { return rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
+	public int width() { return sequence != null ? sequence.width() : rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
 	/** Height of the frames {@link #read()} returns (after the display rotation). */
-	public int height() { return rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
+	public int height() { return sequence != null ? sequence.height() : rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
 	/** The stream's declared frame rate (for a variable frame rate the probe's average is better: {@link #probe}). */
-	public double fps() { return declaredFps(grabber); }
+	public double fps() { return sequence != null ? sequence.fps() : declaredFps(grabber); }
 	/** Degrees the stored frames are turned counter-clockwise for display (0, 90, 180 or 270); read() applies it. */
 	public int rotation() { return rotation; }
-	public boolean hasAudio() { return grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
-	public String codec() { return grabber.getVideoCodecName(); }
+	public boolean hasAudio() { return sequence == null && grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
+	public String codec() { return sequence != null ? sequence.codec() : grabber.getVideoCodecName(); }
 
 	/** The container's frame count estimate (may be wrong, 0 if unknown): use it for progress only. */
-	public int declaredFrameCount() { return declaredFrameCount(grabber); }
+	public int declaredFrameCount() { return sequence != null ? sequence.size() : declaredFrameCount(grabber); }
 
 	@Override
 	public void close() {
+		if (grabber == null) return;
 		try {
 			grabber.close();
 		}
@@ -165,14 +202,18 @@ public final class VideoReader implements AutoCloseable {
 	// ---------------------------------------------------------------------------------------------------
 
 	/**
-	 * Checks that {@code path} is a readable file (before any decoding).
+	 * Checks that {@code path} is a readable file, or a folder of frames ({@link ImageSequence}), before any decoding.
 	 *
-	 * @throws RerenderException saying what is wrong: missing, a folder (image sequences), not a file, unreadable
+	 * @throws RerenderException saying what is wrong: missing, a folder without frames (or of frames of different
+	 *                           sizes), not a file, unreadable
 	 */
 	public static void requireFile(Path file) {
 		Path path = file.toAbsolutePath();
 		if (!Files.exists(path)) throw new RerenderException("Video file not found: " + path);
-		if (Files.isDirectory(path)) throw new RerenderException(folderMessage(path));
+		if (Files.isDirectory(path)) {
+			ImageSequence.open(path, ImageSequence.DEFAULT_FPS);
+			return;
+		}
 		if (!Files.isRegularFile(path)) throw new RerenderException("Not a file: " + path);
 		if (!Files.isReadable(path)) throw new RerenderException("Video file is not readable: " + path);
 		try {
@@ -348,11 +389,6 @@ public final class VideoReader implements AutoCloseable {
 				System.arraycopy(src, 3 * (y * w + x), dst, 3 * (oy * ow + ox), 3);
 			}
 		return new Rgb8Image(ow, oh, dst);
-	}
-
-	private static String folderMessage(Path path) {
-		return path + " is a folder, not a video file. Image sequences are not read directly: make a video of them"
-			+ " first, e.g. with FFmpeg: ffmpeg -framerate 25 -i \"" + path + "/%04d.png\" -c:v ffv1 frames.mkv";
 	}
 
 	/** Presentation times of the decoded frames, for the average frame rate of a variable-rate stream. */

@@ -258,10 +258,10 @@ class OtherClipsTest {
 	}
 
 	@Test
-	void aFolderIsNotAVideo() throws IOException {
+	void anEmptyFolderIsNoImageSequence() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("frames"));
 		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
-		assertTrue(e.getMessage().contains("is a folder") && e.getMessage().contains("ffmpeg -framerate"), e.getMessage());
+		assertTrue(e.getMessage().contains("is empty") && e.getMessage().contains("numbered frames"), e.getMessage());
 		e = assertThrows(RerenderException.class, () -> VideoReader.requireFile(tmp.resolve("missing.mp4")));
 		assertTrue(e.getMessage().contains("not found"), e.getMessage());
 	}
