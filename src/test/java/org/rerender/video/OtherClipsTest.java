@@ -206,6 +206,55 @@ class OtherClipsTest {
 	}
 
 
+	/**
+	 * A clip whose video starts {@code videoStart} s after its audio (ffmpeg -itsoffset, as a cut from a stream) or before
+	 * it (negative): a white flash in the picture and a tone in the sound both start at presentation time 1.5 s.
+	 */
+	private Path offsetClip(String name, double videoStart) throws Exception {
+		Path f = tmp.resolve(name);
+		double flash = 1.5 - Math.max(0, videoStart), tone = 1.5 - Math.max(0, -videoStart); // in each stream's own time
+		TestClips.ffmpeg("-itsoffset", Double.toString(Math.max(0, videoStart)), "-f", "lavfi", "-i",
+			"color=c=black:s=64x48:r=25:d=2.5,drawbox=c=white:t=fill:enable='gte(t," + flash + ")'",
+			"-itsoffset", Double.toString(Math.max(0, -videoStart)), "-f", "lavfi", "-i",
+			"sine=f=440:r=44100:d=3.5,volume=volume=0:enable='lt(t," + tone + ")'",
+			"-c:v", "mjpeg", "-q:v", "3", "-c:a", "aac", f.toString());
+		return f;
+	}
+
+	/** Seconds from the start of {@code file}'s decoded audio (FFmpeg's program: edit lists and priming applied) to the tone. */
+	private static double toneStart(Path file) throws Exception {
+		byte[] pcm = TestClips.ffmpeg("-i", file.toString(), "-vn", "-ac", "1", "-ar", "8000", "-f", "s16le", "-");
+		for (int i = 0; i + 1 < pcm.length; i += 2)
+			if (Math.abs((short) ((pcm[i] & 0xff) | (pcm[i + 1] << 8))) > 3000) return i / 2 / 8000.0;
+		return Double.NaN;
+	}
+
+	/** Seconds from the first frame to the first white frame of {@code frames} at {@code fps}. */
+	private static double flashStart(List<Rgb8Image> frames, double fps) {
+		for (int i = 0; i < frames.size(); i++)
+			if (frames.get(i).get(32, 24, 0) > 128) return i / fps;
+		return Double.NaN;
+	}
+
+	@Test
+	void audioStaysAlignedWhenTheVideoStartsLaterOrEarlierThanTheAudio() throws Exception {
+		for (String container : new String[] {"mov", "mkv"})
+			for (double start : new double[] {1.0, -0.6}) {
+				String what = container + ", video starting " + start + " s after the audio";
+				Path in = offsetClip("offset" + start + "." + container, start);
+				List<Rgb8Image> frames = TestClips.readAll(in);
+				VideoInfo info = VideoReader.probe(in);
+				Path out = tmp.resolve("aligned" + start + "." + container + ".mp4");
+				VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+				assertTrue(r.audio(), what);
+				double flash = flashStart(TestClips.readAll(out), info.fps()), tone = toneStart(out);
+				// the flash is 13 frames in (0.52 s) when the video starts 1 s late; the tone must come with it
+				assertEquals(flash, tone, 0.06, what + ": flash at " + flash + " s, tone at " + tone + " s in the output");
+				assertEquals(1.5 - Math.max(0, start), flash, 0.05, what);
+				assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, what + ": audio as long as the video");
+			}
+	}
+
 	@Test
 	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
 		Path text = tmp.resolve("notes.mp4");
