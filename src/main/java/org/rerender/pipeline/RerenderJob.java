@@ -200,7 +200,7 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		VideoReader.requireFile(cfg.input); // missing, a folder, an empty or unreadable file
+		VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file, a folder without frames
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;

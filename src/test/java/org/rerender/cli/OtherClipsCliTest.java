@@ -178,6 +178,19 @@ class OtherClipsCliTest {
 		assertTrue(r[1].contains("frames prepared 4"), r[1]);
 	}
 
+	@Test
+	void videoTakesTheFrameRateOfAFolderAndFlowReadsOne() throws Exception {
+		Path frames = Files.createDirectories(dir.resolve("seq"));
+		for (int i = 0; i < 3; i++) org.rerender.image.Png.write(TestClips.smallFrames().get(i), frames.resolve("f" + (i + 1) + ".png"));
+		String[] r = run("video", "--input", frames.toString(), "--output", dir.resolve("v/out.mp4").toString(), "--prompt", "x",
+			"--fps", "0", "--models", dir.resolve("no-models").toString());
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("Invalid frame rate 0.0"), "--fps reaches the job: " + r[2]);
+		r = run("flow", frames.toString(), "--out", dir.resolve("flowseq").toString(), "--method", "dis", "--resolution", "0");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(Files.isRegularFile(dir.resolve("flowseq/flow/0001.fwd.flo")), r[1]);
+	}
+
 	/** 6 frames of the example, times 40 ms apart then 120 ms apart; {@code rotation} as a phone's display matrix. */
 	private Path unevenClip(String name, String format, double rotation) throws Exception {
 		Path f = dir.resolve(name);
