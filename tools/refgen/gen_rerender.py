@@ -5,13 +5,14 @@
 
 Imports Rerender_A_Video (src/ddim_v_hacked.py, src/controller.py, src/freeu.py, src/img_util.py, flow/flow_utils.py),
 ControlNet (ldm, cldm incl. the real ldm.models.diffusion.ddpm, annotator/canny, annotator/util) and CLIP's
-simple_tokenizer unmodified from tools/refgen/orig (checkouts.sh), with the stand-ins the fixtures README lists, and
-mirrors rerender.py's key-frame glue statement by statement (first-frame block, then the loop body for i = 0, cid = 1).
+simple_tokenizer unmodified from tools/refgen/orig (checkouts.sh), with the stand-ins the fixtures README lists
+(refgen_common, shared with the other generators), and mirrors rerender.py's key-frame glue statement by statement (first-frame block, then the loop body for i = 0, cid = 1).
 The tiny weights are the shipped tiny-sd15 / tiny-controlnet files. In --check mode the frames, flows and contexts come
 from the shipped rerender-main.safetensors; otherwise a procedural scene (rotation + translation + moving disc, exact
-flows) is drawn at the requested size and the contexts come from the tiny CLIP (openai/CLIP's Transformer, as
-gen_sd.py; within ~1e-6 of the shipped contexts, reported by --check). Writes DIR/rerender/{rerender-config.json, rerender-main/-stores/-isolated.safetensors}; DIR's
-other files are links to the shipped ones (refgen_common.alt_dir).
+flows) is drawn at the requested size and the contexts come from the tiny CLIP (openai/CLIP's Transformer:
+refgen_common.clip_hidden_states, as in gen_sd.py; within ~1e-6 of the shipped contexts, reported by --check).
+Writes DIR/rerender/{rerender-config.json, rerender-main/-stores/-isolated.safetensors}; DIR's other files are links
+to the shipped ones (refgen_common.alt_dir).
 """
 import argparse
 import hashlib
