@@ -23,7 +23,6 @@ import ij.process.ImageProcessor;
 import ij.process.LUT;
 
 import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.VideoReader;
@@ -229,30 +228,15 @@ public final class ImageFrames {
 		if (f > 0) setFps(to, f);
 	}
 
-	/** The smallest frame side the H.264 encoder (OpenH264) accepts. */
-	public static final int MIN_VIDEO_SIDE = 16;
-
 	/**
 	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
-	 * {@value #MIN_VIDEO_SIDE} pixels are padded on the right/bottom by repeating the last column/row, by the amounts
-	 * {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds exactly
+	 * {@value VideoWriter#MIN_SIDE} pixels are padded on the right/bottom by {@link VideoWriter#createPadded}, by the
+	 * amounts {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds exactly
 	 * these frames (a SHA-256 of the frames, their size and frame rate, kept beside it in {@code input.mp4.sha256}):
 	 * another image given with the same work folder is never replaced by a stale video.
 	 */
 	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
 		List<Rgb8Image> frames = frames(imp);
-		int[] pad = padding(imp);
-		List<Rgb8Image> padded = pad[0] == 0 && pad[1] == 0 ? frames : new AbstractList<>() {
-			@Override
-			public Rgb8Image get(int i) {
-				return pad(frames.get(i), pad[0], pad[1]);
-			}
-
-			@Override
-			public int size() {
-				return frames.size();
-			}
-		};
 		double rate = fps(imp, DEFAULT_FPS);
 		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
 		String hash = fingerprint(frames, rate);
@@ -260,7 +244,13 @@ public final class ImageFrames {
 			if (Files.isRegularFile(video) && Files.isRegularFile(stamp) && Files.readString(stamp).trim().equals(hash)) return video;
 			Files.createDirectories(work);
 			Files.deleteIfExists(stamp);
-			VideoWriter.write(video, padded, rate, null, Progress.NONE, cancel);
+			try (VideoWriter w = VideoWriter.createPadded(video, imp.getWidth(), imp.getHeight(), rate, null)) {
+				for (Rgb8Image f : frames) {
+					cancel.check();
+					w.write(f);
+				}
+				w.finish();
+			}
 			Files.writeString(stamp, hash + "\n");
 		}
 		catch (IOException e) {
@@ -269,32 +259,14 @@ public final class ImageFrames {
 		return video;
 	}
 
-	/** {right, bottom}: the columns and rows {@link #writeVideo} adds (odd sides, sides under 16 pixels). */
+	/** {right, bottom}: the columns and rows {@link #writeVideo} adds ({@link VideoWriter#padding}). */
 	public static int[] padding(ImagePlus imp) {
-		return new int[] { encodable(imp.getWidth()) - imp.getWidth(), encodable(imp.getHeight()) - imp.getHeight() };
+		return VideoWriter.padding(imp.getWidth(), imp.getHeight());
 	}
 
-	private static int encodable(int side) {
-		return Math.max(MIN_VIDEO_SIDE, side + side % 2);
-	}
-
-	/** A clear error before any work when frames of this size cannot be written as H.264. */
+	/** A clear error before any work when frames of this size cannot be written as H.264 ({@link VideoWriter#checkEncodable}). */
 	public static void checkEncodable(int width, int height, String what) {
-		if (width < MIN_VIDEO_SIDE || height < MIN_VIDEO_SIDE)
-			throw new RerenderException("Cannot write " + what + " as a video: H.264 needs frames of at least " + MIN_VIDEO_SIDE + "x"
-				+ MIN_VIDEO_SIDE + " pixels, these are " + width + "x" + height + ". Enlarge the stack first (Image > Scale… or "
-				+ "Image > Adjust > Canvas Size…).");
-	}
-
-	private static Rgb8Image pad(Rgb8Image f, int right, int bottom) {
-		int w = f.width(), h = f.height(), w2 = w + right, h2 = h + bottom;
-		byte[] src = f.data(), d = new byte[3 * w2 * h2];
-		for (int y = 0; y < h2; y++) {
-			int sy = Math.min(y, h - 1);
-			System.arraycopy(src, 3 * w * sy, d, 3 * w2 * y, 3 * w);
-			for (int x = w; x < w2; x++) System.arraycopy(src, 3 * (w * sy + w - 1), d, 3 * (w2 * y + x), 3);
-		}
-		return new Rgb8Image(w2, h2, d);
+		VideoWriter.checkEncodable(width, height, what, "Enlarge the stack first (Image > Scale… or Image > Adjust > Canvas Size…).");
 	}
 
 	private static String fingerprint(List<Rgb8Image> frames, double fps) {
