@@ -1,14 +1,9 @@
 package org.rerender.fiji;
 
 import java.awt.Color;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.AbstractList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
@@ -25,6 +20,7 @@ import ij.process.LUT;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.video.StampedVideo;
 import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 
@@ -231,32 +227,13 @@ public final class ImageFrames {
 	/**
 	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
 	 * {@value VideoWriter#MIN_SIDE} pixels are padded on the right/bottom by {@link VideoWriter#createPadded}, by the
-	 * amounts {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds exactly
-	 * these frames (a SHA-256 of the frames, their size and frame rate, kept beside it in {@code input.mp4.sha256}):
-	 * another image given with the same work folder is never replaced by a stale video.
+	 * amounts {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds
+	 * exactly these frames at this frame rate ({@link StampedVideo}: SHA-256s kept beside it in {@code input.mp4.sha256});
+	 * each slice is converted to RGB once for both the check and the video. Another image given with the same work
+	 * folder is never replaced by a stale video.
 	 */
 	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
-		List<Rgb8Image> frames = frames(imp);
-		double rate = fps(imp, DEFAULT_FPS);
-		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
-		String hash = fingerprint(frames, rate);
-		try {
-			if (Files.isRegularFile(video) && Files.isRegularFile(stamp) && Files.readString(stamp).trim().equals(hash)) return video;
-			Files.createDirectories(work);
-			Files.deleteIfExists(stamp);
-			try (VideoWriter w = VideoWriter.createPadded(video, imp.getWidth(), imp.getHeight(), rate, null)) {
-				for (Rgb8Image f : frames) {
-					cancel.check();
-					w.write(f);
-				}
-				w.finish();
-			}
-			Files.writeString(stamp, hash + "\n");
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot write the input stack to " + video + ": " + e.getMessage());
-		}
-		return video;
+		return StampedVideo.write(work.resolve("input.mp4"), frames(imp), fps(imp, DEFAULT_FPS), cancel);
 	}
 
 	/** {right, bottom}: the columns and rows {@link #writeVideo} adds ({@link VideoWriter#padding}). */
@@ -267,18 +244,6 @@ public final class ImageFrames {
 	/** A clear error before any work when frames of this size cannot be written as H.264 ({@link VideoWriter#checkEncodable}). */
 	public static void checkEncodable(int width, int height, String what) {
 		VideoWriter.checkEncodable(width, height, what, "Enlarge the stack first (Image > Scale… or Image > Adjust > Canvas Size…).");
-	}
-
-	private static String fingerprint(List<Rgb8Image> frames, double fps) {
-		try {
-			MessageDigest md = MessageDigest.getInstance("SHA-256");
-			md.update((frames.size() + " " + frames.get(0).width() + "x" + frames.get(0).height() + " " + fps).getBytes(StandardCharsets.UTF_8));
-			for (Rgb8Image f : frames) md.update(f.data());
-			return HexFormat.of().formatHex(md.digest());
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
 	}
 
 	/** Sets the frame rate in the calibration (fps and frame interval in seconds). */
