@@ -201,7 +201,7 @@ public final class RerenderJob {
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
 		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
-		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
+		FramesStep.fill(work, frames, prep, progress, cancel); // the step made above: the input's rotation is read once
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
