@@ -1,7 +1,6 @@
 package org.rerender.fiji;
 
 import java.awt.Color;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.AbstractList;
 import java.util.List;
@@ -21,7 +20,6 @@ import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.StampedVideo;
-import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 
 /**
@@ -174,20 +172,17 @@ public final class ImageFrames {
 
 	/**
 	 * An output's frame rate, known before any work: {@code given} when above 0 (refused above
-	 * {@link VideoWriter#MAX_FPS}), else the stack's (when one is given), else the video file's, else 0 (none known).
+	 * {@link VideoWriter#MAX_FPS}), else the stack's (when one is given), else {@code fileFps}, the input video file's
+	 * as the command already read it (0 for none), else 0 (none known).
 	 */
-	public static double outputFps(double given, ImagePlus stack, Path file) {
+	public static double outputFps(double given, ImagePlus stack, double fileFps) {
 		if (given > 0) {
 			if (!usable(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
 				+ " fps, or 0 for the input's.");
 			return given;
 		}
 		if (stack != null) return fps(stack, 0);
-		if (file != null && Files.isRegularFile(file)) {
-			double f = VideoReader.probe(file).fps();
-			return usable(f) ? f : 0;
-		}
-		return 0;
+		return usable(fileFps) ? fileFps : 0;
 	}
 
 	/** The title without a short file extension: "clip 1.mp4" → "clip 1". */
