@@ -249,8 +249,17 @@ public final class ImageFrames {
 		cal.setTimeUnit("s");
 	}
 
+	/**
+	 * A new output image of the stack, titled {@code title} made unique among open images (ImageJ's "-1" suffix). Output
+	 * images are titled uniquely here and in {@link #output} only, when they are made (the IJ1 bridge shows them as
+	 * they are).
+	 */
+	public static ImagePlus newImage(String title, ImageStack stack) {
+		return new ImagePlus(uniqueTitle(title), stack);
+	}
+
 	/** {@code title}, or ImageJ's "title-1", "title-2", … when an image of that title is open (batch mode included). */
-	public static String uniqueTitle(String title) {
+	static String uniqueTitle(String title) {
 		return uniqueTitle(title, t -> WindowManager.getImage(t) != null);
 	}
 
