@@ -19,7 +19,6 @@ import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.pipeline.RerenderJob;
-import org.rerender.video.VideoReader;
 
 /**
  * {@code rerender example}: the README's main job on the embedded clip. With the SD models installed it runs the
@@ -66,7 +65,6 @@ final class ExampleSubcommand implements Subcommand {
 		Path input = a.path("--input", DEFAULT_INPUT);
 		if (!a.has("--input") && !Files.isRegularFile(input))
 			throw new RerenderException("Example clip not found: " + input.toAbsolutePath() + " (run from the project folder, or give --input)");
-		VideoReader.requireFile(input);
 		Path output = a.path("--output", Path.of("example-output", FileNames.stem(input) + "_rerendered.mp4"));
 		RerenderConfig.Builder b = RerenderConfig.interactiveBuilder().input(input).output(output)
 			.workDir(workDir(input, output)).prompt(a.string("--prompt", "a watercolor painting of a city street"))
