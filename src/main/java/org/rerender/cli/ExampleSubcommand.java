@@ -11,6 +11,7 @@ import org.bytedeco.opencv.global.opencv_photo;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
+import org.rerender.engine.FileNames;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
@@ -18,7 +19,6 @@ import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.pipeline.RerenderJob;
-import org.rerender.video.VideoReader;
 
 /**
  * {@code rerender example}: the README's main job on the embedded clip. With the SD models installed it runs the
@@ -66,8 +66,7 @@ final class ExampleSubcommand implements Subcommand {
 		Path input = a.path("--input", DEFAULT_INPUT);
 		if (!a.has("--input") && !Files.isRegularFile(input))
 			throw new RerenderException("Example clip not found: " + input.toAbsolutePath() + " (run from the project folder, or give --input)");
-		VideoReader.requireFile(input);
-		Path output = a.path("--output", Path.of("example-output", stem(input) + "_rerendered.mp4"));
+		Path output = a.path("--output", Path.of("example-output", FileNames.stem(input) + "_rerendered.mp4"));
 		RerenderConfig.Builder b = RerenderConfig.interactiveBuilder().input(input).output(output)
 			.workDir(workDir(input, output)).prompt(a.string("--prompt", "a watercolor painting of a city street"))
 			.imageResolution(a.integer("--image_resolution", 512)).interval(a.integer("--interval", 10));
@@ -101,13 +100,6 @@ final class ExampleSubcommand implements Subcommand {
 		}
 	}
 
-	/** The file name without its extension. */
-	static String stem(Path file) {
-		String n = file.getFileName().toString();
-		int dot = n.lastIndexOf('.');
-		return dot > 0 ? n.substring(0, dot) : n;
-	}
-
 	/**
 	 * The work folder of an example run: {@code work} beside the default output when the input is the embedded clip
 	 * {@code examples/city.mp4}, else {@code NAME_work} beside the output {@code NAME.mp4}, so that each clip resumes
@@ -117,7 +109,7 @@ final class ExampleSubcommand implements Subcommand {
 		Path out = output.toAbsolutePath().normalize();
 		boolean embedded = input.toAbsolutePath().normalize().equals(DEFAULT_INPUT.toAbsolutePath().normalize())
 			&& out.equals(DEFAULT_OUTPUT.toAbsolutePath().normalize());
-		return out.getParent().resolve(embedded ? "work" : stem(out) + "_work");
+		return out.getParent().resolve(embedded ? "work" : FileNames.stem(out) + "_work");
 	}
 
 	static final Path DEFAULT_INPUT = Path.of("examples", "city.mp4"), DEFAULT_OUTPUT = Path.of("example-output", "city_rerendered.mp4");

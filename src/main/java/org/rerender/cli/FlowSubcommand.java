@@ -58,7 +58,6 @@ final class FlowSubcommand implements Subcommand {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--out", "--method", "--crop", "--resolution"));
 		if (a.positionals().size() != 1) throw new UsageException("expected one INPUT video");
 		Path input = Path.of(a.positionals().get(0));
-		VideoReader.requireFile(input); // missing, a folder, an empty or unreadable file: said as such
 		Path out = Path.of(a.required("--out"));
 		FlowMethod method = FlowMethod.parse(a.string("--method", "auto"));
 		int[] crop = parseCrop(a.string("--crop", "0,0,0,0"));
@@ -68,7 +67,7 @@ final class FlowSubcommand implements Subcommand {
 		boolean overwrite = a.flag("--overwrite");
 		String unavailable = FlowEstimators.unavailableReason(method);
 		if (unavailable != null) throw new RerenderException(unavailable);
-		VideoReader.probe(input); // a non-video or truncated file fails here, before anything is written
+		VideoReader.probe(input); // a missing, non-video or truncated file fails here (VideoReader.requireFile), before anything is written
 
 		Map<String, Object> params = new LinkedHashMap<>(FramesStep.params(prep));
 		params.put("flow_method", method.id());

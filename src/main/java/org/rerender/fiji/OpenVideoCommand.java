@@ -61,7 +61,7 @@ public class OpenVideoCommand extends EngineCommand {
 				stack[0].addSlice(String.format("frame %04d", i), ImageConversions.toProcessor(prepared));
 			}, rerender.progress(), cancelToken);
 			if (stack[0] == null) throw new RerenderException("No frames could be read from " + file + ".");
-			image = new ImagePlus(file.getName(), stack[0]);
+			image = ImageFrames.newImage(file.getName(), stack[0]); // "clip.mp4-1" when the clip is open already
 			image.setDimensions(1, 1, stack[0].getSize()); // the frames really read (the container's count may differ)
 			describe(image, info);
 		}

@@ -88,13 +88,14 @@ public class PropagateCommand extends EngineCommand {
 	@Override
 	protected void execute() {
 		ImagePlus stack = blank(input_file) && given(input) ? input : null; // a file or folder wins, as in the Rerender commands
-		List<Rgb8Image> frames = stack != null ? ImageFrames.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
+		PropagationInputs.Clip file = stack != null ? null : PropagationInputs.readClip(path(input_file, "input video"));
+		List<Rgb8Image> frames = stack != null ? ImageFrames.frames(stack) : file.frames();
 		String source = stack != null ? "\"" + stack.getTitle() + "\"" : String.valueOf(input_file);
 		int n = frames.size();
 		if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
 		boolean video = !blank(output_file);
 		if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
-		double known = ImageFrames.outputFps(fps, stack, stack != null ? null : input_file.toPath()); // before the long work
+		double known = ImageFrames.outputFps(fps, stack, file == null ? 0 : file.fps()); // before the long work
 		KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
 		List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)
 			: PropagationInputs.readFolder(path(key_folder, "key frame folder"));

@@ -105,9 +105,13 @@ public final class RerenderJob {
 		}
 	}
 
-	/** The result of a run. {@code video} and {@code report} are null when the run stopped before them. */
+	/**
+	 * The result of a run. {@code video} and {@code report} are null when the run stopped before them. {@code input}
+	 * is the input video as this run decoded (or probed) it, e.g. its frame rate; null when the run read none of its
+	 * frames (a resumed frames step and no video written).
+	 */
 	public record Result(Path workDir, long seed, List<Integer> keyFrames, Path video, Path[] report, Counters counters,
-		List<String> notes) {}
+		List<String> notes, VideoInfo input) {}
 
 	private final RerenderConfig cfg;
 	private final ModelSupplier models;
@@ -213,7 +217,9 @@ public final class RerenderJob {
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
 		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
-		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
+		VideoInfo input = FramesStep.fill(work, frames, prep, progress, cancel); // the step made above: the input's rotation is read once
+		if (input != null && org.rerender.video.ImageSequence.isSequence(cfg.input)) // a frame folder's rate is the one given
+			input = VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
@@ -265,12 +271,12 @@ public final class RerenderJob {
 				if (Files.exists(video) && !out.isComplete() && !replaceOutput && !writtenHere(work.root(), video))
 					throw new RerenderException("The output " + video + " already exists and was not written by this job"
 						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
-				writeVideo(frames, keys, prop, work.root(), frameCount, video, notes, progress, cancel);
+				input = writeVideo(frames, keys, prop, work.root(), frameCount, video, input, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
 			}
 		}
-		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes);
+		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes, input);
 	}
 
 	/**
@@ -390,15 +396,16 @@ public final class RerenderJob {
 		}
 	}
 
-	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video, List<String> notes,
-		Progress progress, Cancel cancel)
+	/** Writes the output video; returns the input as {@code decoded} (this run's read of it, or null: probed here) says. */
+	private VideoInfo writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
+		VideoInfo decoded, List<String> notes, Progress progress, Cancel cancel)
 	{
 		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
 		for (int i = 0; i < frameCount; i++) {
 			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
 			in.add(frames.readPng(i));
 		}
-		VideoInfo info = VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
+		VideoInfo info = decoded != null ? decoded : VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
 		double fps = info.fps();
 		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
 			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));
@@ -424,6 +431,7 @@ public final class RerenderJob {
 		catch (Exception e) {
 			throw new RerenderException("Consistency report failed: " + e.getMessage(), e);
 		}
+		return info;
 	}
 
 	/** The first-frame and key-frame steps. */

@@ -21,7 +21,21 @@ public final class PropagationInputs {
 
 	/** A video file (decoded) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}: natural order). */
 	public static List<Rgb8Image> readFrames(Path path) {
-		return VideoReader.readAll(path, Progress.NONE, Cancel.NEVER);
+		return readClip(path).frames();
+	}
+
+	/** Frames and their rate: {@code fps} is a video file's, as decoded (once), or 0 for a folder of images (none known). */
+	public record Clip(List<Rgb8Image> frames, double fps) {}
+
+	/**
+	 * A video file (decoded once, its frame rate kept) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}:
+	 * natural order of their names).
+	 */
+	public static Clip readClip(Path path) {
+		if (Files.isDirectory(path)) return new Clip(VideoReader.readAll(path, Progress.NONE, Cancel.NEVER), 0);
+		List<Rgb8Image> frames = new ArrayList<>();
+		double fps = VideoReader.forEachFrame(path, (i, f) -> frames.add(f), Progress.NONE, Cancel.NEVER).fps();
+		return new Clip(frames, fps);
 	}
 
 	/** Every PNG/JPEG/TIFF/BMP image of a folder, sorted by file name. */

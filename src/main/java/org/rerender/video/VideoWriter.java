@@ -34,7 +34,7 @@ import org.rerender.image.Rgb8Image;
  * for {@code AV_CODEC_ID_H264} and then reads the finished file back to report the codec really written
  * ({@link Result#videoCodec()}). If no H.264 encoder exists it falls back to MPEG-4 Part 2 and says so in
  * {@link Result#note()}. H.264 4:2:0 needs even sides: an odd width/height is padded by repeating the last
- * column/row.
+ * column/row. {@link #createPadded} also pads sides under {@value #MIN_SIDE} pixels (see {@link #padding}).
  */
 public final class VideoWriter implements AutoCloseable {
 
@@ -54,6 +54,8 @@ public final class VideoWriter implements AutoCloseable {
 	private final Path output;
 	/** The highest frame rate a video is written with. */
 	public static final double MAX_FPS = 1000;
+	/** The smallest frame side the H.264 encoder (OpenH264) accepts. */
+	public static final int MIN_SIDE = 16;
 
 	private final Path temp;
 	private final int width, height, encWidth, encHeight;
@@ -76,7 +78,7 @@ public final class VideoWriter implements AutoCloseable {
 	private int pendingChannels, pendingRate;
 	private boolean finished;
 
-	private VideoWriter(Path output, int width, int height, double fps, Path audioSource) {
+	private VideoWriter(Path output, int width, int height, double fps, Path audioSource, int minSide) {
 		Ffmpeg.init();
 		if (width <= 0 || height <= 0) throw new RerenderException("Invalid frame size " + width + "x" + height);
 		if (!(fps > 0) || fps > MAX_FPS)
@@ -84,11 +86,12 @@ public final class VideoWriter implements AutoCloseable {
 		this.output = output.toAbsolutePath();
 		this.width = width;
 		this.height = height;
-		this.encWidth = width + (width & 1);
-		this.encHeight = height + (height & 1);
+		this.encWidth = encodedSide(width, minSide);
+		this.encHeight = encodedSide(height, minSide);
 		this.fps = fps;
 		this.padded = (encWidth != width || encHeight != height) ? new byte[3 * encWidth * encHeight] : null;
-		if (padded != null) note("odd frame size " + width + "x" + height + " padded to " + encWidth + "x" + encHeight);
+		if (padded != null) note((width < minSide || height < minSide ? "small" : "odd") + " frame size " + width + "x" + height
+			+ " padded to " + encWidth + "x" + encHeight);
 		Path dir = this.output.getParent();
 		if (dir == null || !Files.isDirectory(dir))
 			throw new RerenderException("Output folder does not exist: " + dir);
@@ -119,7 +122,35 @@ public final class VideoWriter implements AutoCloseable {
 	 * first audio track is carried into the output.
 	 */
 	public static VideoWriter create(Path output, int width, int height, double fps, Path audioSource) {
-		return new VideoWriter(output, width, height, fps, audioSource);
+		return new VideoWriter(output, width, height, fps, audioSource, 0);
+	}
+
+	/**
+	 * As {@link #create}, and frames with a side under {@value #MIN_SIDE} pixels are padded up to it as well (by
+	 * repeating the last column/row): {@link #padding} says by how much, for a caller that crops it away again.
+	 */
+	public static VideoWriter createPadded(Path output, int width, int height, double fps, Path audioSource) {
+		return new VideoWriter(output, width, height, fps, audioSource, MIN_SIDE);
+	}
+
+	/** {right, bottom}: the columns and rows {@link #createPadded} adds to frames of this size (even sides, at least {@value #MIN_SIDE}). */
+	public static int[] padding(int width, int height) {
+		return new int[] { encodedSide(width, MIN_SIDE) - width, encodedSide(height, MIN_SIDE) - height };
+	}
+
+	/** An even side, at least {@code minSide}. */
+	private static int encodedSide(int side, int minSide) {
+		return Math.max(minSide, side + (side & 1));
+	}
+
+	/**
+	 * A clear error before any work when frames of this size cannot be written (H.264 needs sides of at least
+	 * {@value #MIN_SIDE} pixels); {@code what} names the frames, {@code fix} says what the user can do.
+	 */
+	public static void checkEncodable(int width, int height, String what, String fix) {
+		if (width < MIN_SIDE || height < MIN_SIDE)
+			throw new RerenderException("Cannot write " + what + " as a video: H.264 needs frames of at least " + MIN_SIDE + "x"
+				+ MIN_SIDE + " pixels, these are " + width + "x" + height + ". " + fix);
 	}
 
 	/** Writes all frames and finishes; nothing is left at {@code output} if anything fails or is cancelled. */
@@ -370,7 +401,7 @@ public final class VideoWriter implements AutoCloseable {
 		for (int y = 0; y < encHeight; y++) {
 			int sy = Math.min(y, height - 1);
 			System.arraycopy(src, 3 * width * sy, padded, 3 * encWidth * y, 3 * width);
-			if (encWidth != width) System.arraycopy(src, 3 * (width * sy + width - 1), padded, 3 * (encWidth * y + width), 3);
+			for (int x = width; x < encWidth; x++) System.arraycopy(src, 3 * (width * sy + width - 1), padded, 3 * (encWidth * y + x), 3);
 		}
 		return padded;
 	}

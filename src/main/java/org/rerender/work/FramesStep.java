@@ -48,11 +48,21 @@ public final class FramesStep {
 	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
 		WorkStep step = work.step(WorkFolder.FRAMES, params(work, prep), overwrite);
-		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) return step;
+		fill(work, step, prep, progress, cancel);
+		return step;
+	}
+
+	/**
+	 * Runs (or resumes) the frames step the caller made with {@link #params(WorkFolder, FramePreparation)} (so that a
+	 * job reads the input's rotation once); returns the input as decoded, or null when the step was complete already.
+	 */
+	public static VideoInfo fill(WorkFolder work, WorkStep step, FramePreparation prep, Progress progress, Cancel cancel) {
+		if (work.input() == null) throw new RerenderException("The work folder has no input video");
+		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) return null;
 		VideoInfo info = VideoReader.forEachFrame(work.input(), (i, frame) -> {
 			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));
 		}, progress, cancel);
 		step.markComplete(info.frameCount());
-		return step;
+		return info;
 	}
 }

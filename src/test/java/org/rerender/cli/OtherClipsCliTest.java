@@ -145,6 +145,9 @@ class OtherClipsCliTest {
 		String[] r = example(frames, dir.resolve("out/x.mp4"));
 		assertEquals("1", r[0], r[2]);
 		assertTrue(r[2].contains("is empty") && r[2].contains("numbered frames"), r[2]);
+		r = example(dir.resolve("missing.mp4"), dir.resolve("out/x.mp4"));
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("Video file not found: " + dir.resolve("missing.mp4").toAbsolutePath()), "said by the job's check: " + r[2]);
 	}
 
 	@Test

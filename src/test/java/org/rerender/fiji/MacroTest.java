@@ -59,6 +59,21 @@ class MacroTest {
 	}
 
 	@Test
+	void outputTitlesAreUniqueAmongOpenImages() throws IOException {
+		Path in = Files.createDirectories(tmp.resolve("titles")).resolve("unique title.mp4");
+		org.rerender.video.VideoWriter.write(in, TestClips.smallFrames().subList(0, 2), 25, null,
+			org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);
+		String ret = MacroRunner.run("""
+			setBatchMode(true);
+			run("Open Video", "file=[" + getArgument() + "] resolution=0");
+			a = getTitle();
+			run("Open Video", "file=[" + getArgument() + "] resolution=0");
+			return a + "|" + getTitle();
+			""", in.toString());
+		assertEquals("unique title.mp4|unique title.mp4-1", ret, "titled uniquely when made; the bridge shows them as they are");
+	}
+
+	@Test
 	void macroErrorsAreReported() {
 		AssertionError e = assertThrows(AssertionError.class, () -> MacroRunner.run(
 			"run(\"Open Video\", \"file=[" + tmp.resolve("missing.mp4") + "]\");", ""));

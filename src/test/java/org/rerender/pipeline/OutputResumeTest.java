@@ -67,7 +67,11 @@ class OutputResumeTest {
 		RerenderJob.Result r = job(in, out).replaceOutput(true).run(RerenderJob.Steps.ALL, null, null);
 		assertTrue(r.counters().videoWritten);
 		assertEquals(5, VideoReader.probe(out).frameCount());
-		assertFalse(job(in, out).run(RerenderJob.Steps.ALL, null, null).counters().videoWritten, "resumes: nothing to redo");
+		assertEquals(25, r.input().fps(), 1e-6, "the input as the run decoded it (its frame rate for the Fiji outputs)");
+		assertEquals(5, r.input().frameCount());
+		RerenderJob.Result resumed = job(in, out).run(RerenderJob.Steps.ALL, null, null);
+		assertFalse(resumed.counters().videoWritten, "resumes: nothing to redo");
+		assertEquals(null, resumed.input(), "nothing of the input was read");
 		// --overwrite with the same settings redoes nothing (only steps whose settings changed)
 		RerenderJob.Counters n = job(in, out).overwrite(true).run(RerenderJob.Steps.ALL, null, null).counters();
 		assertEquals(0, n.framesPrepared + n.anchorsTranslated + n.keyFramesTranslated + n.framesPropagated, n.toString());

@@ -1,0 +1,39 @@
+package org.rerender.propagate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.Progress;
+import org.rerender.image.Rgb8Image;
+import org.rerender.video.TestClips;
+import org.rerender.video.VideoWriter;
+
+class PropagationInputsTest {
+	@TempDir
+	Path dir;
+
+	@Test
+	void aClipKeepsTheFrameRateOfItsOneDecode() throws Exception {
+		Path clip = dir.resolve("c.mp4");
+		VideoWriter.write(clip, TestClips.smallFrames().subList(0, 3), 12.5, null, Progress.NONE, Cancel.NEVER);
+		PropagationInputs.Clip c = PropagationInputs.readClip(clip);
+		assertEquals(3, c.frames().size());
+		assertEquals(12.5, c.fps(), 1e-6);
+		assertEquals(192, c.frames().get(0).width());
+
+		Path folder = Files.createDirectories(dir.resolve("frames"));
+		for (int i = 0; i < 2; i++) FolderFrames.write(c.frames().get(i), folder.resolve("f" + i + ".png"));
+		PropagationInputs.Clip f = PropagationInputs.readClip(folder);
+		assertEquals(0, f.fps(), "a folder of images has no frame rate");
+		List<Rgb8Image> frames = PropagationInputs.readFrames(folder);
+		assertEquals(2, frames.size());
+		assertArrayEquals(c.frames().get(1).data(), frames.get(1).data(), "PNG is lossless");
+	}
+}
