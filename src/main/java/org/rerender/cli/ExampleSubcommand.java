@@ -43,14 +43,15 @@ final class ExampleSubcommand implements Subcommand {
 	public String help() {
 		return """
 			Usage: rerender example [--input FILE] [--output FILE] [--prompt TEXT] [--image_resolution R] [--frame_count N]
-			                        [--interval K] [--models DIR] [--overwrite]
+			                        [--interval K] [--models DIR] [--fps F] [--overwrite]
 
 			Runs the video job on examples/city.mp4 (work folder example-output/work, output
 			example-output/city_rerendered.mp4 + city_rerendered_consistency.csv/.png). When the diffusion models are not
 			installed, the key frames are stylised with OpenCV's stylization filter instead (the output says so) and the
 			rest of the method (frame preparation, propagation, video with audio, consistency report) runs as usual.
 			--input FILE: another clip; the output defaults to example-output/NAME_rerendered.mp4 and every output
-			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there).
+			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there). FILE may be a folder of
+			numbered frames (PNG/JPEG/TIFF, frame_0001.png …; no audio) played at --fps F (default 30).
 			--overwrite: redo the steps whose settings changed and replace an existing output file (default: refuse).
 			Defaults: --image_resolution 512, --interval 10 (shortened for clips shorter than that),
 			--prompt "a watercolor painting of a city street".
@@ -60,7 +61,7 @@ final class ExampleSubcommand implements Subcommand {
 	@Override
 	public int run(String[] argv) throws Exception {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--input", "--output", "--prompt", "--image_resolution",
-			"--frame_count", "--interval", "--models"));
+			"--frame_count", "--interval", "--models", "--fps"));
 		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument " + a.positionals().get(0));
 		Path input = a.path("--input", DEFAULT_INPUT);
 		if (!a.has("--input") && !Files.isRegularFile(input))
@@ -82,7 +83,7 @@ final class ExampleSubcommand implements Subcommand {
 		DiffusionModels[] loaded = new DiffusionModels[1];
 		DiffusionModels.Files f = files;
 		RerenderJob job = new RerenderJob(c, cfg -> loaded[0] != null ? loaded[0] : (loaded[0] = DiffusionModels.load(f)))
-			.overwrite(a.flag("--overwrite"));
+			.overwrite(a.flag("--overwrite")).sequenceFps(a.number("--fps", org.rerender.video.ImageSequence.DEFAULT_FPS));
 		if (files == null) job.keyFrameFilter("opencv-stylization", ExampleSubcommand::stylize);
 		job.notes(n -> System.err.println("note: " + n));
 		try {

@@ -34,7 +34,7 @@ final class FlowSubcommand implements Subcommand {
 		return """
 			Usage: rerender flow INPUT --out DIR [--method dis|gmflow|auto] [--crop L,R,T,B] [--resolution R] [--overwrite]
 
-			Decodes INPUT (any video FFmpeg reads), prepares its frames (crop, then long side R, sides multiples of 64)
+			Decodes INPUT (any video FFmpeg reads, or a folder of numbered frames), prepares its frames (crop, then long side R, sides multiples of 64)
 			into DIR/frames/NNNN.png, then computes for every pair of neighbouring frames the forward and backward
 			optical flow and both occlusion masks (forward-backward check, alpha 0.01, beta 0.5):
 			  DIR/flow/NNNN.fwd.flo    flow frame N -> N+1, on frame N's grid (Middlebury .flo, float32 u,v in pixels)

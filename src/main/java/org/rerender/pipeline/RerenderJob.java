@@ -122,12 +122,24 @@ public final class RerenderJob {
 	private String stylerName;
 	private java.util.function.UnaryOperator<Rgb8Image> styler;
 	private Supplier<DeviceChoice.Resolved> device;
+	private double sequenceFps = org.rerender.video.ImageSequence.DEFAULT_FPS;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
 		if (cfg.input == null) throw new RerenderException("No input video given");
 		if (cfg.output == null) throw new RerenderException("No output video given");
 		this.models = models;
+	}
+
+	/**
+	 * The frame rate of an input that is a folder of frames ({@link org.rerender.video.ImageSequence}; default 30):
+	 * the output video's. Ignored for a video file (its own rate is kept).
+	 */
+	public RerenderJob sequenceFps(double fps) {
+		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
+			throw new RerenderException("Invalid frame rate " + fps + ": give one above 0 and at most " + (int) VideoWriter.MAX_FPS + " fps.");
+		this.sequenceFps = fps;
+		return this;
 	}
 
 	/** Optical flow for key frames, propagation and the report (default DIS). */
@@ -192,7 +204,7 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		VideoReader.requireFile(cfg.input); // missing, a folder, an empty or unreadable file
+		VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file, a folder without frames
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
@@ -206,6 +218,8 @@ public final class RerenderJob {
 		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
 		VideoInfo input = FramesStep.fill(work, frames, prep, progress, cancel); // the step made above: the input's rotation is read once
+		if (input != null && org.rerender.video.ImageSequence.isSequence(cfg.input)) // a frame folder's rate is the one given
+			input = VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
@@ -248,7 +262,9 @@ public final class RerenderJob {
 						+ ": run the first-frame and key-frame steps first (without -nr)");
 			WorkStep prop = work.step(WorkFolder.PROPAGATED, Map.of("poisson", cfg.poisson, "flow", flowMethod.name()), overwrite, keys);
 			propagate(work, frames, keys, prop, schedule, n, progress, cancel);
-			WorkStep out = work.step(WorkFolder.OUT, Map.of("output", cfg.output.toAbsolutePath().toString()), overwrite, prop);
+			Map<String, Object> outParams = new LinkedHashMap<>(Map.of("output", cfg.output.toAbsolutePath().toString()));
+			if (org.rerender.video.ImageSequence.isSequence(cfg.input)) outParams.put("sequence_fps", sequenceFps); // a new rate rewrites the video
+			WorkStep out = work.step(WorkFolder.OUT, outParams, overwrite, prop);
 			video = cfg.output.toAbsolutePath();
 			report = ConsistencyReport.files(video);
 			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
@@ -389,7 +405,7 @@ public final class RerenderJob {
 			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
 			in.add(frames.readPng(i));
 		}
-		VideoInfo info = decoded != null ? decoded : VideoReader.probe(cfg.input);
+		VideoInfo info = decoded != null ? decoded : VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
 		double fps = info.fps();
 		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
 			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));
@@ -399,7 +415,7 @@ public final class RerenderJob {
 		catch (IOException e) {
 			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
 		}
-		VideoWriter.write(video, out, fps > 0 ? fps : 30, cfg.input, progress, cancel);
+		VideoWriter.write(video, out, fps > 0 ? fps : 30, org.rerender.video.ImageSequence.isSequence(cfg.input) ? null : cfg.input, progress, cancel); // a frame folder: no audio
 		try { // a resume knows the video as its own
 			org.rerender.work.AtomicFiles.write(workRoot.resolve(VIDEO_WRITTEN), t -> Files.writeString(t, videoStamp(video)));
 		}

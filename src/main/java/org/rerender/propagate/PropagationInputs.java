@@ -19,7 +19,7 @@ import org.rerender.video.VideoReader;
 public final class PropagationInputs {
 	private PropagationInputs() {}
 
-	/** A video file (decoded) or a folder of images (sorted by name). */
+	/** A video file (decoded) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}: natural order). */
 	public static List<Rgb8Image> readFrames(Path path) {
 		return readClip(path).frames();
 	}
@@ -27,9 +27,12 @@ public final class PropagationInputs {
 	/** Frames and their rate: {@code fps} is a video file's, as decoded (once), or 0 for a folder of images (none known). */
 	public record Clip(List<Rgb8Image> frames, double fps) {}
 
-	/** A video file (decoded once, its frame rate kept) or a folder of images (sorted by name). */
+	/**
+	 * A video file (decoded once, its frame rate kept) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}:
+	 * natural order of their names).
+	 */
 	public static Clip readClip(Path path) {
-		if (Files.isDirectory(path)) return new Clip(readFolder(path), 0);
+		if (Files.isDirectory(path)) return new Clip(VideoReader.readAll(path, Progress.NONE, Cancel.NEVER), 0);
 		List<Rgb8Image> frames = new ArrayList<>();
 		double fps = VideoReader.forEachFrame(path, (i, f) -> frames.add(f), Progress.NONE, Cancel.NEVER).fps();
 		return new Clip(frames, fps);

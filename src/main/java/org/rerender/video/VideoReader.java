@@ -32,6 +32,9 @@ import org.rerender.image.Rgb8Image;
  *
  * Frame counts are those actually decoded; the container's estimate is only used for progress totals and to
  * detect truncated files. All failures are {@link RerenderException}s with a message for the user.
+ *
+ * <p>A folder of numbered frames is read as a video too ({@link ImageSequence}): the methods that take a
+ * {@code sequenceFps} give it that frame rate, the others {@link ImageSequence#DEFAULT_FPS}.
  */
 public final class VideoReader implements AutoCloseable {
 
@@ -43,6 +46,8 @@ public final class VideoReader implements AutoCloseable {
 
 	private final Path path;
 	private final FFmpegFrameGrabber grabber;
+	/** Non-null for an image-sequence folder (then {@code grabber} is null). */
+	private final ImageSequence sequence;
 	private final int rotation;
 	private final Orientation orientation;
 	private final Timing timing = new Timing();
@@ -51,12 +56,27 @@ public final class VideoReader implements AutoCloseable {
 	private VideoReader(Path path, FFmpegFrameGrabber grabber) {
 		this.path = path;
 		this.grabber = grabber;
-		this.orientation = orientation(grabber);
+		this.sequence = null;
+		this.orientation = orientation(path, grabber);
 		this.rotation = orientation.rotation();
 	}
 
-	/** Opens a video for reading frames with {@link #read()}; the caller closes it. */
+	private VideoReader(Path path, ImageSequence sequence) {
+		this.path = path;
+		this.grabber = null;
+		this.sequence = sequence;
+		this.orientation = Orientation.NONE;
+		this.rotation = 0;
+	}
+
+	/** Opens a video (or an image-sequence folder) for reading frames with {@link #read()}; the caller closes it. */
 	public static VideoReader open(Path path) {
+		return open(path, ImageSequence.DEFAULT_FPS);
+	}
+
+	/** As {@link #open(Path)}; an image-sequence folder gets the frame rate {@code sequenceFps}. */
+	public static VideoReader open(Path path, double sequenceFps) {
+		if (ImageSequence.isSequence(path)) return new VideoReader(path, ImageSequence.open(path, sequenceFps));
 		FFmpegFrameGrabber g = start(path, true);
 		return new VideoReader(path, g);
 	}
@@ -71,6 +91,15 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	public static VideoInfo probe(Path path, Progress progress, Cancel cancel) {
+		return probe(path, ImageSequence.DEFAULT_FPS, progress, cancel);
+	}
+
+	/**
+	 * As {@link #probe(Path)}; an image-sequence folder gets the frame rate {@code sequenceFps} (its frames' sizes
+	 * are read from their headers, no frame is decoded).
+	 */
+	public static VideoInfo probe(Path path, double sequenceFps, Progress progress, Cancel cancel) {
+		if (ImageSequence.isSequence(path)) return ImageSequence.open(path, sequenceFps).info();
 		try (FFmpegFrameGrabber g = start(path, false)) {
 			int expected = declaredFrameCount(g);
 			Timing timing = new Timing();
@@ -97,7 +126,12 @@ public final class VideoReader implements AutoCloseable {
 	 * Polls {@code cancel} and reports to {@code progress} between frames.
 	 */
 	public static VideoInfo forEachFrame(Path path, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		try (VideoReader r = open(path)) {
+		return forEachFrame(path, ImageSequence.DEFAULT_FPS, visitor, progress, cancel);
+	}
+
+	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)}; an image-sequence folder gets {@code sequenceFps}. */
+	public static VideoInfo forEachFrame(Path path, double sequenceFps, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		try (VideoReader r = open(path, sequenceFps)) {
 			int expected = r.declaredFrameCount();
 			Rgb8Image frame;
 			while ((frame = r.read()) != null) {
@@ -105,6 +139,7 @@ public final class VideoReader implements AutoCloseable {
 				progress.report("Reading video", r.framesRead, Math.max(r.framesRead, expected));
 				cancel.check();
 			}
+			if (r.sequence != null) return r.sequence.info();
 			return finish(path, r.grabber, r.framesRead, r.timing);
 		}
 		catch (IOException e) {
@@ -124,6 +159,7 @@ public final class VideoReader implements AutoCloseable {
 	 * (phone clips: a rotation; also mirrored ones) comes out as FFmpeg's own program shows it.
 	 */
 	public Rgb8Image read() {
+		if (sequence != null) return framesRead < sequence.size() ? sequence.read(framesRead++) : null;
 		try {
 			Frame f = grabber.grabImage();
 			if (f == null || f.image == null) return null;
@@ -139,21 +175,22 @@ public final class VideoReader implements AutoCloseable {
 	/** Frames returned by {@link #read()} so far. */
 	public int framesRead() { return framesRead; }
 	/** Width of the frames {@link #read()} returns (after the display rotation). */
-	public int width() { return rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
+	public int width() { return sequence != null ? sequence.width() : rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
 	/** Height of the frames {@link #read()} returns (after the display rotation). */
-	public int height() { return rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
+	public int height() { return sequence != null ? sequence.height() : rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
 	/** The stream's declared frame rate (for a variable frame rate the probe's average is better: {@link #probe}). */
-	public double fps() { return declaredFps(grabber); }
+	public double fps() { return sequence != null ? sequence.fps() : declaredFps(grabber); }
 	/** Degrees the stored frames are turned counter-clockwise for display (0, 90, 180 or 270); read() applies it. */
 	public int rotation() { return rotation; }
-	public boolean hasAudio() { return grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
-	public String codec() { return grabber.getVideoCodecName(); }
+	public boolean hasAudio() { return sequence == null && grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
+	public String codec() { return sequence != null ? sequence.codec() : grabber.getVideoCodecName(); }
 
 	/** The container's frame count estimate (may be wrong, 0 if unknown): use it for progress only. */
-	public int declaredFrameCount() { return declaredFrameCount(grabber); }
+	public int declaredFrameCount() { return sequence != null ? sequence.size() : declaredFrameCount(grabber); }
 
 	@Override
 	public void close() {
+		if (grabber == null) return;
 		try {
 			grabber.close();
 		}
@@ -165,14 +202,18 @@ public final class VideoReader implements AutoCloseable {
 	// ---------------------------------------------------------------------------------------------------
 
 	/**
-	 * Checks that {@code path} is a readable file (before any decoding).
+	 * Checks that {@code path} is a readable file, or a folder of frames ({@link ImageSequence}), before any decoding.
 	 *
-	 * @throws RerenderException saying what is wrong: missing, a folder (image sequences), not a file, unreadable
+	 * @throws RerenderException saying what is wrong: missing, a folder without frames (or of frames of different
+	 *                           sizes), not a file, unreadable
 	 */
 	public static void requireFile(Path file) {
 		Path path = file.toAbsolutePath();
 		if (!Files.exists(path)) throw new RerenderException("Video file not found: " + path);
-		if (Files.isDirectory(path)) throw new RerenderException(folderMessage(path));
+		if (Files.isDirectory(path)) {
+			ImageSequence.open(path, ImageSequence.DEFAULT_FPS);
+			return;
+		}
 		if (!Files.isRegularFile(path)) throw new RerenderException("Not a file: " + path);
 		if (!Files.isReadable(path)) throw new RerenderException("Video file is not readable: " + path);
 		try {
@@ -217,7 +258,7 @@ public final class VideoReader implements AutoCloseable {
 		boolean variable = average > 0 && (!(declared > 0) || Math.abs(average - declared) > VARIABLE_RATE_TOLERANCE * declared);
 		double fps = variable ? average : declared;
 		boolean audio = g.getAudioStream() >= 0 && g.getAudioChannels() > 0;
-		int rot = rotation(g);
+		int rot = orientation(path, g).rotation();
 		int w = rot % 180 == 0 ? g.getImageWidth() : g.getImageHeight(), h = rot % 180 == 0 ? g.getImageHeight() : g.getImageWidth();
 		return new VideoInfo(w, h, fps, decoded, audio, g.getVideoCodecName(), g.getFormat(), variable ? declared : fps, rot);
 	}
@@ -239,21 +280,42 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	/**
-	 * The stream's display rotation (its display matrix; phone clips) as 0, 90, 180 or 270 degrees counter-clockwise,
-	 * FFmpeg's convention ({@code av_display_rotation_get}), applied after {@link Orientation#mirror}.
+	 * The stream's display matrix as FFmpeg's own autorotation applies it ({@link #orientation(int[])}); a matrix that
+	 * turns by an angle that is not a quarter turn is rounded, with one warning per file ({@link #notQuarterTurn}).
 	 */
-	static int rotation(FFmpegFrameGrabber g) {
-		return orientation(g).rotation();
-	}
-
-	/** The stream's display matrix as FFmpeg's own autorotation applies it ({@link #orientation(int[])}). */
-	static Orientation orientation(FFmpegFrameGrabber g) {
+	static Orientation orientation(Path path, FFmpegFrameGrabber g) {
+		int[] m;
 		try {
-			return orientation(displayMatrix(g));
+			m = displayMatrix(g);
 		}
 		catch (RuntimeException e) {
 			return Orientation.NONE; // unreadable side data: show the frames as stored
 		}
+		Orientation o = orientation(m);
+		String warning = notQuarterTurn(m, o);
+		if (warning != null && WARNED_ROTATION.add(path.toAbsolutePath().normalize() + " " + path.toFile().lastModified()))
+			System.getLogger(VideoReader.class.getName()).log(System.Logger.Level.WARNING, path + ": " + warning);
+		return o;
+	}
+
+	/** Files (path and time) whose rounded display rotation was warned about: the reader opens a file several times per job. */
+	private static final java.util.Set<String> WARNED_ROTATION = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+	/**
+	 * What to tell the user when the display matrix {@code m} turns the picture by an angle that is not a quarter turn
+	 * (more than 1° from one; {@code o} is the quarter turn used instead), else null. FFmpeg's program would turn by
+	 * the exact angle (with black corners); frames here are only ever turned by quarter turns.
+	 */
+	static String notQuarterTurn(int[] m, Orientation o) {
+		if (m == null) return null;
+		double ccw = org.bytedeco.ffmpeg.global.avutil.av_display_rotation_get(m);
+		if (Double.isNaN(ccw) || Double.isInfinite(ccw)) return null;
+		double off = Math.abs(ccw - 90 * Math.rint(ccw / 90));
+		if (off <= 1) return null;
+		return String.format(java.util.Locale.ROOT, "its display matrix turns the picture %.1f° counter-clockwise, not a quarter"
+			+ " turn: the frames are turned %d° counter-clockwise instead (the nearest quarter turn). For the exact angle, make an upright copy"
+			+ " first (FFmpeg turns it when it decodes, corners black): ffmpeg -i INPUT -c:v ffv1 -c:a copy upright.mkv",
+			ccw - 360 * Math.floor(ccw / 360), o.rotation());
 	}
 
 	/** The 3×3 display matrix (16.16 and 2.30 fixed point, FFmpeg's layout) of the first video stream, or null. */
@@ -279,7 +341,7 @@ public final class VideoReader implements AutoCloseable {
 	 * The orientation FFmpeg's command-line autorotation gives a display matrix (null: none): the clockwise angle
 	 * θ = −round(av_display_rotation_get) in [0, 360) picks a transpose or flips, and the signs of the matrix
 	 * entries 0, 3 and 4 tell whether the picture is also mirrored. Angles that are not quarter turns are rounded
-	 * to the nearest one (FFmpeg would turn by the exact angle).
+	 * to the nearest one (FFmpeg would turn by the exact angle; {@link #orientation(Path, FFmpegFrameGrabber)} warns).
 	 */
 	static Orientation orientation(int[] m) {
 		if (m == null) return Orientation.NONE;
@@ -327,11 +389,6 @@ public final class VideoReader implements AutoCloseable {
 				System.arraycopy(src, 3 * (y * w + x), dst, 3 * (oy * ow + ox), 3);
 			}
 		return new Rgb8Image(ow, oh, dst);
-	}
-
-	private static String folderMessage(Path path) {
-		return path + " is a folder, not a video file. Image sequences are not read directly: make a video of them"
-			+ " first, e.g. with FFmpeg: ffmpeg -framerate 25 -i \"" + path + "/%04d.png\" -c:v ffv1 frames.mkv";
 	}
 
 	/** Presentation times of the decoded frames, for the average frame rate of a variable-rate stream. */

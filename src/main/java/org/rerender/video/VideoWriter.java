@@ -67,6 +67,15 @@ public final class VideoWriter implements AutoCloseable {
 	private int frames;
 	private long audioSamplesWritten;
 	private boolean audioDone;
+	/** The source's video start (µs, its own clock), or Long.MIN_VALUE when it has no video: where its audio is aligned to. */
+	private long videoStartMicros = Long.MIN_VALUE;
+	/** Whether the first audio frame was seen (and {@link #audioSkip} or {@link #audioPad} set from it). */
+	private boolean audioStarted;
+	/** Source samples to drop (audio before the video's start) and silent samples to write first (audio starting later). */
+	private long audioSkip, audioPad;
+	/** The samples of the last grabbed audio frame not written yet (null: none), its channels and rate. */
+	private Buffer[] pending;
+	private int pendingChannels, pendingRate;
 	private boolean finished;
 
 	private VideoWriter(Path output, int width, int height, double fps, Path audioSource, int minSide) {
@@ -255,38 +264,114 @@ public final class VideoWriter implements AutoCloseable {
 			try { g.close(); } catch (IOException e) { /* nothing read */ }
 			return null;
 		}
+		videoStartMicros = videoStartMicros(g);
 		return g;
 	}
 
-	/** Writes source audio up to {@code seconds} of output time (the audio is cut at the video's end). */
+	/**
+	 * The start time of the source's video stream in µs (the clock of its audio frames' timestamps), or Long.MIN_VALUE
+	 * when it has none (an audio file; a cover picture does not count). Output time 0 is the source's first frame,
+	 * so its audio is cut or delayed to match: a clip whose video starts later than its sound (a cut from a stream,
+	 * ffmpeg -itsoffset) keeps picture and sound together.
+	 */
+	private static long videoStartMicros(FFmpegFrameGrabber g) {
+		org.bytedeco.ffmpeg.avformat.AVFormatContext fc = g.getFormatContext();
+		int v = g.getVideoStream();
+		if (fc == null || v < 0) return Long.MIN_VALUE;
+		org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(v);
+		if ((st.disposition() & org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC) != 0
+			|| st.start_time() == org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE || st.time_base().den() <= 0) return Long.MIN_VALUE;
+		return Math.round(st.start_time() * 1e6 * st.time_base().num() / st.time_base().den());
+	}
+
+	/**
+	 * Writes source audio up to {@code seconds} of output time (the audio is cut at the video's end), aligned to the
+	 * source's video start ({@link #videoStartMicros}). A frame's samples beyond that time wait for the next call.
+	 */
 	private void pumpAudio(double seconds) throws IOException {
 		if (audio == null || audioDone) return;
-		int rate = audio.getSampleRate();
-		long target = (long) Math.floor(seconds * rate);
+		long target = (long) Math.floor(seconds * audio.getSampleRate());
 		while (audioSamplesWritten < target) {
-			Frame f = audio.grabSamples();
-			if (f == null || f.samples == null) {
+			if (pending == null && !nextAudio()) {
 				audioDone = true;
 				return;
 			}
-			int channels = f.audioChannels;
-			boolean planar = f.samples.length > 1;
-			int count = planar ? f.samples[0].remaining() : f.samples[0].remaining() / channels;
 			long room = target - audioSamplesWritten;
-			Buffer[] samples = f.samples;
-			if (count > room) {
-				int keep = (int) room;
-				samples = new Buffer[f.samples.length];
-				for (int i = 0; i < samples.length; i++) {
-					Buffer b = duplicate(f.samples[i]);
-					b.limit(b.position() + (planar ? keep : keep * channels));
-					samples[i] = b;
-				}
-				count = keep;
+			if (audioPad > 0) {
+				int n = (int) Math.min(Math.min(room, audioPad), 1 << 16);
+				recorder.recordSamples(pendingRate, pendingChannels, silence(pending, pendingChannels, n));
+				audioPad -= n;
+				audioSamplesWritten += n;
+				continue;
 			}
-			recorder.recordSamples(f.sampleRate, channels, samples);
-			audioSamplesWritten += count;
+			int count = count(pending, pendingChannels), keep = (int) Math.min(count, room);
+			recorder.recordSamples(pendingRate, pendingChannels, slice(pending, pendingChannels, 0, keep));
+			audioSamplesWritten += keep;
+			pending = keep == count ? null : slice(pending, pendingChannels, keep, count);
 		}
+	}
+
+	/** Grabs the next audio frame into {@link #pending} (after dropping {@link #audioSkip} samples); false at the end. */
+	private boolean nextAudio() throws IOException {
+		while (true) {
+			Frame f = audio.grabSamples();
+			if (f == null || f.samples == null) return false;
+			if (!audioStarted) {
+				audioStarted = true;
+				long lead = videoStartMicros == Long.MIN_VALUE ? 0
+					: Math.round((videoStartMicros - f.timestamp) * (double) audio.getSampleRate() / 1e6);
+				if (lead > 0) audioSkip = lead; // the sound began before the picture
+				else audioPad = -lead; // the sound begins after the picture: silence first
+			}
+			pendingChannels = f.audioChannels;
+			pendingRate = f.sampleRate;
+			pending = f.samples;
+			int count = count(pending, pendingChannels);
+			if (audioSkip > 0) {
+				int drop = (int) Math.min(count, audioSkip);
+				audioSkip -= drop;
+				pending = drop == count ? null : slice(pending, pendingChannels, drop, count);
+			}
+			if (pending != null) return true;
+		}
+	}
+
+	/** Samples per channel in a frame's buffers (one buffer per channel when planar, else interleaved). */
+	private static int count(Buffer[] samples, int channels) {
+		return samples.length > 1 ? samples[0].remaining() : samples[0].remaining() / channels;
+	}
+
+	/** Samples {@code from} (inclusive) to {@code to} (exclusive, per channel) of a frame's buffers, without copying. */
+	private static Buffer[] slice(Buffer[] samples, int channels, int from, int to) {
+		int k = samples.length > 1 ? 1 : channels;
+		Buffer[] out = new Buffer[samples.length];
+		for (int i = 0; i < out.length; i++) {
+			Buffer b = duplicate(samples[i]);
+			int p0 = samples[i].position();
+			b.limit(p0 + to * k);
+			b.position(p0 + from * k);
+			out[i] = b.slice(); // position 0: the recorder reads a buffer from its start
+		}
+		return out;
+	}
+
+	/** {@code n} silent samples per channel in the sample format (buffer type and layout) of {@code like}. */
+	private static Buffer[] silence(Buffer[] like, int channels, int n) {
+		int k = like.length > 1 ? 1 : channels;
+		Buffer[] out = new Buffer[like.length];
+		for (int i = 0; i < out.length; i++) {
+			Buffer t = like[i];
+			int bytes = t instanceof ByteBuffer ? 1 : t instanceof java.nio.ShortBuffer ? 2
+				: t instanceof java.nio.IntBuffer || t instanceof java.nio.FloatBuffer ? 4 : 8;
+			ByteBuffer b = ByteBuffer.allocateDirect(n * k * bytes).order(java.nio.ByteOrder.nativeOrder());
+			if (t instanceof ByteBuffer) { // unsigned 8-bit: silence is the middle value
+				while (b.hasRemaining()) b.put((byte) 0x80);
+				b.flip();
+			}
+			out[i] = t instanceof ByteBuffer ? b : t instanceof java.nio.ShortBuffer ? b.asShortBuffer()
+				: t instanceof java.nio.IntBuffer ? b.asIntBuffer() : t instanceof java.nio.FloatBuffer ? b.asFloatBuffer() : b.asDoubleBuffer();
+		}
+		return out;
 	}
 
 	private static Buffer duplicate(Buffer b) {

@@ -69,7 +69,7 @@ public final class WorkFolder {
 	 * Opens (creating if needed) the work folder of a job.
 	 *
 	 * @param root   the folder (created with parents)
-	 * @param input  the input video (hashed with SHA-256), or null when the job has no input file
+	 * @param input  the input video (hashed with SHA-256) or image-sequence folder (its frames hashed), or null when the job has no input file
 	 * @param params all parameters of the job (JSON-able values: numbers, strings, booleans, lists, maps); stored
 	 *               in {@code rerender.json} as the latest run's parameters
 	 */
@@ -103,7 +103,9 @@ public final class WorkFolder {
 			job.addProperty("created", Instant.now().toString());
 			job.add("steps", new JsonObject());
 		}
-		String hash = input == null ? null : sha256File(input);
+		String hash = input == null ? null // an image-sequence folder: its frames' names and bytes
+			: org.rerender.video.ImageSequence.isSequence(input) ? org.rerender.video.ImageSequence.open(input, org.rerender.video.ImageSequence.DEFAULT_FPS).sha256()
+			: sha256File(input);
 		job.addProperty("input", input == null ? null : input.toAbsolutePath().toString());
 		job.addProperty("input_hash", hash);
 		job.add("params", canonical(GSON.toJsonTree(params == null ? Map.of() : params)));

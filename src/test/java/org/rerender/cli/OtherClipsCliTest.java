@@ -144,10 +144,54 @@ class OtherClipsCliTest {
 		Path frames = Files.createDirectories(dir.resolve("frames"));
 		String[] r = example(frames, dir.resolve("out/x.mp4"));
 		assertEquals("1", r[0], r[2]);
-		assertTrue(r[2].contains("is a folder, not a video file"), r[2]);
+		assertTrue(r[2].contains("is empty") && r[2].contains("numbered frames"), r[2]);
 		r = example(dir.resolve("missing.mp4"), dir.resolve("out/x.mp4"));
 		assertEquals("1", r[0], r[2]);
 		assertTrue(r[2].contains("Video file not found: " + dir.resolve("missing.mp4").toAbsolutePath()), "said by the job's check: " + r[2]);
+	}
+
+	@Test
+	void aFolderOfFramesIsAClipAtTheGivenRateAndResumesUntilAFrameChanges() throws Exception {
+		Path frames = Files.createDirectories(dir.resolve("my frames"));
+		for (int i = 0; i < 4; i++)
+			org.rerender.image.Png.write(TestClips.smallFrames().get(i), frames.resolve(String.format("frame_%04d.png", i + 1)));
+		Files.writeString(frames.resolve("notes.txt"), "not a frame");
+		Path out = dir.resolve("out/seq.mp4");
+		String[] r = example(frames, out, "--fps", "12", "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		VideoInfo info = VideoReader.probe(out);
+		assertEquals(4, info.frameCount());
+		assertEquals(12.0, info.fps(), 1e-6);
+		assertFalse(info.hasAudio());
+		r = example(frames, out, "--fps", "12", "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("frames prepared 0") && r[1].contains("video written false"), "resumed: " + r[1]);
+		// another frame rate: only the video is written again
+		r = example(frames, out, "--fps", "24", "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("frames prepared 0") && r[1].contains("video written true"), r[1]);
+		assertEquals(24.0, VideoReader.probe(out).fps(), 1e-6);
+		// a changed frame is a changed input: refused, then redone with --overwrite
+		org.rerender.image.Png.write(TestClips.smallFrames().get(12), frames.resolve("frame_0003.png"));
+		r = example(frames, out, "--fps", "24", "--interval", "2");
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("the input video changed"), r[2]);
+		r = example(frames, out, "--fps", "24", "--interval", "2", "--overwrite");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("frames prepared 4"), r[1]);
+	}
+
+	@Test
+	void videoTakesTheFrameRateOfAFolderAndFlowReadsOne() throws Exception {
+		Path frames = Files.createDirectories(dir.resolve("seq"));
+		for (int i = 0; i < 3; i++) org.rerender.image.Png.write(TestClips.smallFrames().get(i), frames.resolve("f" + (i + 1) + ".png"));
+		String[] r = run("video", "--input", frames.toString(), "--output", dir.resolve("v/out.mp4").toString(), "--prompt", "x",
+			"--fps", "0", "--models", dir.resolve("no-models").toString());
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("Invalid frame rate 0.0"), "--fps reaches the job: " + r[2]);
+		r = run("flow", frames.toString(), "--out", dir.resolve("flowseq").toString(), "--method", "dis", "--resolution", "0");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(Files.isRegularFile(dir.resolve("flowseq/flow/0001.fwd.flo")), r[1]);
 	}
 
 	/** 6 frames of the example, times 40 ms apart then 120 ms apart; {@code rotation} as a phone's display matrix. */

@@ -1,0 +1,229 @@
+package org.rerender.video;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+import org.rerender.engine.RerenderException;
+import org.rerender.image.Png;
+import org.rerender.image.Rgb8Image;
+
+/**
+ * A folder of numbered frames (PNG, JPEG, TIFF or BMP, e.g. {@code frame_0001.png …}) read as a video: frames in
+ * natural order of their names (frame_2 before frame_10), all of one size, at a frame rate given by the user
+ * ({@link #DEFAULT_FPS} when none), without audio. Other files in the folder are ignored (said once in the log);
+ * hidden files (names starting with a dot) silently. {@link VideoReader} reads such a folder wherever it reads a file.
+ */
+public final class ImageSequence {
+
+	/** The frame rate of a sequence when none is given (as Fiji's stacks without one: ImageFrames.DEFAULT_FPS). */
+	public static final double DEFAULT_FPS = 30;
+
+	private static final Pattern IMAGE = Pattern.compile(".*\\.(png|jpe?g|tiff?|bmp)$", Pattern.CASE_INSENSITIVE);
+	/** Folders (and their ignored files) already named in the log: a job opens its input several times. */
+	private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+	private final Path dir;
+	private final List<Path> files;
+	private final int width, height;
+	private final double fps;
+
+	private ImageSequence(Path dir, List<Path> files, int width, int height, double fps) {
+		this.dir = dir;
+		this.files = files;
+		this.width = width;
+		this.height = height;
+		this.fps = fps;
+	}
+
+	/** Whether {@code path} is a folder (read as an image sequence rather than as a video file). */
+	public static boolean isSequence(Path path) {
+		return path != null && Files.isDirectory(path);
+	}
+
+	/**
+	 * Lists the frames of {@code dir} and checks that they all have one size (from the image headers, no decoding).
+	 *
+	 * @param fps frames per second of the sequence, above 0 and at most {@link VideoWriter#MAX_FPS}
+	 * @throws RerenderException for an empty folder, a folder without frames, an unreadable frame or one of another size
+	 */
+	public static ImageSequence open(Path dir, double fps) {
+		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
+			throw new RerenderException("Invalid frame rate " + fps + " for the image sequence " + dir + ": give one above 0 and at most "
+				+ (int) VideoWriter.MAX_FPS + " fps.");
+		List<Path> all;
+		try (Stream<Path> s = Files.list(dir)) {
+			all = s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot list the image-sequence folder " + dir + ": " + e.getMessage(), e);
+		}
+		if (all.isEmpty())
+			throw new RerenderException("The folder " + dir + " is empty: give a video file, or a folder of numbered frames"
+				+ " (PNG, JPEG or TIFF, e.g. frame_0001.png, frame_0002.png, …).");
+		List<Path> frames = new ArrayList<>();
+		TreeSet<String> ignored = new TreeSet<>();
+		for (Path p : all) {
+			if (IMAGE.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) frames.add(p);
+			else ignored.add(p.getFileName().toString());
+		}
+		if (frames.isEmpty())
+			throw new RerenderException("The folder " + dir + " holds no frames (PNG, JPEG or TIFF images, e.g. frame_0001.png) and"
+				+ " is not a video file: " + String.join(", ", first(ignored, 5)) + (ignored.size() > 5 ? ", …" : ""));
+		frames.sort(Comparator.comparing((Path p) -> p.getFileName().toString(), ImageSequence::compareNatural));
+		if (!ignored.isEmpty() && LOGGED.add(dir.toAbsolutePath().normalize() + "\n" + ignored))
+			System.getLogger(ImageSequence.class.getName()).log(System.Logger.Level.INFO, "Image sequence " + dir + ": "
+				+ frames.size() + " frames; ignored " + ignored.size() + " other file(s): " + String.join(", ", first(ignored, 5))
+				+ (ignored.size() > 5 ? ", …" : ""));
+		int[] size0 = size(frames.get(0));
+		for (Path p : frames.subList(1, frames.size())) {
+			int[] s = size(p);
+			if (s[0] != size0[0] || s[1] != size0[1]) throw oddSize(p, s, frames.get(0), size0);
+		}
+		return new ImageSequence(dir, List.copyOf(frames), size0[0], size0[1], fps);
+	}
+
+	/** The folder. */
+	public Path dir() { return dir; }
+	/** The frame files in order. */
+	public List<Path> files() { return files; }
+	public int size() { return files.size(); }
+	public int width() { return width; }
+	public int height() { return height; }
+	public double fps() { return fps; }
+
+	/** The codec name {@link VideoInfo} reports: the frames' file types, e.g. {@code png} or {@code jpeg+png}. */
+	public String codec() {
+		TreeSet<String> types = new TreeSet<>();
+		for (Path p : files) {
+			String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+			String ext = n.substring(n.lastIndexOf('.') + 1);
+			types.add(switch (ext) { case "jpg", "jpeg" -> "jpeg"; case "tif", "tiff" -> "tiff"; default -> ext; });
+		}
+		return String.join("+", types);
+	}
+
+	/** What the folder holds as a video: its size, frame count, the given frame rate, no audio. */
+	public VideoInfo info() {
+		return new VideoInfo(width, height, fps, files.size(), false, codec(), "image sequence");
+	}
+
+	/** Frame {@code i} (0-based) in RGB order. */
+	public Rgb8Image read(int i) {
+		Path p = files.get(i);
+		Rgb8Image f;
+		try {
+			f = Png.read(p);
+		}
+		catch (IOException | RuntimeException e) {
+			throw new RerenderException("Cannot read frame " + p.getFileName() + " of the image sequence " + dir + ": " + e.getMessage(), e);
+		}
+		if (f.width() != width || f.height() != height) throw oddSize(p, new int[] {f.width(), f.height()}, files.get(0), new int[] {width, height});
+		return f;
+	}
+
+	/**
+	 * "sha256:…" of the frames: each frame's name, size and bytes in order (other files do not count), so a changed,
+	 * added, removed or renamed frame changes it. A work folder records it as its input's hash.
+	 */
+	public String sha256() {
+		MessageDigest md;
+		try {
+			md = MessageDigest.getInstance("SHA-256");
+		}
+		catch (NoSuchAlgorithmException e) {
+			throw new IllegalStateException(e);
+		}
+		md.update("image-sequence\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		byte[] buf = new byte[1 << 16];
+		for (Path p : files) {
+			try (InputStream in = Files.newInputStream(p)) {
+				md.update((p.getFileName() + "\n" + Files.size(p) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+				for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+			}
+			catch (IOException e) {
+				throw new RerenderException("Cannot read the frame " + p + ": " + e.getMessage(), e);
+			}
+		}
+		return "sha256:" + HexFormat.of().formatHex(md.digest());
+	}
+
+	/**
+	 * Natural order of names: runs of digits compare by their value (frame_2 before frame_10; frame_007 equals
+	 * frame_7 there), the rest as text; equal names by that measure fall back to plain text order.
+	 */
+	static int compareNatural(String a, String b) {
+		int i = 0, j = 0;
+		while (i < a.length() && j < b.length()) {
+			char ca = a.charAt(i), cb = b.charAt(j);
+			if (digit(ca) && digit(cb)) {
+				int ei = i, ej = j;
+				while (ei < a.length() && digit(a.charAt(ei))) ei++;
+				while (ej < b.length() && digit(b.charAt(ej))) ej++;
+				int c = new BigInteger(a.substring(i, ei)).compareTo(new BigInteger(b.substring(j, ej)));
+				if (c != 0) return c;
+				i = ei;
+				j = ej;
+			}
+			else {
+				if (ca != cb) return Character.compare(ca, cb);
+				i++;
+				j++;
+			}
+		}
+		int c = Integer.compare(a.length() - i, b.length() - j);
+		return c != 0 ? c : a.compareTo(b);
+	}
+
+	private static boolean digit(char c) {
+		return c >= '0' && c <= '9';
+	}
+
+	/** Width and height from the image's header. */
+	private static int[] size(Path p) {
+		try (ImageInputStream in = ImageIO.createImageInputStream(p.toFile())) {
+			Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+			if (readers == null || !readers.hasNext()) throw new RerenderException("Not a readable image: " + p
+				+ " (frames of an image sequence must be PNG, JPEG, TIFF or BMP files)");
+			ImageReader r = readers.next();
+			try {
+				r.setInput(in, true, true);
+				return new int[] {r.getWidth(0), r.getHeight(0)};
+			}
+			finally {
+				r.dispose();
+			}
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot read the image " + p + ": " + e.getMessage(), e);
+		}
+	}
+
+	private static RerenderException oddSize(Path p, int[] s, Path first, int[] s0) {
+		return new RerenderException("The frame " + p.getFileName() + " is " + s[0] + "x" + s[1] + " but the first frame "
+			+ first.getFileName() + " is " + s0[0] + "x" + s0[1] + ": all frames of an image sequence must have one size (" + p.getParent() + ").");
+	}
+
+	private static List<String> first(Set<String> names, int n) {
+		return names.stream().limit(n).toList();
+	}
+}
