@@ -343,7 +343,7 @@ public final class KeyFrameBenchmark {
 		z0.attach(run);
 		if (phases != null) t0 = phase(phases, 1, t0, z0);
 		NDArray xT = noise.next(run, z0.getShape(), dt);
-		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null).encodeHints(run);
+		ControlledDenoiser model = new ControlledDenoiser(run, unet, cnet, c, uc, hint, null, null);
 		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
 		Denoiser used = model;
 		if (graphed != null) { // one graph for all key frames (recorded in the first), fed each frame's conditioning

@@ -33,7 +33,7 @@ class SamplerMemoryAndHooksTest {
 			NDArray hint = tiny.ref(run, "in.ddim.hint"), xT = tiny.ref(run, "in.ddim.x_T");
 			// an SDEdit start latent of the DDIM's shape (in.vae.z is the VAE test's latent: another size in other sets)
 			NDArray x0 = tiny.ref(run, "out.ddim.samples");
-			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, cond, uncond, hint, null, null, null);
+			ControlledDenoiser model = new ControlledDenoiser(run, tiny.unet, tiny.controlNet, cond, uncond, hint, null, null);
 			for (DdimSampler.Cfg mode : DdimSampler.Cfg.values()) {
 				int before = run.getManagedArrays().size();
 				DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, mode);
