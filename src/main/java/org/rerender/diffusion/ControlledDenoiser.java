@@ -35,12 +35,24 @@ public final class ControlledDenoiser implements Denoiser {
 	private final float[] controlScales;
 	private final CallContexts contexts;
 	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
+	private final Batched batched; // shared with the withHooks copies (same conditioning and hint)
+
+	/** The batched call's {@code [uncond; cond]} context and hint pair: made on the first batched call, owned by {@code manager}. */
+	private static final class Batched {
+		final NDManager manager;
+		NDList pair;
+
+		Batched(NDManager manager) {
+			this.manager = manager;
+		}
+	}
 
 	/**
 	 * Runs the hint through the ControlNet's hint encoder here, once: the encoder sees the hint image only, so every
 	 * call gets the same result as cldm's per-call encoding, and a 20-step CFG sample skips 39 of its 40 runs
-	 * (8 convolutions, the first ones at full image size).
-	 * @param m the caller's per-image manager: owns the encoded hint
+	 * (8 convolutions, the first ones at full image size). Likewise the batched call's conditioning (the contexts and
+	 * the hint stacked in pairs) is made on its first call and reused by every later step.
+	 * @param m the caller's per-image manager: owns the encoded hint and the batched conditioning (freed when it closes)
 	 * @param controlNet null for plain SD
 	 * @param hint {@code [B,3,8h,8w]} in [0,1], or null without ControlNet
 	 * @param controlScales 13 scales (null = all 1)
@@ -48,11 +60,11 @@ public final class ControlledDenoiser implements Denoiser {
 	 */
 	public ControlledDenoiser(NDManager m, UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext,
 		NDArray hint, float[] controlScales, CallContexts contexts) {
-		this(unet, controlNet, condContext, uncondContext, encode(m, controlNet, hint), controlScales, contexts);
+		this(unet, controlNet, condContext, uncondContext, encode(m, controlNet, hint), controlScales, contexts, new Batched(m));
 	}
 
 	private ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray guidedHint,
-		float[] controlScales, CallContexts contexts) {
+		float[] controlScales, CallContexts contexts, Batched batched) {
 		this.unet = Objects.requireNonNull(unet);
 		this.controlNet = controlNet;
 		this.condContext = condContext;
@@ -61,6 +73,7 @@ public final class ControlledDenoiser implements Denoiser {
 		this.controlScales = controlScales;
 		this.plain = contexts == null;
 		this.contexts = contexts == null ? UNetCallContext::of : contexts;
+		this.batched = batched;
 	}
 
 	private static NDArray encode(NDManager m, ControlNet controlNet, NDArray hint) {
@@ -73,10 +86,10 @@ public final class ControlledDenoiser implements Denoiser {
 
 	/**
 	 * The same networks, conditioning and encoded hint with other per-call hooks (null = none): a second sampling
-	 * pass of the same image reuses the first pass's encoded hint.
+	 * pass of the same image reuses the first pass's encoded hint and batched conditioning.
 	 */
 	public ControlledDenoiser withHooks(CallContexts hooks) {
-		return new ControlledDenoiser(unet, controlNet, condContext, uncondContext, guidedHint, controlScales, hooks);
+		return new ControlledDenoiser(unet, controlNet, condContext, uncondContext, guidedHint, controlScales, hooks, batched);
 	}
 
 	private List<NDArray> control(NDArray x, NDArray guided, NDArray tEmb, NDArray context) {
@@ -139,18 +152,21 @@ public final class ControlledDenoiser implements Denoiser {
 	}
 
 	/**
-	 * The batched call's conditioning {@code [uncond; cond]} context and encoded hint (null without ControlNet), in
-	 * {@code m}.
+	 * The batched call's conditioning {@code [uncond; cond]} context and encoded hint (null without ControlNet): made
+	 * on the first call into the denoiser's manager, the same arrays on every later one. Not the caller's to close.
 	 */
-	public NDList batchedConditioning(NDManager m) {
-		NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
-		c2.attach(m);
-		NDArray h2 = null;
-		if (controlNet != null) {
-			h2 = NDArrays.concat(new NDList(guidedHint, guidedHint), 0);
-			h2.attach(m);
+	public NDList batchedConditioning() {
+		if (batched.pair == null) {
+			NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
+			c2.attach(batched.manager);
+			NDArray h2 = null;
+			if (controlNet != null) {
+				h2 = NDArrays.concat(new NDList(guidedHint, guidedHint), 0);
+				h2.attach(batched.manager);
+			}
+			batched.pair = new NDList(c2, h2);
 		}
-		return new NDList(c2, h2);
+		return batched.pair;
 	}
 
 	/** The sinusoidal embedding of {@code timestep} for a batch of {@code n}, in {@code m} (UNet and ControlNet share it). */
@@ -176,7 +192,7 @@ public final class ControlledDenoiser implements Denoiser {
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
 		try (Scope s = Scope.of(x)) {
 			NDArray x2 = NDArrays.concat(new NDList(x, x), 0);
-			NDList cond = batchedConditioning(x.getManager()); // in this scope: freed with it
+			NDList cond = batchedConditioning(); // made once per denoiser, not per step
 			return s.keep(run(x2, repeat(timestep, x2.getShape().get(0)), cond.get(0), cond.get(1), contexts.of(step, null)));
 		}
 	}

@@ -101,7 +101,7 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 			DataType net = inner.networkType(); // the static buffers are in the networks' type; x and eps in the caller's
 			NDArray x2 = Precision.as(NDArrays.concat(new NDList(x, x), 0), net);
 			NDArray tEmb = inner.batchedSinusoid(m, timestep, x2.getShape().get(0), net);
-			NDList cond = inner.batchedConditioning(m);
+			NDList cond = inner.batchedConditioning();
 			NDList in = new NDList(x2, tEmb, cond.get(0));
 			if (cond.get(1) != null) in.add(cond.get(1));
 			return s.keep(Precision.as(graph.run(in, m), x.getDataType()));
