@@ -3,8 +3,6 @@ package org.rerender.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -40,6 +38,7 @@ import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.Denoiser;
 import org.rerender.diffusion.GraphedDenoiser;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExtCudaGraph;
 import org.rerender.model.nn.TorchExtCudaMemory;
@@ -56,7 +55,6 @@ import org.rerender.model.io.TensorInfo;
 import org.rerender.model.io.TensorSource;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.model.unet.UNet;
-import org.rerender.model.unet.UNetCallContext;
 import org.rerender.model.unet.UNetConfig;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.model.vae.VaeConfig;
@@ -343,7 +341,7 @@ public final class KeyFrameBenchmark {
 		z0.attach(run);
 		if (phases != null) t0 = phase(phases, 1, t0, z0);
 		NDArray xT = noise.next(run, z0.getShape(), dt);
-		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null).encodeHints(run);
+		ControlledDenoiser model = new ControlledDenoiser(run, unet, cnet, c, uc, hint, null, null);
 		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
 		Denoiser used = model;
 		if (graphed != null) { // one graph for all key frames (recorded in the first), fed each frame's conditioning
@@ -397,26 +395,26 @@ public final class KeyFrameBenchmark {
 	}
 
 	/**
-	 * Top-level ATen ops of one UNet + ControlNet call (CFG batch of two), recorded by libtorch's profiler
+	 * Top-level ATen ops of one CFG-batched denoiser call as the sampler makes it at every step
+	 * ({@link ControlledDenoiser#epsBatched}: {@code [x; x]}, the timestep sinusoid, ControlNet and UNet; the hint is
+	 * encoded once per frame, when the denoiser is made, so it is not counted), recorded by libtorch's profiler
 	 * through DJL, and that call's wall time at this size and at a 64×64 image (8×8 latent), where the time is
-	 * almost all per-op overhead (Java, JNI, dispatcher, launch).
+	 * almost all per-op overhead (Java, JNI, dispatcher, launch). anchor.py's count is of the original code, which runs
+	 * the hint encoder in every call.
 	 */
 	static void countOps(NDManager weights, UNet unet, ControlNet cnet, ClipTextEncoder clip, NDArray hint, int[] ids, int[] uids,
 		int size, DataType dt, DdimSampler.Cfg cfg) throws Exception {
 		for (int s : new int[] {size, 64}) {
 			try (NDManager m = weights.newSubManager()) {
-				NDArray ctx = NDArrays.concat(new NDList(clip.encode(m, uids), clip.encode(m, ids)), 0);
 				NDArray h = s == size ? hint : m.ones(new Shape(1, 3, s, s), dt);
-				NDArray h2 = NDArrays.concat(new NDList(h, h), 0);
-				h2.attach(m);
-				NDArray x = m.randomNormal(0, 1, new Shape(2, 4, s / 8, s / 8), dt);
-				int[] t = {500, 500};
+				// the frame's denoiser, as keyFrame makes it (hint encoded here, once); x in the DDIM state's type
+				ControlledDenoiser model = new ControlledDenoiser(m, unet, cnet, clip.encode(m, ids), clip.encode(m, uids), h, null, null);
+				NDArray x = m.randomNormal(0, 1, new Shape(1, 4, s / 8, s / 8), Precision.LATENT);
 				Runnable call = () -> {
 					try (NDManager cm = m.newSubManager()) {
 						NDArray xx = x.duplicate();
 						xx.attach(cm);
-						List<NDArray> control = cnet.forward(xx, h2, t, ctx, null, UNetCallContext.NONE);
-						NDArray eps = unet.forward(xx, t, ctx, control, UNetCallContext.of(0, null));
+						NDArray eps = model.epsBatched(xx, 500, 0);
 						eps.sum().toType(DataType.FLOAT32, false).getFloat();
 					}
 				};
@@ -440,7 +438,8 @@ public final class KeyFrameBenchmark {
 						ops = "profiler unavailable (" + e.getMessage() + ")";
 					}
 				}
-				System.out.printf(Locale.ROOT, "# UNet+ControlNet call, batch 2, %dx%d image: %.1f ms per call; top-level ATen ops per call: %s%n",
+				System.out.printf(Locale.ROOT, "# CFG-batched denoiser call as the sampler's step (batch 2, hint encoded once per frame), %dx%d image: "
+					+ "%.1f ms per call; top-level ATen ops per call: %s%n",
 					s, s, ms, ops);
 			}
 		}

@@ -10,25 +10,15 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
-import org.rerender.video.VideoWriter;
 
 /** {@code rerender example} (the weight-free job) on clips unlike the embedded one: short, single-frame, reruns. */
 class OtherClipsCliTest {
 	@TempDir
 	Path dir;
-
-	/** The first {@code n} frames of the example at 192x108 as an H.264 mp4 (no audio). */
-	private Path clip(String name, int n) {
-		Path f = dir.resolve(name);
-		VideoWriter.write(f, TestClips.smallFrames().subList(0, n), 25, null, Progress.NONE, Cancel.NEVER);
-		return f;
-	}
 
 	private String[] example(Path input, Path output, String... more) {
 		List<String> args = new java.util.ArrayList<>(List.of("example", "--input", input.toString(), "--output", output.toString(),
@@ -50,7 +40,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void clipShorterThanTheIntervalIsDoneWithAShorterInterval() {
-		Path in = clip("five.mp4", 5);
+		Path in = TestClips.smallClip(dir.resolve("five.mp4"), 5);
 		Path out = dir.resolve("out/five.mp4");
 		String[] r = example(in, out); // default interval 10 > 4
 		assertEquals("0", r[0], r[2]);
@@ -63,7 +53,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void singleFrameClipIsRefusedWithAWayOutAndErrorsStartOnTheirOwnLine() {
-		Path in = clip("one.mp4", 1);
+		Path in = TestClips.smallClip(dir.resolve("one.mp4"), 1);
 		String[] r = example(in, dir.resolve("out/one.mp4"));
 		assertEquals("1", r[0], r[2]);
 		assertTrue(r[2].contains("at least 2 frames") && r[2].contains("rerender generate"), r[2]);
@@ -73,7 +63,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void anExistingOutputIsNotReplacedWithoutOverwrite() throws Exception {
-		Path in = clip("three.mp4", 3);
+		Path in = TestClips.smallClip(dir.resolve("three.mp4"), 3);
 		Path out = Files.createDirectories(dir.resolve("out")).resolve("mine.mp4");
 		Files.writeString(out, "someone's file");
 		String[] r = example(in, out);
@@ -91,7 +81,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void changedSettingsNameTheCliOptionAndOverwriteRedoesThem() {
-		Path in = clip("four.mp4", 4);
+		Path in = TestClips.smallClip(dir.resolve("four.mp4"), 4);
 		Path out = dir.resolve("out/four.mp4");
 		assertEquals("0", example(in, out, "--interval", "1")[0]);
 		String[] r = example(in, out, "--interval", "1", "--frame_count", "3");
@@ -101,7 +91,7 @@ class OtherClipsCliTest {
 		assertEquals("0", r[0], r[2]);
 		assertEquals(3, VideoReader.probe(out).frameCount());
 		// another clip written to the same folder gets its own work folder: no "input changed" refusal
-		Path other = clip("other.mp4", 3);
+		Path other = TestClips.smallClip(dir.resolve("other.mp4"), 3);
 		r = example(other, dir.resolve("out/other.mp4"), "--interval", "1");
 		assertEquals("0", r[0], r[2]);
 	}

@@ -49,9 +49,7 @@ class MacroTest {
 	@Test
 	void computeFlowMacro() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("flow macro ü"));
-		Path in = dir.resolve("clip.mp4");
-		org.rerender.video.VideoWriter.write(in, TestClips.smallFrames().subList(0, 4), 25, null,
-			org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);
+		Path in = TestClips.smallClip(dir.resolve("clip.mp4"), 4);
 		String ret = MacroRunner.runFile(Path.of("macros", "compute_flow.ijm"), in + "|" + dir + "|128|dis");
 		assertEquals("3 128 64 2", ret);
 		for (String f : new String[] { "forward_flow.tif", "backward_flow.tif", "occlusion.tif" })

@@ -12,23 +12,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.CancelledException;
-import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoReader;
-import org.rerender.video.VideoWriter;
 
 /** The output file: a job resumes over its own, refuses someone else's unless told to replace it. */
 class OutputResumeTest {
 	@TempDir
 	Path dir;
-
-	private Path clip() {
-		Path f = dir.resolve("in.mp4");
-		VideoWriter.write(f, TestClips.smallFrames().subList(0, 5), 25, null, Progress.NONE, Cancel.NEVER);
-		return f;
-	}
 
 	private static Rgb8Image invert(Rgb8Image in) {
 		byte[] d = in.data().clone();
@@ -45,7 +37,7 @@ class OutputResumeTest {
 
 	@Test
 	void aRunStoppedAfterTheVideoResumesOverItsOwnOutput() throws Exception {
-		Path in = clip(), out = dir.resolve("out/v.mp4");
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 5), out = dir.resolve("out/v.mp4");
 		Cancel stop = new Cancel();
 		// stopped after the video was moved into place, before its report and the step's completion
 		assertThrows(CancelledException.class, () -> job(in, out).run(RerenderJob.Steps.ALL,
@@ -59,7 +51,7 @@ class OutputResumeTest {
 
 	@Test
 	void someoneElsesFileIsReplacedOnlyWhenAllowed() throws Exception {
-		Path in = clip(), out = Files.createDirectories(dir.resolve("out")).resolve("v.mp4");
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 5), out = Files.createDirectories(dir.resolve("out")).resolve("v.mp4");
 		Files.writeString(out, "someone's file");
 		RerenderException e = assertThrows(RerenderException.class, () -> job(in, out).run(RerenderJob.Steps.ALL, null, null));
 		assertTrue(e.getMessage().contains("already exists"), e.getMessage());

@@ -38,8 +38,7 @@ class WorkFolderTest {
 		Path dir = Files.createDirectories(tmp.resolve("entrée vidéo 日本"));
 		Path p = dir.resolve("ville é.mp4");
 		// 24 real frames, 192x108 (the full example would make this test slow on a shared machine)
-		if (!Files.exists(p))
-			org.rerender.video.VideoWriter.write(p, TestClips.smallFrames(), 25, null, Progress.NONE, Cancel.NEVER);
+		if (!Files.exists(p)) TestClips.smallClip(p, 24);
 		return p;
 	}
 

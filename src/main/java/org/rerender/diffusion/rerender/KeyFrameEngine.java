@@ -250,8 +250,8 @@ public final class KeyFrameEngine {
 
 	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn) {
 		NDArray h = Latents.toTensor(hint, job, dtype);
-		return new ControlledDenoiser(models.unet(), models.controlNet(), p.cond(), p.uncond(), h, null,
-			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn)).encodeHints(job);
+		return new ControlledDenoiser(job, models.unet(), models.controlNet(), p.cond(), p.uncond(), h,
+			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn));
 	}
 
 	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU. */
