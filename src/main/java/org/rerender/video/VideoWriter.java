@@ -76,6 +76,9 @@ public final class VideoWriter implements AutoCloseable {
 	/** The samples of the last grabbed audio frame not written yet (null: none), its channels and rate. */
 	private Buffer[] pending;
 	private int pendingChannels, pendingRate;
+	/** Silent samples in the source's sample format, made once: views of it pad a later audio start. */
+	private Buffer[] silence;
+	private static final int SILENCE_CHUNK = 1 << 14;
 	private boolean finished;
 
 	private VideoWriter(Path output, int width, int height, double fps, Path audioSource, int minSide) {
@@ -279,9 +282,8 @@ public final class VideoWriter implements AutoCloseable {
 		int v = g.getVideoStream();
 		if (fc == null || v < 0) return Long.MIN_VALUE;
 		org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(v);
-		if ((st.disposition() & org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC) != 0
-			|| st.start_time() == org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE || st.time_base().den() <= 0) return Long.MIN_VALUE;
-		return Math.round(st.start_time() * 1e6 * st.time_base().num() / st.time_base().den());
+		if ((st.disposition() & org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC) != 0) return Long.MIN_VALUE;
+		return streamStartMicros(fc, v);
 	}
 
 	/**
@@ -298,8 +300,9 @@ public final class VideoWriter implements AutoCloseable {
 			}
 			long room = target - audioSamplesWritten;
 			if (audioPad > 0) {
-				int n = (int) Math.min(Math.min(room, audioPad), 1 << 16);
-				recorder.recordSamples(pendingRate, pendingChannels, silence(pending, pendingChannels, n));
+				int n = (int) Math.min(Math.min(room, audioPad), SILENCE_CHUNK);
+				if (silence == null) silence = silence(pending, pendingChannels, SILENCE_CHUNK);
+				recorder.recordSamples(pendingRate, pendingChannels, slice(silence, pendingChannels, 0, n));
 				audioPad -= n;
 				audioSamplesWritten += n;
 				continue;
@@ -318,8 +321,8 @@ public final class VideoWriter implements AutoCloseable {
 			if (f == null || f.samples == null) return false;
 			if (!audioStarted) {
 				audioStarted = true;
-				long lead = videoStartMicros == Long.MIN_VALUE ? 0
-					: Math.round((videoStartMicros - f.timestamp) * (double) audio.getSampleRate() / 1e6);
+				long lead = leadMicros(f.timestamp);
+				lead = Math.round(lead * (double) audio.getSampleRate() / 1e6);
 				if (lead > 0) audioSkip = lead; // the sound began before the picture
 				else audioPad = -lead; // the sound begins after the picture: silence first
 			}
@@ -334,6 +337,56 @@ public final class VideoWriter implements AutoCloseable {
 			}
 			if (pending != null) return true;
 		}
+	}
+
+	/**
+	 * How long (µs) the source's audio starts before its video (negative: after), against {@link #videoStartMicros}.
+	 * The audio's start is its first frame's timestamp ({@code firstFrameMicros}: after the decoder's priming cut,
+	 * exact) unless that is over {@value #STAMP_SLACK_MICROS} µs away from the audio stream's start time: a frame
+	 * without a time stamp reads as 0, against a video starting at an MPEG-TS or broadcast clock, so the stream's start
+	 * is taken then. A lead longer than the source video lasts is no alignment but a broken time stamp (it would drop
+	 * all sound, or write silence only): 0 then, with a note.
+	 */
+	private long leadMicros(long firstFrameMicros) {
+		if (videoStartMicros == Long.MIN_VALUE) return 0;
+		long streamStart = streamStartMicros(audio.getFormatContext(), audio.getAudioStream());
+		long audioStart = streamStart != Long.MIN_VALUE && Math.abs(firstFrameMicros - streamStart) > STAMP_SLACK_MICROS
+			? streamStart : firstFrameMicros;
+		long lead = videoStartMicros - audioStart;
+		long length = videoLengthMicros(audio, videoStartMicros);
+		if (length > 0 && Math.abs(lead) > length) {
+			note(String.format(java.util.Locale.ROOT, "the source's audio starts %.2f s %s its video, longer than the video lasts:"
+				+ " its time stamps were not trusted and the audio starts with the video", Math.abs(lead) / 1e6, lead > 0 ? "before" : "after"));
+			return 0;
+		}
+		return lead;
+	}
+
+	/** How far (µs) a first audio frame's time stamp may be from its stream's start time (AAC priming is ~21-46 ms). */
+	private static final long STAMP_SLACK_MICROS = 200_000;
+
+	/** A stream's start time in µs, or Long.MIN_VALUE when it has none. */
+	private static long streamStartMicros(org.bytedeco.ffmpeg.avformat.AVFormatContext fc, int index) {
+		if (fc == null || index < 0 || index >= fc.nb_streams()) return Long.MIN_VALUE;
+		org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(index);
+		if (st.start_time() == org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE || st.time_base().den() <= 0) return Long.MIN_VALUE;
+		return Math.round(st.start_time() * 1e6 * st.time_base().num() / st.time_base().den());
+	}
+
+	/**
+	 * The source's video stream duration in µs, else the time from its start ({@code videoStart}) to the file's end,
+	 * or 0 when neither is known.
+	 */
+	private static long videoLengthMicros(FFmpegFrameGrabber g, long videoStart) {
+		org.bytedeco.ffmpeg.avformat.AVFormatContext fc = g.getFormatContext();
+		int v = g.getVideoStream();
+		if (fc == null || v < 0 || v >= fc.nb_streams()) return 0;
+		org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(v);
+		if (st.duration() > 0 && st.duration() != org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE && st.time_base().den() > 0)
+			return Math.round(st.duration() * 1e6 * st.time_base().num() / st.time_base().den());
+		long nopts = org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE;
+		if (fc.duration() <= 0 || fc.duration() == nopts || fc.start_time() == nopts) return 0;
+		return Math.max(0, fc.start_time() + fc.duration() - videoStart); // AV_TIME_BASE: µs
 	}
 
 	/** Samples per channel in a frame's buffers (one buffer per channel when planar, else interleaved). */

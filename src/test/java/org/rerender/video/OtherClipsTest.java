@@ -255,6 +255,24 @@ class OtherClipsTest {
 			}
 	}
 
+	/**
+	 * Video starting 5 s after the audio, in a 2.5 s clip: no real cut looks like that (a first audio frame without a
+	 * time stamp, read as 0 while the video starts at an MPEG-TS or broadcast clock, does), so the audio is not cut
+	 * away but kept from its start, with a note.
+	 */
+	@Test
+	void anAudioLeadLongerThanTheVideoIsNotTrustedAndTheSoundIsKept() throws Exception {
+		Path in = offsetClip("far.mkv", 5);
+		List<Rgb8Image> frames = TestClips.readAll(in);
+		VideoInfo info = VideoReader.probe(in);
+		Path out = tmp.resolve("far.mp4");
+		VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+		assertTrue(r.audio());
+		assertTrue(r.note().contains("starts 5.0") && r.note().contains("not trusted"), r.note());
+		assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, "audio as long as the video");
+		assertEquals(1.5, toneStart(out), 0.06, "the audio from its own start: the tone 1.5 s in");
+	}
+
 	@Test
 	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
 		Path text = tmp.resolve("notes.mp4");
