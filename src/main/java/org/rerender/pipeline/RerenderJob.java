@@ -44,6 +44,7 @@ import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
 import org.rerender.video.ConsistencyReport;
 import org.rerender.video.FramePreparation;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
@@ -122,7 +123,7 @@ public final class RerenderJob {
 	private String stylerName;
 	private java.util.function.UnaryOperator<Rgb8Image> styler;
 	private Supplier<DeviceChoice.Resolved> device;
-	private double sequenceFps = org.rerender.video.ImageSequence.DEFAULT_FPS;
+	private double sequenceFps = ImageSequence.DEFAULT_FPS;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
@@ -132,7 +133,7 @@ public final class RerenderJob {
 	}
 
 	/**
-	 * The frame rate of an input that is a folder of frames ({@link org.rerender.video.ImageSequence}; default 30):
+	 * The frame rate of an input that is a folder of frames ({@link ImageSequence}; default 30):
 	 * the output video's. Ignored for a video file (its own rate is kept).
 	 */
 	public RerenderJob sequenceFps(double fps) {
@@ -204,22 +205,22 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file, a folder without frames
+		// a frame folder is listed once: checked, hashed and read from this listing
+		ImageSequence sequence = ImageSequence.isSequence(cfg.input) ? ImageSequence.open(cfg.input, sequenceFps) : null;
+		if (sequence == null) VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file
 		List<String> notes = new ArrayList<>();
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
 		long seed = seed(workDir());
 		Map<String, Object> jobParams = new LinkedHashMap<>(JsonParams.of(cfg));
 		jobParams.put("seed_used", seed);
-		WorkFolder work = WorkFolder.open(workDir(), cfg.input, jobParams);
+		WorkFolder work = sequence != null ? WorkFolder.openSequence(workDir(), sequence, jobParams) : WorkFolder.open(workDir(), cfg.input, jobParams);
 		cancel.check();
 
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
 		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
-		VideoInfo input = FramesStep.fill(work, frames, prep, progress, cancel); // the step made above: the input's rotation is read once
-		if (input != null && org.rerender.video.ImageSequence.isSequence(cfg.input)) // a frame folder's rate is the one given
-			input = VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
+		VideoInfo input = FramesStep.fill(work, frames, prep, sequenceFps, progress, cancel); // the step made above: the input's rotation is read once
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
@@ -263,7 +264,7 @@ public final class RerenderJob {
 			WorkStep prop = work.step(WorkFolder.PROPAGATED, Map.of("poisson", cfg.poisson, "flow", flowMethod.name()), overwrite, keys);
 			propagate(work, frames, keys, prop, schedule, n, progress, cancel);
 			Map<String, Object> outParams = new LinkedHashMap<>(Map.of("output", cfg.output.toAbsolutePath().toString()));
-			if (org.rerender.video.ImageSequence.isSequence(cfg.input)) outParams.put("sequence_fps", sequenceFps); // a new rate rewrites the video
+			if (sequence != null) outParams.put("sequence_fps", sequenceFps); // a new rate rewrites the video
 			WorkStep out = work.step(WorkFolder.OUT, outParams, overwrite, prop);
 			video = cfg.output.toAbsolutePath();
 			report = ConsistencyReport.files(video);

@@ -71,9 +71,7 @@ public final class ImageSequence {
 	 * @throws RerenderException for an empty folder, a folder without frames, an unreadable frame or one of another size
 	 */
 	public static ImageSequence open(Path dir, double fps) {
-		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + " for the image sequence " + dir + ": give one above 0 and at most "
-				+ (int) VideoWriter.MAX_FPS + " fps.");
+		checkFps(fps, dir);
 		List<Path> frames = list(dir);
 		int[] size0 = size(frames.get(0));
 		for (Path p : frames.subList(1, frames.size())) {
@@ -157,6 +155,12 @@ public final class ImageSequence {
 		return chosen.stream().map(Numbered::file).toList();
 	}
 
+	private static void checkFps(double fps, Path dir) {
+		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
+			throw new RerenderException("Invalid frame rate " + fps + " for the image sequence " + dir + ": give one above 0 and at most "
+				+ (int) VideoWriter.MAX_FPS + " fps.");
+	}
+
 	/** Whether a file name has an image extension a sequence takes (PNG, JPEG, TIFF or BMP, any case). */
 	public static boolean isImageName(String name) {
 		return IMAGE.matcher(name).matches();
@@ -173,6 +177,12 @@ public final class ImageSequence {
 				+ (gaps.size() > 5 ? ", …" : "") + " (the frames around a gap are read as neighbours)");
 		if (LOGGED.add(dir.toAbsolutePath().normalize() + "\n" + msg))
 			System.getLogger(ImageSequence.class.getName()).log(System.Logger.Level.INFO, msg);
+	}
+
+	/** The same frames (no new listing) at another frame rate, above 0 and at most {@link VideoWriter#MAX_FPS}. */
+	public ImageSequence withFps(double fps) {
+		checkFps(fps, dir);
+		return fps == this.fps ? this : new ImageSequence(dir, files, width, height, fps);
 	}
 
 	/** The folder. */

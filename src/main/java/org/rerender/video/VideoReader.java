@@ -131,7 +131,17 @@ public final class VideoReader implements AutoCloseable {
 
 	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)}; an image-sequence folder gets {@code sequenceFps}. */
 	public static VideoInfo forEachFrame(Path path, double sequenceFps, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		try (VideoReader r = open(path, sequenceFps)) {
+		return forEachFrame(open(path, sequenceFps), visitor, progress, cancel);
+	}
+
+	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)} for a sequence already listed (no new listing). */
+	public static VideoInfo forEachFrame(ImageSequence sequence, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		return forEachFrame(new VideoReader(sequence.dir(), sequence), visitor, progress, cancel);
+	}
+
+	private static VideoInfo forEachFrame(VideoReader reader, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		Path path = reader.path;
+		try (VideoReader r = reader) {
 			int expected = r.declaredFrameCount();
 			Rgb8Image frame;
 			while ((frame = r.read()) != null) {

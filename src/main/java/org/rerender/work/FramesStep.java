@@ -8,6 +8,8 @@ import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.video.FramePreparation;
+import org.rerender.video.FrameVisitor;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 
@@ -34,7 +36,7 @@ public final class FramesStep {
 	 */
 	public static Map<String, Object> params(WorkFolder work, FramePreparation prep) {
 		Map<String, Object> m = params(prep);
-		if (work.input() != null) {
+		if (work.input() != null && work.sequence() == null) { // image files carry no display rotation
 			try (VideoReader r = VideoReader.open(work.input())) {
 				if (r.rotation() != 0) m.put("input_rotation", r.rotation());
 			}
@@ -48,20 +50,27 @@ public final class FramesStep {
 	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
 		WorkStep step = work.step(WorkFolder.FRAMES, params(work, prep), overwrite);
-		fill(work, step, prep, progress, cancel);
+		fill(work, step, prep, ImageSequence.DEFAULT_FPS, progress, cancel);
 		return step;
 	}
 
 	/**
 	 * Runs (or resumes) the frames step the caller made with {@link #params(WorkFolder, FramePreparation)} (so that a
 	 * job reads the input's rotation once); returns the input as decoded, or null when the step was complete already.
+	 * An image-sequence input is read from the work folder's listing ({@link WorkFolder#sequence()}, the one its hash
+	 * was made of) at {@code sequenceFps}.
 	 */
-	public static VideoInfo fill(WorkFolder work, WorkStep step, FramePreparation prep, Progress progress, Cancel cancel) {
+	public static VideoInfo fill(WorkFolder work, WorkStep step, FramePreparation prep, double sequenceFps, Progress progress,
+		Cancel cancel)
+	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
 		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) return null;
-		VideoInfo info = VideoReader.forEachFrame(work.input(), (i, frame) -> {
+		FrameVisitor write = (i, frame) -> {
 			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));
-		}, progress, cancel);
+		};
+		VideoInfo info = work.sequence() != null
+			? VideoReader.forEachFrame(work.sequence().withFps(sequenceFps), write, progress, cancel)
+			: VideoReader.forEachFrame(work.input(), write, progress, cancel);
 		step.markComplete(info.frameCount());
 		return info;
 	}

@@ -22,6 +22,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.video.ImageSequence;
 
 /**
  * The on-disk state of one job (layout version {@value #LAYOUT_VERSION}):
@@ -55,12 +56,14 @@ public final class WorkFolder {
 
 	private final Path root;
 	private final Path input;
+	private final ImageSequence sequence;
 	private final String inputHash;
 	private final JsonObject job;
 
-	private WorkFolder(Path root, Path input, String inputHash, JsonObject job) {
+	private WorkFolder(Path root, Path input, ImageSequence sequence, String inputHash, JsonObject job) {
 		this.root = root;
 		this.input = input;
+		this.sequence = sequence;
 		this.inputHash = inputHash;
 		this.job = job;
 	}
@@ -74,6 +77,19 @@ public final class WorkFolder {
 	 *               in {@code rerender.json} as the latest run's parameters
 	 */
 	public static WorkFolder open(Path root, Path input, Map<String, ?> params) {
+		ImageSequence sequence = ImageSequence.isSequence(input) ? ImageSequence.open(input, ImageSequence.DEFAULT_FPS) : null;
+		return open(root, input, sequence, params);
+	}
+
+	/**
+	 * As {@link #open(Path, Path, Map)} for an image-sequence folder listed already: its hash and the frames the frames
+	 * step reads ({@link #sequence()}) come from this one listing, even while files are added to the folder.
+	 */
+	public static WorkFolder openSequence(Path root, ImageSequence input, Map<String, ?> params) {
+		return open(root, input.dir(), input, params);
+	}
+
+	private static WorkFolder open(Path root, Path input, ImageSequence sequence, Map<String, ?> params) {
 		root = root.toAbsolutePath();
 		try {
 			Files.createDirectories(root);
@@ -103,15 +119,13 @@ public final class WorkFolder {
 			job.addProperty("created", Instant.now().toString());
 			job.add("steps", new JsonObject());
 		}
-		String hash = input == null ? null // an image-sequence folder: its frames' names and bytes
-			: org.rerender.video.ImageSequence.isSequence(input) ? org.rerender.video.ImageSequence.open(input, org.rerender.video.ImageSequence.DEFAULT_FPS).sha256()
-			: sha256File(input);
+		String hash = input == null ? null : sequence != null ? sequence.sha256() : sha256File(input); // a sequence: its frames' names and bytes
 		job.addProperty("input", input == null ? null : input.toAbsolutePath().toString());
 		job.addProperty("input_hash", hash);
 		job.add("params", canonical(GSON.toJsonTree(params == null ? Map.of() : params)));
 		job.addProperty("updated", Instant.now().toString());
 		if (!job.has("steps")) job.add("steps", new JsonObject());
-		WorkFolder w = new WorkFolder(root, input == null ? null : input.toAbsolutePath(), hash, job);
+		WorkFolder w = new WorkFolder(root, input == null ? null : input.toAbsolutePath(), sequence, hash, job);
 		w.save();
 		return w;
 	}
@@ -119,6 +133,8 @@ public final class WorkFolder {
 	public Path root() { return root; }
 	/** The input video, or null. */
 	public Path input() { return input; }
+	/** The input's frames when it is an image-sequence folder, as listed and hashed when opened; else null. */
+	public ImageSequence sequence() { return sequence; }
 	/** "sha256:..." of the input file, or null. */
 	public String inputHash() { return inputHash; }
 	/** A copy of the job parameters as stored. */

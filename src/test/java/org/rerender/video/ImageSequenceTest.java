@@ -194,4 +194,25 @@ class ImageSequenceTest {
 		WorkStep redone = FramesStep.run(changed, prep, true, Progress.NONE, Cancel.NEVER);
 		assertEquals(3, redone.completeCount());
 	}
+
+	/** A frame written into the folder during a job: the work folder's hash and the frames step use one listing. */
+	@Test
+	void theHashAndTheFramesComeFromOneListingAtTheGivenRate() throws IOException {
+		Path dir = folder("growing", 3);
+		ImageSequence seq = ImageSequence.open(dir, 12);
+		WorkFolder w = WorkFolder.openSequence(tmp.resolve("work1"), seq, Map.of());
+		Png.write(TestClips.smallFrames().get(3), dir.resolve("frame_4.png")); // e.g. a render still writing frames
+		FramePreparation prep = FramePreparation.of(new int[4], 64);
+		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
+		VideoInfo info = FramesStep.fill(w, step, prep, 12, Progress.NONE, Cancel.NEVER);
+		assertEquals(3, info.frameCount(), "the frames hashed, not the folder listed again");
+		assertEquals(3, step.completeCount());
+		assertEquals(12, info.fps(), 0, "the given rate, without a second probe");
+		assertEquals(seq.sha256(), w.inputHash());
+		// opened from the path, the folder is listed once too: 4 frames now, in hash and frames alike
+		WorkFolder w2 = WorkFolder.open(tmp.resolve("work2"), dir, Map.of());
+		assertEquals(4, w2.sequence().size());
+		WorkStep step2 = w2.step(WorkFolder.FRAMES, FramesStep.params(w2, prep), false);
+		assertEquals(4, FramesStep.fill(w2, step2, prep, 25, Progress.NONE, Cancel.NEVER).frameCount());
+	}
 }

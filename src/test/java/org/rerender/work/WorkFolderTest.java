@@ -128,12 +128,12 @@ class WorkFolderTest {
 		WorkFolder w = WorkFolder.open(tmp.resolve("fill"), clip(), Map.of());
 		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 64);
 		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
-		org.rerender.video.VideoInfo info = FramesStep.fill(w, step, prep, Progress.NONE, Cancel.NEVER);
+		org.rerender.video.VideoInfo info = FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER);
 		assertEquals(24, info.frameCount());
 		assertEquals(25, info.fps(), 1e-6);
 		assertEquals(24, step.completeCount());
 		assertEquals(24, step.indices(WorkStep.PNG).size());
-		assertEquals(null, FramesStep.fill(w, step, prep, Progress.NONE, Cancel.NEVER), "complete: nothing decoded");
+		assertEquals(null, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER), "complete: nothing decoded");
 		assertEquals(step.hash(), FramesStep.run(WorkFolder.open(tmp.resolve("fill"), clip(), Map.of()), prep, false,
 			Progress.NONE, Cancel.NEVER).hash(), "the same step as run makes");
 	}
