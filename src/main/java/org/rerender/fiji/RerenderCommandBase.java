@@ -158,8 +158,7 @@ public abstract class RerenderCommandBase extends EngineCommand {
 			if (steps() != RerenderJob.Steps.FIRST_FRAME)
 				for (int k : r.keyFrames()) keys.add(FolderFrames.read(r.workDir().resolve(String.format("keys/%04d.png", k))));
 			key_frames = ImageFrames.output("Key frames", keys, null); // cropped and resized: no spatial calibration of the input's
-			double fileFps = file(input_file) == null ? 0 // the job's read of the file; probed only when the job read none of it
-				: (r.input() != null ? r.input() : rerender.probe(input_file)).fps();
+			double fileFps = file(input_file) == null ? 0 : r.input().fps(); // the job's read of the file (or its record of it)
 			double fps = ImageFrames.outputFps(0, file(input_file) == null ? input : null, fileFps) / interval;
 			if (fps > 0) ImageFrames.setFps(key_frames, fps); // one key every `interval` frames (frame 0 and the last excepted)
 			Path edge = r.workDir().resolve("keys/edge_0000.png");

@@ -108,8 +108,8 @@ public final class RerenderJob {
 
 	/**
 	 * The result of a run. {@code video} and {@code report} are null when the run stopped before them. {@code input}
-	 * is the input video as this run decoded (or probed) it, e.g. its frame rate; null when the run read none of its
-	 * frames (a resumed frames step and no video written).
+	 * is the input video as decoded, e.g. its frame rate: by this run, or as the frames step recorded it (a resumed
+	 * run); never null.
 	 */
 	public record Result(Path workDir, long seed, List<Integer> keyFrames, Path video, Path[] report, Counters counters,
 		List<String> notes, VideoInfo input) {}
@@ -397,16 +397,15 @@ public final class RerenderJob {
 		}
 	}
 
-	/** Writes the output video; returns the input as {@code decoded} (this run's read of it, or null: probed here) says. */
+	/** Writes the output video at the input's ({@code info}) frame rate, with its audio if it has any; returns {@code info}. */
 	private VideoInfo writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
-		VideoInfo decoded, List<String> notes, Progress progress, Cancel cancel)
+		VideoInfo info, List<String> notes, Progress progress, Cancel cancel)
 	{
 		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
 		for (int i = 0; i < frameCount; i++) {
 			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
 			in.add(frames.readPng(i));
 		}
-		VideoInfo info = decoded != null ? decoded : VideoReader.probe(cfg.input, sequenceFps, Progress.NONE, Cancel.NEVER);
 		double fps = info.fps();
 		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
 			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));
@@ -416,7 +415,7 @@ public final class RerenderJob {
 		catch (IOException e) {
 			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
 		}
-		VideoWriter.write(video, out, fps > 0 ? fps : 30, org.rerender.video.ImageSequence.isSequence(cfg.input) ? null : cfg.input, progress, cancel); // a frame folder: no audio
+		VideoWriter.write(video, out, fps > 0 ? fps : 30, info.hasAudio() ? cfg.input : null, progress, cancel);
 		try { // a resume knows the video as its own
 			org.rerender.work.AtomicFiles.write(workRoot.resolve(VIDEO_WRITTEN), t -> Files.writeString(t, videoStamp(video)));
 		}
