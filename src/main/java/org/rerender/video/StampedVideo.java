@@ -44,12 +44,18 @@ public final class StampedVideo {
 		try {
 			List<String> old = Files.isRegularFile(video) && Files.isRegularFile(stamp) ? Files.readAllLines(stamp) : List.of();
 			List<String> now = new ArrayList<>(n + 1);
+			boolean same = old.size() == n + 1; // the stamp so far matches these frames
 			for (int i = 0; i < n; i++) {
 				cancel.check();
 				Rgb8Image f = frames.get(i);
-				if (i == 0) now.add(n + " " + f.width() + "x" + f.height() + " " + fps);
-				now.add(hex.formatHex(md.digest(f.data())));
-				if (w == null && !(old.size() == n + 1 && old.subList(0, now.size()).equals(now))) { // first difference
+				if (i == 0) {
+					now.add(n + " " + f.width() + "x" + f.height() + " " + fps);
+					same = same && old.get(0).equals(now.get(0));
+				}
+				String hash = hex.formatHex(md.digest(f.data()));
+				now.add(hash);
+				same = same && old.get(i + 1).equals(hash);
+				if (w == null && !same) { // first difference
 					Files.deleteIfExists(stamp);
 					Files.createDirectories(video.toAbsolutePath().getParent());
 					w = VideoWriter.createPadded(video, f.width(), f.height(), fps, null);
