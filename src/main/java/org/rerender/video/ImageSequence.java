@@ -86,11 +86,11 @@ public final class ImageSequence {
 	 * names with the last run of digits and the extension taken out ({@code frame_0001.png} and {@code frame_12.jpg}
 	 * are both {@code frame_#}); the group with the most files is the sequence, ordered by that number. The other
 	 * files (other groups, unnumbered images, other types) are ignored and named once in the log, with any gaps in the
-	 * numbering. A folder with a single image reads as one frame.
+	 * numbering. Images none of which has a number in its name ({@code a.png, b.png}) are read in the order of their
+	 * names (said in the log).
 	 *
-	 * @throws RerenderException for an empty folder, one without images, two groups of the same size (both named), two
-	 *         frames with one number ({@code frame_1.png}, {@code frame_01.jpg}: both named), or several images none of
-	 *         which is numbered
+	 * @throws RerenderException for an empty folder, one without images, two groups of the same size (both named) or two
+	 *         frames with one number ({@code frame_1.png}, {@code frame_01.jpg}: both named)
 	 */
 	public static List<Path> list(Path dir) {
 		List<Path> all;
@@ -124,12 +124,10 @@ public final class ImageSequence {
 		if (groups.isEmpty() && unnumbered.isEmpty())
 			throw new RerenderException("The folder " + dir + " holds no frames (" + TYPES + " images, e.g. frame_0001.png) and"
 				+ " is not a video file: " + names(ignored));
-		if (groups.isEmpty()) {
-			if (unnumbered.size() > 1) throw new RerenderException("The images in " + dir + " are not numbered ("
-				+ names(new TreeSet<>(unnumbered.stream().map(p -> p.getFileName().toString()).toList()))
-				+ "): name the frames with a number, e.g. frame_0001.png, frame_0002.png, ….");
-			log(dir, 1, ignored, List.of());
-			return List.copyOf(unnumbered);
+		if (groups.isEmpty()) { // no name has a number (a.png, b.png): the images in the order of their names
+			List<Path> byName = unnumbered.stream().sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+			log(dir, byName.size(), ignored, List.of(), byName.size() > 1 ? "; no name has a number: read in the order of the names" : "");
+			return byName;
 		}
 		int most = groups.values().stream().mapToInt(List::size).max().orElseThrow();
 		List<String> largest = groups.entrySet().stream().filter(e -> e.getValue().size() == most).map(Map.Entry::getKey).toList();
@@ -151,7 +149,7 @@ public final class ImageSequence {
 		for (Map.Entry<String, List<Numbered>> g : groups.entrySet())
 			if (!g.getKey().equals(largest.get(0))) for (Numbered n : g.getValue()) ignored.add(n.file().getFileName().toString());
 		for (Path p : unnumbered) ignored.add(p.getFileName().toString());
-		log(dir, chosen.size(), ignored, gaps);
+		log(dir, chosen.size(), ignored, gaps, "");
 		return chosen.stream().map(Numbered::file).toList();
 	}
 
@@ -169,9 +167,9 @@ public final class ImageSequence {
 	private record Numbered(Path file, BigInteger number) {}
 
 	/** One log line per folder and content: the files left out and the gaps in the numbering. */
-	private static void log(Path dir, int frames, Set<String> ignored, List<String> gaps) {
-		if (ignored.isEmpty() && gaps.isEmpty()) return;
-		String msg = "Image sequence " + dir + ": " + frames + " frames"
+	private static void log(Path dir, int frames, Set<String> ignored, List<String> gaps, String more) {
+		if (ignored.isEmpty() && gaps.isEmpty() && more.isEmpty()) return;
+		String msg = "Image sequence " + dir + ": " + frames + " frames" + more
 			+ (ignored.isEmpty() ? "" : "; ignored " + ignored.size() + " other file(s): " + names(ignored))
 			+ (gaps.isEmpty() ? "" : "; numbers missing: " + String.join(", ", gaps.subList(0, Math.min(5, gaps.size())))
 				+ (gaps.size() > 5 ? ", …" : "") + " (the frames around a gap are read as neighbours)");
