@@ -137,8 +137,7 @@ public final class RerenderJob {
 	 * the output video's. Ignored for a video file (its own rate is kept).
 	 */
 	public RerenderJob sequenceFps(double fps) {
-		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + ": give one above 0 and at most " + (int) VideoWriter.MAX_FPS + " fps.");
+		VideoWriter.checkFps(fps, "a folder of frames");
 		this.sequenceFps = fps;
 		return this;
 	}

@@ -1,15 +1,13 @@
 package org.rerender.video;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +24,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
 
@@ -71,7 +70,7 @@ public final class ImageSequence {
 	 * @throws RerenderException for an empty folder, a folder without frames, an unreadable frame or one of another size
 	 */
 	public static ImageSequence open(Path dir, double fps) {
-		checkFps(fps, dir);
+		VideoWriter.checkFps(fps, "the image sequence " + dir);
 		List<Path> frames = list(dir);
 		int[] size0 = size(frames.get(0));
 		for (Path p : frames.subList(1, frames.size())) {
@@ -153,12 +152,6 @@ public final class ImageSequence {
 		return chosen.stream().map(Numbered::file).toList();
 	}
 
-	private static void checkFps(double fps, Path dir) {
-		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + " for the image sequence " + dir + ": give one above 0 and at most "
-				+ (int) VideoWriter.MAX_FPS + " fps.");
-	}
-
 	/** Whether a file name has an image extension a sequence takes (PNG, JPEG, TIFF or BMP, any case). */
 	public static boolean isImageName(String name) {
 		return IMAGE.matcher(name).matches();
@@ -179,7 +172,7 @@ public final class ImageSequence {
 
 	/** The same frames (no new listing) at another frame rate, above 0 and at most {@link VideoWriter#MAX_FPS}. */
 	public ImageSequence withFps(double fps) {
-		checkFps(fps, dir);
+		VideoWriter.checkFps(fps, "the image sequence " + dir);
 		return fps == this.fps ? this : new ImageSequence(dir, files, width, height, fps);
 	}
 
@@ -227,25 +220,18 @@ public final class ImageSequence {
 	 * added, removed or renamed frame changes it. A work folder records it as its input's hash.
 	 */
 	public String sha256() {
-		MessageDigest md;
-		try {
-			md = MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
-		md.update("image-sequence\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-		byte[] buf = new byte[1 << 16];
+		MessageDigest md = Sha256.digest();
+		md.update("image-sequence\n".getBytes(StandardCharsets.UTF_8));
 		for (Path p : files) {
-			try (InputStream in = Files.newInputStream(p)) {
-				md.update((p.getFileName() + "\n" + Files.size(p) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-				for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+			try {
+				md.update((p.getFileName() + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
+				Sha256.update(md, p);
 			}
 			catch (IOException e) {
 				throw new RerenderException("Cannot read the frame " + p + ": " + e.getMessage(), e);
 			}
 		}
-		return "sha256:" + HexFormat.of().formatHex(md.digest());
+		return Sha256.tagged(md);
 	}
 
 	private static boolean digit(char c) {

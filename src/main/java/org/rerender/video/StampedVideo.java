@@ -5,13 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 import org.rerender.image.Rgb8Image;
 
 /**
@@ -38,8 +37,7 @@ public final class StampedVideo {
 		int n = frames.size();
 		if (n == 0) throw new RerenderException("No frames to write to " + video);
 		Path stamp = stamp(video);
-		MessageDigest md = sha256();
-		HexFormat hex = HexFormat.of();
+		MessageDigest md = Sha256.digest();
 		VideoWriter w = null;
 		try {
 			List<String> old = Files.isRegularFile(video) && Files.isRegularFile(stamp) ? Files.readAllLines(stamp) : List.of();
@@ -52,7 +50,7 @@ public final class StampedVideo {
 					now.add(n + " " + f.width() + "x" + f.height() + " " + fps);
 					same = same && old.get(0).equals(now.get(0));
 				}
-				String hash = hex.formatHex(md.digest(f.data()));
+				String hash = Sha256.hex(md.digest(f.data()));
 				now.add(hash);
 				same = same && old.get(i + 1).equals(hash);
 				if (w == null && !same) { // first difference
@@ -77,14 +75,5 @@ public final class StampedVideo {
 			if (w != null) w.close();
 		}
 		return video;
-	}
-
-	private static MessageDigest sha256() {
-		try {
-			return MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
 	}
 }

@@ -84,8 +84,7 @@ public final class VideoWriter implements AutoCloseable {
 	private VideoWriter(Path output, int width, int height, double fps, Path audioSource, int minSide) {
 		Ffmpeg.init();
 		if (width <= 0 || height <= 0) throw new RerenderException("Invalid frame size " + width + "x" + height);
-		if (!(fps > 0) || fps > MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + ": a video's frame rate must be above 0 and at most " + (int) MAX_FPS + " fps.");
+		checkFps(fps, "a video");
 		this.output = output.toAbsolutePath();
 		this.width = width;
 		this.height = height;
@@ -139,6 +138,17 @@ public final class VideoWriter implements AutoCloseable {
 	/** {right, bottom}: the columns and rows {@link #createPadded} adds to frames of this size (even sides, at least {@value #MIN_SIDE}). */
 	public static int[] padding(int width, int height) {
 		return new int[] { encodedSide(width, MIN_SIDE) - width, encodedSide(height, MIN_SIDE) - height };
+	}
+
+	/** Whether a video can have this frame rate: above 0 and at most {@link #MAX_FPS}. */
+	public static boolean validFps(double fps) {
+		return fps > 0 && fps <= MAX_FPS;
+	}
+
+	/** Refuses a frame rate a video cannot have ({@link #validFps}), naming {@code what} it is for. */
+	public static void checkFps(double fps, String what) {
+		if (!validFps(fps))
+			throw new RerenderException("Invalid frame rate " + fps + " for " + what + ": give one above 0 and at most " + (int) MAX_FPS + " fps.");
 	}
 
 	/** An even side, at least {@code minSide}. */

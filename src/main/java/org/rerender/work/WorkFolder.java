@@ -1,15 +1,11 @@
 package org.rerender.work;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,6 +18,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 import org.rerender.video.ImageSequence;
 
 /**
@@ -249,28 +246,16 @@ public final class WorkFolder {
 	}
 
 	static String sha256(String s) {
-		return "sha256:" + HexFormat.of().formatHex(digest().digest(s.getBytes(StandardCharsets.UTF_8)));
+		return Sha256.of(s);
 	}
 
 	/** "sha256:&lt;hex&gt;" of a file's bytes. */
 	public static String sha256File(Path file) {
-		MessageDigest md = digest();
-		try (InputStream in = Files.newInputStream(file)) {
-			byte[] buf = new byte[1 << 16];
-			for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+		try {
+			return Sha256.ofFile(file);
 		}
 		catch (IOException e) {
 			throw new RerenderException("Cannot read the input " + file + ": " + e, e);
-		}
-		return "sha256:" + HexFormat.of().formatHex(md.digest());
-	}
-
-	private static MessageDigest digest() {
-		try {
-			return MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
 		}
 	}
 }
