@@ -51,7 +51,7 @@ final class ExampleSubcommand implements Subcommand {
 			rest of the method (frame preparation, propagation, video with audio, consistency report) runs as usual.
 			--input FILE: another clip; the output defaults to example-output/NAME_rerendered.mp4 and every output
 			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there). FILE may be a folder of
-			numbered frames (PNG/JPEG/TIFF, frame_0001.png …; no audio) played at --fps F (default 30).
+			numbered frames (PNG/JPEG/TIFF/BMP, frame_0001.png …; no audio) played at --fps F (default 30).
 			--overwrite: redo the steps whose settings changed and replace an existing output file (default: refuse).
 			Defaults: --image_resolution 512, --interval 10 (shortened for clips shorter than that),
 			--prompt "a watercolor painting of a city street".

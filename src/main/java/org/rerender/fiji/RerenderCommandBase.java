@@ -34,7 +34,9 @@ public abstract class RerenderCommandBase extends EngineCommand {
 	private String header_input = "<html><b>Input and output</b>";
 	@Parameter(label = "Input video (stack)", required = false, description = "An open stack (any type, as displayed); used when no input file is given.")
 	private ImagePlus input;
-	@Parameter(label = "Input video file", style = FileWidget.OPEN_STYLE, required = false, persist = false, description = "The clip (any FFmpeg format).")
+	@Parameter(label = "Input video file", style = FileWidget.FILE_AND_DIRECTORY_STYLE, required = false, persist = false,
+		description = "The clip (any FFmpeg format), or a folder of numbered frames (PNG, JPEG, TIFF or BMP, read at 30 fps; its path can also be"
+			+ " typed or pasted).")
 	private File input_file;
 	@Parameter(label = "Output video (.mp4)", style = FileWidget.SAVE_STYLE, required = false, persist = false,
 		description = "Default: WORK/output.mp4; the consistency report is written beside it.")
