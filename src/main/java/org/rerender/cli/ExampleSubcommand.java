@@ -83,7 +83,8 @@ final class ExampleSubcommand implements Subcommand {
 		DiffusionModels[] loaded = new DiffusionModels[1];
 		DiffusionModels.Files f = files;
 		RerenderJob job = new RerenderJob(c, cfg -> loaded[0] != null ? loaded[0] : (loaded[0] = DiffusionModels.load(f)))
-			.overwrite(a.flag("--overwrite")).sequenceFps(a.number("--fps", org.rerender.video.ImageSequence.DEFAULT_FPS));
+			.overwrite(a.flag("--overwrite"));
+		if (a.has("--fps")) job.sequenceFps(a.number("--fps", 0)); // a video file keeps its own rate (a note says so)
 		if (files == null) job.keyFrameFilter("opencv-stylization", ExampleSubcommand::stylize);
 		job.notes(n -> System.err.println("note: " + n));
 		try {

@@ -118,8 +118,8 @@ final class VideoSubcommand implements Subcommand {
 				return loaded[0];
 			}).device(() -> device[0] != null ? device[0] : (device[0] = Devices.resolve(a)))
 				.flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))
-				.sequenceFps(a.number("--fps", org.rerender.video.ImageSequence.DEFAULT_FPS))
 				.notes(n -> System.err.println("note: " + n));
+			if (a.has("--fps")) job.sequenceFps(a.number("--fps", 0)); // a video file keeps its own rate (a note says so)
 			RerenderJob.Result r = job.run(steps, new LineProgress(), Cancel.NEVER);
 			System.err.println();
 			System.out.println("seed " + r.seed() + "; key frames " + r.keyFrames() + " in " + r.workDir().resolve("keys"));

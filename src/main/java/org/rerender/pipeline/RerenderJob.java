@@ -124,6 +124,7 @@ public final class RerenderJob {
 	private java.util.function.UnaryOperator<Rgb8Image> styler;
 	private Supplier<DeviceChoice.Resolved> device;
 	private double sequenceFps = ImageSequence.DEFAULT_FPS;
+	private boolean sequenceFpsGiven;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
@@ -134,11 +135,12 @@ public final class RerenderJob {
 
 	/**
 	 * The frame rate of an input that is a folder of frames ({@link ImageSequence}; default 30):
-	 * the output video's. Ignored for a video file (its own rate is kept).
+	 * the output video's. A video file keeps its own rate (the run says so in a note when one was given).
 	 */
 	public RerenderJob sequenceFps(double fps) {
 		VideoWriter.checkFps(fps, "a folder of frames");
 		this.sequenceFps = fps;
+		this.sequenceFpsGiven = true;
 		return this;
 	}
 
@@ -208,6 +210,8 @@ public final class RerenderJob {
 		ImageSequence sequence = ImageSequence.isSequence(cfg.input) ? ImageSequence.open(cfg.input, sequenceFps) : null;
 		if (sequence == null) VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file
 		List<String> notes = new ArrayList<>();
+		if (sequence == null && sequenceFpsGiven) note(notes, "the frame rate " + sequenceFps + " given (--fps) is for a folder of frames:"
+			+ " the video file keeps its own");
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
 		long seed = seed(workDir());

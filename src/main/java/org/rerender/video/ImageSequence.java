@@ -246,7 +246,11 @@ public final class ImageSequence {
 				+ " (frames of an image sequence must be PNG, JPEG, TIFF or BMP files)");
 			ImageReader r = readers.next();
 			try {
-				r.setInput(in, true, true);
+				r.setInput(in, false, true);
+				if (r.getFormatName().toLowerCase(Locale.ROOT).contains("tif") && r.getNumImages(true) > 1)
+					throw new RerenderException("The frame " + p.getFileName() + " is a multi-page TIFF (" + r.getNumImages(false)
+						+ " images): each frame of an image sequence must be one image. Open it as a stack in Fiji, or save its"
+						+ " pages as single images (Fiji: File > Save As > Image Sequence) (" + p.getParent() + ").");
 				return new int[] {r.getWidth(0), r.getHeight(0)};
 			}
 			finally {

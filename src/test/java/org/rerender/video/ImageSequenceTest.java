@@ -214,4 +214,23 @@ class ImageSequenceTest {
 		WorkStep step2 = w2.step(WorkFolder.FRAMES, FramesStep.params(w2, prep), false);
 		assertEquals(4, FramesStep.fill(w2, step2, prep, 25, Progress.NONE, Cancel.NEVER).frameCount());
 	}
+
+	@Test
+	void aMultiPageTiffFrameIsRefusedInWords() throws Exception {
+		Path dir = Files.createDirectories(tmp.resolve("pages"));
+		Png.write(TestClips.smallFrames().get(0), dir.resolve("f1.png"));
+		javax.imageio.ImageWriter w = ImageIO.getImageWritersByFormatName("tiff").next();
+		try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(dir.resolve("f2.tif").toFile())) {
+			w.setOutput(out);
+			w.prepareWriteSequence(null);
+			for (int i = 1; i < 4; i++)
+				w.writeToSequence(new javax.imageio.IIOImage(Png.asBufferedImage(TestClips.smallFrames().get(i)), null, null), null);
+			w.endWriteSequence();
+		}
+		finally {
+			w.dispose();
+		}
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
+		assertTrue(e.getMessage().contains("f2.tif is a multi-page TIFF (3 images)"), e.getMessage());
+	}
 }
