@@ -273,6 +273,22 @@ class OtherClipsTest {
 		assertEquals(1.5, toneStart(out), 0.06, "the audio from its own start: the tone 1.5 s in");
 	}
 
+	/** MPEG-TS starts its clock at ~1.4 s (both streams): the audio stays with the picture and lasts as long. */
+	@Test
+	void mpegTsKeepsItsSoundWithThePicture() throws Exception {
+		Path in = tmp.resolve("clip.ts");
+		TestClips.ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x48:r=25:d=2.5,drawbox=c=white:t=fill:enable='gte(t,1.5)'",
+			"-f", "lavfi", "-i", "sine=f=440:r=44100:d=2.5,volume=volume=0:enable='lt(t,1.5)'",
+			"-c:v", "mpeg2video", "-q:v", "3", "-c:a", "mp2", "-f", "mpegts", in.toString());
+		List<Rgb8Image> frames = TestClips.readAll(in);
+		VideoInfo info = VideoReader.probe(in);
+		Path out = tmp.resolve("ts.mp4");
+		VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+		assertTrue(r.audio() && !r.note().contains("not trusted"), r.note());
+		assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, "audio as long as the video");
+		assertEquals(flashStart(TestClips.readAll(out), info.fps()), toneStart(out), 0.06, "the tone with the flash");
+	}
+
 	@Test
 	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
 		Path text = tmp.resolve("notes.mp4");
