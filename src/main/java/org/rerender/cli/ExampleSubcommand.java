@@ -51,7 +51,7 @@ final class ExampleSubcommand implements Subcommand {
 			rest of the method (frame preparation, propagation, video with audio, consistency report) runs as usual.
 			--input FILE: another clip; the output defaults to example-output/NAME_rerendered.mp4 and every output
 			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there). FILE may be a folder of
-			numbered frames (PNG/JPEG/TIFF, frame_0001.png …; no audio) played at --fps F (default 30).
+			numbered frames (PNG/JPEG/TIFF/BMP, frame_0001.png …; no audio) played at --fps F (default 30).
 			--overwrite: redo the steps whose settings changed and replace an existing output file (default: refuse).
 			Defaults: --image_resolution 512, --interval 10 (shortened for clips shorter than that),
 			--prompt "a watercolor painting of a city street".
@@ -83,7 +83,8 @@ final class ExampleSubcommand implements Subcommand {
 		DiffusionModels[] loaded = new DiffusionModels[1];
 		DiffusionModels.Files f = files;
 		RerenderJob job = new RerenderJob(c, cfg -> loaded[0] != null ? loaded[0] : (loaded[0] = DiffusionModels.load(f)))
-			.overwrite(a.flag("--overwrite")).sequenceFps(a.number("--fps", org.rerender.video.ImageSequence.DEFAULT_FPS));
+			.overwrite(a.flag("--overwrite"));
+		if (a.has("--fps")) job.sequenceFps(a.number("--fps", 0)); // a video file keeps its own rate (a note says so)
 		if (files == null) job.keyFrameFilter("opencv-stylization", ExampleSubcommand::stylize);
 		job.notes(n -> System.err.println("note: " + n));
 		try {

@@ -51,7 +51,7 @@ final class VideoSubcommand implements Subcommand {
 			  -nr                     propagation + output video only, from the key frames in work_dir
 			Options (defaults of the original's script; config key = option name without dashes):
 			  --input/--output FILE   input and output video (.mp4, H.264; the input's audio is kept). The input may be
-			                          a folder of numbered frames (PNG/JPEG/TIFF, frame_0001.png …; no audio)
+			                          a folder of numbered frames (PNG/JPEG/TIFF/BMP, frame_0001.png …; no audio)
 			  --prompt, --a_prompt, --n_prompt TEXT   prompt, added prompt (appended as ", a_prompt"), negative prompt
 			  --work_dir DIR          work folder (default: the output's folder)
 			  --frame_count N         frames to process (default: all)       --interval K   key-frame interval (10)
@@ -118,8 +118,8 @@ final class VideoSubcommand implements Subcommand {
 				return loaded[0];
 			}).device(() -> device[0] != null ? device[0] : (device[0] = Devices.resolve(a)))
 				.flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))
-				.sequenceFps(a.number("--fps", org.rerender.video.ImageSequence.DEFAULT_FPS))
 				.notes(n -> System.err.println("note: " + n));
+			if (a.has("--fps")) job.sequenceFps(a.number("--fps", 0)); // a video file keeps its own rate (a note says so)
 			RerenderJob.Result r = job.run(steps, new LineProgress(), Cancel.NEVER);
 			System.err.println();
 			System.out.println("seed " + r.seed() + "; key frames " + r.keyFrames() + " in " + r.workDir().resolve("keys"));

@@ -151,7 +151,7 @@ public final class ImageFrames {
 	 */
 	public static double fps(ImagePlus imp, double fallback) {
 		Calibration cal = imp.getCalibration();
-		if (usable(cal.fps)) return cal.fps;
+		if (VideoWriter.validFps(cal.fps)) return cal.fps;
 		double fi = cal.frameInterval;
 		if (fi > 0 && Double.isFinite(fi)) {
 			String u = cal.getTimeUnit() == null ? "" : cal.getTimeUnit().trim().toLowerCase(Locale.ROOT);
@@ -161,13 +161,9 @@ public final class ImageFrames {
 				case "min", "minute", "minutes" -> 1 / (60 * fi);
 				default -> 0;
 			};
-			if (usable(f)) return f;
+			if (VideoWriter.validFps(f)) return f;
 		}
 		return fallback;
-	}
-
-	private static boolean usable(double fps) {
-		return fps > 0 && fps <= VideoWriter.MAX_FPS;
 	}
 
 	/**
@@ -177,12 +173,12 @@ public final class ImageFrames {
 	 */
 	public static double outputFps(double given, ImagePlus stack, double fileFps) {
 		if (given > 0) {
-			if (!usable(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
+			if (!VideoWriter.validFps(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
 				+ " fps, or 0 for the input's.");
 			return given;
 		}
 		if (stack != null) return fps(stack, 0);
-		return usable(fileFps) ? fileFps : 0;
+		return VideoWriter.validFps(fileFps) ? fileFps : 0;
 	}
 
 	/** The title without a short file extension: "clip 1.mp4" → "clip 1". */

@@ -20,8 +20,9 @@ import org.scijava.widget.FileWidget;
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Open Video", label = "Open Video")
 public class OpenVideoCommand extends EngineCommand {
 
-	@Parameter(label = "Video file", description = "mp4, mov, avi, mpg, webm, mkv ... (anything FFmpeg reads), or a folder of numbered frames (PNG/JPEG/TIFF)",
-		style = FileWidget.OPEN_STYLE, persist = false)
+	@Parameter(label = "Video file", description = "mp4, mov, avi, mpg, webm, mkv ... (anything FFmpeg reads), or a folder of numbered frames (PNG, JPEG, TIFF or BMP);"
+			+ " a folder's path can also be typed or pasted",
+		style = FileWidget.FILE_AND_DIRECTORY_STYLE, persist = false)
 	private File file;
 
 	@Parameter(label = "Frame rate of a frame folder", min = "0.001", max = "1000", required = false, persist = false,

@@ -42,8 +42,9 @@ public class PropagateCommand extends EngineCommand {
 	@Parameter(label = "Input video (stack)", required = false, description = "The original frames as an open stack (any type, as displayed); a file or folder given below is used instead.")
 	private ImagePlus input;
 
-	@Parameter(label = "Input video file or frame folder", style = FileWidget.OPEN_STYLE, required = false, persist = false,
-		description = "Used when no stack is given: a video file, or a folder of frame images (sorted by name).")
+	@Parameter(label = "Input video file or frame folder", style = FileWidget.FILE_AND_DIRECTORY_STYLE, required = false, persist = false,
+		description = "Used when no stack is given: a video file, or a folder of numbered frames (PNG, JPEG, TIFF or BMP, in the order of"
+			+ " their numbers; its path can also be typed or pasted).")
 	private File input_file;
 
 	@Parameter(label = "Stylised key frames (stack)", required = false,
@@ -51,7 +52,8 @@ public class PropagateCommand extends EngineCommand {
 	private ImagePlus keys;
 
 	@Parameter(label = "Key frame folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
-		description = "Used when no key stack is given: one image per key frame, sorted by name.")
+		description = "Used when no key stack is given: one image per key frame, in the order of the numbers in their names"
+			+ " (key_2 before key_10; without numbers, by name).")
 	private File key_folder;
 
 	@Parameter(label = "Key frame interval", min = "1", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")

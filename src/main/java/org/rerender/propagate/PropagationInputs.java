@@ -1,25 +1,23 @@
 package org.rerender.propagate;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoReader;
 
 /** Reading frames and key frames for the Fiji command and batch use, and matching key images to a schedule. */
 public final class PropagationInputs {
 	private PropagationInputs() {}
 
-	/** A video file (decoded) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}: natural order). */
+	/** A video file (decoded) or a folder of frames of one size ({@link ImageSequence}: natural order). */
 	public static List<Rgb8Image> readFrames(Path path) {
 		return readClip(path).frames();
 	}
@@ -28,7 +26,7 @@ public final class PropagationInputs {
 	public record Clip(List<Rgb8Image> frames, double fps) {}
 
 	/**
-	 * A video file (decoded once, its frame rate kept) or a folder of frames of one size ({@link org.rerender.video.ImageSequence}:
+	 * A video file (decoded once, its frame rate kept) or a folder of frames of one size ({@link ImageSequence}:
 	 * natural order of their names).
 	 */
 	public static Clip readClip(Path path) {
@@ -38,18 +36,13 @@ public final class PropagationInputs {
 		return new Clip(frames, fps);
 	}
 
-	/** Every PNG/JPEG/TIFF/BMP image of a folder, sorted by file name. */
+	/**
+	 * The images of a folder in the order of their numbers, chosen as an image sequence's frames are
+	 * ({@link ImageSequence#list}: key_2 before key_10, hidden files and other files left out).
+	 */
 	public static List<Rgb8Image> readFolder(Path dir) {
-		List<Path> files;
-		try (Stream<Path> s = Files.list(dir)) {
-			files = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(png|jpe?g|tiff?|bmp)$")).sorted().toList();
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot list " + dir + ": " + e.getMessage(), e);
-		}
-		if (files.isEmpty()) throw new RerenderException("No images (png, jpg, tif, bmp) in " + dir);
-		List<Rgb8Image> out = new ArrayList<>(files.size());
-		for (Path p : files) out.add(FolderFrames.read(p));
+		List<Rgb8Image> out = new ArrayList<>();
+		for (Path p : ImageSequence.list(dir)) out.add(FolderFrames.read(p));
 		return out;
 	}
 

@@ -1,17 +1,17 @@
 package org.rerender.video;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,20 +24,23 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
 
 /**
  * A folder of numbered frames (PNG, JPEG, TIFF or BMP, e.g. {@code frame_0001.png …}) read as a video: frames in
- * natural order of their names (frame_2 before frame_10), all of one size, at a frame rate given by the user
- * ({@link #DEFAULT_FPS} when none), without audio. Other files in the folder are ignored (said once in the log);
- * hidden files (names starting with a dot) silently. {@link VideoReader} reads such a folder wherever it reads a file.
+ * the order of their numbers (frame_2 before frame_10), all of one size, at a frame rate given by the user
+ * ({@link #DEFAULT_FPS} when none), without audio. Which files are frames: {@link #list}; the others are ignored
+ * (said once in the log), hidden files (names starting with a dot) silently. {@link VideoReader} reads such a folder wherever it reads a file.
  */
 public final class ImageSequence {
 
 	/** The frame rate of a sequence when none is given (as Fiji's stacks without one: ImageFrames.DEFAULT_FPS). */
 	public static final double DEFAULT_FPS = 30;
 
+	/** The frame types, as messages name them. */
+	static final String TYPES = "PNG, JPEG, TIFF or BMP";
 	private static final Pattern IMAGE = Pattern.compile(".*\\.(png|jpe?g|tiff?|bmp)$", Pattern.CASE_INSENSITIVE);
 	/** Folders (and their ignored files) already named in the log: a job opens its input several times. */
 	private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
@@ -67,9 +70,28 @@ public final class ImageSequence {
 	 * @throws RerenderException for an empty folder, a folder without frames, an unreadable frame or one of another size
 	 */
 	public static ImageSequence open(Path dir, double fps) {
-		if (!(fps > 0) || fps > VideoWriter.MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + " for the image sequence " + dir + ": give one above 0 and at most "
-				+ (int) VideoWriter.MAX_FPS + " fps.");
+		VideoWriter.checkFps(fps, "the image sequence " + dir);
+		List<Path> frames = list(dir);
+		int[] size0 = size(frames.get(0));
+		for (Path p : frames.subList(1, frames.size())) {
+			int[] s = size(p);
+			if (s[0] != size0[0] || s[1] != size0[1]) throw oddSize(p, s, frames.get(0), size0);
+		}
+		return new ImageSequence(dir, List.copyOf(frames), size0[0], size0[1], fps);
+	}
+
+	/**
+	 * The frames of {@code dir} in order: its images (PNG, JPEG, TIFF, BMP; hidden files skipped) grouped by their
+	 * names with the last run of digits and the extension taken out ({@code frame_0001.png} and {@code frame_12.jpg}
+	 * are both {@code frame_#}); the group with the most files is the sequence, ordered by that number. The other
+	 * files (other groups, unnumbered images, other types) are ignored and named once in the log, with any gaps in the
+	 * numbering. Images none of which has a number in its name ({@code a.png, b.png}) are read in the order of their
+	 * names (said in the log).
+	 *
+	 * @throws RerenderException for an empty folder, one without images, two groups of the same size (both named) or two
+	 *         frames with one number ({@code frame_1.png}, {@code frame_01.jpg}: both named)
+	 */
+	public static List<Path> list(Path dir) {
 		List<Path> all;
 		try (Stream<Path> s = Files.list(dir)) {
 			all = s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
@@ -79,27 +101,79 @@ public final class ImageSequence {
 		}
 		if (all.isEmpty())
 			throw new RerenderException("The folder " + dir + " is empty: give a video file, or a folder of numbered frames"
-				+ " (PNG, JPEG or TIFF, e.g. frame_0001.png, frame_0002.png, …).");
-		List<Path> frames = new ArrayList<>();
+				+ " (" + TYPES + ", e.g. frame_0001.png, frame_0002.png, …).");
 		TreeSet<String> ignored = new TreeSet<>();
+		Map<String, List<Numbered>> groups = new TreeMap<>();
+		List<Path> unnumbered = new ArrayList<>();
 		for (Path p : all) {
-			if (IMAGE.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) frames.add(p);
-			else ignored.add(p.getFileName().toString());
+			String name = p.getFileName().toString();
+			if (!isImageName(name) || !Files.isRegularFile(p)) {
+				ignored.add(name);
+				continue;
+			}
+			String stem = name.substring(0, name.lastIndexOf('.'));
+			int end = stem.length();
+			while (end > 0 && !digit(stem.charAt(end - 1))) end--;
+			int start = end;
+			while (start > 0 && digit(stem.charAt(start - 1))) start--;
+			if (end == 0) unnumbered.add(p);
+			else groups.computeIfAbsent(stem.substring(0, start) + "#" + stem.substring(end), k -> new ArrayList<>())
+				.add(new Numbered(p, new BigInteger(stem.substring(start, end))));
 		}
-		if (frames.isEmpty())
-			throw new RerenderException("The folder " + dir + " holds no frames (PNG, JPEG or TIFF images, e.g. frame_0001.png) and"
-				+ " is not a video file: " + String.join(", ", first(ignored, 5)) + (ignored.size() > 5 ? ", …" : ""));
-		frames.sort(Comparator.comparing((Path p) -> p.getFileName().toString(), ImageSequence::compareNatural));
-		if (!ignored.isEmpty() && LOGGED.add(dir.toAbsolutePath().normalize() + "\n" + ignored))
-			System.getLogger(ImageSequence.class.getName()).log(System.Logger.Level.INFO, "Image sequence " + dir + ": "
-				+ frames.size() + " frames; ignored " + ignored.size() + " other file(s): " + String.join(", ", first(ignored, 5))
-				+ (ignored.size() > 5 ? ", …" : ""));
-		int[] size0 = size(frames.get(0));
-		for (Path p : frames.subList(1, frames.size())) {
-			int[] s = size(p);
-			if (s[0] != size0[0] || s[1] != size0[1]) throw oddSize(p, s, frames.get(0), size0);
+		if (groups.isEmpty() && unnumbered.isEmpty())
+			throw new RerenderException("The folder " + dir + " holds no frames (" + TYPES + " images, e.g. frame_0001.png) and"
+				+ " is not a video file: " + names(ignored));
+		if (groups.isEmpty()) { // no name has a number (a.png, b.png): the images in the order of their names
+			List<Path> byName = unnumbered.stream().sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+			log(dir, byName.size(), ignored, List.of(), byName.size() > 1 ? "; no name has a number: read in the order of the names" : "");
+			return byName;
 		}
-		return new ImageSequence(dir, List.copyOf(frames), size0[0], size0[1], fps);
+		int most = groups.values().stream().mapToInt(List::size).max().orElseThrow();
+		List<String> largest = groups.entrySet().stream().filter(e -> e.getValue().size() == most).map(Map.Entry::getKey).toList();
+		if (largest.size() > 1)
+			throw new RerenderException("The folder " + dir + " holds " + largest.size() + " image sequences of " + most
+				+ " frame(s) each, named like " + String.join(", ", largest) + " (# = the frame number): keep one sequence per folder.");
+		List<Numbered> chosen = new ArrayList<>(groups.get(largest.get(0)));
+		chosen.sort(Comparator.comparing(Numbered::number).thenComparing(n -> n.file().getFileName().toString()));
+		List<String> gaps = new ArrayList<>();
+		for (int i = 1; i < chosen.size(); i++) {
+			Numbered a = chosen.get(i - 1), b = chosen.get(i);
+			if (a.number().equals(b.number()))
+				throw new RerenderException("Two frames of the image sequence in " + dir + " have the number " + a.number() + ": "
+					+ a.file().getFileName() + " and " + b.file().getFileName() + ": keep one of them.");
+			BigInteger from = a.number().add(BigInteger.ONE), to = b.number().subtract(BigInteger.ONE);
+			if (from.compareTo(to) < 0) gaps.add(from + "-" + to);
+			else if (from.equals(to)) gaps.add(from.toString());
+		}
+		for (Map.Entry<String, List<Numbered>> g : groups.entrySet())
+			if (!g.getKey().equals(largest.get(0))) for (Numbered n : g.getValue()) ignored.add(n.file().getFileName().toString());
+		for (Path p : unnumbered) ignored.add(p.getFileName().toString());
+		log(dir, chosen.size(), ignored, gaps, "");
+		return chosen.stream().map(Numbered::file).toList();
+	}
+
+	/** Whether a file name has an image extension a sequence takes (PNG, JPEG, TIFF or BMP, any case). */
+	public static boolean isImageName(String name) {
+		return IMAGE.matcher(name).matches();
+	}
+
+	private record Numbered(Path file, BigInteger number) {}
+
+	/** One log line per folder and content: the files left out and the gaps in the numbering. */
+	private static void log(Path dir, int frames, Set<String> ignored, List<String> gaps, String more) {
+		if (ignored.isEmpty() && gaps.isEmpty() && more.isEmpty()) return;
+		String msg = "Image sequence " + dir + ": " + frames + " frames" + more
+			+ (ignored.isEmpty() ? "" : "; ignored " + ignored.size() + " other file(s): " + names(ignored))
+			+ (gaps.isEmpty() ? "" : "; numbers missing: " + String.join(", ", gaps.subList(0, Math.min(5, gaps.size())))
+				+ (gaps.size() > 5 ? ", …" : "") + " (the frames around a gap are read as neighbours)");
+		if (LOGGED.add(dir.toAbsolutePath().normalize() + "\n" + msg))
+			System.getLogger(ImageSequence.class.getName()).log(System.Logger.Level.INFO, msg);
+	}
+
+	/** The same frames (no new listing) at another frame rate, above 0 and at most {@link VideoWriter#MAX_FPS}. */
+	public ImageSequence withFps(double fps) {
+		VideoWriter.checkFps(fps, "the image sequence " + dir);
+		return fps == this.fps ? this : new ImageSequence(dir, files, width, height, fps);
 	}
 
 	/** The folder. */
@@ -146,52 +220,18 @@ public final class ImageSequence {
 	 * added, removed or renamed frame changes it. A work folder records it as its input's hash.
 	 */
 	public String sha256() {
-		MessageDigest md;
-		try {
-			md = MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
-		md.update("image-sequence\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-		byte[] buf = new byte[1 << 16];
+		MessageDigest md = Sha256.digest();
+		md.update("image-sequence\n".getBytes(StandardCharsets.UTF_8));
 		for (Path p : files) {
-			try (InputStream in = Files.newInputStream(p)) {
-				md.update((p.getFileName() + "\n" + Files.size(p) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-				for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+			try {
+				md.update((p.getFileName() + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
+				Sha256.update(md, p);
 			}
 			catch (IOException e) {
 				throw new RerenderException("Cannot read the frame " + p + ": " + e.getMessage(), e);
 			}
 		}
-		return "sha256:" + HexFormat.of().formatHex(md.digest());
-	}
-
-	/**
-	 * Natural order of names: runs of digits compare by their value (frame_2 before frame_10; frame_007 equals
-	 * frame_7 there), the rest as text; equal names by that measure fall back to plain text order.
-	 */
-	static int compareNatural(String a, String b) {
-		int i = 0, j = 0;
-		while (i < a.length() && j < b.length()) {
-			char ca = a.charAt(i), cb = b.charAt(j);
-			if (digit(ca) && digit(cb)) {
-				int ei = i, ej = j;
-				while (ei < a.length() && digit(a.charAt(ei))) ei++;
-				while (ej < b.length() && digit(b.charAt(ej))) ej++;
-				int c = new BigInteger(a.substring(i, ei)).compareTo(new BigInteger(b.substring(j, ej)));
-				if (c != 0) return c;
-				i = ei;
-				j = ej;
-			}
-			else {
-				if (ca != cb) return Character.compare(ca, cb);
-				i++;
-				j++;
-			}
-		}
-		int c = Integer.compare(a.length() - i, b.length() - j);
-		return c != 0 ? c : a.compareTo(b);
+		return Sha256.tagged(md);
 	}
 
 	private static boolean digit(char c) {
@@ -206,7 +246,11 @@ public final class ImageSequence {
 				+ " (frames of an image sequence must be PNG, JPEG, TIFF or BMP files)");
 			ImageReader r = readers.next();
 			try {
-				r.setInput(in, true, true);
+				r.setInput(in, false, true);
+				if (r.getFormatName().toLowerCase(Locale.ROOT).contains("tif") && r.getNumImages(true) > 1)
+					throw new RerenderException("The frame " + p.getFileName() + " is a multi-page TIFF (" + r.getNumImages(false)
+						+ " images): each frame of an image sequence must be one image. Open it as a stack in Fiji, or save its"
+						+ " pages as single images (Fiji: File > Save As > Image Sequence) (" + p.getParent() + ").");
 				return new int[] {r.getWidth(0), r.getHeight(0)};
 			}
 			finally {
@@ -223,7 +267,7 @@ public final class ImageSequence {
 			+ first.getFileName() + " is " + s0[0] + "x" + s0[1] + ": all frames of an image sequence must have one size (" + p.getParent() + ").");
 	}
 
-	private static List<String> first(Set<String> names, int n) {
-		return names.stream().limit(n).toList();
+	private static String names(Set<String> names) {
+		return String.join(", ", names.stream().limit(5).toList()) + (names.size() > 5 ? ", …" : "");
 	}
 }

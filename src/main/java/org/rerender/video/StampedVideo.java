@@ -5,13 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 import org.rerender.image.Rgb8Image;
 
 /**
@@ -38,18 +37,23 @@ public final class StampedVideo {
 		int n = frames.size();
 		if (n == 0) throw new RerenderException("No frames to write to " + video);
 		Path stamp = stamp(video);
-		MessageDigest md = sha256();
-		HexFormat hex = HexFormat.of();
+		MessageDigest md = Sha256.digest();
 		VideoWriter w = null;
 		try {
 			List<String> old = Files.isRegularFile(video) && Files.isRegularFile(stamp) ? Files.readAllLines(stamp) : List.of();
 			List<String> now = new ArrayList<>(n + 1);
+			boolean same = old.size() == n + 1; // the stamp so far matches these frames
 			for (int i = 0; i < n; i++) {
 				cancel.check();
 				Rgb8Image f = frames.get(i);
-				if (i == 0) now.add(n + " " + f.width() + "x" + f.height() + " " + fps);
-				now.add(hex.formatHex(md.digest(f.data())));
-				if (w == null && !(old.size() == n + 1 && old.subList(0, now.size()).equals(now))) { // first difference
+				if (i == 0) {
+					now.add(n + " " + f.width() + "x" + f.height() + " " + fps);
+					same = same && old.get(0).equals(now.get(0));
+				}
+				String hash = Sha256.hex(md.digest(f.data()));
+				now.add(hash);
+				same = same && old.get(i + 1).equals(hash);
+				if (w == null && !same) { // first difference
 					Files.deleteIfExists(stamp);
 					Files.createDirectories(video.toAbsolutePath().getParent());
 					w = VideoWriter.createPadded(video, f.width(), f.height(), fps, null);
@@ -71,14 +75,5 @@ public final class StampedVideo {
 			if (w != null) w.close();
 		}
 		return video;
-	}
-
-	private static MessageDigest sha256() {
-		try {
-			return MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
 	}
 }

@@ -8,7 +8,6 @@ import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
 
 import java.io.IOException;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,28 +60,16 @@ public final class VideoWriter implements AutoCloseable {
 	private final int width, height, encWidth, encHeight;
 	private final double fps;
 	private final FFmpegFrameRecorder recorder;
-	private final FFmpegFrameGrabber audio;
+	private final AudioCarry audio;
 	private final StringBuilder note = new StringBuilder();
 	private final byte[] padded;
 	private int frames;
-	private long audioSamplesWritten;
-	private boolean audioDone;
-	/** The source's video start (µs, its own clock), or Long.MIN_VALUE when it has no video: where its audio is aligned to. */
-	private long videoStartMicros = Long.MIN_VALUE;
-	/** Whether the first audio frame was seen (and {@link #audioSkip} or {@link #audioPad} set from it). */
-	private boolean audioStarted;
-	/** Source samples to drop (audio before the video's start) and silent samples to write first (audio starting later). */
-	private long audioSkip, audioPad;
-	/** The samples of the last grabbed audio frame not written yet (null: none), its channels and rate. */
-	private Buffer[] pending;
-	private int pendingChannels, pendingRate;
 	private boolean finished;
 
 	private VideoWriter(Path output, int width, int height, double fps, Path audioSource, int minSide) {
 		Ffmpeg.init();
 		if (width <= 0 || height <= 0) throw new RerenderException("Invalid frame size " + width + "x" + height);
-		if (!(fps > 0) || fps > MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + ": a video's frame rate must be above 0 and at most " + (int) MAX_FPS + " fps.");
+		checkFps(fps, "a video");
 		this.output = output.toAbsolutePath();
 		this.width = width;
 		this.height = height;
@@ -97,7 +84,7 @@ public final class VideoWriter implements AutoCloseable {
 			throw new RerenderException("Output folder does not exist: " + dir);
 		if (!Files.isWritable(dir)) throw new RerenderException("Output folder is not writable: " + dir);
 		if (Files.isDirectory(this.output)) throw new RerenderException("Output is a folder, not a file: " + output);
-		this.audio = audioSource == null ? null : openAudio(audioSource);
+		this.audio = audioSource == null ? null : AudioCarry.open(audioSource, this::note);
 		this.temp = this.output.resolveSibling("." + this.output.getFileName() + "."
 			+ Long.toHexString(System.nanoTime() ^ java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".part.mp4");
 		int codec = AV_CODEC_ID_H264;
@@ -136,6 +123,17 @@ public final class VideoWriter implements AutoCloseable {
 	/** {right, bottom}: the columns and rows {@link #createPadded} adds to frames of this size (even sides, at least {@value #MIN_SIDE}). */
 	public static int[] padding(int width, int height) {
 		return new int[] { encodedSide(width, MIN_SIDE) - width, encodedSide(height, MIN_SIDE) - height };
+	}
+
+	/** Whether a video can have this frame rate: above 0 and at most {@link #MAX_FPS}. */
+	public static boolean validFps(double fps) {
+		return fps > 0 && fps <= MAX_FPS;
+	}
+
+	/** Refuses a frame rate a video cannot have ({@link #validFps}), naming {@code what} it is for. */
+	public static void checkFps(double fps, String what) {
+		if (!validFps(fps))
+			throw new RerenderException("Invalid frame rate " + fps + " for " + what + ": give one above 0 and at most " + (int) MAX_FPS + " fps.");
 	}
 
 	/** An even side, at least {@code minSide}. */
@@ -182,7 +180,7 @@ public final class VideoWriter implements AutoCloseable {
 			recorder.recordImage(encWidth, encHeight, Frame.DEPTH_UBYTE, 3, 3 * encWidth, AV_PIX_FMT_RGB24,
 				ByteBuffer.wrap(data));
 			frames++;
-			pumpAudio(frames / fps);
+			if (audio != null) audio.pump(recorder, frames / fps);
 		}
 		catch (IOException | RuntimeException e) {
 			throw new RerenderException("Could not encode frame " + frames + " to " + output + ": " + Ffmpeg.shortReason(e), e);
@@ -197,11 +195,11 @@ public final class VideoWriter implements AutoCloseable {
 		if (finished) throw new IllegalStateException("writer already finished");
 		if (frames == 0) throw new RerenderException("No frames were written to " + output);
 		try {
-			pumpAudio(frames / fps);
-			boolean hadAudio = audioSamplesWritten > 0;
+			if (audio != null) audio.pump(recorder, frames / fps);
+			boolean hadAudio = audio != null && audio.samplesWritten() > 0;
 			recorder.stop();
 			release(recorder);
-			closeAudio();
+			if (audio != null) audio.close();
 			Result check = verify(hadAudio);
 			Files.move(temp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 			finished = true;
@@ -227,7 +225,7 @@ public final class VideoWriter implements AutoCloseable {
 
 	private FFmpegFrameRecorder startRecorder(int codec) throws IOException {
 		FFmpegFrameRecorder r = new FFmpegFrameRecorder(temp.toString(), encWidth, encHeight,
-			audio == null ? 0 : audio.getAudioChannels());
+			audio == null ? 0 : audio.channels());
 		r.setFormat("mp4");
 		r.setVideoCodec(codec);
 		r.setPixelFormat(AV_PIX_FMT_YUV420P);
@@ -236,7 +234,7 @@ public final class VideoWriter implements AutoCloseable {
 		r.setVideoBitrate((int) Math.min(50_000_000, Math.max(500_000, 0.15 * encWidth * encHeight * fps)));
 		if (audio != null) {
 			r.setAudioCodec(AV_CODEC_ID_AAC);
-			r.setSampleRate(audio.getSampleRate());
+			r.setSampleRate(audio.sampleRate());
 			r.setAudioBitrate(128_000);
 		}
 		try {
@@ -247,140 +245,6 @@ public final class VideoWriter implements AutoCloseable {
 			throw e;
 		}
 		return r;
-	}
-
-	private FFmpegFrameGrabber openAudio(Path source) {
-		if (!Files.isRegularFile(source)) throw new RerenderException("Audio source file not found: " + source);
-		FFmpegFrameGrabber g = new FFmpegFrameGrabber(source.toAbsolutePath().toString());
-		try {
-			g.start();
-		}
-		catch (IOException | RuntimeException e) {
-			try { g.close(); } catch (IOException | RuntimeException ignored) { /* failing already */ }
-			throw new RerenderException("Cannot read the audio source " + source + ": " + Ffmpeg.shortReason(e), e);
-		}
-		if (g.getAudioStream() < 0 || g.getAudioChannels() <= 0 || g.getSampleRate() <= 0) {
-			note("the audio source has no audio track: " + source.getFileName());
-			try { g.close(); } catch (IOException e) { /* nothing read */ }
-			return null;
-		}
-		videoStartMicros = videoStartMicros(g);
-		return g;
-	}
-
-	/**
-	 * The start time of the source's video stream in µs (the clock of its audio frames' timestamps), or Long.MIN_VALUE
-	 * when it has none (an audio file; a cover picture does not count). Output time 0 is the source's first frame,
-	 * so its audio is cut or delayed to match: a clip whose video starts later than its sound (a cut from a stream,
-	 * ffmpeg -itsoffset) keeps picture and sound together.
-	 */
-	private static long videoStartMicros(FFmpegFrameGrabber g) {
-		org.bytedeco.ffmpeg.avformat.AVFormatContext fc = g.getFormatContext();
-		int v = g.getVideoStream();
-		if (fc == null || v < 0) return Long.MIN_VALUE;
-		org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(v);
-		if ((st.disposition() & org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC) != 0
-			|| st.start_time() == org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE || st.time_base().den() <= 0) return Long.MIN_VALUE;
-		return Math.round(st.start_time() * 1e6 * st.time_base().num() / st.time_base().den());
-	}
-
-	/**
-	 * Writes source audio up to {@code seconds} of output time (the audio is cut at the video's end), aligned to the
-	 * source's video start ({@link #videoStartMicros}). A frame's samples beyond that time wait for the next call.
-	 */
-	private void pumpAudio(double seconds) throws IOException {
-		if (audio == null || audioDone) return;
-		long target = (long) Math.floor(seconds * audio.getSampleRate());
-		while (audioSamplesWritten < target) {
-			if (pending == null && !nextAudio()) {
-				audioDone = true;
-				return;
-			}
-			long room = target - audioSamplesWritten;
-			if (audioPad > 0) {
-				int n = (int) Math.min(Math.min(room, audioPad), 1 << 16);
-				recorder.recordSamples(pendingRate, pendingChannels, silence(pending, pendingChannels, n));
-				audioPad -= n;
-				audioSamplesWritten += n;
-				continue;
-			}
-			int count = count(pending, pendingChannels), keep = (int) Math.min(count, room);
-			recorder.recordSamples(pendingRate, pendingChannels, slice(pending, pendingChannels, 0, keep));
-			audioSamplesWritten += keep;
-			pending = keep == count ? null : slice(pending, pendingChannels, keep, count);
-		}
-	}
-
-	/** Grabs the next audio frame into {@link #pending} (after dropping {@link #audioSkip} samples); false at the end. */
-	private boolean nextAudio() throws IOException {
-		while (true) {
-			Frame f = audio.grabSamples();
-			if (f == null || f.samples == null) return false;
-			if (!audioStarted) {
-				audioStarted = true;
-				long lead = videoStartMicros == Long.MIN_VALUE ? 0
-					: Math.round((videoStartMicros - f.timestamp) * (double) audio.getSampleRate() / 1e6);
-				if (lead > 0) audioSkip = lead; // the sound began before the picture
-				else audioPad = -lead; // the sound begins after the picture: silence first
-			}
-			pendingChannels = f.audioChannels;
-			pendingRate = f.sampleRate;
-			pending = f.samples;
-			int count = count(pending, pendingChannels);
-			if (audioSkip > 0) {
-				int drop = (int) Math.min(count, audioSkip);
-				audioSkip -= drop;
-				pending = drop == count ? null : slice(pending, pendingChannels, drop, count);
-			}
-			if (pending != null) return true;
-		}
-	}
-
-	/** Samples per channel in a frame's buffers (one buffer per channel when planar, else interleaved). */
-	private static int count(Buffer[] samples, int channels) {
-		return samples.length > 1 ? samples[0].remaining() : samples[0].remaining() / channels;
-	}
-
-	/** Samples {@code from} (inclusive) to {@code to} (exclusive, per channel) of a frame's buffers, without copying. */
-	private static Buffer[] slice(Buffer[] samples, int channels, int from, int to) {
-		int k = samples.length > 1 ? 1 : channels;
-		Buffer[] out = new Buffer[samples.length];
-		for (int i = 0; i < out.length; i++) {
-			Buffer b = duplicate(samples[i]);
-			int p0 = samples[i].position();
-			b.limit(p0 + to * k);
-			b.position(p0 + from * k);
-			out[i] = b.slice(); // position 0: the recorder reads a buffer from its start
-		}
-		return out;
-	}
-
-	/** {@code n} silent samples per channel in the sample format (buffer type and layout) of {@code like}. */
-	private static Buffer[] silence(Buffer[] like, int channels, int n) {
-		int k = like.length > 1 ? 1 : channels;
-		Buffer[] out = new Buffer[like.length];
-		for (int i = 0; i < out.length; i++) {
-			Buffer t = like[i];
-			int bytes = t instanceof ByteBuffer ? 1 : t instanceof java.nio.ShortBuffer ? 2
-				: t instanceof java.nio.IntBuffer || t instanceof java.nio.FloatBuffer ? 4 : 8;
-			ByteBuffer b = ByteBuffer.allocateDirect(n * k * bytes).order(java.nio.ByteOrder.nativeOrder());
-			if (t instanceof ByteBuffer) { // unsigned 8-bit: silence is the middle value
-				while (b.hasRemaining()) b.put((byte) 0x80);
-				b.flip();
-			}
-			out[i] = t instanceof ByteBuffer ? b : t instanceof java.nio.ShortBuffer ? b.asShortBuffer()
-				: t instanceof java.nio.IntBuffer ? b.asIntBuffer() : t instanceof java.nio.FloatBuffer ? b.asFloatBuffer() : b.asDoubleBuffer();
-		}
-		return out;
-	}
-
-	private static Buffer duplicate(Buffer b) {
-		if (b instanceof ByteBuffer x) return x.duplicate();
-		if (b instanceof java.nio.ShortBuffer x) return x.duplicate();
-		if (b instanceof java.nio.IntBuffer x) return x.duplicate();
-		if (b instanceof java.nio.FloatBuffer x) return x.duplicate();
-		if (b instanceof java.nio.DoubleBuffer x) return x.duplicate();
-		throw new IllegalArgumentException("Unsupported sample buffer " + b.getClass());
 	}
 
 	private Result verify(boolean audioWritten) throws IOException {
@@ -413,18 +277,12 @@ public final class VideoWriter implements AutoCloseable {
 
 	private void cleanUp() {
 		if (recorder != null) release(recorder);
-		closeAudio();
+		if (audio != null) audio.close();
 		try {
 			if (temp != null) Files.deleteIfExists(temp);
 		}
 		catch (IOException e) {
 			// best effort: a hidden .part.mp4 file may remain
-		}
-	}
-
-	private void closeAudio() {
-		if (audio != null) {
-			try { audio.close(); } catch (IOException | RuntimeException e) { /* nothing to lose */ }
 		}
 	}
 

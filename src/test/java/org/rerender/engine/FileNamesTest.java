@@ -15,4 +15,15 @@ class FileNamesTest {
 		assertEquals("noext", FileNames.stem(Path.of("a.b", "noext")));
 		assertEquals(".hidden", FileNames.stem(Path.of(".hidden")), "a leading dot is the name, not an extension");
 	}
+
+	@Test
+	void foldersKeepTheirWholeNameAndDotsNameTheFolderTheyStandFor(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+		Path shots = java.nio.file.Files.createDirectories(tmp.resolve("shots.v2"));
+		assertEquals("shots.v2", FileNames.stem(shots), "a folder's name has no extension");
+		Path cwd = Path.of("").toAbsolutePath();
+		assertEquals(cwd.getFileName().toString(), FileNames.stem(Path.of(".")), "--input . is the current folder");
+		assertEquals(cwd.getParent().getFileName().toString(), FileNames.stem(Path.of("..")));
+		assertEquals("shots.v2", FileNames.stem(shots.resolve("sub/..")));
+		assertEquals(FileNames.ROOT_STEM, FileNames.stem(cwd.getRoot()), "a root has no name");
+	}
 }

@@ -90,4 +90,16 @@ class OpenVideoOtherClipsTest {
 		assertEquals(30.0, open(dir).getCalibration().fps, 1e-9); // the default rate, Fiji's for stacks without one
 		assertEquals(ImageFrames.DEFAULT_FPS, org.rerender.video.ImageSequence.DEFAULT_FPS, 0);
 	}
+
+	/** The file inputs that take a frame folder let the chooser pick folders and files, and say which image types. */
+	@Test
+	void fileInputsThatTakeFoldersPickBothAndNameBmp() throws Exception {
+		for (var field : new java.lang.reflect.Field[] {OpenVideoCommand.class.getDeclaredField("file"),
+			RerenderCommandBase.class.getDeclaredField("input_file"), PropagateCommand.class.getDeclaredField("input_file")})
+		{
+			org.scijava.plugin.Parameter p = field.getAnnotation(org.scijava.plugin.Parameter.class);
+			assertEquals(org.scijava.widget.FileWidget.FILE_AND_DIRECTORY_STYLE, p.style(), field.toString());
+			assertTrue(p.description().contains("BMP") && p.description().contains("folder"), field + ": " + p.description());
+		}
+	}
 }

@@ -63,10 +63,20 @@ class OutputResumeTest {
 		assertEquals(5, r.input().frameCount());
 		RerenderJob.Result resumed = job(in, out).run(RerenderJob.Steps.ALL, null, null);
 		assertFalse(resumed.counters().videoWritten, "resumes: nothing to redo");
-		assertEquals(null, resumed.input(), "nothing of the input was read");
+		assertEquals(r.input(), resumed.input(), "the input as the frames step recorded it: nothing of it was read again");
 		// --overwrite with the same settings redoes nothing (only steps whose settings changed)
 		RerenderJob.Counters n = job(in, out).overwrite(true).run(RerenderJob.Steps.ALL, null, null).counters();
 		assertEquals(0, n.framesPrepared + n.anchorsTranslated + n.keyFramesTranslated + n.framesPropagated, n.toString());
 		assertFalse(n.videoWritten, n.toString());
+	}
+
+	@Test
+	void aFrameRateGivenForAVideoFileIsNotedNotUsed() throws Exception {
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 3);
+		RerenderJob.Result r = job(in, dir.resolve("out/v.mp4")).sequenceFps(12).run(RerenderJob.Steps.FIRST_FRAME, null, null);
+		assertEquals(1, r.notes().stream().filter(n -> n.contains("is for a folder of frames")).count(), r.notes().toString());
+		assertEquals(25, r.input().fps(), 1e-6, "the file's own rate");
+		RerenderJob.Result plain = job(in, dir.resolve("out/v.mp4")).run(RerenderJob.Steps.FIRST_FRAME, null, null);
+		assertTrue(plain.notes().stream().noneMatch(n -> n.contains("folder of frames")), plain.notes().toString());
 	}
 }

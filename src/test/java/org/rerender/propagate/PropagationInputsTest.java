@@ -36,4 +36,18 @@ class PropagationInputsTest {
 		assertEquals(2, frames.size());
 		assertArrayEquals(c.frames().get(1).data(), frames.get(1).data(), "PNG is lossless");
 	}
+
+	@Test
+	void keyImagesOfAFolderComeInTheOrderOfTheirNumbers() throws Exception {
+		Path keys = Files.createDirectories(dir.resolve("keys"));
+		for (int i = 1; i <= 12; i++) {
+			byte[] d = new byte[2 * 2 * 3];
+			java.util.Arrays.fill(d, (byte) (10 * i));
+			FolderFrames.write(new Rgb8Image(2, 2, d), keys.resolve("key_" + i + ".png"));
+		}
+		Files.writeString(keys.resolve("._key_1.png"), "macOS resource fork, not an image");
+		List<Rgb8Image> read = PropagationInputs.readFolder(keys);
+		assertEquals(12, read.size());
+		for (int i = 0; i < 12; i++) assertEquals(10 * (i + 1), read.get(i).data()[0] & 0xff, "key " + (i + 1));
+	}
 }

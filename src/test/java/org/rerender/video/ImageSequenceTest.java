@@ -118,11 +118,58 @@ class ImageSequenceTest {
 		assertTrue(e.getMessage().contains("Invalid frame rate"), e.getMessage());
 	}
 
+	/** A 4x2 image of one grey value {@code v}, written as {@code name} in {@code dir}. */
+	private static void flat(Path dir, String name, int v) throws IOException {
+		byte[] d = new byte[4 * 2 * 3];
+		java.util.Arrays.fill(d, (byte) v);
+		Png.write(new Rgb8Image(4, 2, d), dir.resolve(name));
+	}
+
+	private static List<String> names(Path dir) {
+		return ImageSequence.list(dir).stream().map(p -> p.getFileName().toString()).toList();
+	}
+
 	@Test
-	void naturalOrder() {
-		List<String> names = new ArrayList<>(List.of("f10.png", "f9.png", "f0001.png", "f2.png", "g1.png", "f.png"));
-		names.sort(ImageSequence::compareNatural);
-		assertEquals(List.of("f.png", "f0001.png", "f2.png", "f9.png", "f10.png", "g1.png"), names);
+	void framesAreTheLargestGroupOfNumberedNamesInTheOrderOfTheirNumbers() throws IOException {
+		Path dir = Files.createDirectories(tmp.resolve("groups"));
+		for (String n : List.of("f10.png", "f9.png", "f0001.png", "f2.png", "cover.png", "thumb_1.png", "f12.png")) flat(dir, n, 7);
+		Files.writeString(dir.resolve("._f3.png"), "macOS resource fork");
+		List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+		java.util.logging.Logger log = java.util.logging.Logger.getLogger(ImageSequence.class.getName());
+		java.util.logging.Handler h = new java.util.logging.Handler() {
+			@Override public void publish(java.util.logging.LogRecord r) { lines.add(r.getMessage()); }
+			@Override public void flush() {}
+			@Override public void close() {}
+		};
+		log.addHandler(h);
+		try {
+			assertEquals(List.of("f0001.png", "f2.png", "f9.png", "f10.png", "f12.png"), names(dir));
+			assertEquals(5, VideoReader.probe(dir).frameCount());
+			assertEquals(1, lines.size(), "said once: " + lines);
+			assertTrue(lines.get(0).contains("ignored 2 other file(s): cover.png, thumb_1.png"), lines.get(0));
+			assertTrue(lines.get(0).contains("numbers missing: 3-8, 11 "), lines.get(0));
+		}
+		finally {
+			log.removeHandler(h);
+		}
+		Path one = Files.createDirectories(tmp.resolve("one"));
+		flat(one, "cover.png", 1);
+		assertEquals(List.of("cover.png"), names(one), "a single image is a one-frame sequence");
+	}
+
+	@Test
+	void aNumberTakenTwiceAndTiedGroupsAreRefusedNamingTheFiles() throws IOException {
+		Path twice = Files.createDirectories(tmp.resolve("twice"));
+		for (String n : List.of("frame_1.png", "frame_01.png", "frame_2.png", "frame_1.jpg")) flat(twice, n, 3);
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(twice));
+		assertTrue(e.getMessage().contains("have the number 1: frame_01.png and frame_1.jpg"), e.getMessage());
+		Path tie = Files.createDirectories(tmp.resolve("tie"));
+		for (String n : List.of("a_1.png", "a_2.png", "b_1.png", "b_2.png")) flat(tie, n, 3);
+		e = assertThrows(RerenderException.class, () -> ImageSequence.list(tie));
+		assertTrue(e.getMessage().contains("a_#, b_#"), e.getMessage());
+		Path plain = Files.createDirectories(tmp.resolve("plain"));
+		for (String n : List.of("y.png", "x.png")) flat(plain, n, 3);
+		assertEquals(List.of("x.png", "y.png"), names(plain), "no name numbered: the order of the names");
 	}
 
 	@Test
@@ -145,5 +192,45 @@ class ImageSequenceTest {
 		assertTrue(e.getMessage().contains("input video changed"), e.getMessage());
 		WorkStep redone = FramesStep.run(changed, prep, true, Progress.NONE, Cancel.NEVER);
 		assertEquals(3, redone.completeCount());
+	}
+
+	/** A frame written into the folder during a job: the work folder's hash and the frames step use one listing. */
+	@Test
+	void theHashAndTheFramesComeFromOneListingAtTheGivenRate() throws IOException {
+		Path dir = folder("growing", 3);
+		ImageSequence seq = ImageSequence.open(dir, 12);
+		WorkFolder w = WorkFolder.openSequence(tmp.resolve("work1"), seq, Map.of());
+		Png.write(TestClips.smallFrames().get(3), dir.resolve("frame_4.png")); // e.g. a render still writing frames
+		FramePreparation prep = FramePreparation.of(new int[4], 64);
+		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
+		VideoInfo info = FramesStep.fill(w, step, prep, 12, Progress.NONE, Cancel.NEVER);
+		assertEquals(3, info.frameCount(), "the frames hashed, not the folder listed again");
+		assertEquals(3, step.completeCount());
+		assertEquals(12, info.fps(), 0, "the given rate, without a second probe");
+		assertEquals(seq.sha256(), w.inputHash());
+		// opened from the path, the folder is listed once too: 4 frames now, in hash and frames alike
+		WorkFolder w2 = WorkFolder.open(tmp.resolve("work2"), dir, Map.of());
+		assertEquals(4, w2.sequence().size());
+		WorkStep step2 = w2.step(WorkFolder.FRAMES, FramesStep.params(w2, prep), false);
+		assertEquals(4, FramesStep.fill(w2, step2, prep, 25, Progress.NONE, Cancel.NEVER).frameCount());
+	}
+
+	@Test
+	void aMultiPageTiffFrameIsRefusedInWords() throws Exception {
+		Path dir = Files.createDirectories(tmp.resolve("pages"));
+		Png.write(TestClips.smallFrames().get(0), dir.resolve("f1.png"));
+		javax.imageio.ImageWriter w = ImageIO.getImageWritersByFormatName("tiff").next();
+		try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(dir.resolve("f2.tif").toFile())) {
+			w.setOutput(out);
+			w.prepareWriteSequence(null);
+			for (int i = 1; i < 4; i++)
+				w.writeToSequence(new javax.imageio.IIOImage(Png.asBufferedImage(TestClips.smallFrames().get(i)), null, null), null);
+			w.endWriteSequence();
+		}
+		finally {
+			w.dispose();
+		}
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
+		assertTrue(e.getMessage().contains("f2.tif is a multi-page TIFF (3 images)"), e.getMessage());
 	}
 }

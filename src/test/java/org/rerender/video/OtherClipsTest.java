@@ -103,7 +103,7 @@ class OtherClipsTest {
 			assertTrue(Arrays.equals(shown, f0.data()), name + ": differs from FFmpeg's own display");
 			if (c.length == 1 && c[0].equals("-display_hflip")) {
 				assertTrue(red(f0, 44, 3) && !red(f0, 44, 28), "hflip: the red corner goes to the top right");
-				assertTrue(Arrays.equals(VideoReader.mirror(img).data(), f0.data()), "hflip: mirrored");
+				assertTrue(Arrays.equals(DisplayMatrix.mirror(img).data(), f0.data()), "hflip: mirrored");
 			}
 		}
 	}
@@ -139,12 +139,12 @@ class OtherClipsTest {
 			assertEquals(0, VideoReader.probe(upright).rotation());
 			assertEquals(1, warnings.size());
 			// quarter turns (within 1°) say nothing
-			assertEquals(null, VideoReader.notQuarterTurn(null, VideoReader.Orientation.NONE));
+			assertEquals(null, DisplayMatrix.notQuarterTurn(null, DisplayMatrix.Orientation.NONE));
 			int[] m = new int[9];
 			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, 90.4);
-			assertEquals(null, VideoReader.notQuarterTurn(m, VideoReader.orientation(m)));
+			assertEquals(null, DisplayMatrix.notQuarterTurn(m, DisplayMatrix.orientation(m)));
 			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, -100); // clockwise (get says counter-clockwise)
-			assertTrue(VideoReader.notQuarterTurn(m, VideoReader.orientation(m)).contains("100.0° counter-clockwise"));
+			assertTrue(DisplayMatrix.notQuarterTurn(m, DisplayMatrix.orientation(m)).contains("100.0° counter-clockwise"));
 		}
 		finally {
 			log.removeHandler(h);
@@ -156,20 +156,20 @@ class OtherClipsTest {
 		Rgb8Image in = new Rgb8Image(3, 2);
 		for (int y = 0; y < 2; y++)
 			for (int x = 0; x < 3; x++) in.set(x, y, 0, 10 * y + x); // R = 10y + x
-		Rgb8Image ccw = VideoReader.rotate(in, 90);
+		Rgb8Image ccw = DisplayMatrix.rotate(in, 90);
 		assertEquals(2, ccw.width());
 		assertEquals(3, ccw.height());
 		// row 0 of the turned image is the last column of the input, read top to bottom
 		assertEquals(2, ccw.get(0, 0, 0));
 		assertEquals(12, ccw.get(1, 0, 0));
 		assertEquals(0, ccw.get(0, 2, 0));
-		Rgb8Image cw = VideoReader.rotate(in, 270);
+		Rgb8Image cw = DisplayMatrix.rotate(in, 270);
 		assertEquals(10, cw.get(0, 0, 0));
 		assertEquals(0, cw.get(1, 0, 0));
-		Rgb8Image half = VideoReader.rotate(in, 180);
+		Rgb8Image half = DisplayMatrix.rotate(in, 180);
 		assertEquals(12, half.get(0, 0, 0));
 		assertEquals(0, half.get(2, 1, 0));
-		assertTrue(Arrays.equals(in.data(), VideoReader.rotate(VideoReader.rotate(ccw, 180), 90).data()));
+		assertTrue(Arrays.equals(in.data(), DisplayMatrix.rotate(DisplayMatrix.rotate(ccw, 180), 90).data()));
 	}
 
 	/** Frames at 40 ms, then at 100 ms intervals (in a 10 ms time base): a variable frame rate. */
@@ -253,6 +253,40 @@ class OtherClipsTest {
 				assertEquals(1.5 - Math.max(0, start), flash, 0.05, what);
 				assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, what + ": audio as long as the video");
 			}
+	}
+
+	/**
+	 * Video starting 5 s after the audio, in a 2.5 s clip: no real cut looks like that (a first audio frame without a
+	 * time stamp, read as 0 while the video starts at an MPEG-TS or broadcast clock, does), so the audio is not cut
+	 * away but kept from its start, with a note.
+	 */
+	@Test
+	void anAudioLeadLongerThanTheVideoIsNotTrustedAndTheSoundIsKept() throws Exception {
+		Path in = offsetClip("far.mkv", 5);
+		List<Rgb8Image> frames = TestClips.readAll(in);
+		VideoInfo info = VideoReader.probe(in);
+		Path out = tmp.resolve("far.mp4");
+		VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+		assertTrue(r.audio());
+		assertTrue(r.note().contains("starts 5.0") && r.note().contains("not trusted"), r.note());
+		assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, "audio as long as the video");
+		assertEquals(1.5, toneStart(out), 0.06, "the audio from its own start: the tone 1.5 s in");
+	}
+
+	/** MPEG-TS starts its clock at ~1.4 s (both streams): the audio stays with the picture and lasts as long. */
+	@Test
+	void mpegTsKeepsItsSoundWithThePicture() throws Exception {
+		Path in = tmp.resolve("clip.ts");
+		TestClips.ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x48:r=25:d=2.5,drawbox=c=white:t=fill:enable='gte(t,1.5)'",
+			"-f", "lavfi", "-i", "sine=f=440:r=44100:d=2.5,volume=volume=0:enable='lt(t,1.5)'",
+			"-c:v", "mpeg2video", "-q:v", "3", "-c:a", "mp2", "-f", "mpegts", in.toString());
+		List<Rgb8Image> frames = TestClips.readAll(in);
+		VideoInfo info = VideoReader.probe(in);
+		Path out = tmp.resolve("ts.mp4");
+		VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+		assertTrue(r.audio() && !r.note().contains("not trusted"), r.note());
+		assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, "audio as long as the video");
+		assertEquals(flashStart(TestClips.readAll(out), info.fps()), toneStart(out), 0.06, "the tone with the flash");
 	}
 
 	@Test

@@ -101,4 +101,20 @@ class StampedVideoTest {
 		StampedVideo.write(v, again, 10, Cancel.NEVER);
 		assertTrue(Files.exists(StampedVideo.stamp(v)));
 	}
+
+	/** An unchanged long clip is checked in time linear in its length (each frame's hash against its own line once). */
+	@Test
+	void anUnchangedLongClipIsCheckedInLinearTime() throws Exception {
+		int n = 100_000;
+		Rgb8Image f = new Rgb8Image(2, 2);
+		List<Rgb8Image> frames = java.util.Collections.nCopies(n, f);
+		Path video = Files.writeString(tmp.resolve("long.mp4"), "the video these frames made");
+		String hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(f.data()));
+		List<String> lines = new java.util.ArrayList<>(java.util.Collections.nCopies(n + 1, hash));
+		lines.set(0, n + " 2x2 " + 25.0);
+		Files.write(StampedVideo.stamp(video), lines);
+		org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+			() -> StampedVideo.write(video, frames, 25, Cancel.NEVER), "quadratic: every frame compared the whole stamp so far");
+		assertEquals("the video these frames made", Files.readString(video), "kept");
+	}
 }

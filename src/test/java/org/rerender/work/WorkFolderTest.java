@@ -128,14 +128,20 @@ class WorkFolderTest {
 		WorkFolder w = WorkFolder.open(tmp.resolve("fill"), clip(), Map.of());
 		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 64);
 		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
-		org.rerender.video.VideoInfo info = FramesStep.fill(w, step, prep, Progress.NONE, Cancel.NEVER);
+		org.rerender.video.VideoInfo info = FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER);
 		assertEquals(24, info.frameCount());
 		assertEquals(25, info.fps(), 1e-6);
 		assertEquals(24, step.completeCount());
 		assertEquals(24, step.indices(WorkStep.PNG).size());
-		assertEquals(null, FramesStep.fill(w, step, prep, Progress.NONE, Cancel.NEVER), "complete: nothing decoded");
 		assertEquals(step.hash(), FramesStep.run(WorkFolder.open(tmp.resolve("fill"), clip(), Map.of()), prep, false,
 			Progress.NONE, Cancel.NEVER).hash(), "the same step as run makes");
+		Path clip = clip(), moved = Files.move(clip, tmp.resolve("moved.mp4")); // a finished step decodes nothing: the file is not needed
+		assertEquals(info, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER), "complete: the recorded input");
+		// a step finished before the record existed: probed once, then recorded
+		Files.move(moved, clip);
+		Files.delete(step.dir().resolve("input.json"));
+		assertEquals(info, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER));
+		assertTrue(Files.isRegularFile(step.dir().resolve("input.json")));
 	}
 
 	@Test
