@@ -18,7 +18,8 @@
 #   runs with our fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured
 #   as a CUDA graph and replayed; default "on graph off"; "off" only if the torchext build failed), KF_RUNS (key-frame
 #   runs "SIZE:MODE,MODE[:REPS] ...", default every size of SIZES with every mode and REPS; MODE+cb = MODE with cuDNN's
-#   benchmark mode on; anchor.py takes VARIANT+cb the same way),
+#   benchmark mode on, MODE+cl = MODE with channels-last networks (rerender.channelslast); anchor.py takes VARIANT+cb
+#   and VARIANT+cl the same way),
 #   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops --phases), RR_ARGS (extra arguments of the rerender
 #   stage's benchmark, e.g. --cfg batched), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
 #   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
@@ -247,7 +248,8 @@ if has keyframe; then
 		for run in $KF_RUNS; do
 			IFS=: read -r S MODES N <<< "$run"; N="${N:-$REPS}"
 			for M in ${MODES//,/ }; do
-				B="${M%+cb}"   # MODE+cb: the same with cuDNN's benchmark mode on (--cudnn-benchmark)
+				B="${M%%+*}"   # MODE+cb: cuDNN's benchmark mode on (--cudnn-benchmark); MODE+cl: channels-last (NHWC) networks
+				               # (-Drerender.channelslast=true); combinable (graph+cl+cb)
 				[[ " $TORCHEXT_MODES " == *" $B "* ]] || { stamp "key frame ${S}x${S}: mode $B not available here, skipped"; continue; }
 				# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at this size in this same call
 				GEMM="$(grep -ho 'GEMM 8192^3: [0-9.]*' "$OUT"/anchor-*.log 2>/dev/null | awk '{print $3}' | head -1)"
@@ -256,7 +258,8 @@ if has keyframe; then
 				flops=(); [[ -n "$TF" && -n "$GEMM" ]] && flops=(--tflop "$TF" --gemm-tflops "$GEMM")
 				ext=(-Drerender.torchext=true); [[ $B == off ]] && ext=(-Drerender.torchext=false)
 				[[ $B == graph ]] && ext+=(-Drerender.cudagraph=true)
-				cb=(); [[ $M == *+cb ]] && cb=(--cudnn-benchmark)
+				cb=(); [[ $M == *+cb* ]] && cb=(--cudnn-benchmark)
+				[[ $M == *+cl* ]] && ext+=(-Drerender.channelslast=true)
 				smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
 					--device "$DEVICE" --size "$S" --steps 20 --reps "$N" "${flops[@]}" "${cb[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
 				{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S-$M.log" | grep -v '^# key frame [0-9]'; grep 'nvidia-smi peak' "$OUT/keyframe-$S-$M.log" | sed 's/^/# /'; } >> "$TABLE"
