@@ -1,7 +1,7 @@
 // The self-check of our channels-last GroupNorm kernel (torchext_group_norm_nhwc.cu) against at::group_norm, and the
-// switch that lets TorchExt.groupNorm use it. CUDA builds only (make CUDA=1). TorchExt.java runs the check once when
+// switch that lets TorchExt.groupNorm use it. CUDA builds with the kernel only (make CUDA=1, NHWC=1 by default). TorchExt.java runs the check once when
 // the library loads on a machine with a CUDA device and refuses channels-last on any mismatch.
-#ifdef RERENDER_TORCHEXT_CUDA
+#ifdef RERENDER_TORCHEXT_NHWC
 #include "torchext_group_norm_nhwc.h"
 #include "torchext_jni.h"
 
@@ -80,4 +80,4 @@ JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeSetNhwcGroupNor
 }
 
 }  // extern "C"
-#endif  // RERENDER_TORCHEXT_CUDA
+#endif  // RERENDER_TORCHEXT_NHWC

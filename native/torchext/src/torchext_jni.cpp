@@ -8,7 +8,7 @@
 // number of calls and kernels differs. Built against the headers of a libtorch near the one DJL loads (see Makefile);
 // TorchExt.java checks the result against the composed path on a small tensor before enabling it.
 #include "torchext_jni.h"
-#ifdef RERENDER_TORCHEXT_CUDA
+#ifdef RERENDER_TORCHEXT_NHWC
 #include "torchext_group_norm_nhwc.h"
 #endif
 
@@ -54,7 +54,10 @@ extern "C" {
 JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JNIEnv* env, jclass) {
 	std::string s = std::string("headers ") + TORCHEXT_HEADERS_VERSION + "; linked " + TORCHEXT_LINKED_VERSION;
 #ifdef RERENDER_TORCHEXT_CUDA
-	s += "; cuda graphs; cuda memory; nhwc group norm";
+	s += "; cuda graphs; cuda memory";
+#endif
+#ifdef RERENDER_TORCHEXT_NHWC
+	s += "; nhwc group norm";
 #endif
 	return env->NewStringUTF(s.c_str());
 }
@@ -85,7 +88,7 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGroupNorm(JNIE
 		jlong bias, jint groups, jdouble eps, jboolean silu) {
 	return guarded(env, [&] {
 		const at::Tensor& in = tensor(x);
-#ifdef RERENDER_TORCHEXT_CUDA
+#ifdef RERENDER_TORCHEXT_NHWC
 		// channels-last on CUDA: our NHWC kernel (at::group_norm would transpose to NCHW and back), once it passed its check
 		if (torchext::group_norm_nhwc_enabled() && torchext::group_norm_nhwc_supported(in, groups))
 			return torchext::group_norm_nhwc(in, tensor(weight), tensor(bias), groups, eps, silu == JNI_TRUE);
@@ -107,10 +110,11 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeContiguous(JNI
 	return guarded(env, [&] { return tensor(x).contiguous(); });
 }
 
-#ifndef RERENDER_TORCHEXT_CUDA
-// CPU builds: no channels-last GroupNorm kernel (the CPU's at::group_norm handles channels-last itself).
+#ifndef RERENDER_TORCHEXT_NHWC
+// CPU builds (and CUDA builds with NHWC=0): no channels-last GroupNorm kernel (the CPU's at::group_norm handles
+// channels-last itself; on CUDA channels-last is then refused).
 JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeCheckNhwcGroupNorm(JNIEnv* env, jclass) {
-	return env->NewStringUTF("libRerenderTorchExt was built without CUDA (make CUDA=1 builds the kernel)");
+	return env->NewStringUTF("libRerenderTorchExt was built without its CUDA GroupNorm kernel (make CUDA=1 NHWC=1 builds it)");
 }
 
 JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeSetNhwcGroupNorm(JNIEnv*, jclass, jboolean) {}

@@ -70,6 +70,7 @@ import org.rerender.model.vae.VaeConfig;
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
  *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--channels-last] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ * {@code --save-image FILE}: the last key frame's decoded image as raw little-endian F32 (run.sh compares the modes').
  * {@code --channels-last} (or {@code -Drerender.channelslast=true}): the UNet, ControlNet and VAE keep their activations
  * channels-last ({@link org.rerender.model.nn.ChannelsLast}); the log's {@code # channels-last:} line says whether they do.
  * {@code --phases}: one more key frame with the device synchronised between CLIP, VAE encode, sampling and VAE decode,
@@ -183,6 +184,7 @@ public final class KeyFrameBenchmark {
 					// sum in F32 (an F16 sum of 512x512x3 values overflows); also synchronises the device
 					float check = img.toType(DataType.FLOAT32, false).sum().getFloat();
 					if (!Float.isFinite(check)) System.out.println("# WARNING: non-finite output (random weights in " + dt + ")");
+					if (a.containsKey("save-image") && i == warmup + reps - 1) saveImage(img, Path.of(a.get("save-image")));
 				}
 				double s = (System.nanoTime() - t) / 1e9;
 				if (i >= warmup) times.add(s);
@@ -223,6 +225,15 @@ public final class KeyFrameBenchmark {
 				(graphed != null ? " graph" : "") + (a.containsKey("cudnn-benchmark") ? " cudnn-benchmark" : "") + (unet.channelsLast() ? " channels-last" : ""), dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
+	}
+
+	/** {@code img} as raw little-endian F32 values in its own element order (shape and layout as the decoder returns them). */
+	static void saveImage(NDArray img, Path file) throws java.io.IOException {
+		float[] v = img.toType(DataType.FLOAT32, false).toFloatArray();
+		java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		b.asFloatBuffer().put(v);
+		java.nio.file.Files.write(file, b.array());
+		System.out.println("# image saved: " + file + " " + img.getShape());
 	}
 
 	/**
