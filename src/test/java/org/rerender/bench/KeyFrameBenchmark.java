@@ -67,7 +67,10 @@ import org.rerender.model.vae.VaeConfig;
  * {@code bench/gpu/run.sh}, not by Maven.
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
- *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--channels-last] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ * {@code --save-image FILE}: the last key frame's decoded image as raw little-endian F32 (run.sh compares the modes').
+ * {@code --channels-last} (or {@code -Drerender.channelslast=true}): the UNet, ControlNet and VAE keep their activations
+ * channels-last ({@link org.rerender.model.nn.ChannelsLast}); the log's {@code # channels-last:} line says whether they do.
  * {@code --phases}: one more key frame with the device synchronised between CLIP, VAE encode, sampling and VAE decode,
  * and the time of each printed (not part of the median).
  * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead, with
@@ -83,7 +86,7 @@ public final class KeyFrameBenchmark {
 		Map<String, String> a = parse(argv);
 		if (a.containsKey("help")) {
 			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
-				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both]");
+				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --channels-last --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both]");
 			return;
 		}
 		int size = Integer.parseInt(a.getOrDefault("size", "512"));
@@ -105,6 +108,7 @@ public final class KeyFrameBenchmark {
 			System.out.println("# cuDNN benchmark mode: on");
 		}
 
+		if (a.containsKey("channels-last")) System.setProperty(org.rerender.model.nn.ChannelsLast.PROPERTY, "true");
 		MemPoller poller = dev.isGpu() ? new MemPoller(dev) : null;
 		long before = poller == null ? 0 : poller.sample();
 		try (NDManager weights = Djl.newManager(dev)) {
@@ -131,6 +135,9 @@ public final class KeyFrameBenchmark {
 				clip = ClipTextEncoder.load(new F16Probe.Seeded(cc.expectedShapes()), cc, weights, dt);
 			}
 			long params = unet.parameterCount() + cnet.parameterCount() + vae.parameterCount() + ClipTextEncoder.parameterCount(cc);
+			if (org.rerender.model.nn.ChannelsLast.requested())
+				System.out.println("# channels-last: UNet " + unet.channelsLast() + ", ControlNet " + cnet.channelsLast() + ", VAE " + vae.channelsLast()
+					+ (unet.channelsLast() ? "" : " (refused: " + org.rerender.model.nn.ChannelsLast.refusal(dev) + ")"));
 			sync(weights);
 			System.out.printf(Locale.ROOT, "# random weights: %.0f M parameters in %.1f s%s%n", params / 1e6, (System.nanoTime() - t0) / 1e9,
 				poller == null ? "" : String.format(Locale.ROOT, ", device memory used %.2f GiB (idle before %.2f)", poller.sample() / GIB, before / GIB));
@@ -175,6 +182,7 @@ public final class KeyFrameBenchmark {
 					// sum in F32 (an F16 sum of 512x512x3 values overflows); also synchronises the device
 					float check = img.toType(DataType.FLOAT32, false).sum().getFloat();
 					if (!Float.isFinite(check)) System.out.println("# WARNING: non-finite output (random weights in " + dt + ")");
+					if (a.containsKey("save-image") && i == warmup + reps - 1) saveImage(img, Path.of(a.get("save-image")));
 				}
 				double s = (System.nanoTime() - t) / 1e9;
 				if (i >= warmup) times.add(s);
@@ -212,9 +220,18 @@ public final class KeyFrameBenchmark {
 			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | torch allocator GiB | TFLOP per key frame | fraction of GEMM peak |");
 			System.out.println("|---|---|---|---|---|---|---|---|---|");
 			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s%s | %s | %d | %.3f | %.3f | %s | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "",
-				(graphed != null ? " graph" : "") + (a.containsKey("cudnn-benchmark") ? " cudnn-benchmark" : ""), dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
+				(graphed != null ? " graph" : "") + (a.containsKey("cudnn-benchmark") ? " cudnn-benchmark" : "") + (unet.channelsLast() ? " channels-last" : ""), dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
+	}
+
+	/** {@code img} as raw little-endian F32 values in its own element order (shape and layout as the decoder returns them). */
+	static void saveImage(NDArray img, Path file) throws java.io.IOException {
+		float[] v = img.toType(DataType.FLOAT32, false).toFloatArray();
+		java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		b.asFloatBuffer().put(v);
+		java.nio.file.Files.write(file, b.array());
+		System.out.println("# image saved: " + file + " " + img.getShape());
 	}
 
 	/**
