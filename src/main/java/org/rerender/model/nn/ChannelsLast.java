@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Needs {@link TorchExt} (DJL has no memory-format API): without it, or on CUDA when our GroupNorm kernel is not
  * built or failed its check against {@code at::group_norm} at load, channels-last is refused with one log line why and
- * the network stays NCHW. Off, nothing changes (ChannelsLastOffTest checks bit-identity with the code before the switch).
+ * the network stays NCHW. Off, nothing is converted (ChannelsLastLayoutTest reads the strides back).
  */
 public final class ChannelsLast {
 	/** System property: {@code true} keeps the networks' activations channels-last (read when weights are loaded). */
