@@ -8,20 +8,20 @@ import types
 import torch.nn as nn
 
 
-def import_original(code_dir):
-    """Imports cldm/ldm from code_dir with stand-ins for packages they import but never use on these paths."""
-    sys.path.insert(0, code_dir)
+def stub(name, **attrs):
+    """A stand-in module `name` in sys.modules with the given attributes; returns it."""
+    m = types.ModuleType(name)
+    m.__dict__.update(attrs)
+    m.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    sys.modules[name] = m
+    return m
 
-    def stub(name, **attrs):
-        m = types.ModuleType(name)
-        m.__dict__.update(attrs)
-        m.__spec__ = importlib.machinery.ModuleSpec(name, None)
-        sys.modules[name] = m
 
+def stand_ins():
+    """Stand-ins for the packages ldm/cldm import but never use on these paths (also used by tools/refgen)."""
     stub("pytorch_lightning", LightningModule=nn.Module)
     stub("torchvision"); stub("torchvision.utils", make_grid=None)
     stub("tqdm", tqdm=lambda x, *a, **k: x)
-    stub("ldm.models.diffusion.ddpm", LatentDiffusion=nn.Module)
     stub("omegaconf"); stub("omegaconf.listconfig", ListConfig=type("ListConfig", (list,), {}))
     try:
         import PIL  # noqa: F401
@@ -30,6 +30,13 @@ def import_original(code_dir):
             stub(n)
         for n in ("Image", "ImageDraw", "ImageFont"):
             setattr(sys.modules["PIL"], n, sys.modules["PIL." + n])
+
+
+def import_original(code_dir):
+    """Imports cldm/ldm from code_dir with stand-ins for packages they import but never use on these paths."""
+    sys.path.insert(0, code_dir)
+    stand_ins()
+    stub("ldm.models.diffusion.ddpm", LatentDiffusion=nn.Module)
     from cldm.cldm import ControlNet, ControlledUnetModel
     from ldm.models.autoencoder import AutoencoderKL
     return ControlledUnetModel, ControlNet, AutoencoderKL

@@ -18,7 +18,8 @@
 #   runs with our fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured
 #   as a CUDA graph and replayed; default "on graph off"; "off" only if the torchext build failed), KF_RUNS (key-frame
 #   runs "SIZE:MODE,MODE[:REPS] ...", default every size of SIZES with every mode and REPS; MODE+cb = MODE with cuDNN's
-#   benchmark mode on; anchor.py takes VARIANT+cb the same way),
+#   benchmark mode on, MODE+cl = MODE with channels-last networks (rerender.channelslast); anchor.py takes VARIANT+cb
+#   and VARIANT+cl the same way),
 #   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops --phases), RR_ARGS (extra arguments of the rerender
 #   stage's benchmark, e.g. --cfg batched --stores both --ablate; it always gets --phases), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
 #   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
@@ -80,10 +81,11 @@ build_torchext() {
 	CUDART_LIB="$(ls "$SITE"/nvidia/*/lib/libcudart.so.[0-9]* "$SITE"/nvidia/*/*/lib/libcudart.so.[0-9]* 2>/dev/null | head -1)"
 	stamp "torchext: building libRerenderTorchExt.so against torch $TORCH_VER headers ($TORCH_DIR/include); CUDA runtime to link: ${CUDART_LIB:-from the CUDA toolkit in ${CUDA_HOME:-/usr/local/cuda}/lib64}"
 	# first with the CUDA-graph entry points (CUDA=1; the key-frame mode "graph" uses them), then without
-	for cuda in $([[ $FLAVOR != cpu ]] && echo 1) 0; do
+	# (1-nonhwc: CUDA without the channels-last GroupNorm kernel, should nvcc fail on it: the CUDA graphs stay)
+	for cuda in $([[ $FLAVOR != cpu ]] && echo 1 1-nonhwc) 0; do
 		rm -rf "$TORCHEXT_DIR.staging"
 		if [[ -n "$TORCHEXT_SRC" ]] && make -s -C "$TORCHEXT_SRC" OUT="$TORCHEXT_DIR.staging" BUILD=/tmp/torchext-build JAVA_HOME="$JRE" ABI="$ABI" \
-				CUDA="$cuda" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
+				CUDA="${cuda%%-*}" NHWC="$([[ $cuda == *-nonhwc ]] && echo 0 || echo 1)" CUDA_HOME="${CUDA_HOME:-/usr/local/cuda}" TORCH_INCLUDE="$TORCH_DIR/include" TORCH_LIB="$TORCH_DIR/lib" \
 				LINKED_VERSION="$TORCH_VER" CXXSTD="$CXXSTD" ${CUDART_LIB:+CUDART="$CUDART_LIB"} >> "$OUT/torchext-build.log" 2>&1 \
 				&& [[ -f "$TORCHEXT_DIR.staging/libRerenderTorchExt.so" ]]; then
 			built="CUDA=$cuda"; break
@@ -247,7 +249,8 @@ if has keyframe; then
 		for run in $KF_RUNS; do
 			IFS=: read -r S MODES N <<< "$run"; N="${N:-$REPS}"
 			for M in ${MODES//,/ }; do
-				B="${M%+cb}"   # MODE+cb: the same with cuDNN's benchmark mode on (--cudnn-benchmark)
+				B="${M%%+*}"   # MODE+cb: cuDNN's benchmark mode on (--cudnn-benchmark); MODE+cl: channels-last (NHWC) networks
+				               # (-Drerender.channelslast=true); combinable (graph+cl+cb)
 				[[ " $TORCHEXT_MODES " == *" $B "* ]] || { stamp "key frame ${S}x${S}: mode $B not available here, skipped"; continue; }
 				# FLOPs of one key frame and the card's GEMM rate, from anchor.py's run at this size in this same call
 				GEMM="$(grep -ho 'GEMM 8192^3: [0-9.]*' "$OUT"/anchor-*.log 2>/dev/null | awk '{print $3}' | head -1)"
@@ -256,11 +259,26 @@ if has keyframe; then
 				flops=(); [[ -n "$TF" && -n "$GEMM" ]] && flops=(--tflop "$TF" --gemm-tflops "$GEMM")
 				ext=(-Drerender.torchext=true); [[ $B == off ]] && ext=(-Drerender.torchext=false)
 				[[ $B == graph ]] && ext+=(-Drerender.cudagraph=true)
-				cb=(); [[ $M == *+cb ]] && cb=(--cudnn-benchmark)
+				cb=(); [[ $M == *+cb* ]] && cb=(--cudnn-benchmark)
+				[[ $M == *+cl* ]] && ext+=(-Drerender.channelslast=true)
 				smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
-					--device "$DEVICE" --size "$S" --steps 20 --reps "$N" "${flops[@]}" "${cb[@]}" ${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
+					--device "$DEVICE" --size "$S" --steps 20 --reps "$N" "${flops[@]}" "${cb[@]}" --save-image "/tmp/kf-img-$S-$M.f32" \
+					${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"
 				{ echo; grep -E '^#|^\|' "$OUT/keyframe-$S-$M.log" | grep -v '^# key frame [0-9]'; grep 'nvidia-smi peak' "$OUT/keyframe-$S-$M.log" | sed 's/^/# /'; } >> "$TABLE"
 			done
+			# the same seeds and weights in every mode: how far each mode's last image is from the first mode's
+			"$PY" - "$S" ${MODES//,/ } >> "$TABLE" 2>&1 <<'PYEOF' || true
+import sys, os, torch
+s, modes = sys.argv[1], sys.argv[2:]
+f = lambda m: f"/tmp/kf-img-{s}-{m}.f32"
+imgs = {m: torch.frombuffer(bytearray(open(f(m), "rb").read()), dtype=torch.float32).double() for m in modes if os.path.exists(f(m))}
+if len(imgs) > 1:
+    ref = next(iter(imgs)); a = imgs[ref]
+    for m, b in imgs.items():
+        if m != ref and b.numel() == a.numel():
+            d = (b - a).abs()
+            print(f"# {s}x{s} decoded image, {m} against {ref}: max|diff| {d.max():.4g}, mean|diff| {d.mean():.3g} (image range {a.min():.3g}..{a.max():.3g})")
+PYEOF
 		done
 	else
 		echo "KeyFrameBenchmark is not in the payload: skipped" | tee -a "$TABLE"

@@ -38,7 +38,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refgen_common import SHIPPED, alt_dir, orig, read_safetensors, replace, write_safetensors  # noqa: E402
+from refgen_common import (SHIPPED, alt_dir, cuda_is_identity, import_flow_utils, orig, read_safetensors,  # noqa: E402
+                           replace, write_safetensors)
 
 torch.set_num_threads(1)
 
@@ -53,27 +54,12 @@ DEFAULT_MOTION = dict(rot_deg=3.0, shift=[4.5, -2.5], disc_shift=[-7.0, 4.0], di
 # ---------------------------------------------------------------- the original modules
 
 def import_original():
-    """gmflow (its package and utils.utils) and Rerender's flow_utils, with the README's run-time switches."""
+    """gmflow (its package and utils.utils) and Rerender's flow_utils, with the README's run-time switches
+    (refgen_common.import_flow_utils, cuda_is_identity)."""
     sys.path.insert(0, orig("gmflow"))
     sys.path.insert(0, os.path.join(orig("Rerender_A_Video"), "flow"))
-    real_to, real_load = nn.Module.to, torch.load
-
-    def to(self, *args, **kwargs):
-        if args and (args[0] == 'cuda' or (isinstance(args[0], torch.device) and args[0].type == 'cuda')):
-            return self
-        return real_to(self, *args, **kwargs)
-
-    def load(path, *args, **kwargs):
-        if str(path).endswith('gmflow_sintel-0c07dcb3.pth'):
-            return {}
-        return real_load(path, *args, **kwargs)
-
-    nn.Module.to, torch.load = to, load
-    try:
-        import flow_utils  # noqa: E402  (builds a full-size FlowCalc() on import)
-    finally:
-        nn.Module.to, torch.load = real_to, real_load
-    torch.Tensor.cuda = lambda self, *a, **k: self
+    flow_utils = import_flow_utils("flow_utils")  # builds a full-size FlowCalc() on import (switched off)
+    cuda_is_identity()
     from gmflow.gmflow import GMFlow
     from utils.utils import InputPadder
     assert flow_utils.GMFlow is GMFlow and flow_utils.InputPadder is InputPadder, "flow_utils imported another gmflow"

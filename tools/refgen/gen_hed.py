@@ -36,7 +36,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refgen_common import SHIPPED, alt_dir, orig, read_safetensors, replace, write_safetensors  # noqa: E402
+from refgen_common import (SHIPPED, alt_dir, cuda_is_identity, orig, read_safetensors, replace,  # noqa: E402
+                           write_safetensors)
 
 LAYERS = (2, 2, 3, 3, 3)  # ControlNetHED_Apache2's layer_number per block (fixed by the original class)
 
@@ -117,10 +118,9 @@ def run_detector(hed, HWC3, net, image):
 
     proxy = types.SimpleNamespace(**{n: getattr(real_cv2, n) for n in ("INTER_LINEAR", "GaussianBlur", "dilate")})
     proxy.resize = resize
-    real_cuda = torch.Tensor.cuda
+    real_cuda = cuda_is_identity()
     try:
         hed.cv2 = proxy
-        torch.Tensor.cuda = lambda self, *a, **k: self
         edge = det(image)
     finally:
         torch.Tensor.cuda = real_cuda

@@ -5,30 +5,23 @@
 
 Imports Rerender_A_Video (src/ddim_v_hacked.py, src/controller.py, src/freeu.py, src/img_util.py, flow/flow_utils.py),
 ControlNet (ldm, cldm incl. the real ldm.models.diffusion.ddpm, annotator/canny, annotator/util) and CLIP's
-simple_tokenizer unmodified from tools/refgen/orig (checkouts.sh), with the stand-ins the fixtures README lists, and
-mirrors rerender.py's key-frame glue statement by statement (first-frame block, then the loop body for i = 0, cid = 1).
+simple_tokenizer unmodified from tools/refgen/orig (checkouts.sh), with the stand-ins the fixtures README lists
+(refgen_common, shared with the other generators), and mirrors rerender.py's key-frame glue statement by statement (first-frame block, then the loop body for i = 0, cid = 1).
 The tiny weights are the shipped tiny-sd15 / tiny-controlnet files. In --check mode the frames, flows and contexts come
 from the shipped rerender-main.safetensors; otherwise a procedural scene (rotation + translation + moving disc, exact
-flows) is drawn at the requested size and the contexts come from the tiny CLIP (openai/CLIP's Transformer, as
-gen_sd.py; within ~1e-6 of the shipped contexts, reported by --check). Writes DIR/rerender/{rerender-config.json, rerender-main/-stores/-isolated.safetensors}; DIR's
-other files are links to the shipped ones (refgen_common.alt_dir).
+flows) is drawn at the requested size and the contexts come from the tiny CLIP (openai/CLIP's Transformer:
+refgen_common.clip_hidden_states, as in gen_sd.py; within ~1e-6 of the shipped contexts, reported by --check).
+Writes DIR/rerender/{rerender-config.json, rerender-main/-stores/-isolated.safetensors}; DIR's other files are links
+to the shipped ones (refgen_common.alt_dir).
 """
 import argparse
-import copy
-import gzip
 import hashlib
-import html
-import importlib.machinery
-import importlib.util
 import json
 import math
 import os
-import random
-import re as _re
 import sys
 import time
 import types
-import unicodedata
 
 import numpy as np
 import torch
@@ -36,88 +29,27 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refgen_common import SHIPPED, alt_dir, orig, read_safetensors, replace, write_safetensors  # noqa: E402
-from gen_sd import clip_hidden_states, sd_frame  # noqa: E402  (one CLIP path for both generators)
+from refgen_common import (SHIPPED, alt_dir, clip_hidden_states, clip_modules, cuda_is_identity,  # noqa: E402
+                           gaussian_blur, import_flow_utils, install_ldm_stand_ins, orig, read_safetensors, replace,
+                           sd_frame, seed_everything, stub, write_safetensors)
 
 MC_SD15 = 320  # SD 1.5 model_channels: FreeU's literals 1280/640/320 are 4, 2, 1 times this
 
 
-# ---------------------------------------------------------------- stand-ins (fixtures README §9 "Stand-ins and switches")
-
-def _stub(name, **attrs):
-    m = types.ModuleType(name)
-    m.__dict__.update(attrs)
-    m.__spec__ = importlib.machinery.ModuleSpec(name, None)
-    sys.modules[name] = m
-    return m
-
-
-def seed_everything(s):
-    """The CPU part of pytorch_lightning.seed_everything."""
-    random.seed(s)
-    np.random.seed(s)
-    torch.manual_seed(s)
-
-
-class _RegexShim:
-    """ASCII shim for CLIP's token pattern (all prompts here are ASCII)."""
-    IGNORECASE = _re.IGNORECASE
-
-    @staticmethod
-    def compile(p, flags=0):
-        return _re.compile(p.replace(r"\p{L}", "a-zA-Z").replace(r"\p{N}", "0-9"), flags)
-
-    @staticmethod
-    def findall(p, s):
-        return p.findall(s) if hasattr(p, "findall") else _re.findall(p, s)
-
-    @staticmethod
-    def sub(p, r, s):
-        return _re.sub(p, r, s)
-
-
-def install_stubs():
-    pl = _stub("pytorch_lightning", LightningModule=nn.Module, seed_everything=seed_everything)
-    _stub("pytorch_lightning.utilities")
-    _stub("pytorch_lightning.utilities.distributed", rank_zero_only=lambda f: f)
-    pl.utilities = sys.modules["pytorch_lightning.utilities"]
-    pl.utilities.distributed = sys.modules["pytorch_lightning.utilities.distributed"]
-    _stub("torchvision")
-    _stub("torchvision.utils", make_grid=None)
-    lc = type("ListConfig", (list,), {})
-    _stub("omegaconf", ListConfig=lc)
-    _stub("omegaconf.listconfig", ListConfig=lc)
-    _stub("tqdm", tqdm=lambda x, *a, **k: x)
-    _stub("ftfy", fix_text=lambda t: unicodedata.normalize("NFC", t))
-    r = _stub("regex")
-    for k in ("IGNORECASE", "compile", "findall", "sub"):
-        setattr(r, k, getattr(_RegexShim, k))
-    for n in ("PIL", "PIL.Image", "PIL.ImageDraw", "PIL.ImageFont"):
-        _stub(n)
-    for n in ("Image", "ImageDraw", "ImageFont"):
-        setattr(sys.modules["PIL"], n, sys.modules["PIL." + n])
-
-
 def import_originals():
-    """Imports the original modules; returns a namespace of what the glue uses."""
-    install_stubs()
+    """Imports the original modules with the fixtures README §9 stand-ins and switches (refgen_common); returns a
+    namespace of what the glue uses."""
+    install_ldm_stand_ins()
     cn, rr, gm = orig("ControlNet"), orig("Rerender_A_Video"), orig("gmflow")
     sys.path[:0] = [orig("einops"), cn, rr, gm]
     # deps.ControlNet: Rerender's submodule path, an alias package for the ControlNet checkout (util.py loads twice)
-    deps = _stub("deps")
+    deps = stub("deps")
     deps.__path__ = []
-    dcn = _stub("deps.ControlNet")
+    dcn = stub("deps.ControlNet")
     dcn.__path__ = [cn]
     deps.ControlNet = dcn
-    torch.Tensor.cuda = lambda self, *a, **k: self          # .cuda() is the identity
-    # flow_utils builds a full-size FlowCalc at import: .to('cuda') does nothing and that one torch.load gives {}
-    to0, load0 = nn.Module.to, torch.load
-    nn.Module.to = lambda self, *a, **k: self if (a and a[0] == "cuda") else to0(self, *a, **k)
-    torch.load = lambda *a, **k: {}
-    try:
-        import flow.flow_utils as flow_utils
-    finally:
-        nn.Module.to, torch.load = to0, load0
+    cuda_is_identity()
+    flow_utils = import_flow_utils("flow.flow_utils")
     from cldm.cldm import ControlLDM, ControlNet, ControlledUnetModel
     from ldm.models.autoencoder import AutoencoderKL
     from ldm.models.diffusion.ddpm import DDPM
@@ -129,56 +61,34 @@ def import_originals():
     from src.img_util import find_flat_region, numpy2tensor
     from deps.ControlNet.annotator.canny import CannyDetector
     from deps.ControlNet.annotator.util import HWC3
-    spec = importlib.util.spec_from_file_location("clip_simple_tokenizer",
-                                                  os.path.join(orig("CLIP"), "clip", "simple_tokenizer.py"))
-    tok = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tok)
-    spec = importlib.util.spec_from_file_location("clip_model", os.path.join(orig("CLIP"), "clip", "model.py"))
-    clip_model = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(clip_model)
+    clip = clip_modules()
+    tok, clip_model = clip.simple_tokenizer, clip.model
     return types.SimpleNamespace(**locals())
 
 
-# ---------------------------------------------------------------- tiny CLIP text model (README §2)
-
-class TinyClip:
-    """The tiny text model run by openai/CLIP's own Transformer + ln_final (gen_sd.clip_hidden_states: the README's
-    cross-check of the HF-named re-implementation); returns last_hidden_state, the SD context."""
-    def __init__(self, sd, cfg, clip_model):
-        self.sd, self.cfg, self.o = sd, cfg, types.SimpleNamespace(clip_model=clip_model)
-
-    def __call__(self, ids):
-        return clip_hidden_states(self.o, self.sd, self.cfg, ids)[2]
-
+# ---------------------------------------------------------------- cond_stage_model (README §2, §9)
 
 def sd_ids(tokenizer, text):
     return sd_frame(tokenizer.encode(text))
 
 
 class CondStage:
-    """cond_stage_model: encode(texts) runs the SD-framed ids through the tiny CLIP."""
-    def __init__(self, clip, tokenizer):
-        self.clip, self.tokenizer = clip, tokenizer
+    """cond_stage_model: encode(texts) runs the SD-framed ids through the tiny CLIP text model
+    (refgen_common.clip_hidden_states: openai/CLIP's own Transformer + ln_final, the README's cross-check of the
+    HF-named re-implementation) and returns last_hidden_state, the SD context."""
+    def __init__(self, clip_model, weights, cfg, tokenizer):
+        self.clip_model, self.weights, self.cfg, self.tokenizer = clip_model, weights, cfg, tokenizer
 
     def encode(self, texts):
-        return self.clip(torch.tensor([sd_ids(self.tokenizer, t) for t in texts], dtype=torch.long))
+        ids = torch.tensor([sd_ids(self.tokenizer, t) for t in texts], dtype=torch.long)
+        return clip_hidden_states(self.clip_model, self.weights, self.cfg, ids)[2]
 
-
-# ---------------------------------------------------------------- torchvision 0.13.1 GaussianBlur((9, 9), sigma=(18, 18))
-# restated (torchvision cannot be imported here); --check shows the blended masks it makes equal the shipped ones
 
 def blur(img):
-    sigma = torch.empty(1).uniform_(18.0, 18.0).item()     # get_params: one draw from the global generator
-    x = torch.linspace(-4.0, 4.0, steps=9)
-    pdf = torch.exp(-0.5 * (x / sigma).pow(2))
-    k1 = pdf / pdf.sum()
-    k2 = torch.mm(k1[:, None], k1[None, :])
-    squeeze = img.ndim < 4
-    t = img.unsqueeze(0) if squeeze else img
-    kernel = k2.expand(t.shape[-3], 1, 9, 9)
-    t = F.pad(t, [4, 4, 4, 4], mode="reflect")
-    t = F.conv2d(t, kernel, groups=t.shape[-3])
-    return t.squeeze(0) if squeeze else t
+    """rerender.py's blur = T.GaussianBlur(kernel_size=(9, 9), sigma=(18, 18)) (refgen_common.gaussian_blur: torchvision's
+    own when it imports, else its documented, self-checked equivalent); --check shows the blended masks equal the
+    shipped ones."""
+    return gaussian_blur(img, 9, 18)
 
 
 # ---------------------------------------------------------------- the procedural scene (alternate sets)
@@ -303,9 +213,8 @@ class Gen:
         o.DDPM.register_schedule(m, beta_schedule="linear", timesteps=1000, linear_start=0.00085, linear_end=0.012)
         for k in ("betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod"):
             assert torch.equal(getattr(m, k), w15[k]), k
-        clip = TinyClip(w15, cfgs["clip_text"]["params"], o.clip_model)
         tokenizer = o.tok.SimpleTokenizer(bpe_path=os.path.join(SHIPPED, "bpe_simple_vocab_16e6.txt.gz"))
-        m.cond_stage_model = CondStage(clip, tokenizer)
+        m.cond_stage_model = CondStage(o.clip_model, w15, cfgs["clip_text"]["params"], tokenizer)
         self.tokenizer = tokenizer
         self.model = m
         # recording wrappers (they only copy what goes in and out)

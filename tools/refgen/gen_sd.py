@@ -15,21 +15,19 @@ Writes OUT/tiny-reference.safetensors and OUT/clip-tokenizer-cases.json; every o
 shipped one (refgen_common.alt_dir). The options say what they vary; the defaults are the shipped settings.
 """
 import argparse
-import importlib.util
 import json
 import os
 import sys
 import time
 import types
-import unicodedata
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refgen_common import SHIPPED, alt_dir, orig, read_safetensors, replace, write_safetensors  # noqa: E402
+from refgen_common import (BOS, EOS, MAX_LEN, SHIPPED, alt_dir, clip_hidden_states, clip_modules, orig,  # noqa: E402
+                           read_safetensors, replace, sd_frame, write_safetensors)
 
-BOS, EOS, MAX_LEN = 49406, 49407, 77
 SHIPPED_CASES = os.path.join(SHIPPED, "clip-tokenizer-cases.json")
 
 
@@ -44,16 +42,7 @@ def load_original():
     from ldm.models.diffusion.ddim import DDIMSampler
     from ldm.modules.diffusionmodules.util import make_beta_schedule, timestep_embedding
 
-    # README section 4: ftfy is not packaged for Debian bookworm; its fix_text was replaced by NFC normalisation.
-    ftfy = types.ModuleType("ftfy")
-    ftfy.fix_text = lambda text: unicodedata.normalize("NFC", text)
-    sys.modules.setdefault("ftfy", ftfy)
-    clip_dir = os.path.join(orig("CLIP"), "clip")
-    mods = {}
-    for name in ("model", "simple_tokenizer"):  # by file: clip/__init__.py would import torchvision
-        spec = importlib.util.spec_from_file_location("openai_clip_" + name, os.path.join(clip_dir, name + ".py"))
-        mods[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mods[name])
+    clip = clip_modules()  # openai/CLIP's model.py and simple_tokenizer.py, ftfy's stand-in (README section 4)
 
     class CpuDDIMSampler(DDIMSampler):
         """The README's only change to the sampler: its buffers stay on the CPU (the original moves them to CUDA)."""
@@ -62,17 +51,11 @@ def load_original():
 
     return types.SimpleNamespace(UNet=unet_cls, ControlNet=cnet_cls, Vae=vae_cls, ControlLDM=ControlLDM,
                                  DDIMSampler=CpuDDIMSampler, make_beta_schedule=make_beta_schedule,
-                                 timestep_embedding=timestep_embedding, clip_model=mods["model"],
-                                 SimpleTokenizer=mods["simple_tokenizer"].SimpleTokenizer)
+                                 timestep_embedding=timestep_embedding, clip_model=clip.model,
+                                 SimpleTokenizer=clip.simple_tokenizer.SimpleTokenizer)
 
 
 # ---------------------------------------------------------------- tokenizer (README section 4)
-
-def sd_frame(bpe):
-    """SD's FrozenCLIPEmbedder framing of CLIP BPE ids: BOS + 75 ids + EOS, padded with EOS to 77."""
-    ids = [BOS] + bpe[:MAX_LEN - 2] + [EOS]
-    return ids + [EOS] * (MAX_LEN - len(ids))
-
 
 def tokenizer_cases(tok, texts):
     cases = []
@@ -85,49 +68,6 @@ def tokenizer_cases(tok, texts):
 
 def cases_json(doc):
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-
-
-# ---------------------------------------------------------------- CLIP text model (README section 2)
-
-def clip_hidden_states(O, weights, cfg, ids):
-    """embeddings, layer-0 output and last_hidden_state of the tiny text model for SD-framed ids [B,77], computed by
-    openai/CLIP's text Transformer (ResidualAttentionBlock = pre-LN MHA + QuickGELU MLP) and ln_final, with the
-    causal mask of CLIP.build_attention_mask, on the HF-named weights."""
-    p = "cond_stage_model.transformer.text_model."
-    d, layers, heads = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"]
-    assert cfg["hidden_act"] == "quick_gelu", "CLIP's block uses QuickGELU"
-    n = cfg["max_position_embeddings"]
-    mask = O.clip_model.CLIP.build_attention_mask(types.SimpleNamespace(context_length=n))
-    tr = O.clip_model.Transformer(d, layers, heads, attn_mask=mask)
-    inner = cfg["intermediate_size"]
-    for blk in tr.resblocks:  # CLIP's block hard-codes a 4x MLP; the tiny config's is 2x: same forward, other widths
-        blk.mlp.c_fc = torch.nn.Linear(d, inner)
-        blk.mlp.c_proj = torch.nn.Linear(inner, d)
-    ln_final = O.clip_model.LayerNorm(d, eps=cfg["layer_norm_eps"])
-    sd = {}
-    for i in range(layers):
-        q = p + "encoder.layers.%d." % i
-        a = q + "self_attn."
-        sd["resblocks.%d.attn.in_proj_weight" % i] = torch.cat([weights[a + s + "_proj.weight"] for s in "qkv"])
-        sd["resblocks.%d.attn.in_proj_bias" % i] = torch.cat([weights[a + s + "_proj.bias"] for s in "qkv"])
-        for mine, hf in (("attn.out_proj", "self_attn.out_proj"), ("ln_1", "layer_norm1"), ("ln_2", "layer_norm2"),
-                         ("mlp.c_fc", "mlp.fc1"), ("mlp.c_proj", "mlp.fc2")):
-            for wb in ("weight", "bias"):
-                sd["resblocks.%d.%s.%s" % (i, mine, wb)] = weights[q + hf + "." + wb]
-    tr.load_state_dict(sd, strict=True)
-    for blk in tr.resblocks:  # CLIP's LayerNorm subclass keeps nn.LayerNorm's default eps, 1e-5 = the config's
-        assert blk.ln_1.eps == cfg["layer_norm_eps"]
-    ln_final.load_state_dict({"weight": weights[p + "final_layer_norm.weight"],
-                              "bias": weights[p + "final_layer_norm.bias"]})
-    tr.eval()
-    with torch.no_grad():
-        tok = torch.nn.functional.embedding(ids.long(), weights[p + "embeddings.token_embedding.weight"])
-        x = tok + weights[p + "embeddings.position_embedding.weight"][:ids.shape[1]]
-        emb = x
-        x = x.permute(1, 0, 2)  # CLIP runs the transformer as [L, B, D]
-        layer0 = tr.resblocks[0](x).permute(1, 0, 2)
-        last = ln_final(tr(x).permute(1, 0, 2))
-    return emb, layer0, last
 
 
 # ---------------------------------------------------------------- the ldm models
@@ -229,7 +169,7 @@ def make_set(a, O):
     T["in.ddim.x_T"] = torch.randn((D, lat_ch, lh, lw), generator=gen(seeds[5]))
     T["in.ddim.hint"] = T["in.control.hint"][0:D].clone()
 
-    emb, layer0, last = clip_hidden_states(O, sd_w, cfgs["clip_text"]["params"], ids)
+    emb, layer0, last = clip_hidden_states(O.clip_model, sd_w, cfgs["clip_text"]["params"], ids)
     T["in.ddim.cond_context"] = last[0:1].repeat(D, 1, 1)  # one row per DDIM batch row ([0:1] when N = 1)
     T["in.ddim.uncond_context"] = last[1:2].repeat(D, 1, 1)
     T["in.ddim.guidance_scale"] = torch.tensor([a.scale], dtype=torch.float32)

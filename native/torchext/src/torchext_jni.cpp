@@ -8,6 +8,9 @@
 // number of calls and kernels differs. Built against the headers of a libtorch near the one DJL loads (see Makefile);
 // TorchExt.java checks the result against the composed path on a small tensor before enabling it.
 #include "torchext_jni.h"
+#ifdef RERENDER_TORCHEXT_NHWC
+#include "torchext_group_norm_nhwc.h"
+#endif
 
 #include <c10/core/GradMode.h>
 
@@ -53,10 +56,14 @@ JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JN
 #ifdef RERENDER_TORCHEXT_CUDA
 	s += "; cuda graphs; cuda memory";
 #endif
+#ifdef RERENDER_TORCHEXT_NHWC
+	s += "; nhwc group norm";
+#endif
 	return env->NewStringUTF(s.c_str());
 }
 
-// Layout check: writes {dim, scalar type, numel, size0, size1, ...} of a DJL tensor as this build reads it.
+// Layout check: writes {dim, scalar type, numel, size0, size1, ..., stride0, stride1, ...} of a DJL tensor as this
+// build reads it (strides in elements: channels-last [N,C,H,W] has strides {HWC, 1, WC, C}).
 JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(JNIEnv* env, jclass, jlong x) {
 	jlongArray out = nullptr;
 	torchext::guard(env, [&] {
@@ -64,6 +71,7 @@ JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(
 		const int64_t dim = t.dim();
 		std::vector<jlong> v = {static_cast<jlong>(dim), static_cast<jlong>(t.scalar_type()), static_cast<jlong>(t.numel())};
 		for (int64_t i = 0; i < dim; ++i) v.push_back(static_cast<jlong>(t.size(i)));
+		for (int64_t i = 0; i < dim; ++i) v.push_back(static_cast<jlong>(t.stride(i)));
 		out = env->NewLongArray(static_cast<jsize>(v.size()));
 		if (out != nullptr) env->SetLongArrayRegion(out, 0, static_cast<jsize>(v.size()), v.data());
 	});
@@ -80,12 +88,37 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGroupNorm(JNIE
 		jlong bias, jint groups, jdouble eps, jboolean silu) {
 	return guarded(env, [&] {
 		const at::Tensor& in = tensor(x);
+#ifdef RERENDER_TORCHEXT_NHWC
+		// channels-last on CUDA: our NHWC kernel (at::group_norm would transpose to NCHW and back), once it passed its check
+		if (torchext::group_norm_nhwc_enabled() && torchext::group_norm_nhwc_supported(in, groups))
+			return torchext::group_norm_nhwc(in, tensor(weight), tensor(bias), groups, eps, silu == JNI_TRUE);
+#endif
 		auto same = [&in](const at::Tensor& t) { return t.scalar_type() == in.scalar_type() ? t : t.to(in.scalar_type()); };
 		at::Tensor y = at::group_norm(in, groups, same(tensor(weight)), same(tensor(bias)), eps, /*cudnn_enabled=*/true);
 		if (silu) at::silu_(y);
 		return y;
 	});
 }
+
+// x in channels-last memory order (a copy unless it already is): [N,C,H,W] with strides {HWC, 1, WC, C}. Same values.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeToChannelsLast(JNIEnv* env, jclass, jlong x) {
+	return guarded(env, [&] { return tensor(x).contiguous(at::MemoryFormat::ChannelsLast); });
+}
+
+// x in row-major (NCHW) memory order (a copy unless it already is). Same values.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeContiguous(JNIEnv* env, jclass, jlong x) {
+	return guarded(env, [&] { return tensor(x).contiguous(); });
+}
+
+#ifndef RERENDER_TORCHEXT_NHWC
+// CPU builds (and CUDA builds with NHWC=0): no channels-last GroupNorm kernel (the CPU's at::group_norm handles
+// channels-last itself; on CUDA channels-last is then refused).
+JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeCheckNhwcGroupNorm(JNIEnv* env, jclass) {
+	return env->NewStringUTF("libRerenderTorchExt was built without its CUDA GroupNorm kernel (make CUDA=1 NHWC=1 builds it)");
+}
+
+JNIEXPORT void JNICALL Java_org_rerender_model_nn_TorchExt_nativeSetNhwcGroupNorm(JNIEnv*, jclass, jboolean) {}
+#endif
 
 // softmax(q·kᵀ/√d)·v per head. q [B,Nq,heads·d], k and v [B,Nk,heads·d] (projected, heads not split yet);
 // returns [B,Nq,heads·d] as Attention.multiHead. The fused kernel never materialises the full score tensor.

@@ -11,6 +11,7 @@ import org.bytedeco.opencv.global.opencv_photo;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
+import org.rerender.engine.FileNames;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
@@ -18,7 +19,6 @@ import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.pipeline.RerenderJob;
-import org.rerender.video.VideoReader;
 
 /**
  * {@code rerender example}: the README's main job on the embedded clip. With the SD models installed it runs the
@@ -43,14 +43,15 @@ final class ExampleSubcommand implements Subcommand {
 	public String help() {
 		return """
 			Usage: rerender example [--input FILE] [--output FILE] [--prompt TEXT] [--image_resolution R] [--frame_count N]
-			                        [--interval K] [--models DIR] [--overwrite]
+			                        [--interval K] [--models DIR] [--fps F] [--overwrite]
 
 			Runs the video job on examples/city.mp4 (work folder example-output/work, output
 			example-output/city_rerendered.mp4 + city_rerendered_consistency.csv/.png). When the diffusion models are not
 			installed, the key frames are stylised with OpenCV's stylization filter instead (the output says so) and the
 			rest of the method (frame preparation, propagation, video with audio, consistency report) runs as usual.
 			--input FILE: another clip; the output defaults to example-output/NAME_rerendered.mp4 and every output
-			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there).
+			OUT.mp4 has its own work folder OUT_work beside it (rerunning resumes there). FILE may be a folder of
+			numbered frames (PNG/JPEG/TIFF/BMP, frame_0001.png …; no audio) played at --fps F (default 30).
 			--overwrite: redo the steps whose settings changed and replace an existing output file (default: refuse).
 			Defaults: --image_resolution 512, --interval 10 (shortened for clips shorter than that),
 			--prompt "a watercolor painting of a city street".
@@ -60,13 +61,12 @@ final class ExampleSubcommand implements Subcommand {
 	@Override
 	public int run(String[] argv) throws Exception {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--input", "--output", "--prompt", "--image_resolution",
-			"--frame_count", "--interval", "--models"));
+			"--frame_count", "--interval", "--models", "--fps"));
 		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument " + a.positionals().get(0));
 		Path input = a.path("--input", DEFAULT_INPUT);
 		if (!a.has("--input") && !Files.isRegularFile(input))
 			throw new RerenderException("Example clip not found: " + input.toAbsolutePath() + " (run from the project folder, or give --input)");
-		VideoReader.requireFile(input);
-		Path output = a.path("--output", Path.of("example-output", stem(input) + "_rerendered.mp4"));
+		Path output = a.path("--output", Path.of("example-output", FileNames.stem(input) + "_rerendered.mp4"));
 		RerenderConfig.Builder b = RerenderConfig.interactiveBuilder().input(input).output(output)
 			.workDir(workDir(input, output)).prompt(a.string("--prompt", "a watercolor painting of a city street"))
 			.imageResolution(a.integer("--image_resolution", 512)).interval(a.integer("--interval", 10));
@@ -84,6 +84,7 @@ final class ExampleSubcommand implements Subcommand {
 		DiffusionModels.Files f = files;
 		RerenderJob job = new RerenderJob(c, cfg -> loaded[0] != null ? loaded[0] : (loaded[0] = DiffusionModels.load(f)))
 			.overwrite(a.flag("--overwrite"));
+		if (a.has("--fps")) job.sequenceFps(a.number("--fps", 0)); // a video file keeps its own rate (a note says so)
 		if (files == null) job.keyFrameFilter("opencv-stylization", ExampleSubcommand::stylize);
 		job.notes(n -> System.err.println("note: " + n));
 		try {
@@ -100,13 +101,6 @@ final class ExampleSubcommand implements Subcommand {
 		}
 	}
 
-	/** The file name without its extension. */
-	static String stem(Path file) {
-		String n = file.getFileName().toString();
-		int dot = n.lastIndexOf('.');
-		return dot > 0 ? n.substring(0, dot) : n;
-	}
-
 	/**
 	 * The work folder of an example run: {@code work} beside the default output when the input is the embedded clip
 	 * {@code examples/city.mp4}, else {@code NAME_work} beside the output {@code NAME.mp4}, so that each clip resumes
@@ -116,7 +110,7 @@ final class ExampleSubcommand implements Subcommand {
 		Path out = output.toAbsolutePath().normalize();
 		boolean embedded = input.toAbsolutePath().normalize().equals(DEFAULT_INPUT.toAbsolutePath().normalize())
 			&& out.equals(DEFAULT_OUTPUT.toAbsolutePath().normalize());
-		return out.getParent().resolve(embedded ? "work" : stem(out) + "_work");
+		return out.getParent().resolve(embedded ? "work" : FileNames.stem(out) + "_work");
 	}
 
 	static final Path DEFAULT_INPUT = Path.of("examples", "city.mp4"), DEFAULT_OUTPUT = Path.of("example-output", "city_rerendered.mp4");

@@ -34,7 +34,7 @@ final class FlowSubcommand implements Subcommand {
 		return """
 			Usage: rerender flow INPUT --out DIR [--method dis|gmflow|auto] [--crop L,R,T,B] [--resolution R] [--overwrite]
 
-			Decodes INPUT (any video FFmpeg reads), prepares its frames (crop, then long side R, sides multiples of 64)
+			Decodes INPUT (any video FFmpeg reads, or a folder of numbered frames), prepares its frames (crop, then long side R, sides multiples of 64)
 			into DIR/frames/NNNN.png, then computes for every pair of neighbouring frames the forward and backward
 			optical flow and both occlusion masks (forward-backward check, alpha 0.01, beta 0.5):
 			  DIR/flow/NNNN.fwd.flo    flow frame N -> N+1, on frame N's grid (Middlebury .flo, float32 u,v in pixels)
@@ -58,7 +58,6 @@ final class FlowSubcommand implements Subcommand {
 		Args a = Args.parse(argv, Set.of("--overwrite"), Set.of("--out", "--method", "--crop", "--resolution"));
 		if (a.positionals().size() != 1) throw new UsageException("expected one INPUT video");
 		Path input = Path.of(a.positionals().get(0));
-		VideoReader.requireFile(input); // missing, a folder, an empty or unreadable file: said as such
 		Path out = Path.of(a.required("--out"));
 		FlowMethod method = FlowMethod.parse(a.string("--method", "auto"));
 		int[] crop = parseCrop(a.string("--crop", "0,0,0,0"));
@@ -68,7 +67,7 @@ final class FlowSubcommand implements Subcommand {
 		boolean overwrite = a.flag("--overwrite");
 		String unavailable = FlowEstimators.unavailableReason(method);
 		if (unavailable != null) throw new RerenderException(unavailable);
-		VideoReader.probe(input); // a non-video or truncated file fails here, before anything is written
+		VideoReader.probe(input); // a missing, non-video or truncated file fails here (VideoReader.requireFile), before anything is written
 
 		Map<String, Object> params = new LinkedHashMap<>(FramesStep.params(prep));
 		params.put("flow_method", method.id());

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.rerender.diffusion.ControlledGenerator;
 import org.rerender.engine.DeviceChoice;
+import org.rerender.engine.FileNames;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
@@ -94,8 +95,7 @@ final class GenerateSubcommand implements Subcommand {
 			Path parent = output.toAbsolutePath().getParent();
 			if (parent != null) Files.createDirectories(parent);
 			Png.write(r.image(), output);
-			String name = output.getFileName().toString().replaceFirst("\\.[^.]*$", "");
-			Png.write(controlImage(r), output.resolveSibling(name + "-control.png"));
+			Png.write(controlImage(r), output.resolveSibling(FileNames.stem(output) + "-control.png"));
 			System.err.println();
 			System.out.println("wrote " + output + " (" + r.image().width() + "x" + r.image().height() + ", seed " + r.seed() + ")");
 		}

@@ -25,7 +25,7 @@ final class VideoSubcommand implements Subcommand {
 		"--work_dir", "--frame_count", "--interval", "--crop", "--sd_model", "--controlnet_model", "--ddim_steps", "--scale",
 		"--control_type", "--control_strength", "--canny_low", "--canny_high", "--seed", "--image_resolution", "--x0_strength",
 		"--style_update_freq", "--cross_period", "--warp_period", "--mask_period", "--ada_period", "--mask_strength",
-		"--inner_strength", "--smooth_boundary", "--freeu_args", "--n_proc", "--models", "--flow", Devices.OPTION, "--lora", "--lora_strength");
+		"--inner_strength", "--smooth_boundary", "--freeu_args", "--n_proc", "--models", "--flow", Devices.OPTION, "--lora", "--lora_strength", "--fps");
 
 	@Override
 	public String name() {
@@ -50,7 +50,8 @@ final class VideoSubcommand implements Subcommand {
 			  -nb                     no propagation: first frame + key frames (work_dir/keys/NNNN.png)
 			  -nr                     propagation + output video only, from the key frames in work_dir
 			Options (defaults of the original's script; config key = option name without dashes):
-			  --input/--output FILE   input and output video (.mp4, H.264; the input's audio is kept)
+			  --input/--output FILE   input and output video (.mp4, H.264; the input's audio is kept). The input may be
+			                          a folder of numbered frames (PNG/JPEG/TIFF/BMP, frame_0001.png …; no audio)
 			  --prompt, --a_prompt, --n_prompt TEXT   prompt, added prompt (appended as ", a_prompt"), negative prompt
 			  --work_dir DIR          work folder (default: the output's folder)
 			  --frame_count N         frames to process (default: all)       --interval K   key-frame interval (10)
@@ -68,6 +69,7 @@ final class VideoSubcommand implements Subcommand {
 			Ours:
 			  --models DIR            model folder (default: -Drerender.models, the preference, or models/)
 			  --flow dis|gmflow|auto  optical flow (dis)
+			  --fps F                 frame rate of an input that is a folder of frames (30); a video keeps its own
 			  --device D              auto (default: the GPU when the PyTorch natives have CUDA, else the CPU), cpu, cuda:N
 			  --overwrite             redo steps whose settings changed and replace an output file this work
 			                          folder did not write (default: refuse and say what changed)
@@ -117,6 +119,7 @@ final class VideoSubcommand implements Subcommand {
 			}).device(() -> device[0] != null ? device[0] : (device[0] = Devices.resolve(a)))
 				.flowMethod(FlowMethod.parse(a.string("--flow", "dis"))).overwrite(a.flag("--overwrite"))
 				.notes(n -> System.err.println("note: " + n));
+			if (a.has("--fps")) job.sequenceFps(a.number("--fps", 0)); // a video file keeps its own rate (a note says so)
 			RerenderJob.Result r = job.run(steps, new LineProgress(), Cancel.NEVER);
 			System.err.println();
 			System.out.println("seed " + r.seed() + "; key frames " + r.keyFrames() + " in " + r.workDir().resolve("keys"));

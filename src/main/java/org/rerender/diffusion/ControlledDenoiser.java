@@ -16,9 +16,10 @@ import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetCallContext;
 
 /**
- * cldm's {@code ControlLDM.apply_model}: ControlNet residuals (times the per-residual scales) fed to the UNet.
- * The same hint goes to both branches unless an uncond hint is given. Hooks come per call from
- * {@link CallContexts} (cross-frame attention, FreeU); the ControlNet gets none of them.
+ * cldm's {@code ControlLDM.apply_model}: ControlNet residuals (times the per-residual scales) fed to the UNet. One
+ * hint serves both branches; it goes through the ControlNet's hint encoder once, when the denoiser is made, and every
+ * call takes the encoded hint. Hooks come per call from {@link CallContexts} (cross-frame attention, FreeU); the
+ * ControlNet gets none of them.
  */
 public final class ControlledDenoiser implements Denoiser {
 	/** Builds the per-call context (hooks) for a step and branch; {@code branch} is null for a batched call. */
@@ -29,75 +30,70 @@ public final class ControlledDenoiser implements Denoiser {
 
 	private final UNet unet;
 	private final ControlNet controlNet;
-	private final NDArray condContext, uncondContext, hint, uncondHint;
+	private final NDArray condContext, uncondContext;
+	private final NDArray guidedHint; // the hint encoder's output (null without ControlNet)
 	private final float[] controlScales;
 	private final CallContexts contexts;
 	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
-	private final boolean hintsEncoded; // hint/uncondHint hold the hint encoder's output, not the images
+	private final Batched batched; // shared with the withHooks copies (same conditioning and hint)
+
+	/** The batched call's {@code [uncond; cond]} context and hint pair: made on the first batched call, owned by {@code manager}. */
+	private static final class Batched {
+		final NDManager manager;
+		NDList pair;
+
+		Batched(NDManager manager) {
+			this.manager = manager;
+		}
+	}
 
 	/**
+	 * Runs the hint through the ControlNet's hint encoder here, once: the encoder sees the hint image only, so every
+	 * call gets the same result as cldm's per-call encoding, and a 20-step CFG sample skips 39 of its 40 runs
+	 * (8 convolutions, the first ones at full image size). Likewise the batched call's conditioning (the contexts and
+	 * the hint stacked in pairs) is made on its first call and reused by every later step.
+	 * @param m the caller's per-image manager: owns the encoded hint and the batched conditioning (freed when it closes)
 	 * @param controlNet null for plain SD
 	 * @param hint {@code [B,3,8h,8w]} in [0,1], or null without ControlNet
-	 * @param uncondHint hint of the uncond branch (null = same as {@code hint})
 	 * @param controlScales 13 scales (null = all 1)
 	 * @param contexts per-call hooks (null = none)
 	 */
-	public ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray hint,
-		NDArray uncondHint, float[] controlScales, CallContexts contexts) {
-		this(unet, controlNet, condContext, uncondContext, hint, uncondHint == null ? hint : uncondHint, false, controlScales,
-			contexts);
-		if (controlNet != null && hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
+	public ControlledDenoiser(NDManager m, UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext,
+		NDArray hint, float[] controlScales, CallContexts contexts) {
+		this(unet, controlNet, condContext, uncondContext, encode(m, controlNet, hint), controlScales, contexts, new Batched(m));
 	}
 
-	private ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray hint,
-		NDArray uncondHint, boolean hintsEncoded, float[] controlScales, CallContexts contexts) {
+	private ControlledDenoiser(UNet unet, ControlNet controlNet, NDArray condContext, NDArray uncondContext, NDArray guidedHint,
+		float[] controlScales, CallContexts contexts, Batched batched) {
 		this.unet = Objects.requireNonNull(unet);
 		this.controlNet = controlNet;
 		this.condContext = condContext;
 		this.uncondContext = uncondContext;
-		this.hint = hint;
-		this.uncondHint = uncondHint;
-		this.hintsEncoded = hintsEncoded;
+		this.guidedHint = guidedHint;
 		this.controlScales = controlScales;
 		this.plain = contexts == null;
 		this.contexts = contexts == null ? UNetCallContext::of : contexts;
+		this.batched = batched;
 	}
 
-	/** This denoiser with other hints (images or encoded) and per-call hooks (null = none). */
-	private ControlledDenoiser with(NDArray hint, NDArray uncondHint, boolean encoded, CallContexts hooks) {
-		return new ControlledDenoiser(unet, controlNet, condContext, uncondContext, hint, uncondHint, encoded, controlScales, hooks);
-	}
-
-	/**
-	 * The same networks, conditioning and (encoded) hints with other per-call hooks (null = none): a second sampling
-	 * pass of the same image reuses the first pass's encoded hint.
-	 */
-	public ControlledDenoiser withHooks(CallContexts hooks) {
-		return with(hint, uncondHint, hintsEncoded, hooks);
-	}
-
-	/**
-	 * The same denoiser with its hints run through the ControlNet's hint encoder once, here, into {@code m} (the
-	 * caller's per-image manager), instead of at every call: the encoder sees the hint image only, so the result is the
-	 * same, and a 20-step CFG sample skips 39 of its 40 runs (8 convolutions, the first ones at full image size). A
-	 * shared cond/uncond hint is encoded once. Without a ControlNet, or already encoded: {@code this}.
-	 */
-	public ControlledDenoiser encodeHints(NDManager m) {
-		if (controlNet == null || hintsEncoded) return this;
+	private static NDArray encode(NDManager m, ControlNet controlNet, NDArray hint) {
+		if (controlNet == null) return null;
+		if (hint == null) throw new IllegalArgumentException("A ControlNet needs a hint image");
 		NDArray g = controlNet.hintEncoder(hint);
 		g.attach(m);
-		NDArray ug = g;
-		if (uncondHint != hint) {
-			ug = controlNet.hintEncoder(uncondHint);
-			ug.attach(m);
-		}
-		return with(g, ug, true, plain ? null : contexts);
+		return g;
 	}
 
-	private List<NDArray> control(NDArray x, NDArray h, NDArray tEmb, NDArray context) {
-		UNetCallContext none = UNetCallContext.NONE.withProbe(null);
-		return hintsEncoded ? controlNet.forwardGuided(x, h, tEmb, context, controlScales, none)
-			: controlNet.forward(x, h, tEmb, context, controlScales, none);
+	/**
+	 * The same networks, conditioning and encoded hint with other per-call hooks (null = none): a second sampling
+	 * pass of the same image reuses the first pass's encoded hint and batched conditioning.
+	 */
+	public ControlledDenoiser withHooks(CallContexts hooks) {
+		return new ControlledDenoiser(unet, controlNet, condContext, uncondContext, guidedHint, controlScales, hooks, batched);
+	}
+
+	private List<NDArray> control(NDArray x, NDArray guided, NDArray tEmb, NDArray context) {
+		return controlNet.forwardGuided(x, guided, tEmb, context, controlScales, UNetCallContext.NONE.withProbe(null));
 	}
 
 	/** Rerender/ControlNet demo scales: {@code strength} for all 13, or {@code strength·0.825^(12-i)} in guess mode. */
@@ -142,22 +138,12 @@ public final class ControlledDenoiser implements Denoiser {
 	@Override
 	public NDArray eps(NDArray x, int timestep, Branch branch, int step) {
 		boolean cond = branch == Branch.COND;
-		return run(x, repeat(timestep, x.getShape().get(0)), cond ? condContext : uncondContext, cond ? hint : uncondHint,
-			contexts.of(step, branch));
+		return run(x, repeat(timestep, x.getShape().get(0)), cond ? condContext : uncondContext, guidedHint, contexts.of(step, branch));
 	}
 
-	/**
-	 * Whether {@code o} runs the same networks with the same control scales and takes its hints in the same form
-	 * (images, or encoded by {@link #encodeHints}); the conditioning itself may differ.
-	 */
+	/** Whether {@code o} runs the same networks with the same control scales; the conditioning itself may differ. */
 	public boolean sameNetworks(ControlledDenoiser o) {
-		return o.unet == unet && o.controlNet == controlNet && Arrays.equals(o.controlScales, controlScales)
-			&& o.hintsEncoded == hintsEncoded;
-	}
-
-	/** Whether the hints are the hint encoder's output ({@link #encodeHints}). */
-	public boolean hintsEncoded() {
-		return hintsEncoded;
+		return o.unet == unet && o.controlNet == controlNet && Arrays.equals(o.controlScales, controlScales);
 	}
 
 	/** Whether a batched call depends on its input tensors only (no per-call hooks), so it can be captured and replayed. */
@@ -166,18 +152,21 @@ public final class ControlledDenoiser implements Denoiser {
 	}
 
 	/**
-	 * The batched call's conditioning {@code [uncond; cond]} context and hint (the encoded hint after
-	 * {@link #encodeHints}; null without ControlNet), in {@code m}.
+	 * The batched call's conditioning {@code [uncond; cond]} context and encoded hint (null without ControlNet): made
+	 * on the first call into the denoiser's manager, the same arrays on every later one. Not the caller's to close.
 	 */
-	public NDList batchedConditioning(NDManager m) {
-		NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
-		c2.attach(m);
-		NDArray h2 = null;
-		if (controlNet != null) {
-			h2 = NDArrays.concat(new NDList(uncondHint, hint), 0);
-			h2.attach(m);
+	public NDList batchedConditioning() {
+		if (batched.pair == null) {
+			NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
+			c2.attach(batched.manager);
+			NDArray h2 = null;
+			if (controlNet != null) {
+				h2 = NDArrays.concat(new NDList(guidedHint, guidedHint), 0);
+				h2.attach(batched.manager);
+			}
+			batched.pair = new NDList(c2, h2);
 		}
-		return new NDList(c2, h2);
+		return batched.pair;
 	}
 
 	/** The sinusoidal embedding of {@code timestep} for a batch of {@code n}, in {@code m} (UNet and ControlNet share it). */
@@ -203,7 +192,7 @@ public final class ControlledDenoiser implements Denoiser {
 	public NDArray epsBatched(NDArray x, int timestep, int step) {
 		try (Scope s = Scope.of(x)) {
 			NDArray x2 = NDArrays.concat(new NDList(x, x), 0);
-			NDList cond = batchedConditioning(x.getManager()); // in this scope: freed with it
+			NDList cond = batchedConditioning(); // made once per denoiser, not per step
 			return s.keep(run(x2, repeat(timestep, x2.getShape().get(0)), cond.get(0), cond.get(1), contexts.of(step, null)));
 		}
 	}

@@ -122,8 +122,8 @@ public final class ControlledGenerator {
 			c.check();
 			NDArray hint = Latents.toTensor(map.toControlImage(), job, dtype);
 			KeyFrameEngine.Prompts prompts = models.prompts(job, r.fullPrompt(), r.negativePrompt());
-			ControlledDenoiser denoiser = new ControlledDenoiser(net.unet(), net.controlNet(), prompts.cond(), prompts.uncond(),
-				hint, null, ControlledDenoiser.controlScales(r.controlStrength(), false), null).encodeHints(job);
+			ControlledDenoiser denoiser = new ControlledDenoiser(job, net.unet(), net.controlNet(), prompts.cond(), prompts.uncond(),
+				hint, ControlledDenoiser.controlScales(r.controlStrength(), false), null);
 			DdimSampler sampler = new DdimSampler(schedule, r.steps(), r.scale(), DdimSampler.Cfg.SEPARATE);
 			int steps = SamplingSteps.actualSteps(r.steps());
 			NDArray x0 = init == null ? null : encode(net.vae(), job, init, noise.encoder(), dtype);

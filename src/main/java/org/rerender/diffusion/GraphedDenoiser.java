@@ -15,11 +15,11 @@ import org.rerender.model.unet.Branch;
 /**
  * The plain CFG-batched denoiser call ({@link ControlledDenoiser#epsBatchedPrepared}) through a {@link StepGraph}:
  * static buffers for the latent {@code [x; x]}, the timestep sinusoid, the {@code [uncond; cond]} context and the
- * hint (image or encoded); the first batched call runs eagerly (warm-up: cached constants, allocator, kernel choice), the second records
+ * encoded hint; the first batched call runs eagerly (warm-up: cached constants, allocator, kernel choice), the second records
  * (a CUDA graph on a GPU; the warm-up runs on its capture stream) and every later one copies its inputs into the buffers and replays. Switched on by
  * {@value #PROPERTY}{@code =true} in the key-frame benchmark; default off. Run on an NVIDIA H200 (README, GPU: 0.388 s
- * per key frame at 512²); {@link StepGraph#rerun} exercises the same buffer logic on the CPU. With
- * {@link ControlledDenoiser#encodeHints} the encoded hint is the static input instead of the hint image. Single-branch calls go to the wrapped denoiser.
+ * per key frame at 512²); {@link StepGraph#rerun} exercises the same buffer logic on the CPU. Single-branch calls go to
+ * the wrapped denoiser.
  */
 public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 	/** System property: {@code true} wraps the benchmark's batched denoiser in a CUDA graph. */
@@ -101,7 +101,7 @@ public final class GraphedDenoiser implements Denoiser, AutoCloseable {
 			DataType net = inner.networkType(); // the static buffers are in the networks' type; x and eps in the caller's
 			NDArray x2 = Precision.as(NDArrays.concat(new NDList(x, x), 0), net);
 			NDArray tEmb = inner.batchedSinusoid(m, timestep, x2.getShape().get(0), net);
-			NDList cond = inner.batchedConditioning(m);
+			NDList cond = inner.batchedConditioning();
 			NDList in = new NDList(x2, tEmb, cond.get(0));
 			if (cond.get(1) != null) in.add(cond.get(1));
 			return s.keep(Precision.as(graph.run(in, m), x.getDataType()));

@@ -89,7 +89,7 @@ public class ComputeOpticalFlowCommand extends EngineCommand {
 
 	/** Titled uniquely; the input's spatial calibration and frame rate are kept (the flow values stay in pixels). */
 	private ImagePlus hyperstack(String title, ImageStack s, int channels, int frames) {
-		ImagePlus imp = new ImagePlus(ImageFrames.uniqueTitle(title), s);
+		ImagePlus imp = ImageFrames.newImage(title, s);
 		imp.setDimensions(channels, 1, frames);
 		if (channels > 1) imp.setOpenAsHyperStack(true);
 		ImageFrames.copyCalibration(image, imp);

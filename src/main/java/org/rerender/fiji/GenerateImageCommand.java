@@ -114,8 +114,9 @@ public class GenerateImageCommand extends EngineCommand {
 			DiffusionModels models = lease.models(files, device); // kept by the service for the next run
 			ControlledGenerator.Result r = new ControlledGenerator(models).generate(req, rerender.progress(), cancelToken);
 			output = ImageFrames.output("Generated (seed " + r.seed() + ")", List.of(r.image()), null);
-			control_map = new ImagePlus(ImageFrames.uniqueTitle("Control map"), new ij.process.ByteProcessor(r.control().width(),
-				r.control().height(), r.control().data().clone()));
+			ij.ImageStack map = new ij.ImageStack(r.control().width(), r.control().height());
+			map.addSlice(new ij.process.ByteProcessor(r.control().width(), r.control().height(), r.control().data().clone()));
+			control_map = ImageFrames.newImage("Control map", map);
 		}
 		finally {
 			rerender.done();

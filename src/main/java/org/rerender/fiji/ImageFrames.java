@@ -1,14 +1,8 @@
 package org.rerender.fiji;
 
 import java.awt.Color;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.AbstractList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Predicate;
@@ -23,10 +17,9 @@ import ij.process.ImageProcessor;
 import ij.process.LUT;
 
 import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
-import org.rerender.video.VideoReader;
+import org.rerender.video.StampedVideo;
 import org.rerender.video.VideoWriter;
 
 /**
@@ -158,7 +151,7 @@ public final class ImageFrames {
 	 */
 	public static double fps(ImagePlus imp, double fallback) {
 		Calibration cal = imp.getCalibration();
-		if (usable(cal.fps)) return cal.fps;
+		if (VideoWriter.validFps(cal.fps)) return cal.fps;
 		double fi = cal.frameInterval;
 		if (fi > 0 && Double.isFinite(fi)) {
 			String u = cal.getTimeUnit() == null ? "" : cal.getTimeUnit().trim().toLowerCase(Locale.ROOT);
@@ -168,31 +161,24 @@ public final class ImageFrames {
 				case "min", "minute", "minutes" -> 1 / (60 * fi);
 				default -> 0;
 			};
-			if (usable(f)) return f;
+			if (VideoWriter.validFps(f)) return f;
 		}
 		return fallback;
 	}
 
-	private static boolean usable(double fps) {
-		return fps > 0 && fps <= VideoWriter.MAX_FPS;
-	}
-
 	/**
 	 * An output's frame rate, known before any work: {@code given} when above 0 (refused above
-	 * {@link VideoWriter#MAX_FPS}), else the stack's (when one is given), else the video file's, else 0 (none known).
+	 * {@link VideoWriter#MAX_FPS}), else the stack's (when one is given), else {@code fileFps}, the input video file's
+	 * as the command already read it (0 for none), else 0 (none known).
 	 */
-	public static double outputFps(double given, ImagePlus stack, Path file) {
+	public static double outputFps(double given, ImagePlus stack, double fileFps) {
 		if (given > 0) {
-			if (!usable(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
+			if (!VideoWriter.validFps(given)) throw new RerenderException("Frame rate " + given + " is too high: give at most " + (int) VideoWriter.MAX_FPS
 				+ " fps, or 0 for the input's.");
 			return given;
 		}
 		if (stack != null) return fps(stack, 0);
-		if (file != null && Files.isRegularFile(file)) {
-			double f = VideoReader.probe(file).fps();
-			return usable(f) ? f : 0;
-		}
-		return 0;
+		return VideoWriter.validFps(fileFps) ? fileFps : 0;
 	}
 
 	/** The title without a short file extension: "clip 1.mp4" → "clip 1". */
@@ -229,84 +215,26 @@ public final class ImageFrames {
 		if (f > 0) setFps(to, f);
 	}
 
-	/** The smallest frame side the H.264 encoder (OpenH264) accepts. */
-	public static final int MIN_VIDEO_SIDE = 16;
-
 	/**
 	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
-	 * {@value #MIN_VIDEO_SIDE} pixels are padded on the right/bottom by repeating the last column/row, by the amounts
-	 * {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds exactly
-	 * these frames (a SHA-256 of the frames, their size and frame rate, kept beside it in {@code input.mp4.sha256}):
-	 * another image given with the same work folder is never replaced by a stale video.
+	 * {@value VideoWriter#MIN_SIDE} pixels are padded on the right/bottom by {@link VideoWriter#createPadded}, by the
+	 * amounts {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds
+	 * exactly these frames at this frame rate ({@link StampedVideo}: SHA-256s kept beside it in {@code input.mp4.sha256});
+	 * each slice is converted to RGB once for both the check and the video. Another image given with the same work
+	 * folder is never replaced by a stale video.
 	 */
 	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
-		List<Rgb8Image> frames = frames(imp);
-		int[] pad = padding(imp);
-		List<Rgb8Image> padded = pad[0] == 0 && pad[1] == 0 ? frames : new AbstractList<>() {
-			@Override
-			public Rgb8Image get(int i) {
-				return pad(frames.get(i), pad[0], pad[1]);
-			}
-
-			@Override
-			public int size() {
-				return frames.size();
-			}
-		};
-		double rate = fps(imp, DEFAULT_FPS);
-		Path video = work.resolve("input.mp4"), stamp = work.resolve("input.mp4.sha256");
-		String hash = fingerprint(frames, rate);
-		try {
-			if (Files.isRegularFile(video) && Files.isRegularFile(stamp) && Files.readString(stamp).trim().equals(hash)) return video;
-			Files.createDirectories(work);
-			Files.deleteIfExists(stamp);
-			VideoWriter.write(video, padded, rate, null, Progress.NONE, cancel);
-			Files.writeString(stamp, hash + "\n");
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot write the input stack to " + video + ": " + e.getMessage());
-		}
-		return video;
+		return StampedVideo.write(work.resolve("input.mp4"), frames(imp), fps(imp, DEFAULT_FPS), cancel);
 	}
 
-	/** {right, bottom}: the columns and rows {@link #writeVideo} adds (odd sides, sides under 16 pixels). */
+	/** {right, bottom}: the columns and rows {@link #writeVideo} adds ({@link VideoWriter#padding}). */
 	public static int[] padding(ImagePlus imp) {
-		return new int[] { encodable(imp.getWidth()) - imp.getWidth(), encodable(imp.getHeight()) - imp.getHeight() };
+		return VideoWriter.padding(imp.getWidth(), imp.getHeight());
 	}
 
-	private static int encodable(int side) {
-		return Math.max(MIN_VIDEO_SIDE, side + side % 2);
-	}
-
-	/** A clear error before any work when frames of this size cannot be written as H.264. */
+	/** A clear error before any work when frames of this size cannot be written as H.264 ({@link VideoWriter#checkEncodable}). */
 	public static void checkEncodable(int width, int height, String what) {
-		if (width < MIN_VIDEO_SIDE || height < MIN_VIDEO_SIDE)
-			throw new RerenderException("Cannot write " + what + " as a video: H.264 needs frames of at least " + MIN_VIDEO_SIDE + "x"
-				+ MIN_VIDEO_SIDE + " pixels, these are " + width + "x" + height + ". Enlarge the stack first (Image > Scale… or "
-				+ "Image > Adjust > Canvas Size…).");
-	}
-
-	private static Rgb8Image pad(Rgb8Image f, int right, int bottom) {
-		int w = f.width(), h = f.height(), w2 = w + right, h2 = h + bottom;
-		byte[] src = f.data(), d = new byte[3 * w2 * h2];
-		for (int y = 0; y < h2; y++) {
-			int sy = Math.min(y, h - 1);
-			System.arraycopy(src, 3 * w * sy, d, 3 * w2 * y, 3 * w);
-			for (int x = w; x < w2; x++) System.arraycopy(src, 3 * (w * sy + w - 1), d, 3 * (w2 * y + x), 3);
-		}
-		return new Rgb8Image(w2, h2, d);
-	}
-
-	private static String fingerprint(List<Rgb8Image> frames, double fps) {
-		try {
-			MessageDigest md = MessageDigest.getInstance("SHA-256");
-			md.update((frames.size() + " " + frames.get(0).width() + "x" + frames.get(0).height() + " " + fps).getBytes(StandardCharsets.UTF_8));
-			for (Rgb8Image f : frames) md.update(f.data());
-			return HexFormat.of().formatHex(md.digest());
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
+		VideoWriter.checkEncodable(width, height, what, "Enlarge the stack first (Image > Scale… or Image > Adjust > Canvas Size…).");
 	}
 
 	/** Sets the frame rate in the calibration (fps and frame interval in seconds). */
@@ -317,8 +245,17 @@ public final class ImageFrames {
 		cal.setTimeUnit("s");
 	}
 
+	/**
+	 * A new output image of the stack, titled {@code title} made unique among open images (ImageJ's "-1" suffix). Output
+	 * images are titled uniquely here and in {@link #output} only, when they are made (the IJ1 bridge shows them as
+	 * they are).
+	 */
+	public static ImagePlus newImage(String title, ImageStack stack) {
+		return new ImagePlus(uniqueTitle(title), stack);
+	}
+
 	/** {@code title}, or ImageJ's "title-1", "title-2", … when an image of that title is open (batch mode included). */
-	public static String uniqueTitle(String title) {
+	static String uniqueTitle(String title) {
 		return uniqueTitle(title, t -> WindowManager.getImage(t) != null);
 	}
 

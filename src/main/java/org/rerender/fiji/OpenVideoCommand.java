@@ -20,9 +20,14 @@ import org.scijava.widget.FileWidget;
 @Plugin(type = Command.class, menuPath = "Plugins>Rerender>Open Video", label = "Open Video")
 public class OpenVideoCommand extends EngineCommand {
 
-	@Parameter(label = "Video file", description = "mp4, mov, avi, mpg, webm, mkv ... (anything FFmpeg reads)",
-		style = FileWidget.OPEN_STYLE, persist = false)
+	@Parameter(label = "Video file", description = "mp4, mov, avi, mpg, webm, mkv ... (anything FFmpeg reads), or a folder of numbered frames (PNG, JPEG, TIFF or BMP);"
+			+ " a folder's path can also be typed or pasted",
+		style = FileWidget.FILE_AND_DIRECTORY_STYLE, persist = false)
 	private File file;
+
+	@Parameter(label = "Frame rate of a frame folder", min = "0.001", max = "1000", required = false, persist = false,
+		description = "Frames per second when the file is a folder of numbered frames (frame_0001.png ...); a video keeps its own.")
+	private double fps = org.rerender.video.ImageSequence.DEFAULT_FPS;
 
 	@Parameter(label = "Crop left", description = "Pixels removed from the left edge", min = "0", max = "100000")
 	private int crop_left = 0;
@@ -51,13 +56,13 @@ public class OpenVideoCommand extends EngineCommand {
 		FramePreparation prep = new FramePreparation(crop_left, crop_right, crop_top, crop_bottom, resolution);
 		ImageStack[] stack = { null };
 		try {
-			VideoInfo info = VideoReader.forEachFrame(file.toPath(), (i, frame) -> {
+			VideoInfo info = VideoReader.forEachFrame(file.toPath(), fps, (i, frame) -> {
 				var prepared = prep.apply(frame);
 				if (stack[0] == null) stack[0] = new ImageStack(prepared.width(), prepared.height());
 				stack[0].addSlice(String.format("frame %04d", i), ImageConversions.toProcessor(prepared));
 			}, rerender.progress(), cancelToken);
 			if (stack[0] == null) throw new RerenderException("No frames could be read from " + file + ".");
-			image = new ImagePlus(file.getName(), stack[0]);
+			image = ImageFrames.newImage(file.getName(), stack[0]); // "clip.mp4-1" when the clip is open already
 			image.setDimensions(1, 1, stack[0].getSize()); // the frames really read (the container's count may differ)
 			describe(image, info);
 		}

@@ -42,8 +42,9 @@ public class PropagateCommand extends EngineCommand {
 	@Parameter(label = "Input video (stack)", required = false, description = "The original frames as an open stack (any type, as displayed); a file or folder given below is used instead.")
 	private ImagePlus input;
 
-	@Parameter(label = "Input video file or frame folder", style = FileWidget.OPEN_STYLE, required = false, persist = false,
-		description = "Used when no stack is given: a video file, or a folder of frame images (sorted by name).")
+	@Parameter(label = "Input video file or frame folder", style = FileWidget.FILE_AND_DIRECTORY_STYLE, required = false, persist = false,
+		description = "Used when no stack is given: a video file, or a folder of numbered frames (PNG, JPEG, TIFF or BMP, in the order of"
+			+ " their numbers; its path can also be typed or pasted).")
 	private File input_file;
 
 	@Parameter(label = "Stylised key frames (stack)", required = false,
@@ -51,7 +52,8 @@ public class PropagateCommand extends EngineCommand {
 	private ImagePlus keys;
 
 	@Parameter(label = "Key frame folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
-		description = "Used when no key stack is given: one image per key frame, sorted by name.")
+		description = "Used when no key stack is given: one image per key frame, in the order of the numbers in their names"
+			+ " (key_2 before key_10; without numbers, by name).")
 	private File key_folder;
 
 	@Parameter(label = "Key frame interval", min = "1", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")
@@ -88,13 +90,14 @@ public class PropagateCommand extends EngineCommand {
 	@Override
 	protected void execute() {
 		ImagePlus stack = blank(input_file) && given(input) ? input : null; // a file or folder wins, as in the Rerender commands
-		List<Rgb8Image> frames = stack != null ? ImageFrames.frames(stack) : PropagationInputs.readFrames(path(input_file, "input video"));
+		PropagationInputs.Clip file = stack != null ? null : PropagationInputs.readClip(path(input_file, "input video"));
+		List<Rgb8Image> frames = stack != null ? ImageFrames.frames(stack) : file.frames();
 		String source = stack != null ? "\"" + stack.getTitle() + "\"" : String.valueOf(input_file);
 		int n = frames.size();
 		if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
 		boolean video = !blank(output_file);
 		if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
-		double known = ImageFrames.outputFps(fps, stack, stack != null ? null : input_file.toPath()); // before the long work
+		double known = ImageFrames.outputFps(fps, stack, file == null ? 0 : file.fps()); // before the long work
 		KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
 		List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)
 			: PropagationInputs.readFolder(path(key_folder, "key frame folder"));

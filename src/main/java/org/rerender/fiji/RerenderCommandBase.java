@@ -34,7 +34,9 @@ public abstract class RerenderCommandBase extends EngineCommand {
 	private String header_input = "<html><b>Input and output</b>";
 	@Parameter(label = "Input video (stack)", required = false, description = "An open stack (any type, as displayed); used when no input file is given.")
 	private ImagePlus input;
-	@Parameter(label = "Input video file", style = FileWidget.OPEN_STYLE, required = false, persist = false, description = "The clip (any FFmpeg format).")
+	@Parameter(label = "Input video file", style = FileWidget.FILE_AND_DIRECTORY_STYLE, required = false, persist = false,
+		description = "The clip (any FFmpeg format), or a folder of numbered frames (PNG, JPEG, TIFF or BMP, read at 30 fps; its path can also be"
+			+ " typed or pasted).")
 	private File input_file;
 	@Parameter(label = "Output video (.mp4)", style = FileWidget.SAVE_STYLE, required = false, persist = false,
 		description = "Default: WORK/output.mp4; the consistency report is written beside it.")
@@ -158,7 +160,8 @@ public abstract class RerenderCommandBase extends EngineCommand {
 			if (steps() != RerenderJob.Steps.FIRST_FRAME)
 				for (int k : r.keyFrames()) keys.add(FolderFrames.read(r.workDir().resolve(String.format("keys/%04d.png", k))));
 			key_frames = ImageFrames.output("Key frames", keys, null); // cropped and resized: no spatial calibration of the input's
-			double fps = ImageFrames.outputFps(0, file(input_file) == null ? input : null, file(input_file)) / interval;
+			double fileFps = file(input_file) == null ? 0 : r.input().fps(); // the job's read of the file (or its record of it)
+			double fps = ImageFrames.outputFps(0, file(input_file) == null ? input : null, fileFps) / interval;
 			if (fps > 0) ImageFrames.setFps(key_frames, fps); // one key every `interval` frames (frame 0 and the last excepted)
 			Path edge = r.workDir().resolve("keys/edge_0000.png");
 			if (Files.isRegularFile(edge)) edge_map = ImageFrames.output("First frame edge map", List.of(FolderFrames.read(edge)), null);

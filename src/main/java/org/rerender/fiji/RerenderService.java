@@ -1,6 +1,5 @@
 package org.rerender.fiji;
 
-import java.io.File;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -14,8 +13,6 @@ import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.ComponentCache;
 import org.rerender.pipeline.DiffusionModels;
-import org.rerender.video.VideoInfo;
-import org.rerender.video.VideoReader;
 import org.scijava.app.StatusService;
 import org.scijava.log.LogService;
 import org.scijava.plugin.Parameter;
@@ -220,10 +217,5 @@ public class RerenderService extends AbstractService implements SciJavaService {
 			if (log != null) log.warn("Rerender: models are freed when the running command ends");
 		}
 		super.dispose();
-	}
-
-	/** Decodes the whole video to count its frames (see {@link VideoReader#probe}). */
-	public VideoInfo probe(File video) {
-		return VideoReader.probe(video.toPath());
 	}
 }

@@ -3,9 +3,11 @@ package org.rerender.image;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
+import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.BufferedInputStream;
@@ -53,7 +55,12 @@ public final class Png {
 		return new BufferedImage(cm, raster, false, null);
 	}
 
-	/** Converts any BufferedImage to RGB bytes (alpha dropped, grey expanded). */
+	/**
+	 * Converts any BufferedImage to RGB bytes (alpha dropped). Grey images (with or without alpha, 1 to 32 bits) take
+	 * their samples as they are, scaled to 8 bits ({@code s * 255 / (2^bits - 1)}, rounded) and copied to R, G and B,
+	 * as FFmpeg and ImageJ read them: {@link BufferedImage#getRGB} would treat grey as linear light and brighten it
+	 * (8-bit 128 would become 188).
+	 */
 	public static Rgb8Image fromBufferedImage(BufferedImage bi) {
 		int w = bi.getWidth(), h = bi.getHeight();
 		byte[] out = new byte[3 * w * h];
@@ -64,6 +71,9 @@ public final class Png {
 				out[3 * i + 1] = src[3 * i + 1];
 				out[3 * i + 2] = src[3 * i];
 			}
+		}
+		else if (isGrey(bi)) {
+			greyToRgb(bi, out);
 		}
 		else {
 			int[] row = new int[w];
@@ -78,5 +88,35 @@ public final class Png {
 			}
 		}
 		return new Rgb8Image(w, h, out);
+	}
+
+	/** A grey colour model that is not a palette (palettes, e.g. 1-4 bit grey PNGs, already hold sRGB entries). */
+	private static boolean isGrey(BufferedImage bi) {
+		ColorModel cm = bi.getColorModel();
+		return !(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
+	}
+
+	/** Band 0 of a grey raster scaled to 8 bits into R, G and B; float samples are taken as 0..1. */
+	private static void greyToRgb(BufferedImage bi, byte[] out) {
+		int w = bi.getWidth(), h = bi.getHeight();
+		Raster r = bi.getRaster();
+		int type = r.getTransferType();
+		boolean floating = type == DataBuffer.TYPE_FLOAT || type == DataBuffer.TYPE_DOUBLE;
+		int bits = Math.min(32, bi.getColorModel().getComponentSize(0));
+		long max = (1L << bits) - 1;
+		long half = max / 2;
+		double[] fRow = floating ? new double[w] : null;
+		int[] row = floating ? null : new int[w];
+		for (int y = 0; y < h; y++) {
+			if (floating) r.getSamples(0, y, w, 1, 0, fRow);
+			else r.getSamples(0, y, w, 1, 0, row);
+			for (int x = 0; x < w; x++) {
+				int v;
+				if (floating) v = (int) Math.round(Math.max(0, Math.min(1, fRow[x])) * 255);
+				else v = (int) ((Math.min(max, Integer.toUnsignedLong(row[x])) * 255 + half) / max);
+				int o = 3 * (y * w + x);
+				out[o] = out[o + 1] = out[o + 2] = (byte) v;
+			}
+		}
 	}
 }

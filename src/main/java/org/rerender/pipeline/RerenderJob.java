@@ -44,6 +44,7 @@ import org.rerender.propagate.Propagator;
 import org.rerender.propagate.synth.PatchSynthesizer;
 import org.rerender.video.ConsistencyReport;
 import org.rerender.video.FramePreparation;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
@@ -105,9 +106,13 @@ public final class RerenderJob {
 		}
 	}
 
-	/** The result of a run. {@code video} and {@code report} are null when the run stopped before them. */
+	/**
+	 * The result of a run. {@code video} and {@code report} are null when the run stopped before them. {@code input}
+	 * is the input video as decoded, e.g. its frame rate: by this run, or as the frames step recorded it (a resumed
+	 * run); never null.
+	 */
 	public record Result(Path workDir, long seed, List<Integer> keyFrames, Path video, Path[] report, Counters counters,
-		List<String> notes) {}
+		List<String> notes, VideoInfo input) {}
 
 	private final RerenderConfig cfg;
 	private final ModelSupplier models;
@@ -118,12 +123,25 @@ public final class RerenderJob {
 	private String stylerName;
 	private java.util.function.UnaryOperator<Rgb8Image> styler;
 	private Supplier<DeviceChoice.Resolved> device;
+	private double sequenceFps = ImageSequence.DEFAULT_FPS;
+	private boolean sequenceFpsGiven;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
 		if (cfg.input == null) throw new RerenderException("No input video given");
 		if (cfg.output == null) throw new RerenderException("No output video given");
 		this.models = models;
+	}
+
+	/**
+	 * The frame rate of an input that is a folder of frames ({@link ImageSequence}; default 30):
+	 * the output video's. A video file keeps its own rate (the run says so in a note when one was given).
+	 */
+	public RerenderJob sequenceFps(double fps) {
+		VideoWriter.checkFps(fps, "a folder of frames");
+		this.sequenceFps = fps;
+		this.sequenceFpsGiven = true;
+		return this;
 	}
 
 	/** Optical flow for key frames, propagation and the report (default DIS). */
@@ -188,20 +206,24 @@ public final class RerenderJob {
 	public Result run(Steps steps, Progress progress, Cancel cancel) {
 		if (progress == null) progress = Progress.NONE;
 		if (cancel == null) cancel = Cancel.NEVER;
-		VideoReader.requireFile(cfg.input); // missing, a folder, an empty or unreadable file
+		// a frame folder is listed once: checked, hashed and read from this listing
+		ImageSequence sequence = ImageSequence.isSequence(cfg.input) ? ImageSequence.open(cfg.input, sequenceFps) : null;
+		if (sequence == null) VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file
 		List<String> notes = new ArrayList<>();
+		if (sequence == null && sequenceFpsGiven) note(notes, "the frame rate " + sequenceFps + " given (--fps) is for a folder of frames:"
+			+ " the video file keeps its own");
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
 		long seed = seed(workDir());
 		Map<String, Object> jobParams = new LinkedHashMap<>(JsonParams.of(cfg));
 		jobParams.put("seed_used", seed);
-		WorkFolder work = WorkFolder.open(workDir(), cfg.input, jobParams);
+		WorkFolder work = sequence != null ? WorkFolder.openSequence(workDir(), sequence, jobParams) : WorkFolder.open(workDir(), cfg.input, jobParams);
 		cancel.check();
 
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
 		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
 		boolean framesDone = frames.isComplete();
-		frames = FramesStep.run(work, prep, overwrite, progress, cancel);
+		VideoInfo input = FramesStep.fill(work, frames, prep, sequenceFps, progress, cancel); // the step made above: the input's rotation is read once
 		if (!framesDone) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
@@ -244,19 +266,21 @@ public final class RerenderJob {
 						+ ": run the first-frame and key-frame steps first (without -nr)");
 			WorkStep prop = work.step(WorkFolder.PROPAGATED, Map.of("poisson", cfg.poisson, "flow", flowMethod.name()), overwrite, keys);
 			propagate(work, frames, keys, prop, schedule, n, progress, cancel);
-			WorkStep out = work.step(WorkFolder.OUT, Map.of("output", cfg.output.toAbsolutePath().toString()), overwrite, prop);
+			Map<String, Object> outParams = new LinkedHashMap<>(Map.of("output", cfg.output.toAbsolutePath().toString()));
+			if (sequence != null) outParams.put("sequence_fps", sequenceFps); // a new rate rewrites the video
+			WorkStep out = work.step(WorkFolder.OUT, outParams, overwrite, prop);
 			video = cfg.output.toAbsolutePath();
 			report = ConsistencyReport.files(video);
 			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
 				if (Files.exists(video) && !out.isComplete() && !replaceOutput && !writtenHere(work.root(), video))
 					throw new RerenderException("The output " + video + " already exists and was not written by this job"
 						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
-				writeVideo(frames, keys, prop, work.root(), frameCount, video, notes, progress, cancel);
+				input = writeVideo(frames, keys, prop, work.root(), frameCount, video, input, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
 			}
 		}
-		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes);
+		return new Result(work.root(), seed, schedule.keys(), video, report, n, notes, input);
 	}
 
 	/**
@@ -376,15 +400,15 @@ public final class RerenderJob {
 		}
 	}
 
-	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video, List<String> notes,
-		Progress progress, Cancel cancel)
+	/** Writes the output video at the input's ({@code info}) frame rate, with its audio if it has any; returns {@code info}. */
+	private VideoInfo writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
+		VideoInfo info, List<String> notes, Progress progress, Cancel cancel)
 	{
 		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
 		for (int i = 0; i < frameCount; i++) {
 			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
 			in.add(frames.readPng(i));
 		}
-		VideoInfo info = VideoReader.probe(cfg.input);
 		double fps = info.fps();
 		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
 			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));
@@ -394,7 +418,7 @@ public final class RerenderJob {
 		catch (IOException e) {
 			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
 		}
-		VideoWriter.write(video, out, fps > 0 ? fps : 30, cfg.input, progress, cancel);
+		VideoWriter.write(video, out, fps > 0 ? fps : 30, info.hasAudio() ? cfg.input : null, progress, cancel);
 		try { // a resume knows the video as its own
 			org.rerender.work.AtomicFiles.write(workRoot.resolve(VIDEO_WRITTEN), t -> Files.writeString(t, videoStamp(video)));
 		}
@@ -410,6 +434,7 @@ public final class RerenderJob {
 		catch (Exception e) {
 			throw new RerenderException("Consistency report failed: " + e.getMessage(), e);
 		}
+		return info;
 	}
 
 	/** The first-frame and key-frame steps. */

@@ -3,13 +3,13 @@ package org.rerender.propagate;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import javax.imageio.ImageIO;
 import org.rerender.engine.RerenderException;
+import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.synth.SynthesisResult;
 
@@ -107,35 +107,14 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 		return outputDir;
 	}
 
-	/** Reads an 8-bit image file (PNG, JPEG, …) as RGB. */
+	/** Reads an image file (PNG, JPEG, TIFF, BMP; grey scaled to 8 bits) as RGB, through {@link Png#read}. */
 	public static Rgb8Image read(Path p) {
-		BufferedImage bi;
-		try (InputStream in = Files.newInputStream(p)) {
-			bi = ImageIO.read(in);
+		try {
+			return Png.read(p);
 		}
 		catch (IOException e) {
 			throw new RerenderException("Cannot read image " + p + ": " + e.getMessage(), e);
 		}
-		if (bi == null) throw new RerenderException("Not a readable image: " + p);
-		int w = bi.getWidth(), h = bi.getHeight();
-		byte[] d = new byte[3 * w * h];
-		if (bi.getType() == BufferedImage.TYPE_3BYTE_BGR) {
-			byte[] s = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
-			for (int i = 0; i < w * h; i++) {
-				d[3 * i] = s[3 * i + 2];
-				d[3 * i + 1] = s[3 * i + 1];
-				d[3 * i + 2] = s[3 * i];
-			}
-		}
-		else {
-			int[] rgb = bi.getRGB(0, 0, w, h, null, 0, w);
-			for (int i = 0; i < w * h; i++) {
-				d[3 * i] = (byte) (rgb[i] >> 16);
-				d[3 * i + 1] = (byte) (rgb[i] >> 8);
-				d[3 * i + 2] = (byte) rgb[i];
-			}
-		}
-		return new Rgb8Image(w, h, d);
 	}
 
 	/** Writes a PNG atomically (temporary name, then rename). */

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import org.rerender.engine.FileNames;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
@@ -33,9 +34,7 @@ public final class FolderIntermediateStore implements IntermediateStore {
 	}
 
 	private static Path errPath(Path img) {
-		String n = img.getFileName().toString();
-		int dot = n.lastIndexOf('.');
-		return img.resolveSibling((dot > 0 ? n.substring(0, dot) : n) + ".err");
+		return img.resolveSibling(FileNames.stem(img) + ".err");
 	}
 
 	@Override

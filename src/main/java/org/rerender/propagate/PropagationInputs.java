@@ -1,41 +1,48 @@
 package org.rerender.propagate;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoReader;
 
 /** Reading frames and key frames for the Fiji command and batch use, and matching key images to a schedule. */
 public final class PropagationInputs {
 	private PropagationInputs() {}
 
-	/** A video file (decoded) or a folder of images (sorted by name). */
+	/** A video file (decoded) or a folder of frames of one size ({@link ImageSequence}: natural order). */
 	public static List<Rgb8Image> readFrames(Path path) {
-		return Files.isDirectory(path) ? readFolder(path) : VideoReader.readAll(path, Progress.NONE, Cancel.NEVER);
+		return readClip(path).frames();
 	}
 
-	/** Every PNG/JPEG/TIFF/BMP image of a folder, sorted by file name. */
+	/** Frames and their rate: {@code fps} is a video file's, as decoded (once), or 0 for a folder of images (none known). */
+	public record Clip(List<Rgb8Image> frames, double fps) {}
+
+	/**
+	 * A video file (decoded once, its frame rate kept) or a folder of frames of one size ({@link ImageSequence}:
+	 * natural order of their names).
+	 */
+	public static Clip readClip(Path path) {
+		if (Files.isDirectory(path)) return new Clip(VideoReader.readAll(path, Progress.NONE, Cancel.NEVER), 0);
+		List<Rgb8Image> frames = new ArrayList<>();
+		double fps = VideoReader.forEachFrame(path, (i, f) -> frames.add(f), Progress.NONE, Cancel.NEVER).fps();
+		return new Clip(frames, fps);
+	}
+
+	/**
+	 * The images of a folder in the order of their numbers, chosen as an image sequence's frames are
+	 * ({@link ImageSequence#list}: key_2 before key_10, hidden files and other files left out).
+	 */
 	public static List<Rgb8Image> readFolder(Path dir) {
-		List<Path> files;
-		try (Stream<Path> s = Files.list(dir)) {
-			files = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(png|jpe?g|tiff?|bmp)$")).sorted().toList();
-		}
-		catch (IOException e) {
-			throw new RerenderException("Cannot list " + dir + ": " + e.getMessage(), e);
-		}
-		if (files.isEmpty()) throw new RerenderException("No images (png, jpg, tif, bmp) in " + dir);
-		List<Rgb8Image> out = new ArrayList<>(files.size());
-		for (Path p : files) out.add(FolderFrames.read(p));
+		List<Rgb8Image> out = new ArrayList<>();
+		for (Path p : ImageSequence.list(dir)) out.add(FolderFrames.read(p));
 		return out;
 	}
 

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.rerender.engine.FileNames;
 import org.rerender.engine.RerenderException;
 import org.rerender.flow.WarpingError.FrameError;
 
@@ -28,9 +29,7 @@ public final class ConsistencyReport {
 
 	/** The report files for a video: [csv, png]. */
 	public static Path[] files(Path video) {
-		String name = video.getFileName().toString();
-		int dot = name.lastIndexOf('.');
-		String stem = dot > 0 ? name.substring(0, dot) : name;
+		String stem = FileNames.stem(video);
 		return new Path[] {video.resolveSibling(stem + "_consistency.csv"), video.resolveSibling(stem + "_consistency.png")};
 	}
 

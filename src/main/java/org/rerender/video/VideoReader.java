@@ -32,6 +32,9 @@ import org.rerender.image.Rgb8Image;
  *
  * Frame counts are those actually decoded; the container's estimate is only used for progress totals and to
  * detect truncated files. All failures are {@link RerenderException}s with a message for the user.
+ *
+ * <p>A folder of numbered frames is read as a video too ({@link ImageSequence}): the methods that take a
+ * {@code sequenceFps} give it that frame rate, the others {@link ImageSequence#DEFAULT_FPS}.
  */
 public final class VideoReader implements AutoCloseable {
 
@@ -43,20 +46,37 @@ public final class VideoReader implements AutoCloseable {
 
 	private final Path path;
 	private final FFmpegFrameGrabber grabber;
+	/** Non-null for an image-sequence folder (then {@code grabber} is null). */
+	private final ImageSequence sequence;
 	private final int rotation;
-	private final Orientation orientation;
+	private final DisplayMatrix.Orientation orientation;
 	private final Timing timing = new Timing();
 	private int framesRead;
 
 	private VideoReader(Path path, FFmpegFrameGrabber grabber) {
 		this.path = path;
 		this.grabber = grabber;
-		this.orientation = orientation(grabber);
+		this.sequence = null;
+		this.orientation = DisplayMatrix.orientation(path, grabber);
 		this.rotation = orientation.rotation();
 	}
 
-	/** Opens a video for reading frames with {@link #read()}; the caller closes it. */
+	private VideoReader(Path path, ImageSequence sequence) {
+		this.path = path;
+		this.grabber = null;
+		this.sequence = sequence;
+		this.orientation = DisplayMatrix.Orientation.NONE;
+		this.rotation = 0;
+	}
+
+	/** Opens a video (or an image-sequence folder) for reading frames with {@link #read()}; the caller closes it. */
 	public static VideoReader open(Path path) {
+		return open(path, ImageSequence.DEFAULT_FPS);
+	}
+
+	/** As {@link #open(Path)}; an image-sequence folder gets the frame rate {@code sequenceFps}. */
+	public static VideoReader open(Path path, double sequenceFps) {
+		if (ImageSequence.isSequence(path)) return new VideoReader(path, ImageSequence.open(path, sequenceFps));
 		FFmpegFrameGrabber g = start(path, true);
 		return new VideoReader(path, g);
 	}
@@ -71,6 +91,15 @@ public final class VideoReader implements AutoCloseable {
 	}
 
 	public static VideoInfo probe(Path path, Progress progress, Cancel cancel) {
+		return probe(path, ImageSequence.DEFAULT_FPS, progress, cancel);
+	}
+
+	/**
+	 * As {@link #probe(Path)}; an image-sequence folder gets the frame rate {@code sequenceFps} (its frames' sizes
+	 * are read from their headers, no frame is decoded).
+	 */
+	public static VideoInfo probe(Path path, double sequenceFps, Progress progress, Cancel cancel) {
+		if (ImageSequence.isSequence(path)) return ImageSequence.open(path, sequenceFps).info();
 		try (FFmpegFrameGrabber g = start(path, false)) {
 			int expected = declaredFrameCount(g);
 			Timing timing = new Timing();
@@ -97,7 +126,22 @@ public final class VideoReader implements AutoCloseable {
 	 * Polls {@code cancel} and reports to {@code progress} between frames.
 	 */
 	public static VideoInfo forEachFrame(Path path, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		try (VideoReader r = open(path)) {
+		return forEachFrame(path, ImageSequence.DEFAULT_FPS, visitor, progress, cancel);
+	}
+
+	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)}; an image-sequence folder gets {@code sequenceFps}. */
+	public static VideoInfo forEachFrame(Path path, double sequenceFps, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		return forEachFrame(open(path, sequenceFps), visitor, progress, cancel);
+	}
+
+	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)} for a sequence already listed (no new listing). */
+	public static VideoInfo forEachFrame(ImageSequence sequence, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		return forEachFrame(new VideoReader(sequence.dir(), sequence), visitor, progress, cancel);
+	}
+
+	private static VideoInfo forEachFrame(VideoReader reader, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		Path path = reader.path;
+		try (VideoReader r = reader) {
 			int expected = r.declaredFrameCount();
 			Rgb8Image frame;
 			while ((frame = r.read()) != null) {
@@ -105,6 +149,7 @@ public final class VideoReader implements AutoCloseable {
 				progress.report("Reading video", r.framesRead, Math.max(r.framesRead, expected));
 				cancel.check();
 			}
+			if (r.sequence != null) return r.sequence.info();
 			return finish(path, r.grabber, r.framesRead, r.timing);
 		}
 		catch (IOException e) {
@@ -124,6 +169,7 @@ public final class VideoReader implements AutoCloseable {
 	 * (phone clips: a rotation; also mirrored ones) comes out as FFmpeg's own program shows it.
 	 */
 	public Rgb8Image read() {
+		if (sequence != null) return framesRead < sequence.size() ? sequence.read(framesRead++) : null;
 		try {
 			Frame f = grabber.grabImage();
 			if (f == null || f.image == null) return null;
@@ -139,21 +185,22 @@ public final class VideoReader implements AutoCloseable {
 	/** Frames returned by {@link #read()} so far. */
 	public int framesRead() { return framesRead; }
 	/** Width of the frames {@link #read()} returns (after the display rotation). */
-	public int width() { return rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
+	public int width() { return sequence != null ? sequence.width() : rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
 	/** Height of the frames {@link #read()} returns (after the display rotation). */
-	public int height() { return rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
+	public int height() { return sequence != null ? sequence.height() : rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
 	/** The stream's declared frame rate (for a variable frame rate the probe's average is better: {@link #probe}). */
-	public double fps() { return declaredFps(grabber); }
+	public double fps() { return sequence != null ? sequence.fps() : declaredFps(grabber); }
 	/** Degrees the stored frames are turned counter-clockwise for display (0, 90, 180 or 270); read() applies it. */
 	public int rotation() { return rotation; }
-	public boolean hasAudio() { return grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
-	public String codec() { return grabber.getVideoCodecName(); }
+	public boolean hasAudio() { return sequence == null && grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
+	public String codec() { return sequence != null ? sequence.codec() : grabber.getVideoCodecName(); }
 
 	/** The container's frame count estimate (may be wrong, 0 if unknown): use it for progress only. */
-	public int declaredFrameCount() { return declaredFrameCount(grabber); }
+	public int declaredFrameCount() { return sequence != null ? sequence.size() : declaredFrameCount(grabber); }
 
 	@Override
 	public void close() {
+		if (grabber == null) return;
 		try {
 			grabber.close();
 		}
@@ -165,14 +212,18 @@ public final class VideoReader implements AutoCloseable {
 	// ---------------------------------------------------------------------------------------------------
 
 	/**
-	 * Checks that {@code path} is a readable file (before any decoding).
+	 * Checks that {@code path} is a readable file, or a folder of frames ({@link ImageSequence}), before any decoding.
 	 *
-	 * @throws RerenderException saying what is wrong: missing, a folder (image sequences), not a file, unreadable
+	 * @throws RerenderException saying what is wrong: missing, a folder without frames (or of frames of different
+	 *                           sizes), not a file, unreadable
 	 */
 	public static void requireFile(Path file) {
 		Path path = file.toAbsolutePath();
 		if (!Files.exists(path)) throw new RerenderException("Video file not found: " + path);
-		if (Files.isDirectory(path)) throw new RerenderException(folderMessage(path));
+		if (Files.isDirectory(path)) {
+			ImageSequence.open(path, ImageSequence.DEFAULT_FPS);
+			return;
+		}
 		if (!Files.isRegularFile(path)) throw new RerenderException("Not a file: " + path);
 		if (!Files.isReadable(path)) throw new RerenderException("Video file is not readable: " + path);
 		try {
@@ -217,121 +268,13 @@ public final class VideoReader implements AutoCloseable {
 		boolean variable = average > 0 && (!(declared > 0) || Math.abs(average - declared) > VARIABLE_RATE_TOLERANCE * declared);
 		double fps = variable ? average : declared;
 		boolean audio = g.getAudioStream() >= 0 && g.getAudioChannels() > 0;
-		int rot = rotation(g);
+		int rot = DisplayMatrix.orientation(path, g).rotation();
 		int w = rot % 180 == 0 ? g.getImageWidth() : g.getImageHeight(), h = rot % 180 == 0 ? g.getImageHeight() : g.getImageWidth();
 		return new VideoInfo(w, h, fps, decoded, audio, g.getVideoCodecName(), g.getFormat(), variable ? declared : fps, rot);
 	}
 
 	private static double declaredFps(FFmpegFrameGrabber g) {
 		return g.getVideoFrameRate() > 0 ? g.getVideoFrameRate() : g.getFrameRate();
-	}
-
-	/**
-	 * How a frame is shown: mirrored left-right first (when {@code mirror}), then turned counter-clockwise by
-	 * {@code rotation} (0, 90, 180 or 270). Every combination of quarter turns and flips is one of these eight.
-	 */
-	record Orientation(boolean mirror, int rotation) {
-		static final Orientation NONE = new Orientation(false, 0);
-
-		Rgb8Image apply(Rgb8Image in) {
-			return rotate(mirror ? VideoReader.mirror(in) : in, rotation);
-		}
-	}
-
-	/**
-	 * The stream's display rotation (its display matrix; phone clips) as 0, 90, 180 or 270 degrees counter-clockwise,
-	 * FFmpeg's convention ({@code av_display_rotation_get}), applied after {@link Orientation#mirror}.
-	 */
-	static int rotation(FFmpegFrameGrabber g) {
-		return orientation(g).rotation();
-	}
-
-	/** The stream's display matrix as FFmpeg's own autorotation applies it ({@link #orientation(int[])}). */
-	static Orientation orientation(FFmpegFrameGrabber g) {
-		try {
-			return orientation(displayMatrix(g));
-		}
-		catch (RuntimeException e) {
-			return Orientation.NONE; // unreadable side data: show the frames as stored
-		}
-	}
-
-	/** The 3×3 display matrix (16.16 and 2.30 fixed point, FFmpeg's layout) of the first video stream, or null. */
-	private static int[] displayMatrix(FFmpegFrameGrabber g) {
-		org.bytedeco.ffmpeg.avformat.AVFormatContext fc = g.getFormatContext();
-		if (fc == null) return null;
-		for (int i = 0; i < fc.nb_streams(); i++) {
-			org.bytedeco.ffmpeg.avformat.AVStream st = fc.streams(i);
-			org.bytedeco.ffmpeg.avcodec.AVCodecParameters par = st.codecpar();
-			if (par.codec_type() != org.bytedeco.ffmpeg.global.avutil.AVMEDIA_TYPE_VIDEO
-				|| (st.disposition() & org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC) != 0) continue;
-			org.bytedeco.ffmpeg.avcodec.AVPacketSideData sd = org.bytedeco.ffmpeg.global.avcodec.av_packet_side_data_get(
-				par.coded_side_data(), par.nb_coded_side_data(), org.bytedeco.ffmpeg.global.avcodec.AV_PKT_DATA_DISPLAYMATRIX);
-			if (sd == null || sd.isNull() || sd.data() == null || sd.size() < 36) return null;
-			int[] m = new int[9];
-			new org.bytedeco.javacpp.IntPointer(sd.data()).get(m);
-			return m;
-		}
-		return null;
-	}
-
-	/**
-	 * The orientation FFmpeg's command-line autorotation gives a display matrix (null: none): the clockwise angle
-	 * θ = −round(av_display_rotation_get) in [0, 360) picks a transpose or flips, and the signs of the matrix
-	 * entries 0, 3 and 4 tell whether the picture is also mirrored. Angles that are not quarter turns are rounded
-	 * to the nearest one (FFmpeg would turn by the exact angle).
-	 */
-	static Orientation orientation(int[] m) {
-		if (m == null) return Orientation.NONE;
-		double ccw = org.bytedeco.ffmpeg.global.avutil.av_display_rotation_get(m);
-		if (Double.isNaN(ccw) || Double.isInfinite(ccw)) return Orientation.NONE;
-		double theta = -Math.round(ccw);
-		theta -= 360 * Math.floor(theta / 360 + 0.9 / 360);
-		if (Math.abs(theta - 90) < 1) // a quarter turn clockwise; m[3] > 0: transposed (mirrored, then turned)
-			return m[3] > 0 ? new Orientation(true, 90) : new Orientation(false, 270);
-		if (Math.abs(theta - 270) < 1) // a quarter turn counter-clockwise; m[3] < 0: the other diagonal
-			return m[3] < 0 ? new Orientation(true, 270) : new Orientation(false, 90);
-		if (Math.abs(theta - 180) < 1) { // left-right flip when m[0] < 0, top-bottom flip when m[4] < 0
-			boolean h = m[0] < 0, v = m[4] < 0;
-			return h && v ? new Orientation(false, 180) : h ? new Orientation(true, 0) : v ? new Orientation(true, 180) : Orientation.NONE;
-		}
-		if (Math.abs(theta) < 1 || Math.abs(theta - 360) < 1) return m[4] < 0 ? new Orientation(true, 180) : Orientation.NONE;
-		return new Orientation(false, Math.floorMod((int) Math.round(ccw / 90.0), 4) * 90);
-	}
-
-	/** {@code in} mirrored left-right. */
-	static Rgb8Image mirror(Rgb8Image in) {
-		int w = in.width(), h = in.height();
-		byte[] src = in.data(), dst = new byte[src.length];
-		for (int y = 0; y < h; y++)
-			for (int x = 0; x < w; x++) System.arraycopy(src, 3 * (y * w + x), dst, 3 * (y * w + w - 1 - x), 3);
-		return new Rgb8Image(w, h, dst);
-	}
-
-	/** {@code in} turned counter-clockwise by {@code degrees} (0, 90, 180, 270). */
-	static Rgb8Image rotate(Rgb8Image in, int degrees) {
-		if (degrees == 0) return in;
-		int w = in.width(), h = in.height();
-		boolean quarter = degrees % 180 != 0;
-		int ow = quarter ? h : w, oh = quarter ? w : h;
-		byte[] src = in.data(), dst = new byte[src.length];
-		for (int y = 0; y < h; y++)
-			for (int x = 0; x < w; x++) {
-				int ox, oy;
-				switch (degrees) {
-					case 90 -> { ox = y; oy = w - 1 - x; }
-					case 180 -> { ox = w - 1 - x; oy = h - 1 - y; }
-					case 270 -> { ox = h - 1 - y; oy = x; }
-					default -> throw new IllegalArgumentException("rotation must be 0, 90, 180 or 270: " + degrees);
-				}
-				System.arraycopy(src, 3 * (y * w + x), dst, 3 * (oy * ow + ox), 3);
-			}
-		return new Rgb8Image(ow, oh, dst);
-	}
-
-	private static String folderMessage(Path path) {
-		return path + " is a folder, not a video file. Image sequences are not read directly: make a video of them"
-			+ " first, e.g. with FFmpeg: ffmpeg -framerate 25 -i \"" + path + "/%04d.png\" -c:v ffv1 frames.mkv";
 	}
 
 	/** Presentation times of the decoded frames, for the average frame rate of a variable-rate stream. */

@@ -8,7 +8,6 @@ import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
 
 import java.io.IOException;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +33,7 @@ import org.rerender.image.Rgb8Image;
  * for {@code AV_CODEC_ID_H264} and then reads the finished file back to report the codec really written
  * ({@link Result#videoCodec()}). If no H.264 encoder exists it falls back to MPEG-4 Part 2 and says so in
  * {@link Result#note()}. H.264 4:2:0 needs even sides: an odd width/height is padded by repeating the last
- * column/row.
+ * column/row. {@link #createPadded} also pads sides under {@value #MIN_SIDE} pixels (see {@link #padding}).
  */
 public final class VideoWriter implements AutoCloseable {
 
@@ -54,38 +53,38 @@ public final class VideoWriter implements AutoCloseable {
 	private final Path output;
 	/** The highest frame rate a video is written with. */
 	public static final double MAX_FPS = 1000;
+	/** The smallest frame side the H.264 encoder (OpenH264) accepts. */
+	public static final int MIN_SIDE = 16;
 
 	private final Path temp;
 	private final int width, height, encWidth, encHeight;
 	private final double fps;
 	private final FFmpegFrameRecorder recorder;
-	private final FFmpegFrameGrabber audio;
+	private final AudioCarry audio;
 	private final StringBuilder note = new StringBuilder();
 	private final byte[] padded;
 	private int frames;
-	private long audioSamplesWritten;
-	private boolean audioDone;
 	private boolean finished;
 
-	private VideoWriter(Path output, int width, int height, double fps, Path audioSource) {
+	private VideoWriter(Path output, int width, int height, double fps, Path audioSource, int minSide) {
 		Ffmpeg.init();
 		if (width <= 0 || height <= 0) throw new RerenderException("Invalid frame size " + width + "x" + height);
-		if (!(fps > 0) || fps > MAX_FPS)
-			throw new RerenderException("Invalid frame rate " + fps + ": a video's frame rate must be above 0 and at most " + (int) MAX_FPS + " fps.");
+		checkFps(fps, "a video");
 		this.output = output.toAbsolutePath();
 		this.width = width;
 		this.height = height;
-		this.encWidth = width + (width & 1);
-		this.encHeight = height + (height & 1);
+		this.encWidth = encodedSide(width, minSide);
+		this.encHeight = encodedSide(height, minSide);
 		this.fps = fps;
 		this.padded = (encWidth != width || encHeight != height) ? new byte[3 * encWidth * encHeight] : null;
-		if (padded != null) note("odd frame size " + width + "x" + height + " padded to " + encWidth + "x" + encHeight);
+		if (padded != null) note((width < minSide || height < minSide ? "small" : "odd") + " frame size " + width + "x" + height
+			+ " padded to " + encWidth + "x" + encHeight);
 		Path dir = this.output.getParent();
 		if (dir == null || !Files.isDirectory(dir))
 			throw new RerenderException("Output folder does not exist: " + dir);
 		if (!Files.isWritable(dir)) throw new RerenderException("Output folder is not writable: " + dir);
 		if (Files.isDirectory(this.output)) throw new RerenderException("Output is a folder, not a file: " + output);
-		this.audio = audioSource == null ? null : openAudio(audioSource);
+		this.audio = audioSource == null ? null : AudioCarry.open(audioSource, this::note);
 		this.temp = this.output.resolveSibling("." + this.output.getFileName() + "."
 			+ Long.toHexString(System.nanoTime() ^ java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".part.mp4");
 		int codec = AV_CODEC_ID_H264;
@@ -110,7 +109,46 @@ public final class VideoWriter implements AutoCloseable {
 	 * first audio track is carried into the output.
 	 */
 	public static VideoWriter create(Path output, int width, int height, double fps, Path audioSource) {
-		return new VideoWriter(output, width, height, fps, audioSource);
+		return new VideoWriter(output, width, height, fps, audioSource, 0);
+	}
+
+	/**
+	 * As {@link #create}, and frames with a side under {@value #MIN_SIDE} pixels are padded up to it as well (by
+	 * repeating the last column/row): {@link #padding} says by how much, for a caller that crops it away again.
+	 */
+	public static VideoWriter createPadded(Path output, int width, int height, double fps, Path audioSource) {
+		return new VideoWriter(output, width, height, fps, audioSource, MIN_SIDE);
+	}
+
+	/** {right, bottom}: the columns and rows {@link #createPadded} adds to frames of this size (even sides, at least {@value #MIN_SIDE}). */
+	public static int[] padding(int width, int height) {
+		return new int[] { encodedSide(width, MIN_SIDE) - width, encodedSide(height, MIN_SIDE) - height };
+	}
+
+	/** Whether a video can have this frame rate: above 0 and at most {@link #MAX_FPS}. */
+	public static boolean validFps(double fps) {
+		return fps > 0 && fps <= MAX_FPS;
+	}
+
+	/** Refuses a frame rate a video cannot have ({@link #validFps}), naming {@code what} it is for. */
+	public static void checkFps(double fps, String what) {
+		if (!validFps(fps))
+			throw new RerenderException("Invalid frame rate " + fps + " for " + what + ": give one above 0 and at most " + (int) MAX_FPS + " fps.");
+	}
+
+	/** An even side, at least {@code minSide}. */
+	private static int encodedSide(int side, int minSide) {
+		return Math.max(minSide, side + (side & 1));
+	}
+
+	/**
+	 * A clear error before any work when frames of this size cannot be written (H.264 needs sides of at least
+	 * {@value #MIN_SIDE} pixels); {@code what} names the frames, {@code fix} says what the user can do.
+	 */
+	public static void checkEncodable(int width, int height, String what, String fix) {
+		if (width < MIN_SIDE || height < MIN_SIDE)
+			throw new RerenderException("Cannot write " + what + " as a video: H.264 needs frames of at least " + MIN_SIDE + "x"
+				+ MIN_SIDE + " pixels, these are " + width + "x" + height + ". " + fix);
 	}
 
 	/** Writes all frames and finishes; nothing is left at {@code output} if anything fails or is cancelled. */
@@ -142,7 +180,7 @@ public final class VideoWriter implements AutoCloseable {
 			recorder.recordImage(encWidth, encHeight, Frame.DEPTH_UBYTE, 3, 3 * encWidth, AV_PIX_FMT_RGB24,
 				ByteBuffer.wrap(data));
 			frames++;
-			pumpAudio(frames / fps);
+			if (audio != null) audio.pump(recorder, frames / fps);
 		}
 		catch (IOException | RuntimeException e) {
 			throw new RerenderException("Could not encode frame " + frames + " to " + output + ": " + Ffmpeg.shortReason(e), e);
@@ -157,11 +195,11 @@ public final class VideoWriter implements AutoCloseable {
 		if (finished) throw new IllegalStateException("writer already finished");
 		if (frames == 0) throw new RerenderException("No frames were written to " + output);
 		try {
-			pumpAudio(frames / fps);
-			boolean hadAudio = audioSamplesWritten > 0;
+			if (audio != null) audio.pump(recorder, frames / fps);
+			boolean hadAudio = audio != null && audio.samplesWritten() > 0;
 			recorder.stop();
 			release(recorder);
-			closeAudio();
+			if (audio != null) audio.close();
 			Result check = verify(hadAudio);
 			Files.move(temp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 			finished = true;
@@ -187,7 +225,7 @@ public final class VideoWriter implements AutoCloseable {
 
 	private FFmpegFrameRecorder startRecorder(int codec) throws IOException {
 		FFmpegFrameRecorder r = new FFmpegFrameRecorder(temp.toString(), encWidth, encHeight,
-			audio == null ? 0 : audio.getAudioChannels());
+			audio == null ? 0 : audio.channels());
 		r.setFormat("mp4");
 		r.setVideoCodec(codec);
 		r.setPixelFormat(AV_PIX_FMT_YUV420P);
@@ -196,7 +234,7 @@ public final class VideoWriter implements AutoCloseable {
 		r.setVideoBitrate((int) Math.min(50_000_000, Math.max(500_000, 0.15 * encWidth * encHeight * fps)));
 		if (audio != null) {
 			r.setAudioCodec(AV_CODEC_ID_AAC);
-			r.setSampleRate(audio.getSampleRate());
+			r.setSampleRate(audio.sampleRate());
 			r.setAudioBitrate(128_000);
 		}
 		try {
@@ -207,64 +245,6 @@ public final class VideoWriter implements AutoCloseable {
 			throw e;
 		}
 		return r;
-	}
-
-	private FFmpegFrameGrabber openAudio(Path source) {
-		if (!Files.isRegularFile(source)) throw new RerenderException("Audio source file not found: " + source);
-		FFmpegFrameGrabber g = new FFmpegFrameGrabber(source.toAbsolutePath().toString());
-		try {
-			g.start();
-		}
-		catch (IOException | RuntimeException e) {
-			try { g.close(); } catch (IOException | RuntimeException ignored) { /* failing already */ }
-			throw new RerenderException("Cannot read the audio source " + source + ": " + Ffmpeg.shortReason(e), e);
-		}
-		if (g.getAudioStream() < 0 || g.getAudioChannels() <= 0 || g.getSampleRate() <= 0) {
-			note("the audio source has no audio track: " + source.getFileName());
-			try { g.close(); } catch (IOException e) { /* nothing read */ }
-			return null;
-		}
-		return g;
-	}
-
-	/** Writes source audio up to {@code seconds} of output time (the audio is cut at the video's end). */
-	private void pumpAudio(double seconds) throws IOException {
-		if (audio == null || audioDone) return;
-		int rate = audio.getSampleRate();
-		long target = (long) Math.floor(seconds * rate);
-		while (audioSamplesWritten < target) {
-			Frame f = audio.grabSamples();
-			if (f == null || f.samples == null) {
-				audioDone = true;
-				return;
-			}
-			int channels = f.audioChannels;
-			boolean planar = f.samples.length > 1;
-			int count = planar ? f.samples[0].remaining() : f.samples[0].remaining() / channels;
-			long room = target - audioSamplesWritten;
-			Buffer[] samples = f.samples;
-			if (count > room) {
-				int keep = (int) room;
-				samples = new Buffer[f.samples.length];
-				for (int i = 0; i < samples.length; i++) {
-					Buffer b = duplicate(f.samples[i]);
-					b.limit(b.position() + (planar ? keep : keep * channels));
-					samples[i] = b;
-				}
-				count = keep;
-			}
-			recorder.recordSamples(f.sampleRate, channels, samples);
-			audioSamplesWritten += count;
-		}
-	}
-
-	private static Buffer duplicate(Buffer b) {
-		if (b instanceof ByteBuffer x) return x.duplicate();
-		if (b instanceof java.nio.ShortBuffer x) return x.duplicate();
-		if (b instanceof java.nio.IntBuffer x) return x.duplicate();
-		if (b instanceof java.nio.FloatBuffer x) return x.duplicate();
-		if (b instanceof java.nio.DoubleBuffer x) return x.duplicate();
-		throw new IllegalArgumentException("Unsupported sample buffer " + b.getClass());
 	}
 
 	private Result verify(boolean audioWritten) throws IOException {
@@ -285,7 +265,7 @@ public final class VideoWriter implements AutoCloseable {
 		for (int y = 0; y < encHeight; y++) {
 			int sy = Math.min(y, height - 1);
 			System.arraycopy(src, 3 * width * sy, padded, 3 * encWidth * y, 3 * width);
-			if (encWidth != width) System.arraycopy(src, 3 * (width * sy + width - 1), padded, 3 * (encWidth * y + width), 3);
+			for (int x = width; x < encWidth; x++) System.arraycopy(src, 3 * (width * sy + width - 1), padded, 3 * (encWidth * y + x), 3);
 		}
 		return padded;
 	}
@@ -297,18 +277,12 @@ public final class VideoWriter implements AutoCloseable {
 
 	private void cleanUp() {
 		if (recorder != null) release(recorder);
-		closeAudio();
+		if (audio != null) audio.close();
 		try {
 			if (temp != null) Files.deleteIfExists(temp);
 		}
 		catch (IOException e) {
 			// best effort: a hidden .part.mp4 file may remain
-		}
-	}
-
-	private void closeAudio() {
-		if (audio != null) {
-			try { audio.close(); } catch (IOException | RuntimeException e) { /* nothing to lose */ }
 		}
 	}
 

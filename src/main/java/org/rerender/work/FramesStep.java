@@ -1,13 +1,22 @@
 package org.rerender.work;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.video.FramePreparation;
+import org.rerender.video.FrameVisitor;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 
@@ -34,7 +43,7 @@ public final class FramesStep {
 	 */
 	public static Map<String, Object> params(WorkFolder work, FramePreparation prep) {
 		Map<String, Object> m = params(prep);
-		if (work.input() != null) {
+		if (work.input() != null && work.sequence() == null) { // image files carry no display rotation
 			try (VideoReader r = VideoReader.open(work.input())) {
 				if (r.rotation() != 0) m.put("input_rotation", r.rotation());
 			}
@@ -48,11 +57,70 @@ public final class FramesStep {
 	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
 		WorkStep step = work.step(WorkFolder.FRAMES, params(work, prep), overwrite);
-		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) return step;
-		VideoInfo info = VideoReader.forEachFrame(work.input(), (i, frame) -> {
-			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));
-		}, progress, cancel);
-		step.markComplete(info.frameCount());
+		fill(work, step, prep, ImageSequence.DEFAULT_FPS, progress, cancel);
 		return step;
+	}
+
+	/**
+	 * Runs (or resumes) the frames step the caller made with {@link #params(WorkFolder, FramePreparation)} (so that a
+	 * job reads the input's rotation once); returns the input as decoded, recorded in the step ({@value #INPUT_FILE})
+	 * so that a finished step returns it without decoding again (a step finished by an older version, without the
+	 * record, probes the input once and records it). An image-sequence input is read from the work folder's listing
+	 * ({@link WorkFolder#sequence()}, the one its hash was made of) and has the frame rate {@code sequenceFps}.
+	 */
+	public static VideoInfo fill(WorkFolder work, WorkStep step, FramePreparation prep, double sequenceFps, Progress progress,
+		Cancel cancel)
+	{
+		if (work.input() == null) throw new RerenderException("The work folder has no input video");
+		ImageSequence sequence = work.sequence() == null ? null : work.sequence().withFps(sequenceFps);
+		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) {
+			VideoInfo recorded = readInfo(step);
+			if (recorded == null) {
+				recorded = sequence != null ? sequence.info() : VideoReader.probe(work.input(), progress, cancel);
+				writeInfo(step, recorded);
+			}
+			return sequence != null ? sequence.info() : recorded; // a sequence's rate is the one given now
+		}
+		FrameVisitor write = (i, frame) -> {
+			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));
+		};
+		VideoInfo info = sequence != null
+			? VideoReader.forEachFrame(sequence, write, progress, cancel)
+			: VideoReader.forEachFrame(work.input(), write, progress, cancel);
+		writeInfo(step, info);
+		step.markComplete(info.frameCount());
+		return info;
+	}
+
+	/** The step's record of its input, as decoded. */
+	static final String INPUT_FILE = "input.json";
+
+	private static void writeInfo(WorkStep step, VideoInfo info) {
+		JsonObject o = new JsonObject();
+		o.addProperty("width", info.width());
+		o.addProperty("height", info.height());
+		o.addProperty("fps", info.fps());
+		o.addProperty("frame_count", info.frameCount());
+		o.addProperty("has_audio", info.hasAudio());
+		o.addProperty("codec", info.codec());
+		o.addProperty("container", info.container());
+		o.addProperty("declared_fps", info.declaredFps());
+		o.addProperty("rotation", info.rotation());
+		step.write(INPUT_FILE, t -> Files.writeString(t, o + "\n", StandardCharsets.UTF_8));
+	}
+
+	/** The recorded input, or null when there is no (readable) record. */
+	private static VideoInfo readInfo(WorkStep step) {
+		Path f = step.dir().resolve(INPUT_FILE);
+		if (!Files.isRegularFile(f)) return null;
+		try {
+			JsonObject o = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
+			return new VideoInfo(o.get("width").getAsInt(), o.get("height").getAsInt(), o.get("fps").getAsDouble(),
+				o.get("frame_count").getAsInt(), o.get("has_audio").getAsBoolean(), o.get("codec").getAsString(),
+				o.get("container").getAsString(), o.get("declared_fps").getAsDouble(), o.get("rotation").getAsInt());
+		}
+		catch (IOException | RuntimeException e) {
+			return null; // probed again and rewritten
+		}
 	}
 }

@@ -1,15 +1,11 @@
 package org.rerender.work;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,6 +18,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
+import org.rerender.video.ImageSequence;
 
 /**
  * The on-disk state of one job (layout version {@value #LAYOUT_VERSION}):
@@ -55,12 +53,14 @@ public final class WorkFolder {
 
 	private final Path root;
 	private final Path input;
+	private final ImageSequence sequence;
 	private final String inputHash;
 	private final JsonObject job;
 
-	private WorkFolder(Path root, Path input, String inputHash, JsonObject job) {
+	private WorkFolder(Path root, Path input, ImageSequence sequence, String inputHash, JsonObject job) {
 		this.root = root;
 		this.input = input;
+		this.sequence = sequence;
 		this.inputHash = inputHash;
 		this.job = job;
 	}
@@ -69,11 +69,24 @@ public final class WorkFolder {
 	 * Opens (creating if needed) the work folder of a job.
 	 *
 	 * @param root   the folder (created with parents)
-	 * @param input  the input video (hashed with SHA-256), or null when the job has no input file
+	 * @param input  the input video (hashed with SHA-256) or image-sequence folder (its frames hashed), or null when the job has no input file
 	 * @param params all parameters of the job (JSON-able values: numbers, strings, booleans, lists, maps); stored
 	 *               in {@code rerender.json} as the latest run's parameters
 	 */
 	public static WorkFolder open(Path root, Path input, Map<String, ?> params) {
+		ImageSequence sequence = ImageSequence.isSequence(input) ? ImageSequence.open(input, ImageSequence.DEFAULT_FPS) : null;
+		return open(root, input, sequence, params);
+	}
+
+	/**
+	 * As {@link #open(Path, Path, Map)} for an image-sequence folder listed already: its hash and the frames the frames
+	 * step reads ({@link #sequence()}) come from this one listing, even while files are added to the folder.
+	 */
+	public static WorkFolder openSequence(Path root, ImageSequence input, Map<String, ?> params) {
+		return open(root, input.dir(), input, params);
+	}
+
+	private static WorkFolder open(Path root, Path input, ImageSequence sequence, Map<String, ?> params) {
 		root = root.toAbsolutePath();
 		try {
 			Files.createDirectories(root);
@@ -103,13 +116,13 @@ public final class WorkFolder {
 			job.addProperty("created", Instant.now().toString());
 			job.add("steps", new JsonObject());
 		}
-		String hash = input == null ? null : sha256File(input);
+		String hash = input == null ? null : sequence != null ? sequence.sha256() : sha256File(input); // a sequence: its frames' names and bytes
 		job.addProperty("input", input == null ? null : input.toAbsolutePath().toString());
 		job.addProperty("input_hash", hash);
 		job.add("params", canonical(GSON.toJsonTree(params == null ? Map.of() : params)));
 		job.addProperty("updated", Instant.now().toString());
 		if (!job.has("steps")) job.add("steps", new JsonObject());
-		WorkFolder w = new WorkFolder(root, input == null ? null : input.toAbsolutePath(), hash, job);
+		WorkFolder w = new WorkFolder(root, input == null ? null : input.toAbsolutePath(), sequence, hash, job);
 		w.save();
 		return w;
 	}
@@ -117,6 +130,8 @@ public final class WorkFolder {
 	public Path root() { return root; }
 	/** The input video, or null. */
 	public Path input() { return input; }
+	/** The input's frames when it is an image-sequence folder, as listed and hashed when opened; else null. */
+	public ImageSequence sequence() { return sequence; }
 	/** "sha256:..." of the input file, or null. */
 	public String inputHash() { return inputHash; }
 	/** A copy of the job parameters as stored. */
@@ -231,28 +246,16 @@ public final class WorkFolder {
 	}
 
 	static String sha256(String s) {
-		return "sha256:" + HexFormat.of().formatHex(digest().digest(s.getBytes(StandardCharsets.UTF_8)));
+		return Sha256.of(s);
 	}
 
 	/** "sha256:&lt;hex&gt;" of a file's bytes. */
 	public static String sha256File(Path file) {
-		MessageDigest md = digest();
-		try (InputStream in = Files.newInputStream(file)) {
-			byte[] buf = new byte[1 << 16];
-			for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+		try {
+			return Sha256.ofFile(file);
 		}
 		catch (IOException e) {
 			throw new RerenderException("Cannot read the input " + file + ": " + e, e);
-		}
-		return "sha256:" + HexFormat.of().formatHex(md.digest());
-	}
-
-	private static MessageDigest digest() {
-		try {
-			return MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
 		}
 	}
 }

@@ -77,7 +77,7 @@ public final class F16Probe {
 					out.put("unet eps (t=500)", unet.forward(lat, new int[] {500}, c, ctrl, UNetCallContext.of(0, null)));
 					out.put("unet eps, no control", unet.forward(lat, new int[] {500}, c, null, UNetCallContext.of(0, null)));
 					out.put("vae.decode(random latent)", vae.decode(lat.div(AutoencoderKL.SCALE_FACTOR)));
-					ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, u, hint, null, null, null);
+					ControlledDenoiser model = new ControlledDenoiser(w, unet, cnet, c, u, hint, null, null);
 					NDArray x = new DdimSampler(NoiseSchedule.sd15(), 20, 7.5, DdimSampler.Cfg.BATCHED).sample(w, model, lat, null, noise,
 						null, null, null);
 					out.put("DDIM 20-step latent", x);

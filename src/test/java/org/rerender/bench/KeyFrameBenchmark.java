@@ -3,8 +3,6 @@ package org.rerender.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -42,6 +40,7 @@ import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.Denoiser;
 import org.rerender.diffusion.GraphedDenoiser;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExtCudaGraph;
 import org.rerender.model.nn.TorchExtCudaMemory;
@@ -58,7 +57,6 @@ import org.rerender.model.io.TensorInfo;
 import org.rerender.model.io.TensorSource;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.model.unet.UNet;
-import org.rerender.model.unet.UNetCallContext;
 import org.rerender.model.unet.UNetConfig;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.model.vae.VaeConfig;
@@ -71,7 +69,10 @@ import org.rerender.model.vae.VaeConfig;
  * {@code bench/gpu/run.sh}, not by Maven.
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
- *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--tflop T --gemm-tflops G] [--rerender [--ablate]]</pre>
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--channels-last] [--tflop T --gemm-tflops G] [--rerender [--ablate]]</pre>
+ * {@code --save-image FILE}: the last key frame's decoded image as raw little-endian F32 (run.sh compares the modes').
+ * {@code --channels-last} (or {@code -Drerender.channelslast=true}): the UNet, ControlNet and VAE keep their activations
+ * channels-last ({@link org.rerender.model.nn.ChannelsLast}); the log's {@code # channels-last:} line says whether they do.
  * {@code --phases}: one more key frame with the device synchronised between CLIP, VAE encode, sampling and VAE decode,
  * and the time of each printed (not part of the median).
  * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead, with
@@ -89,7 +90,7 @@ public final class KeyFrameBenchmark {
 		Map<String, String> a = parse(argv);
 		if (a.containsKey("help")) {
 			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
-				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both] [--ablate]");
+				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --channels-last --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both] [--ablate]");
 			return;
 		}
 		int size = Integer.parseInt(a.getOrDefault("size", "512"));
@@ -111,6 +112,7 @@ public final class KeyFrameBenchmark {
 			System.out.println("# cuDNN benchmark mode: on");
 		}
 
+		if (a.containsKey("channels-last")) System.setProperty(org.rerender.model.nn.ChannelsLast.PROPERTY, "true");
 		MemPoller poller = dev.isGpu() ? new MemPoller(dev) : null;
 		long before = poller == null ? 0 : poller.sample();
 		try (NDManager weights = Djl.newManager(dev)) {
@@ -137,6 +139,9 @@ public final class KeyFrameBenchmark {
 				clip = ClipTextEncoder.load(new F16Probe.Seeded(cc.expectedShapes()), cc, weights, dt);
 			}
 			long params = unet.parameterCount() + cnet.parameterCount() + vae.parameterCount() + ClipTextEncoder.parameterCount(cc);
+			if (org.rerender.model.nn.ChannelsLast.requested())
+				System.out.println("# channels-last: UNet " + unet.channelsLast() + ", ControlNet " + cnet.channelsLast() + ", VAE " + vae.channelsLast()
+					+ (unet.channelsLast() ? "" : " (refused: " + org.rerender.model.nn.ChannelsLast.refusal(dev) + ")"));
 			sync(weights);
 			System.out.printf(Locale.ROOT, "# random weights: %.0f M parameters in %.1f s%s%n", params / 1e6, (System.nanoTime() - t0) / 1e9,
 				poller == null ? "" : String.format(Locale.ROOT, ", device memory used %.2f GiB (idle before %.2f)", poller.sample() / GIB, before / GIB));
@@ -181,6 +186,7 @@ public final class KeyFrameBenchmark {
 					// sum in F32 (an F16 sum of 512x512x3 values overflows); also synchronises the device
 					float check = img.toType(DataType.FLOAT32, false).sum().getFloat();
 					if (!Float.isFinite(check)) System.out.println("# WARNING: non-finite output (random weights in " + dt + ")");
+					if (a.containsKey("save-image") && i == warmup + reps - 1) saveImage(img, Path.of(a.get("save-image")));
 				}
 				double s = (System.nanoTime() - t) / 1e9;
 				if (i >= warmup) times.add(s);
@@ -218,9 +224,18 @@ public final class KeyFrameBenchmark {
 			System.out.println("| engine | device | size | s / key frame (median) | min | peak device memory used GiB (cudaMemGetInfo poll) | torch allocator GiB | TFLOP per key frame | fraction of GEMM peak |");
 			System.out.println("|---|---|---|---|---|---|---|---|---|");
 			System.out.printf(Locale.ROOT, "| Java/DJL %s %s%s%s | %s | %d | %.3f | %.3f | %s | %s | %s | %s |%n", dt, cfg.name().toLowerCase(Locale.ROOT), fused ? " torchext" : "",
-				(graphed != null ? " graph" : "") + (a.containsKey("cudnn-benchmark") ? " cudnn-benchmark" : ""), dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
+				(graphed != null ? " graph" : "") + (a.containsKey("cudnn-benchmark") ? " cudnn-benchmark" : "") + (unet.channelsLast() ? " channels-last" : ""), dev, size, med, times.get(0), peak, torchPeak, Double.isNaN(tflop) ? "n/a" : String.format(Locale.ROOT, "%.1f", tflop),
 				Double.isNaN(tflop * gemm) ? "n/a" : String.format(Locale.ROOT, "%.3f", tflop / med / gemm));
 		}
+	}
+
+	/** {@code img} as raw little-endian F32 values in its own element order (shape and layout as the decoder returns them). */
+	static void saveImage(NDArray img, Path file) throws java.io.IOException {
+		float[] v = img.toType(DataType.FLOAT32, false).toFloatArray();
+		java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		b.asFloatBuffer().put(v);
+		java.nio.file.Files.write(file, b.array());
+		System.out.println("# image saved: " + file + " " + img.getShape());
 	}
 
 	/**
@@ -420,7 +435,7 @@ public final class KeyFrameBenchmark {
 		z0.attach(run);
 		if (phases != null) t0 = phase(phases, 1, t0, z0);
 		NDArray xT = noise.next(run, z0.getShape(), dt);
-		ControlledDenoiser model = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null).encodeHints(run);
+		ControlledDenoiser model = new ControlledDenoiser(run, unet, cnet, c, uc, hint, null, null);
 		DdimSampler sampler = new DdimSampler(schedule, steps, scale, cfg);
 		Denoiser used = model;
 		if (graphed != null) { // one graph for all key frames (recorded in the first), fed each frame's conditioning
@@ -474,26 +489,26 @@ public final class KeyFrameBenchmark {
 	}
 
 	/**
-	 * Top-level ATen ops of one UNet + ControlNet call (CFG batch of two), recorded by libtorch's profiler
+	 * Top-level ATen ops of one CFG-batched denoiser call as the sampler makes it at every step
+	 * ({@link ControlledDenoiser#epsBatched}: {@code [x; x]}, the timestep sinusoid, ControlNet and UNet; the hint is
+	 * encoded once per frame, when the denoiser is made, so it is not counted), recorded by libtorch's profiler
 	 * through DJL, and that call's wall time at this size and at a 64×64 image (8×8 latent), where the time is
-	 * almost all per-op overhead (Java, JNI, dispatcher, launch).
+	 * almost all per-op overhead (Java, JNI, dispatcher, launch). anchor.py's count is of the original code, which runs
+	 * the hint encoder in every call.
 	 */
 	static void countOps(NDManager weights, UNet unet, ControlNet cnet, ClipTextEncoder clip, NDArray hint, int[] ids, int[] uids,
 		int size, DataType dt, DdimSampler.Cfg cfg) throws Exception {
 		for (int s : new int[] {size, 64}) {
 			try (NDManager m = weights.newSubManager()) {
-				NDArray ctx = NDArrays.concat(new NDList(clip.encode(m, uids), clip.encode(m, ids)), 0);
 				NDArray h = s == size ? hint : m.ones(new Shape(1, 3, s, s), dt);
-				NDArray h2 = NDArrays.concat(new NDList(h, h), 0);
-				h2.attach(m);
-				NDArray x = m.randomNormal(0, 1, new Shape(2, 4, s / 8, s / 8), dt);
-				int[] t = {500, 500};
+				// the frame's denoiser, as keyFrame makes it (hint encoded here, once); x in the DDIM state's type
+				ControlledDenoiser model = new ControlledDenoiser(m, unet, cnet, clip.encode(m, ids), clip.encode(m, uids), h, null, null);
+				NDArray x = m.randomNormal(0, 1, new Shape(1, 4, s / 8, s / 8), Precision.LATENT);
 				Runnable call = () -> {
 					try (NDManager cm = m.newSubManager()) {
 						NDArray xx = x.duplicate();
 						xx.attach(cm);
-						List<NDArray> control = cnet.forward(xx, h2, t, ctx, null, UNetCallContext.NONE);
-						NDArray eps = unet.forward(xx, t, ctx, control, UNetCallContext.of(0, null));
+						NDArray eps = model.epsBatched(xx, 500, 0);
 						eps.sum().toType(DataType.FLOAT32, false).getFloat();
 					}
 				};
@@ -517,7 +532,8 @@ public final class KeyFrameBenchmark {
 						ops = "profiler unavailable (" + e.getMessage() + ")";
 					}
 				}
-				System.out.printf(Locale.ROOT, "# UNet+ControlNet call, batch 2, %dx%d image: %.1f ms per call; top-level ATen ops per call: %s%n",
+				System.out.printf(Locale.ROOT, "# CFG-batched denoiser call as the sampler's step (batch 2, hint encoded once per frame), %dx%d image: "
+					+ "%.1f ms per call; top-level ATen ops per call: %s%n",
 					s, s, ms, ops);
 			}
 		}

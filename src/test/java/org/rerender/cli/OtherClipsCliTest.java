@@ -10,25 +10,15 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
-import org.rerender.video.VideoWriter;
 
 /** {@code rerender example} (the weight-free job) on clips unlike the embedded one: short, single-frame, reruns. */
 class OtherClipsCliTest {
 	@TempDir
 	Path dir;
-
-	/** The first {@code n} frames of the example at 192x108 as an H.264 mp4 (no audio). */
-	private Path clip(String name, int n) {
-		Path f = dir.resolve(name);
-		VideoWriter.write(f, TestClips.smallFrames().subList(0, n), 25, null, Progress.NONE, Cancel.NEVER);
-		return f;
-	}
 
 	private String[] example(Path input, Path output, String... more) {
 		List<String> args = new java.util.ArrayList<>(List.of("example", "--input", input.toString(), "--output", output.toString(),
@@ -50,7 +40,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void clipShorterThanTheIntervalIsDoneWithAShorterInterval() {
-		Path in = clip("five.mp4", 5);
+		Path in = TestClips.smallClip(dir.resolve("five.mp4"), 5);
 		Path out = dir.resolve("out/five.mp4");
 		String[] r = example(in, out); // default interval 10 > 4
 		assertEquals("0", r[0], r[2]);
@@ -63,7 +53,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void singleFrameClipIsRefusedWithAWayOutAndErrorsStartOnTheirOwnLine() {
-		Path in = clip("one.mp4", 1);
+		Path in = TestClips.smallClip(dir.resolve("one.mp4"), 1);
 		String[] r = example(in, dir.resolve("out/one.mp4"));
 		assertEquals("1", r[0], r[2]);
 		assertTrue(r[2].contains("at least 2 frames") && r[2].contains("rerender generate"), r[2]);
@@ -73,7 +63,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void anExistingOutputIsNotReplacedWithoutOverwrite() throws Exception {
-		Path in = clip("three.mp4", 3);
+		Path in = TestClips.smallClip(dir.resolve("three.mp4"), 3);
 		Path out = Files.createDirectories(dir.resolve("out")).resolve("mine.mp4");
 		Files.writeString(out, "someone's file");
 		String[] r = example(in, out);
@@ -91,7 +81,7 @@ class OtherClipsCliTest {
 
 	@Test
 	void changedSettingsNameTheCliOptionAndOverwriteRedoesThem() {
-		Path in = clip("four.mp4", 4);
+		Path in = TestClips.smallClip(dir.resolve("four.mp4"), 4);
 		Path out = dir.resolve("out/four.mp4");
 		assertEquals("0", example(in, out, "--interval", "1")[0]);
 		String[] r = example(in, out, "--interval", "1", "--frame_count", "3");
@@ -101,7 +91,7 @@ class OtherClipsCliTest {
 		assertEquals("0", r[0], r[2]);
 		assertEquals(3, VideoReader.probe(out).frameCount());
 		// another clip written to the same folder gets its own work folder: no "input changed" refusal
-		Path other = clip("other.mp4", 3);
+		Path other = TestClips.smallClip(dir.resolve("other.mp4"), 3);
 		r = example(other, dir.resolve("out/other.mp4"), "--interval", "1");
 		assertEquals("0", r[0], r[2]);
 	}
@@ -144,7 +134,54 @@ class OtherClipsCliTest {
 		Path frames = Files.createDirectories(dir.resolve("frames"));
 		String[] r = example(frames, dir.resolve("out/x.mp4"));
 		assertEquals("1", r[0], r[2]);
-		assertTrue(r[2].contains("is a folder, not a video file"), r[2]);
+		assertTrue(r[2].contains("is empty") && r[2].contains("numbered frames"), r[2]);
+		r = example(dir.resolve("missing.mp4"), dir.resolve("out/x.mp4"));
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("Video file not found: " + dir.resolve("missing.mp4").toAbsolutePath()), "said by the job's check: " + r[2]);
+	}
+
+	@Test
+	void aFolderOfFramesIsAClipAtTheGivenRateAndResumesUntilAFrameChanges() throws Exception {
+		Path frames = Files.createDirectories(dir.resolve("my frames"));
+		for (int i = 0; i < 4; i++)
+			org.rerender.image.Png.write(TestClips.smallFrames().get(i), frames.resolve(String.format("frame_%04d.png", i + 1)));
+		Files.writeString(frames.resolve("notes.txt"), "not a frame");
+		Path out = dir.resolve("out/seq.mp4");
+		String[] r = example(frames, out, "--fps", "12", "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		VideoInfo info = VideoReader.probe(out);
+		assertEquals(4, info.frameCount());
+		assertEquals(12.0, info.fps(), 1e-6);
+		assertFalse(info.hasAudio());
+		r = example(frames, out, "--fps", "12", "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("frames prepared 0") && r[1].contains("video written false"), "resumed: " + r[1]);
+		// another frame rate: only the video is written again
+		r = example(frames, out, "--fps", "24", "--interval", "2");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("frames prepared 0") && r[1].contains("video written true"), r[1]);
+		assertEquals(24.0, VideoReader.probe(out).fps(), 1e-6);
+		// a changed frame is a changed input: refused, then redone with --overwrite
+		org.rerender.image.Png.write(TestClips.smallFrames().get(12), frames.resolve("frame_0003.png"));
+		r = example(frames, out, "--fps", "24", "--interval", "2");
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("the input video changed"), r[2]);
+		r = example(frames, out, "--fps", "24", "--interval", "2", "--overwrite");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(r[1].contains("frames prepared 4"), r[1]);
+	}
+
+	@Test
+	void videoTakesTheFrameRateOfAFolderAndFlowReadsOne() throws Exception {
+		Path frames = Files.createDirectories(dir.resolve("seq"));
+		for (int i = 0; i < 3; i++) org.rerender.image.Png.write(TestClips.smallFrames().get(i), frames.resolve("f" + (i + 1) + ".png"));
+		String[] r = run("video", "--input", frames.toString(), "--output", dir.resolve("v/out.mp4").toString(), "--prompt", "x",
+			"--fps", "0", "--models", dir.resolve("no-models").toString());
+		assertEquals("1", r[0], r[2]);
+		assertTrue(r[2].contains("Invalid frame rate 0.0"), "--fps reaches the job: " + r[2]);
+		r = run("flow", frames.toString(), "--out", dir.resolve("flowseq").toString(), "--method", "dis", "--resolution", "0");
+		assertEquals("0", r[0], r[2]);
+		assertTrue(Files.isRegularFile(dir.resolve("flowseq/flow/0001.fwd.flo")), r[1]);
 	}
 
 	/** 6 frames of the example, times 40 ms apart then 120 ms apart; {@code rotation} as a phone's display matrix. */

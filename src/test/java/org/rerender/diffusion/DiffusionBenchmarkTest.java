@@ -105,8 +105,8 @@ class DiffusionBenchmarkTest {
 		Engine e = Djl.engine();
 		String threads = System.getenv("OMP_NUM_THREADS");
 		try (TinyDiffusion tiny = new TinyDiffusion(); NDManager run = Djl.newCpuManager()) {
-			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null);
+			ControlledDenoiser model = new ControlledDenoiser(run, tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null);
 			Shape latent = tiny.reference.info("in.ddim.x_T").shape().length == 4 ? new Shape(tiny.reference.info("in.ddim.x_T").shape()) : null;
 			for (boolean fused : new boolean[] {true, false}) {
 				TorchExtSwitch.with(fused, () -> {
@@ -126,7 +126,7 @@ class DiffusionBenchmarkTest {
 				double initS = (System.nanoTime() - t0) / 1e9;
 				NDArray cond = run.randomNormal(new Shape(1, 77, 768)), uncond = run.randomNormal(new Shape(1, 77, 768));
 				NDArray hint = run.randomUniform(0, 1, new Shape(1, 3, 512, 512));
-				ControlledDenoiser model = new ControlledDenoiser(unet, cn, cond, uncond, hint, null, null, null);
+				ControlledDenoiser model = new ControlledDenoiser(run, unet, cn, cond, uncond, hint, null, null);
 				rows.add(String.format("| (full size: %,d + %,d random F32 parameters made in %.0f s) | | | | | | | %d |",
 					unet.parameterCount(), cn.parameterCount(), initS, ProcStatus.kib("VmHWM") / 1024));
 				// rerender.bench.fullTorchExt: on (default when built), off, or both (each a cold profiled step of minutes)

@@ -72,7 +72,7 @@ class F16DdimStateTest {
 			NDArray xT = tiny.ref(half, "in.ddim.x_T").toType(DataType.FLOAT16, false);
 			for (String variant : new String[] {"SEPARATE", "BATCHED", "BATCHED graphed"}) {
 				DdimSampler.Cfg mode = variant.startsWith("SEPARATE") ? DdimSampler.Cfg.SEPARATE : DdimSampler.Cfg.BATCHED;
-				ControlledDenoiser plain = new ControlledDenoiser(unet, cnet, c, uc, hint, null, null, null);
+				ControlledDenoiser plain = new ControlledDenoiser(half, unet, cnet, c, uc, hint, null, null);
 				assertEquals(DataType.FLOAT16, plain.networkType());
 				// graphed: static buffers in F16, the F32 state cast in and out around the replay (rerun recorder on the CPU)
 				GraphedDenoiser graphed = variant.endsWith("graphed") ? new GraphedDenoiser(plain, half, StepGraph::rerun) : null;

@@ -78,8 +78,8 @@ class GraphedDenoiserTest {
 	/** A 4-step batched DDIM run through a graph made with {@code recorder} equals the plain run, with graphing given up. */
 	private static void assertFallsBackToPlain(String failedStage, StepGraph.Recorder recorder) {
 		try (NDManager run = Djl.newCpuManager()) {
-			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false), null);
+			ControlledDenoiser plain = new ControlledDenoiser(run, tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), ControlledDenoiser.controlScales(0.9, false), null);
 			Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
 			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
 			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
@@ -99,8 +99,8 @@ class GraphedDenoiserTest {
 			if (fused && !TorchExt.active()) continue;
 			TorchExtSwitch.with(fused, () -> {
 				try (NDManager run = Djl.newCpuManager()) {
-					ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-						tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.9, false),
+					ControlledDenoiser plain = new ControlledDenoiser(run, tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
+						tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), ControlledDenoiser.controlScales(0.9, false),
 						null);
 					Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
 					DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 5, 7.5, DdimSampler.Cfg.BATCHED);
@@ -115,8 +115,8 @@ class GraphedDenoiserTest {
 						List<String> sites = HostTensors.during(() -> graphed.epsBatched(xT, 21, 9).close());
 						assertEquals(List.of(), sites, "host-made tensors in a replayed call: " + HostTensors.histogram(sites));
 						// another key frame's conditioning (contexts swapped, hint flipped) on the same recorded graph
-						ControlledDenoiser other = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.uncond_context"),
-							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.hint").flip(3), null,
+						ControlledDenoiser other = new ControlledDenoiser(run, tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.uncond_context"),
+							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.hint").flip(3),
 							ControlledDenoiser.controlScales(0.9, false), null);
 						try (NDManager frame = run.newSubManager()) {
 							float[] plainOther = sampler.sample(frame, other, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
@@ -126,11 +126,9 @@ class GraphedDenoiserTest {
 							assertEquals(false, java.util.Arrays.equals(expected, plainOther));
 							assertEquals(3 + 1 + 5, graphed.replays());
 						}
-						assertThrows(IllegalArgumentException.class, () -> graphed.rebind(new ControlledDenoiser(tiny.unet, tiny.controlNet,
-							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null,
+						assertThrows(IllegalArgumentException.class, () -> graphed.rebind(new ControlledDenoiser(run, tiny.unet, tiny.controlNet,
+							tiny.ref(run, "in.ddim.cond_context"), tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"),
 							ControlledDenoiser.controlScales(0.5, false), null)), "other control scales are refused");
-						assertThrows(IllegalArgumentException.class, () -> graphed.rebind(plain.encodeHints(run)),
-							"encoded hints do not fit a graph recorded with hint images");
 						assertThrows(IllegalArgumentException.class,
 							() -> graphed.epsBatched(run.zeros(new Shape(1, 4, 2, 2)), 1, 10), "another latent shape is refused");
 						// replays leave nothing behind
@@ -148,27 +146,10 @@ class GraphedDenoiserTest {
 	}
 
 	@Test
-	void replayWithTheHintEncodedOnceEqualsThePlainRun() {
-		try (NDManager run = Djl.newCpuManager()) {
-			ControlledDenoiser plain = new ControlledDenoiser(tiny.unet, tiny.controlNet, tiny.ref(run, "in.ddim.cond_context"),
-				tiny.ref(run, "in.ddim.uncond_context"), tiny.ref(run, "in.ddim.hint"), null, null, null).encodeHints(run);
-			Shape latent = new Shape(tiny.reference.info("in.ddim.x_T").shape());
-			DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, DdimSampler.Cfg.BATCHED);
-			NDArray xT = new SeededNoise(3).next(run, latent, DataType.FLOAT32);
-			float[] expected = sampler.sample(run, plain, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-			try (GraphedDenoiser graphed = new GraphedDenoiser(plain, run, StepGraph::rerun)) {
-				float[] got = sampler.sample(run, graphed, xT, null, new SeededNoise(4), null, null, null).toFloatArray();
-				assertArrayEquals(expected, got, "graphed run with the encoded hint as a static input");
-				assertEquals(2, graphed.replays());
-			}
-		}
-	}
-
-	@Test
 	void hookedDenoiserIsRefused() {
 		try (NDManager m = Djl.newCpuManager()) {
-			ControlledDenoiser hooked = new ControlledDenoiser(tiny.unet, null, tiny.ref(m, "in.ddim.cond_context"),
-				tiny.ref(m, "in.ddim.uncond_context"), null, null, null, (step, branch) -> org.rerender.model.unet.UNetCallContext.NONE);
+			ControlledDenoiser hooked = new ControlledDenoiser(m, tiny.unet, null, tiny.ref(m, "in.ddim.cond_context"),
+				tiny.ref(m, "in.ddim.uncond_context"), null, null, (step, branch) -> org.rerender.model.unet.UNetCallContext.NONE);
 			assertThrows(IllegalArgumentException.class, () -> new GraphedDenoiser(hooked, m, StepGraph::rerun));
 		}
 	}

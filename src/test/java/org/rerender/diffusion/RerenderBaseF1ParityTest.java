@@ -75,9 +75,9 @@ class RerenderBaseF1ParityTest {
 		int steps = main.ints("in.steps")[0];
 		try (NDManager run = TestDevice.newManager()) {
 			float strength = main.floats("in.control_strength")[0];
-			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet,
+			ControlledDenoiser model = new ControlledDenoiser(run, tiny.unet, tiny.controlNet,
 				TinyDiffusion.ref(main, run, "in.context.cond"), TinyDiffusion.ref(main, run, "in.context.uncond"),
-				TinyDiffusion.ref(main, run, "in.hint.frame1"), null, ControlledDenoiser.controlScales(strength, false), null);
+				TinyDiffusion.ref(main, run, "in.hint.frame1"), ControlledDenoiser.controlScales(strength, false), null);
 			StepRecorder record = new StepRecorder();
 			Map<String, List<float[]>> got = record.steps;
 			// no SDEdit step (x0_strength outside [0, 1], in.sdedit_step -1): no draw and no in.noise.sdedit

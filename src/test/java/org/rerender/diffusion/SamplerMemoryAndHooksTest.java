@@ -28,12 +28,13 @@ class SamplerMemoryAndHooksTest {
 	@Test
 	void fewDdimStepsLeaveNothingBehind() {
 		int weightsBefore = tiny.weights.getManagedArrays().size();
-		try (NDManager run = Djl.newCpuManager()) {
+		try (NDManager run = Djl.newCpuManager(); NDManager frame = Djl.newCpuManager()) {
 			NDArray cond = tiny.ref(run, "in.ddim.cond_context"), uncond = tiny.ref(run, "in.ddim.uncond_context");
 			NDArray hint = tiny.ref(run, "in.ddim.hint"), xT = tiny.ref(run, "in.ddim.x_T");
 			// an SDEdit start latent of the DDIM's shape (in.vae.z is the VAE test's latent: another size in other sets)
 			NDArray x0 = tiny.ref(run, "out.ddim.samples");
-			ControlledDenoiser model = new ControlledDenoiser(tiny.unet, tiny.controlNet, cond, uncond, hint, null, null, null);
+			// the denoiser's own per-frame arrays (encoded hint, batched pair) in the frame's manager
+			ControlledDenoiser model = new ControlledDenoiser(frame, tiny.unet, tiny.controlNet, cond, uncond, hint, null, null);
 			for (DdimSampler.Cfg mode : DdimSampler.Cfg.values()) {
 				int before = run.getManagedArrays().size();
 				DdimSampler sampler = new DdimSampler(NoiseSchedule.sd15(), 4, 7.5, mode);
@@ -43,6 +44,7 @@ class SamplerMemoryAndHooksTest {
 				assertTrue(now.contains(out));
 				out.close();
 			}
+			assertEquals(3, frame.getManagedArrays().size(), "the frame's manager holds the encoded hint and the batched pair only");
 		}
 		assertEquals(weightsBefore, tiny.weights.getManagedArrays().size(), "nothing attached to the weights manager");
 	}

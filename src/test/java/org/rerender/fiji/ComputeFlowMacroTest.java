@@ -10,11 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
 import org.rerender.testing.MacroRunner;
 import org.rerender.video.TestClips;
-import org.rerender.video.VideoWriter;
 
 /** macros/compute_flow.ijm through ImageJ 1.x's own interpreter, with the commands of plugins.config. */
 class ComputeFlowMacroTest {
@@ -30,8 +27,7 @@ class ComputeFlowMacroTest {
 	@Test
 	void computeFlowMacro() throws Exception {
 		Path dir = Files.createDirectories(tmp.resolve("flow out é"));
-		Path in = dir.resolve("clip with space.mp4");
-		VideoWriter.write(in, TestClips.smallFrames().subList(0, 5), 25, null, Progress.NONE, Cancel.NEVER);
+		Path in = TestClips.smallClip(dir.resolve("clip with space.mp4"), 5);
 		String ret = MacroRunner.runFile(Path.of("macros", "compute_flow.ijm"), in + "|" + dir + "|128|dis");
 		assertEquals("4 128 64 2", ret); // 192x108 -> 128x64, 5 frames -> 4 pairs, channels x and y
 		ImagePlus fwd = IJ.openImage(dir.resolve("forward_flow.tif").toString());

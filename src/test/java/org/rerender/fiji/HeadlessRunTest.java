@@ -17,12 +17,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
-import org.rerender.image.Rgb8Image;
 import org.rerender.testing.Fixtures;
+import org.rerender.video.TestClips;
 import org.rerender.video.VideoReader;
-import org.rerender.video.VideoWriter;
 import org.scijava.Context;
 import org.scijava.console.ConsoleService;
 import org.scijava.prefs.PrefService;
@@ -43,14 +40,7 @@ class HeadlessRunTest {
 	@BeforeAll
 	static void start() throws Exception {
 		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
-		Path city = Path.of("examples/city.mp4");
-		assumeTrue(Files.isRegularFile(city));
-		List<Rgb8Image> frames = new ArrayList<>();
-		try (VideoReader r = VideoReader.open(city)) {
-			for (int i = 0; i < 4; i++) frames.add(r.read());
-		}
-		clip = dir.resolve("clip.mp4");
-		VideoWriter.write(clip, frames, 25, null, Progress.NONE, Cancel.NEVER);
+		clip = TestClips.exampleClip(dir.resolve("clip.mp4"), 4);
 		models = Files.createDirectories(dir.resolve("models"));
 		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
 		context = new Context(HeadlessRun.SERVICES);

@@ -202,8 +202,12 @@ class ImageFramesTest {
 		assertEquals(30, ImageFrames.fps(in, 30), "unknown unit: the fallback");
 		cal.fps = 5000;
 		assertEquals(30, ImageFrames.fps(in, 30), "calibration fps above 1000: the fallback");
-		assertEquals(0, ImageFrames.outputFps(0, in, null));
-		RerenderException e = assertThrows(RerenderException.class, () -> ImageFrames.outputFps(2000, in, null));
+		assertEquals(0, ImageFrames.outputFps(0, in, 0));
+		assertEquals(0, ImageFrames.outputFps(0, in, 25), "a stack's rate (none here) wins over a file's");
+		assertEquals(25, ImageFrames.outputFps(0, null, 25), "the file's rate as the command read it");
+		assertEquals(0, ImageFrames.outputFps(0, null, 5000), "a file rate a video cannot have: none known");
+		assertEquals(12, ImageFrames.outputFps(12, null, 25), "the given rate wins");
+		RerenderException e = assertThrows(RerenderException.class, () -> ImageFrames.outputFps(2000, in, 0));
 		assertTrue(e.getMessage().contains("at most 1000"), e.getMessage());
 		cal.fps = 12;
 		cal.pixelWidth = 0.5;

@@ -49,13 +49,26 @@ class MacroTest {
 	@Test
 	void computeFlowMacro() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("flow macro ü"));
-		Path in = dir.resolve("clip.mp4");
-		org.rerender.video.VideoWriter.write(in, TestClips.smallFrames().subList(0, 4), 25, null,
-			org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);
+		Path in = TestClips.smallClip(dir.resolve("clip.mp4"), 4);
 		String ret = MacroRunner.runFile(Path.of("macros", "compute_flow.ijm"), in + "|" + dir + "|128|dis");
 		assertEquals("3 128 64 2", ret);
 		for (String f : new String[] { "forward_flow.tif", "backward_flow.tif", "occlusion.tif" })
 			assertTrue(Files.size(dir.resolve(f)) > 0, f);
+	}
+
+	@Test
+	void outputTitlesAreUniqueAmongOpenImages() throws IOException {
+		Path in = Files.createDirectories(tmp.resolve("titles")).resolve("unique title.mp4");
+		org.rerender.video.VideoWriter.write(in, TestClips.smallFrames().subList(0, 2), 25, null,
+			org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);
+		String ret = MacroRunner.run("""
+			setBatchMode(true);
+			run("Open Video", "file=[" + getArgument() + "] resolution=0");
+			a = getTitle();
+			run("Open Video", "file=[" + getArgument() + "] resolution=0");
+			return a + "|" + getTitle();
+			""", in.toString());
+		assertEquals("unique title.mp4|unique title.mp4-1", ret, "titled uniquely when made; the bridge shows them as they are");
 	}
 
 	@Test

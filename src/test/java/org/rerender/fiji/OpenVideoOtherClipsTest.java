@@ -68,11 +68,38 @@ class OpenVideoOtherClipsTest {
 	}
 
 	@Test
-	void aFolderIsExplained() throws Exception {
+	void anEmptyFolderIsExplained() throws Exception {
 		Path dir = Files.createDirectories(tmp.resolve("png frames"));
 		// commands report failures by cancelling with the reason (the macro and headless runners show it)
 		CommandModule m = run(dir);
 		assertTrue(m.isCanceled(), "expected a cancel with the reason");
-		assertTrue(m.getCancelReason().contains("is a folder, not a video file"), m.getCancelReason());
+		assertTrue(m.getCancelReason().contains("is empty") && m.getCancelReason().contains("numbered frames"), m.getCancelReason());
+	}
+
+	@Test
+	void aFolderOfFramesOpensAtTheGivenRate() throws Exception {
+		Path dir = Files.createDirectories(tmp.resolve("png frames"));
+		for (int i = 0; i < 3; i++) org.rerender.image.Png.write(TestClips.smallFrames().get(i), dir.resolve("f" + (i + 1) + ".png"));
+		CommandModule m = context.service(CommandService.class).run(OpenVideoCommand.class, true, Map.of("file", dir.toFile(),
+			"crop_left", 0, "crop_right", 0, "crop_top", 0, "crop_bottom", 0, "resolution", 0, "fps", 12.5)).get();
+		assertFalse(m.isCanceled(), m.getCancelReason());
+		ImagePlus imp = (ImagePlus) m.getOutput("image");
+		assertEquals(3, imp.getNFrames());
+		assertEquals(192, imp.getWidth());
+		assertEquals(12.5, imp.getCalibration().fps, 1e-9);
+		assertEquals(30.0, open(dir).getCalibration().fps, 1e-9); // the default rate, Fiji's for stacks without one
+		assertEquals(ImageFrames.DEFAULT_FPS, org.rerender.video.ImageSequence.DEFAULT_FPS, 0);
+	}
+
+	/** The file inputs that take a frame folder let the chooser pick folders and files, and say which image types. */
+	@Test
+	void fileInputsThatTakeFoldersPickBothAndNameBmp() throws Exception {
+		for (var field : new java.lang.reflect.Field[] {OpenVideoCommand.class.getDeclaredField("file"),
+			RerenderCommandBase.class.getDeclaredField("input_file"), PropagateCommand.class.getDeclaredField("input_file")})
+		{
+			org.scijava.plugin.Parameter p = field.getAnnotation(org.scijava.plugin.Parameter.class);
+			assertEquals(org.scijava.widget.FileWidget.FILE_AND_DIRECTORY_STYLE, p.style(), field.toString());
+			assertTrue(p.description().contains("BMP") && p.description().contains("folder"), field + ": " + p.description());
+		}
 	}
 }

@@ -9,19 +9,15 @@ import ij.ImagePlus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.engine.Cancel;
-import org.rerender.engine.Progress;
-import org.rerender.image.Rgb8Image;
 import org.rerender.testing.Fixtures;
 import org.rerender.testing.MacroRunner;
+import org.rerender.video.TestClips;
 import org.rerender.video.VideoReader;
-import org.rerender.video.VideoWriter;
 import org.scijava.Context;
 import org.scijava.app.StatusService;
 import org.scijava.command.CommandModule;
@@ -41,14 +37,7 @@ class RerenderCommandsTest {
 	@BeforeAll
 	static void start() throws Exception {
 		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
-		Path city = Path.of("examples/city.mp4");
-		assumeTrue(Files.isRegularFile(city));
-		List<Rgb8Image> frames = new java.util.ArrayList<>();
-		try (VideoReader r = VideoReader.open(city)) {
-			for (int i = 0; i < 6; i++) frames.add(r.read());
-		}
-		clip = dir.resolve("clip.mp4");
-		VideoWriter.write(clip, frames, 25, null, Progress.NONE, Cancel.NEVER);
+		clip = TestClips.exampleClip(dir.resolve("clip.mp4"), 6);
 		models = Files.createDirectories(dir.resolve("models"));
 		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
 		context = new Context(CommandService.class, StatusService.class, RerenderService.class);

@@ -12,23 +12,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.CancelledException;
-import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoReader;
-import org.rerender.video.VideoWriter;
 
 /** The output file: a job resumes over its own, refuses someone else's unless told to replace it. */
 class OutputResumeTest {
 	@TempDir
 	Path dir;
-
-	private Path clip() {
-		Path f = dir.resolve("in.mp4");
-		VideoWriter.write(f, TestClips.smallFrames().subList(0, 5), 25, null, Progress.NONE, Cancel.NEVER);
-		return f;
-	}
 
 	private static Rgb8Image invert(Rgb8Image in) {
 		byte[] d = in.data().clone();
@@ -45,7 +37,7 @@ class OutputResumeTest {
 
 	@Test
 	void aRunStoppedAfterTheVideoResumesOverItsOwnOutput() throws Exception {
-		Path in = clip(), out = dir.resolve("out/v.mp4");
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 5), out = dir.resolve("out/v.mp4");
 		Cancel stop = new Cancel();
 		// stopped after the video was moved into place, before its report and the step's completion
 		assertThrows(CancelledException.class, () -> job(in, out).run(RerenderJob.Steps.ALL,
@@ -59,7 +51,7 @@ class OutputResumeTest {
 
 	@Test
 	void someoneElsesFileIsReplacedOnlyWhenAllowed() throws Exception {
-		Path in = clip(), out = Files.createDirectories(dir.resolve("out")).resolve("v.mp4");
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 5), out = Files.createDirectories(dir.resolve("out")).resolve("v.mp4");
 		Files.writeString(out, "someone's file");
 		RerenderException e = assertThrows(RerenderException.class, () -> job(in, out).run(RerenderJob.Steps.ALL, null, null));
 		assertTrue(e.getMessage().contains("already exists"), e.getMessage());
@@ -67,10 +59,24 @@ class OutputResumeTest {
 		RerenderJob.Result r = job(in, out).replaceOutput(true).run(RerenderJob.Steps.ALL, null, null);
 		assertTrue(r.counters().videoWritten);
 		assertEquals(5, VideoReader.probe(out).frameCount());
-		assertFalse(job(in, out).run(RerenderJob.Steps.ALL, null, null).counters().videoWritten, "resumes: nothing to redo");
+		assertEquals(25, r.input().fps(), 1e-6, "the input as the run decoded it (its frame rate for the Fiji outputs)");
+		assertEquals(5, r.input().frameCount());
+		RerenderJob.Result resumed = job(in, out).run(RerenderJob.Steps.ALL, null, null);
+		assertFalse(resumed.counters().videoWritten, "resumes: nothing to redo");
+		assertEquals(r.input(), resumed.input(), "the input as the frames step recorded it: nothing of it was read again");
 		// --overwrite with the same settings redoes nothing (only steps whose settings changed)
 		RerenderJob.Counters n = job(in, out).overwrite(true).run(RerenderJob.Steps.ALL, null, null).counters();
 		assertEquals(0, n.framesPrepared + n.anchorsTranslated + n.keyFramesTranslated + n.framesPropagated, n.toString());
 		assertFalse(n.videoWritten, n.toString());
+	}
+
+	@Test
+	void aFrameRateGivenForAVideoFileIsNotedNotUsed() throws Exception {
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 3);
+		RerenderJob.Result r = job(in, dir.resolve("out/v.mp4")).sequenceFps(12).run(RerenderJob.Steps.FIRST_FRAME, null, null);
+		assertEquals(1, r.notes().stream().filter(n -> n.contains("is for a folder of frames")).count(), r.notes().toString());
+		assertEquals(25, r.input().fps(), 1e-6, "the file's own rate");
+		RerenderJob.Result plain = job(in, dir.resolve("out/v.mp4")).run(RerenderJob.Steps.FIRST_FRAME, null, null);
+		assertTrue(plain.notes().stream().noneMatch(n -> n.contains("folder of frames")), plain.notes().toString());
 	}
 }

@@ -103,8 +103,51 @@ class OtherClipsTest {
 			assertTrue(Arrays.equals(shown, f0.data()), name + ": differs from FFmpeg's own display");
 			if (c.length == 1 && c[0].equals("-display_hflip")) {
 				assertTrue(red(f0, 44, 3) && !red(f0, 44, 28), "hflip: the red corner goes to the top right");
-				assertTrue(Arrays.equals(VideoReader.mirror(img).data(), f0.data()), "hflip: mirrored");
+				assertTrue(Arrays.equals(DisplayMatrix.mirror(img).data(), f0.data()), "hflip: mirrored");
 			}
+		}
+	}
+
+	@Test
+	void displayRotationThatIsNoQuarterTurnIsRoundedWithOneWarning() throws Exception {
+		Path raw = tmp.resolve("marked.rgb"), f = tmp.resolve("rot45.mov");
+		Files.write(raw, marked().data());
+		TestClips.ffmpeg("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "48x32", "-r", "25", "-display_rotation", "45",
+			"-noautorotate", "-i", raw.toString(), "-frames:v", "2", "-c:v", "png", f.toString());
+		java.util.logging.Logger log = java.util.logging.Logger.getLogger(VideoReader.class.getName());
+		List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+		java.util.logging.Handler h = new java.util.logging.Handler() {
+			@Override public void publish(java.util.logging.LogRecord r) { if (r.getLevel() == java.util.logging.Level.WARNING) warnings.add(r); }
+			@Override public void flush() {}
+			@Override public void close() {}
+		};
+		log.addHandler(h);
+		try {
+			VideoInfo info = VideoReader.probe(f);
+			List<Rgb8Image> frames = TestClips.readAll(f);
+			VideoReader.probe(f);
+			assertEquals(90, info.rotation(), "45° counter-clockwise is rounded to the quarter turn 90°");
+			assertEquals(32, frames.get(0).width());
+			assertEquals(48, frames.get(0).height());
+			assertTrue(red(frames.get(0), 3, 44), "turned 90° counter-clockwise: the red corner is at the bottom left");
+			assertEquals(1, warnings.size(), "one warning per file, however often it is opened");
+			String w = warnings.get(0).getMessage();
+			assertTrue(w.contains("45.0° counter-clockwise") && w.contains("turned 90° counter-clockwise") && w.contains("ffmpeg -i INPUT"), w);
+			// the way out the warning gives: FFmpeg's upright copy has no display matrix left
+			Path upright = tmp.resolve("upright.mkv");
+			TestClips.ffmpeg("-i", f.toString(), "-c:v", "ffv1", upright.toString());
+			assertEquals(0, VideoReader.probe(upright).rotation());
+			assertEquals(1, warnings.size());
+			// quarter turns (within 1°) say nothing
+			assertEquals(null, DisplayMatrix.notQuarterTurn(null, DisplayMatrix.Orientation.NONE));
+			int[] m = new int[9];
+			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, 90.4);
+			assertEquals(null, DisplayMatrix.notQuarterTurn(m, DisplayMatrix.orientation(m)));
+			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, -100); // clockwise (get says counter-clockwise)
+			assertTrue(DisplayMatrix.notQuarterTurn(m, DisplayMatrix.orientation(m)).contains("100.0° counter-clockwise"));
+		}
+		finally {
+			log.removeHandler(h);
 		}
 	}
 
@@ -113,20 +156,20 @@ class OtherClipsTest {
 		Rgb8Image in = new Rgb8Image(3, 2);
 		for (int y = 0; y < 2; y++)
 			for (int x = 0; x < 3; x++) in.set(x, y, 0, 10 * y + x); // R = 10y + x
-		Rgb8Image ccw = VideoReader.rotate(in, 90);
+		Rgb8Image ccw = DisplayMatrix.rotate(in, 90);
 		assertEquals(2, ccw.width());
 		assertEquals(3, ccw.height());
 		// row 0 of the turned image is the last column of the input, read top to bottom
 		assertEquals(2, ccw.get(0, 0, 0));
 		assertEquals(12, ccw.get(1, 0, 0));
 		assertEquals(0, ccw.get(0, 2, 0));
-		Rgb8Image cw = VideoReader.rotate(in, 270);
+		Rgb8Image cw = DisplayMatrix.rotate(in, 270);
 		assertEquals(10, cw.get(0, 0, 0));
 		assertEquals(0, cw.get(1, 0, 0));
-		Rgb8Image half = VideoReader.rotate(in, 180);
+		Rgb8Image half = DisplayMatrix.rotate(in, 180);
 		assertEquals(12, half.get(0, 0, 0));
 		assertEquals(0, half.get(2, 1, 0));
-		assertTrue(Arrays.equals(in.data(), VideoReader.rotate(VideoReader.rotate(ccw, 180), 90).data()));
+		assertTrue(Arrays.equals(in.data(), DisplayMatrix.rotate(DisplayMatrix.rotate(ccw, 180), 90).data()));
 	}
 
 	/** Frames at 40 ms, then at 100 ms intervals (in a 10 ms time base): a variable frame rate. */
@@ -162,6 +205,89 @@ class OtherClipsTest {
 		assertEquals(24, TestClips.readAll(f).size());
 	}
 
+
+	/**
+	 * A clip whose video starts {@code videoStart} s after its audio (ffmpeg -itsoffset, as a cut from a stream) or before
+	 * it (negative): a white flash in the picture and a tone in the sound both start at presentation time 1.5 s.
+	 */
+	private Path offsetClip(String name, double videoStart) throws Exception {
+		Path f = tmp.resolve(name);
+		double flash = 1.5 - Math.max(0, videoStart), tone = 1.5 - Math.max(0, -videoStart); // in each stream's own time
+		TestClips.ffmpeg("-itsoffset", Double.toString(Math.max(0, videoStart)), "-f", "lavfi", "-i",
+			"color=c=black:s=64x48:r=25:d=2.5,drawbox=c=white:t=fill:enable='gte(t," + flash + ")'",
+			"-itsoffset", Double.toString(Math.max(0, -videoStart)), "-f", "lavfi", "-i",
+			"sine=f=440:r=44100:d=3.5,volume=volume=0:enable='lt(t," + tone + ")'",
+			"-c:v", "mjpeg", "-q:v", "3", "-c:a", "aac", f.toString());
+		return f;
+	}
+
+	/** Seconds from the start of {@code file}'s decoded audio (FFmpeg's program: edit lists and priming applied) to the tone. */
+	private static double toneStart(Path file) throws Exception {
+		byte[] pcm = TestClips.ffmpeg("-i", file.toString(), "-vn", "-ac", "1", "-ar", "8000", "-f", "s16le", "-");
+		for (int i = 0; i + 1 < pcm.length; i += 2)
+			if (Math.abs((short) ((pcm[i] & 0xff) | (pcm[i + 1] << 8))) > 3000) return i / 2 / 8000.0;
+		return Double.NaN;
+	}
+
+	/** Seconds from the first frame to the first white frame of {@code frames} at {@code fps}. */
+	private static double flashStart(List<Rgb8Image> frames, double fps) {
+		for (int i = 0; i < frames.size(); i++)
+			if (frames.get(i).get(32, 24, 0) > 128) return i / fps;
+		return Double.NaN;
+	}
+
+	@Test
+	void audioStaysAlignedWhenTheVideoStartsLaterOrEarlierThanTheAudio() throws Exception {
+		for (String container : new String[] {"mov", "mkv"})
+			for (double start : new double[] {1.0, -0.6}) {
+				String what = container + ", video starting " + start + " s after the audio";
+				Path in = offsetClip("offset" + start + "." + container, start);
+				List<Rgb8Image> frames = TestClips.readAll(in);
+				VideoInfo info = VideoReader.probe(in);
+				Path out = tmp.resolve("aligned" + start + "." + container + ".mp4");
+				VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+				assertTrue(r.audio(), what);
+				double flash = flashStart(TestClips.readAll(out), info.fps()), tone = toneStart(out);
+				// the flash is 13 frames in (0.52 s) when the video starts 1 s late; the tone must come with it
+				assertEquals(flash, tone, 0.06, what + ": flash at " + flash + " s, tone at " + tone + " s in the output");
+				assertEquals(1.5 - Math.max(0, start), flash, 0.05, what);
+				assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, what + ": audio as long as the video");
+			}
+	}
+
+	/**
+	 * Video starting 5 s after the audio, in a 2.5 s clip: no real cut looks like that (a first audio frame without a
+	 * time stamp, read as 0 while the video starts at an MPEG-TS or broadcast clock, does), so the audio is not cut
+	 * away but kept from its start, with a note.
+	 */
+	@Test
+	void anAudioLeadLongerThanTheVideoIsNotTrustedAndTheSoundIsKept() throws Exception {
+		Path in = offsetClip("far.mkv", 5);
+		List<Rgb8Image> frames = TestClips.readAll(in);
+		VideoInfo info = VideoReader.probe(in);
+		Path out = tmp.resolve("far.mp4");
+		VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+		assertTrue(r.audio());
+		assertTrue(r.note().contains("starts 5.0") && r.note().contains("not trusted"), r.note());
+		assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, "audio as long as the video");
+		assertEquals(1.5, toneStart(out), 0.06, "the audio from its own start: the tone 1.5 s in");
+	}
+
+	/** MPEG-TS starts its clock at ~1.4 s (both streams): the audio stays with the picture and lasts as long. */
+	@Test
+	void mpegTsKeepsItsSoundWithThePicture() throws Exception {
+		Path in = tmp.resolve("clip.ts");
+		TestClips.ffmpeg("-f", "lavfi", "-i", "color=c=black:s=64x48:r=25:d=2.5,drawbox=c=white:t=fill:enable='gte(t,1.5)'",
+			"-f", "lavfi", "-i", "sine=f=440:r=44100:d=2.5,volume=volume=0:enable='lt(t,1.5)'",
+			"-c:v", "mpeg2video", "-q:v", "3", "-c:a", "mp2", "-f", "mpegts", in.toString());
+		List<Rgb8Image> frames = TestClips.readAll(in);
+		VideoInfo info = VideoReader.probe(in);
+		Path out = tmp.resolve("ts.mp4");
+		VideoWriter.Result r = VideoWriter.write(out, frames, info.fps(), in, Progress.NONE, Cancel.NEVER);
+		assertTrue(r.audio() && !r.note().contains("not trusted"), r.note());
+		assertEquals(frames.size() / info.fps(), VideoWriterTest.audioSeconds(out), 0.06, "audio as long as the video");
+		assertEquals(flashStart(TestClips.readAll(out), info.fps()), toneStart(out), 0.06, "the tone with the flash");
+	}
 
 	@Test
 	void messagesCarryNoJavaCvDeveloperHints() throws IOException {
@@ -215,10 +341,10 @@ class OtherClipsTest {
 	}
 
 	@Test
-	void aFolderIsNotAVideo() throws IOException {
+	void anEmptyFolderIsNoImageSequence() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("frames"));
 		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(dir));
-		assertTrue(e.getMessage().contains("is a folder") && e.getMessage().contains("ffmpeg -framerate"), e.getMessage());
+		assertTrue(e.getMessage().contains("is empty") && e.getMessage().contains("numbered frames"), e.getMessage());
 		e = assertThrows(RerenderException.class, () -> VideoReader.requireFile(tmp.resolve("missing.mp4")));
 		assertTrue(e.getMessage().contains("not found"), e.getMessage());
 	}

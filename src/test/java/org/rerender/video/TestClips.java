@@ -49,6 +49,22 @@ public final class TestClips {
 		return small;
 	}
 
+	/** The first {@code n} of {@link #smallFrames} written by {@link VideoWriter} as an H.264 mp4 at 25 fps, no audio. */
+	public static Path smallClip(Path file, int n) {
+		VideoWriter.write(file, smallFrames().subList(0, n), 25, null, Progress.NONE, Cancel.NEVER);
+		return file;
+	}
+
+	/** The first {@code n} frames of the example at full size (640x360) written by {@link VideoWriter} as an H.264 mp4 at 25 fps, no audio. */
+	public static Path exampleClip(Path file, int n) {
+		List<Rgb8Image> frames = new ArrayList<>();
+		try (VideoReader r = VideoReader.open(example())) {
+			for (int i = 0; i < n; i++) frames.add(r.read());
+		}
+		VideoWriter.write(file, frames, 25, null, Progress.NONE, Cancel.NEVER);
+		return file;
+	}
+
 	/**
 	 * Writes frames with FFmpeg directly (not through {@link VideoWriter}), for containers/codecs the writer does
 	 * not make: e.g. ("avi", "mjpeg"), ("mov", "mpeg4") with B-frames, ("mpeg", "mpeg1video"), ("webm", "libvpx").

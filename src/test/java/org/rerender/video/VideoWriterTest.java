@@ -88,6 +88,31 @@ class VideoWriterTest {
 	}
 
 	@Test
+	void createPaddedAlsoPadsSmallSides() {
+		assertEquals(List.of(1, 3), List.of(VideoWriter.padding(21, 13)[0], VideoWriter.padding(21, 13)[1]), "21x13: even, at least 16");
+		assertEquals(List.of(0, 0), List.of(VideoWriter.padding(64, 48)[0], VideoWriter.padding(64, 48)[1]));
+		Rgb8Image f = new Rgb8Image(9, 21);
+		for (int y = 0; y < 21; y++)
+			for (int x = 0; x < 9; x++) f.set(x, y, 1, 20 * x);
+		VideoWriter.Result r;
+		try (VideoWriter w = VideoWriter.createPadded(tmp.resolve("small.mp4"), 9, 21, 10, null)) {
+			w.write(f);
+			w.write(f);
+			r = w.finish();
+		}
+		assertEquals(9 + VideoWriter.padding(9, 21)[0], r.width());
+		assertEquals(21 + VideoWriter.padding(9, 21)[1], r.height());
+		assertEquals(16, r.width());
+		assertEquals(22, r.height());
+		assertTrue(r.note().contains("small frame size 9x21 padded to 16x22"), r.note());
+		Rgb8Image back = TestClips.readAll(r.file()).get(0);
+		for (int x = 9; x < 16; x++) assertTrue(back.get(x, 10, 1) > 130, "padding column " + x + " repeats the last (green 160): " + back.get(x, 10, 1));
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoWriter.checkEncodable(20, 13, "\"b\"", "Enlarge it."));
+		assertEquals("Cannot write \"b\" as a video: H.264 needs frames of at least 16x16 pixels, these are 20x13. Enlarge it.", e.getMessage());
+		VideoWriter.checkEncodable(16, 16, "ok", "");
+	}
+
+	@Test
 	void unwritableFolderFailsCleanly() throws IOException {
 		Path notADir = tmp.resolve("file.txt");
 		Files.writeString(notADir, "x");

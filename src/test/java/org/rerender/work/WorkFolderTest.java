@@ -38,8 +38,7 @@ class WorkFolderTest {
 		Path dir = Files.createDirectories(tmp.resolve("entrée vidéo 日本"));
 		Path p = dir.resolve("ville é.mp4");
 		// 24 real frames, 192x108 (the full example would make this test slow on a shared machine)
-		if (!Files.exists(p))
-			org.rerender.video.VideoWriter.write(p, TestClips.smallFrames(), 25, null, Progress.NONE, Cancel.NEVER);
+		if (!Files.exists(p)) TestClips.smallClip(p, 24);
 		return p;
 	}
 
@@ -122,6 +121,27 @@ class WorkFolderTest {
 		assertEquals(0, TestClips.meanAbsDiff(upright, redone.readPng(0)), 0.5, "the frames are the upright ones");
 		// an unrotated clip's stamp is unchanged, so its older work folders still resume
 		assertEquals(FramesStep.params(prep), FramesStep.params(WorkFolder.open(tmp.resolve("plain"), clip(), Map.of()), prep));
+	}
+
+	@Test
+	void fillRunsTheStepTheCallerMadeAndSaysWhatItDecoded() throws IOException {
+		WorkFolder w = WorkFolder.open(tmp.resolve("fill"), clip(), Map.of());
+		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 64);
+		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
+		org.rerender.video.VideoInfo info = FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER);
+		assertEquals(24, info.frameCount());
+		assertEquals(25, info.fps(), 1e-6);
+		assertEquals(24, step.completeCount());
+		assertEquals(24, step.indices(WorkStep.PNG).size());
+		assertEquals(step.hash(), FramesStep.run(WorkFolder.open(tmp.resolve("fill"), clip(), Map.of()), prep, false,
+			Progress.NONE, Cancel.NEVER).hash(), "the same step as run makes");
+		Path clip = clip(), moved = Files.move(clip, tmp.resolve("moved.mp4")); // a finished step decodes nothing: the file is not needed
+		assertEquals(info, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER), "complete: the recorded input");
+		// a step finished before the record existed: probed once, then recorded
+		Files.move(moved, clip);
+		Files.delete(step.dir().resolve("input.json"));
+		assertEquals(info, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER));
+		assertTrue(Files.isRegularFile(step.dir().resolve("input.json")));
 	}
 
 	@Test

@@ -371,8 +371,8 @@ public final class KeyFrameEngine {
 		String pass)
 	{
 		NDArray h = Latents.toTensor(hint, job, dtype);
-		ControlledDenoiser d = new ControlledDenoiser(models.unet(), models.controlNet(), p.cond(), p.uncond(), h, null,
-			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn, pass)).encodeHints(job);
+		ControlledDenoiser d = new ControlledDenoiser(job, models.unet(), models.controlNet(), p.cond(), p.uncond(), h,
+			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn, pass));
 		clock.mark(pass + ": hint encoder", h);
 		return d;
 	}

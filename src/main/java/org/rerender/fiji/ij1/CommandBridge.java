@@ -28,8 +28,8 @@ import org.scijava.service.Service;
  * Macro options ({@code key=value key=[value with spaces] flag}) are mapped onto the command's inputs by
  * lower-cased parameter name; missing keys keep the command's defaults. {@code ImagePlus} inputs are given by
  * image title (batch-mode images included) and default to the current image. Output images are shown (in batch
- * mode: registered as batch-mode images, the last one becoming the current image), renamed "title-1", "title-2", …
- * when an image of their title is already open; output strings are logged.
+ * mode: registered as batch-mode images, the last one becoming the current image) with the titles they were made
+ * with (unique among open images: {@link org.rerender.fiji.ImageFrames#newImage}); output strings are logged.
  * Commands run through {@link CommandService} in one shared SciJava {@link Context}: Fiji's own when running inside
  * Fiji, otherwise one created on first use.
  */
@@ -101,10 +101,7 @@ public class CommandBridge implements PlugIn {
 		for (ModuleItem<?> item : info.outputs()) {
 			Object v = module.getOutput(item.getName());
 			outputs.put(item.getName(), v);
-			if (v instanceof ImagePlus imp) {
-				imp.setTitle(org.rerender.fiji.ImageFrames.uniqueTitle(imp.getTitle())); // "title-1" when the title is open
-				imp.show();
-			}
+			if (v instanceof ImagePlus imp) imp.show();
 			else if (v instanceof String s && !s.isEmpty()) IJ.log(s);
 		}
 		return outputs;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.List;
+import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.Container;
 import org.rerender.model.nn.Conv2d;
 import org.rerender.model.nn.Functional;
@@ -27,6 +28,7 @@ public final class ControlNet extends Module {
 	private final List<Conv2d> hint = new ArrayList<>();
 	private final List<Conv2d> zeroConvs = new ArrayList<>();
 	private final Conv2d middleOut;
+	private boolean channelsLast; // ChannelsLast: weights converted at load, activations NHWC inside
 
 	public ControlNet(UNetConfig cfg) {
 		modelChannels = cfg.modelChannels();
@@ -50,10 +52,23 @@ public final class ControlNet extends Module {
 		middleOut = child("middle_block_out", new Container()).add("0", Conv2d.k1(enc.middleChannels(), enc.middleChannels()));
 	}
 
-	/** {@code input_hint_block(hint)}: SiLU between the convs, none after the last. */
+	@Override
+	protected void onLoaded() {
+		channelsLast = ChannelsLast.apply(this, "the ControlNet");
+	}
+
+	/** Whether this ControlNet keeps its activations channels-last ({@link ChannelsLast}, decided when it was loaded). */
+	public boolean channelsLast() {
+		return channelsLast;
+	}
+
+	/**
+	 * {@code input_hint_block(hint)}: SiLU between the convs, none after the last. Channels-last: the encoded hint is
+	 * channels-last (what {@link #forwardGuided} adds it to).
+	 */
 	public NDArray hintEncoder(NDArray hintImage) {
 		try (Scope s = Scope.of(hintImage)) {
-			NDArray h = hintImage;
+			NDArray h = channelsLast ? ChannelsLast.enter(hintImage) : hintImage;
 			for (int i = 0; i < hint.size(); i++) {
 				h = hint.get(i).forward(h);
 				if (i < hint.size() - 1) h = Functional.silu(h);
@@ -100,13 +115,14 @@ public final class ControlNet extends Module {
 	/**
 	 * The residuals from an already encoded hint ({@link #hintEncoder}, {@code [B, model_channels, h, w]}). The hint
 	 * encoder depends on the hint image only, not on x, the timestep or the prompt, so a sampler encodes it once per
-	 * image instead of at every step as cldm does (same result).
+	 * image instead of at every step as cldm does (same result). Channels-last: x is converted at entry and the
+	 * residuals are channels-last (the UNet adds them to its own channels-last activations; values are the same).
 	 */
 	public List<NDArray> forwardGuided(NDArray x, NDArray guided, NDArray tEmb, NDArray context, float[] scales, UNetCallContext ctx) {
 		List<NDArray> outs = new ArrayList<>();
 		try (Scope s = Scope.of(x, context, guided, tEmb)) {
 			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
-			NDArray h = x;
+			NDArray h = channelsLast ? ChannelsLast.enter(x) : x;
 			for (int i = 0; i < enc.inputBlockCount(); i++) {
 				h = enc.inputBlock(i, h, in);
 				if (i == 0) h = h.add(guided);

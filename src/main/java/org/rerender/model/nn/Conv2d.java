@@ -17,6 +17,9 @@ import ai.djl.ndarray.types.Shape;
  * for outputs of order 20. 1×1 kernels and channel counts that are multiples of 16 are right. On the CPU such a
  * convolution therefore runs on inputs and weights zero-padded to a multiple of 16 channels, which is exact.
  * {@code Conv2dTest} checks both against a double-precision reference.
+ *
+ * <p>Channels-last ({@link ChannelsLast}): the weight is replaced once by a channels-last copy; the padding workaround
+ * then pads in channels-last too, so its output stays channels-last.
  */
 public final class Conv2d extends Module {
 	/** oneDNN's largest CPU channel block (AVX-512: 16 floats); padding to it also covers the AVX2 block of 8. */
@@ -27,6 +30,8 @@ public final class Conv2d extends Module {
 	private record Padded(NDArray from, NDArray weight) {}
 
 	private volatile Padded padded;
+	/** The weight was converted to channels-last ({@link ChannelsLast}); inputs are expected channels-last too. */
+	private boolean channelsLast;
 
 	public Conv2d(long in, long out, int kernel, int stride, int padding) {
 		this(in, out, kernel, stride, padding, true);
@@ -49,11 +54,27 @@ public final class Conv2d extends Module {
 		return new Conv2d(in, out, 1, 1, 0);
 	}
 
+	/** Replaces the weight by a channels-last copy (same values) and frees the original: no second copy stays. */
+	@Override
+	protected void onChannelsLast() {
+		if (channelsLast) return;
+		NDArray old = weight.get();
+		NDArray cl = TorchExt.toChannelsLast(old);
+		weight.set(cl);
+		if (cl != old) old.close();
+		channelsLast = true;
+	}
+
+	/** Whether the weight is held channels-last. */
+	boolean channelsLast() {
+		return channelsLast;
+	}
+
 	public NDArray forward(NDArray x) {
 		NDArray w = weight.get(), b = bias == null ? null : bias.get();
 		if (!needsChannelPadding(x, w)) return run(x, w, b, stride, padding);
 		long c = paddedChannels(w.getShape().get(1));
-		return run(padChannels(x, c), channelPaddedWeight(w, c), b, stride, padding);
+		return run(padChannels(x, c, channelsLast), channelPaddedWeight(w, c), b, stride, padding);
 	}
 
 	/**
@@ -64,9 +85,9 @@ public final class Conv2d extends Module {
 		if (!needsChannelPadding(x, w)) return run(x, w, b, new Shape(stride, stride), new Shape(padding, padding));
 		long c = paddedChannels(w.getShape().get(1));
 		try (NDManager scope = x.getManager().newSubManager()) {
-			NDArray pw = padChannels(w, c);
+			NDArray pw = padChannels(w, c, false);
 			pw.attach(scope);
-			return run(padChannels(x, c), pw, b, new Shape(stride, stride), new Shape(padding, padding));
+			return run(padChannels(x, c, false), pw, b, new Shape(stride, stride), new Shape(padding, padding));
 		}
 	}
 
@@ -74,11 +95,17 @@ public final class Conv2d extends Module {
 		return x.getNDArrayInternal().convolution(x, w, b, stride, padding, new Shape(1, 1), 1).singletonOrThrow();
 	}
 
-	/** {@code a [N,C,…]} with zero channels appended up to {@code channels}, in {@code a}'s manager. */
-	private static NDArray padChannels(NDArray a, long channels) {
+	/**
+	 * {@code a [N,C,…]} with zero channels appended up to {@code channels}, in {@code a}'s manager. Channels-last: the
+	 * zeros are made channels-last too, since libtorch's cat gives a row-major result when its inputs' layouts differ.
+	 */
+	private static NDArray padChannels(NDArray a, long channels, boolean channelsLast) {
 		Shape s = a.getShape();
 		try (NDArray zeros = a.getManager().zeros(new Shape(s.get(0), channels - s.get(1), s.get(2), s.get(3)), a.getDataType())) {
-			return NDArrays.concat(new NDList(a, zeros), 1);
+			if (!channelsLast) return NDArrays.concat(new NDList(a, zeros), 1);
+			try (NDArray zl = TorchExt.toChannelsLast(zeros)) {
+				return NDArrays.concat(new NDList(a, zl), 1);
+			}
 		}
 	}
 
@@ -98,7 +125,7 @@ public final class Conv2d extends Module {
 	private NDArray channelPaddedWeight(NDArray w, long channels) {
 		Padded p = padded;
 		if (p == null || p.from() != w) {
-			p = new Padded(w, padChannels(w, channels));
+			p = new Padded(w, padChannels(w, channels, channelsLast));
 			padded = p; // a concurrent first call may make a second copy: it lives with the weights, like the first
 		}
 		return p.weight();

@@ -30,6 +30,35 @@ public abstract class Module {
 	/** Called once after all of this module's parameters were loaded (to prepare derived views). */
 	protected void onLoaded() {}
 
+	/**
+	 * Called by {@link ChannelsLast#apply} on every module of a network whose activations will be channels-last, after
+	 * loading: a convolution converts its weight, a module that reshapes activations takes note.
+	 */
+	protected void onChannelsLast() {}
+
+	/** This module and every descendant, parents first. */
+	final void visit(java.util.function.Consumer<Module> action) {
+		action.accept(this);
+		for (Module c : children.values()) c.visit(action);
+	}
+
+	/** The first loaded parameter (its device and type are the module's). */
+	final ai.djl.ndarray.NDArray firstParam() {
+		ai.djl.ndarray.NDArray a = firstParamOrNull();
+		if (a != null) return a;
+		throw new IllegalStateException(getClass().getSimpleName() + " has no loaded parameters");
+	}
+
+	private ai.djl.ndarray.NDArray firstParamOrNull() {
+		for (Param p : params.values())
+			if (p.isLoaded()) return p.get();
+		for (Module c : children.values()) {
+			ai.djl.ndarray.NDArray a = c.firstParamOrNull();
+			if (a != null) return a;
+		}
+		return null;
+	}
+
 	/** Every parameter under this module, depth-first in registration order, with full key names. */
 	public final Map<String, Param> namedParams() {
 		Map<String, Param> out = new LinkedHashMap<>();

@@ -36,6 +36,8 @@ public final class TorchExt {
 	private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 	private static volatile Boolean loaded;
 	private static volatile String message = "not loaded yet";
+	/** Why channels-last cannot be used on CUDA devices (null: it can), settled by the load. */
+	private static volatile String cudaChannelsLastRefusal = "libRerenderTorchExt is not loaded";
 	private static boolean loading; // guarded by the class lock
 
 	private TorchExt() {}
@@ -131,6 +133,50 @@ public final class TorchExt {
 		String check = selfCheck();
 		if (check != null) return "lib" + NAME + " (" + info + ") failed its self-check against libtorch " + libtorch + ": " + check;
 		message = "lib" + NAME + " from " + from + " (" + info + "), libtorch " + libtorch;
+		cudaChannelsLastRefusal = checkCudaChannelsLast(info);
+		return null;
+	}
+
+	/**
+	 * On a machine with a CUDA device: our channels-last GroupNorm kernel against {@code at::group_norm} on the GPU
+	 * (the UNet's and VAE's widths and sizes, N 1 and 2, F16 and F32, with and without SiLU); only when it passes does
+	 * {@link #groupNorm} send channels-last CUDA tensors to it. Null when channels-last may be used on CUDA, else why not
+	 * ({@link ChannelsLast} logs it once when the switch asks for it). Never fails the load itself.
+	 */
+	private static String checkCudaChannelsLast(String info) {
+		if (!info.contains("nhwc group norm")) return "lib" + NAME + " was built without its CUDA GroupNorm kernel (make CUDA=1)";
+		int gpus;
+		try {
+			gpus = Djl.engine().getGpuCount();
+		}
+		catch (RuntimeException e) {
+			return "no CUDA device (" + e.getMessage() + ")";
+		}
+		if (gpus == 0) return "no CUDA device";
+		long t0 = System.nanoTime();
+		String why;
+		try {
+			why = nativeCheckNhwcGroupNorm();
+		}
+		catch (RuntimeException e) {
+			why = "the check failed: " + e.getMessage();
+		}
+		if (why == null || why.isEmpty()) {
+			nativeSetNhwcGroupNorm(true);
+			LOG.log(System.Logger.Level.INFO, String.format("channels-last GroupNorm kernel agrees with at::group_norm on CUDA (checked in %.2f s)",
+				(System.nanoTime() - t0) / 1e9));
+			return null;
+		}
+		return "our channels-last GroupNorm kernel does not agree with at::group_norm on this GPU: " + why;
+	}
+
+	/**
+	 * Why activations may not be kept channels-last on {@code device} ({@link ChannelsLast}), or null: on the CPU
+	 * libtorch's own GroupNorm handles channels-last; on CUDA ours must be built and have passed its check at load.
+	 */
+	static String channelsLastRefusal(ai.djl.Device device) {
+		if (!loaded()) return "libRerenderTorchExt is not loaded (" + message + ")";
+		if (device.isGpu()) return cudaChannelsLastRefusal;
 		return null;
 	}
 
@@ -139,8 +185,14 @@ public final class TorchExt {
 		try (NDManager m = Djl.newCpuManager()) {
 			NDArray x = m.arange(2 * 64 * 3 * 5).toType(DataType.FLOAT32, false).reshape(2, 64, 3, 5).sin();
 			long[] d = nativeDescribe(((PtNDArray) x).getHandle());
-			if (d.length != 7 || d[0] != 4 || d[1] != 6 || d[2] != x.size() || d[3] != 2 || d[4] != 64 || d[5] != 3 || d[6] != 5)
+			if (d.length != 11 || d[0] != 4 || d[1] != 6 || d[2] != x.size() || d[3] != 2 || d[4] != 64 || d[5] != 3 || d[6] != 5
+				|| d[7] != 64 * 15 || d[8] != 15 || d[9] != 5 || d[10] != 1)
 				return "tensor layout read back as " + java.util.Arrays.toString(d);
+			NDArray xl = toChannelsLast(x);
+			if (!java.util.Arrays.equals(stridesOf(xl), new long[] {64 * 15, 1, 5 * 64, 64}) || !(maxDiff(xl, x) == 0))
+				return "channels-last copy has strides " + java.util.Arrays.toString(stridesOf(xl));
+			if (!java.util.Arrays.equals(stridesOf(contiguous(xl)), new long[] {64 * 15, 15, 5, 1}))
+				return "contiguous copy has strides " + java.util.Arrays.toString(stridesOf(contiguous(xl)));
 			NDArray w = m.arange(64).toType(DataType.FLOAT32, false).div(64).add(0.5f), b = m.arange(64).toType(DataType.FLOAT32, false).div(-100);
 			double e = maxDiff(groupNorm(x, w, b, 32, 1e-5f, true), GroupNorm.composed(x, w.reshape(64, 1, 1), b.reshape(64, 1, 1), 32, 1e-5f, true));
 			if (!(e < 1e-4)) return "group norm differs by " + e;
@@ -225,6 +277,31 @@ public final class TorchExt {
 		return ((PtNDArray) a).getHandle();
 	}
 
+	/**
+	 * {@code x}'s strides in elements, as libtorch holds them (channels-last {@code [N,C,H,W]}: {@code {HWC, 1, WC, C}};
+	 * row-major: {@code {CHW, HW, W, 1}}). For tests and checks; needs the library loaded.
+	 */
+	public static long[] strides(NDArray x) {
+		requireLoaded("strides");
+		return stridesOf(x);
+	}
+
+	private static long[] stridesOf(NDArray x) {
+		long[] d = nativeDescribe(h(x));
+		int dim = (int) d[0];
+		return java.util.Arrays.copyOfRange(d, 3 + dim, 3 + 2 * dim);
+	}
+
+	/** {@code x [N,C,H,W]} in channels-last memory order: a copy in {@code x}'s manager (same values). */
+	static NDArray toChannelsLast(NDArray x) {
+		return wrap(x, nativeToChannelsLast(h(x)));
+	}
+
+	/** {@code x} in row-major memory order: a copy in {@code x}'s manager (same values). */
+	static NDArray contiguous(NDArray x) {
+		return wrap(x, nativeContiguous(h(x)));
+	}
+
 	/** GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after. */
 	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu) {
 		return wrap(x, nativeGroupNorm(h(x), h(weight), h(bias), groups, eps, silu));
@@ -266,6 +343,14 @@ public final class TorchExt {
 	private static native long[] nativeDescribe(long x);
 
 	private static native long nativeGroupNorm(long x, long weight, long bias, int groups, double eps, boolean silu);
+
+	private static native long nativeToChannelsLast(long x);
+
+	private static native long nativeContiguous(long x);
+
+	private static native String nativeCheckNhwcGroupNorm();
+
+	private static native void nativeSetNhwcGroupNorm(boolean on);
 
 	private static native long nativeAttention(long q, long k, long v, int heads);
 

@@ -13,9 +13,28 @@ import org.rerender.model.nn.Scope;
 
 /** ldm's {@code SpatialTransformer} with 1×1-conv {@code proj_in}/{@code proj_out} (SD 1.x); norm eps 1e-6. */
 final class SpatialTransformer extends Module implements Layer {
+	/**
+	 * {@code [B,C,H,W] → [B,HW,C]}. Channels-last: permute to {@code [B,H,W,C]} (its memory order) and reshape, a free
+	 * view. Row-major: as before the channels-last switch (a transposed view; the transformer's first LayerNorm copies).
+	 */
+	static NDArray toTokens(NDArray x, boolean channelsLast) {
+		Shape s = x.getShape();
+		long b = s.get(0), c = s.get(1), hw = s.get(2) * s.get(3);
+		return channelsLast ? x.transpose(0, 2, 3, 1).reshape(b, hw, c) : x.reshape(b, c, hw).transpose(0, 2, 1);
+	}
+
+	/**
+	 * {@code [B,HW,C] → [B,C,H,W]}. Channels-last: reshape to {@code [B,H,W,C]} and permute back, a view with
+	 * channels-last strides when the tokens are contiguous. Row-major: a row-major copy, as before.
+	 */
+	static NDArray fromTokens(NDArray t, long b, long c, long h, long w, boolean channelsLast) {
+		return channelsLast ? t.reshape(b, h, w, c).transpose(0, 3, 1, 2) : t.transpose(0, 2, 1).reshape(b, c, h, w);
+	}
+
 	private final GroupNorm norm;
 	private final Conv2d projIn, projOut;
 	private final List<TransformerBlock> blocks = new ArrayList<>();
+	private boolean channelsLast; // activations channels-last (ChannelsLast): [B,C,H,W] ↔ [B,HW,C] as permuted views
 
 	/** @param siteOf decoder site for transformer block d, or null in the encoder/middle/ControlNet */
 	SpatialTransformer(long channels, int heads, int depth, long contextDim, IntFunction<SelfAttentionSite> siteOf) {
@@ -29,6 +48,11 @@ final class SpatialTransformer extends Module implements Layer {
 		projOut = child("proj_out", Conv2d.k1(channels, channels));
 	}
 
+	@Override
+	protected void onChannelsLast() {
+		channelsLast = true;
+	}
+
 	List<TransformerBlock> blocks() {
 		return blocks;
 	}
@@ -38,9 +62,9 @@ final class SpatialTransformer extends Module implements Layer {
 		Shape s0 = x.getShape();
 		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
 		try (Scope s = Scope.of(x)) {
-			NDArray t = projIn.forward(norm.forward(x)).reshape(b, c, h * w).transpose(0, 2, 1);
+			NDArray t = toTokens(projIn.forward(norm.forward(x)), channelsLast);
 			for (TransformerBlock blk : blocks) t = blk.forward(t, in.context(), in.ctx());
-			NDArray out = projOut.forward(t.transpose(0, 2, 1).reshape(b, c, h, w));
+			NDArray out = projOut.forward(fromTokens(t, b, c, h, w, channelsLast));
 			return s.keep(out.add(x));
 		}
 	}

@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.Container;
 import org.rerender.model.nn.Conv2d;
 import org.rerender.model.nn.GroupNorm;
@@ -28,6 +29,7 @@ public final class UNet extends Module {
 	private final List<SelfAttentionSite> sites = new ArrayList<>();
 	private final GroupNorm outNorm;
 	private final Conv2d outConv;
+	private boolean channelsLast; // ChannelsLast: weights converted at load, activations NHWC inside forward
 
 	public UNet(UNetConfig cfg) {
 		this.config = cfg;
@@ -69,6 +71,16 @@ public final class UNet extends Module {
 		outConv = out.add("2", Conv2d.k3(ch, cfg.outChannels()));
 	}
 
+	@Override
+	protected void onLoaded() {
+		channelsLast = ChannelsLast.apply(this, "the UNet");
+	}
+
+	/** Whether this UNet keeps its activations channels-last ({@link ChannelsLast}, decided when it was loaded). */
+	public boolean channelsLast() {
+		return channelsLast;
+	}
+
 	public UNetConfig config() {
 		return config;
 	}
@@ -104,12 +116,15 @@ public final class UNet extends Module {
 		return enc.sinusoid(manager, timesteps, dtype);
 	}
 
-	/** {@link #forward(NDArray, int[], NDArray, List, UNetCallContext)} with the sinusoid {@code tEmb} already made. */
+	/**
+	 * {@link #forward(NDArray, int[], NDArray, List, UNetCallContext)} with the sinusoid {@code tEmb} already made.
+	 * Channels-last: x is converted at entry, ε is returned row-major; the probe sees channels-last activations.
+	 */
 	public NDArray forward(NDArray x, NDArray tEmb, NDArray context, List<NDArray> control, UNetCallContext ctx) {
 		try (Scope s = Scope.of(x, context, tEmb)) {
 			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			Deque<NDArray> hs = new ArrayDeque<>();
-			NDArray h = x;
+			NDArray h = channelsLast ? ChannelsLast.enter(x) : x;
 			for (int i = 0; i < enc.inputs.size(); i++) {
 				h = enc.inputBlock(i, h, in);
 				if (ctx.probe() != null) ctx.report(String.format("input_block.%02d", i), h);
@@ -132,7 +147,8 @@ public final class UNet extends Module {
 					h = bs.keep(outputs.get(k).forward(cat, in));
 				}
 			}
-			return s.keep(outConv.forward(outNorm.forwardSilu(h)));
+			NDArray eps = outConv.forward(outNorm.forwardSilu(h));
+			return s.keep(channelsLast ? ChannelsLast.exit(eps) : eps);
 		}
 	}
 }

@@ -2,6 +2,7 @@ package org.rerender.model.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.Conv2d;
 import org.rerender.model.nn.Module;
 import org.rerender.model.nn.Precision;
@@ -18,6 +19,7 @@ public final class AutoencoderKL extends Module {
 	private final VaeEncoder encoder;
 	private final VaeDecoder decoder;
 	private final Conv2d quantConv, postQuantConv;
+	private boolean channelsLast; // ChannelsLast: weights converted at load, activations NHWC inside
 
 	/** The diagonal Gaussian posterior: {@code logvar} clamped to [-30, 20]. */
 	public record Posterior(NDArray mean, NDArray logvar) {
@@ -35,6 +37,22 @@ public final class AutoencoderKL extends Module {
 		postQuantConv = child("post_quant_conv", Conv2d.k1(c.embedDim(), c.zChannels()));
 	}
 
+	@Override
+	protected void onLoaded() {
+		channelsLast = ChannelsLast.apply(this, "the VAE");
+	}
+
+	/** Whether this VAE keeps its activations channels-last ({@link ChannelsLast}, decided when it was loaded). */
+	public boolean channelsLast() {
+		return channelsLast;
+	}
+
+	/** Channels-last: the input converted at entry, the output row-major. */
+	private NDArray run(java.util.function.UnaryOperator<NDArray> net, NDArray x) {
+		if (!channelsLast) return net.apply(x);
+		return ChannelsLast.exit(net.apply(ChannelsLast.enter(x)));
+	}
+
 	public VaeConfig config() {
 		return config;
 	}
@@ -47,7 +65,7 @@ public final class AutoencoderKL extends Module {
 	/** {@code quant_conv(encoder(image))}, image {@code [B,3,H,W]} in [-1,1] → {@code [B, 2·embed, H/8, W/8]}. */
 	public NDArray moments(NDArray image) {
 		try (Scope s = Scope.of(image)) {
-			return s.keep(quantConv.forward(encoder.forward(Precision.as(image, dtype()))));
+			return s.keep(run(x -> quantConv.forward(encoder.forward(x)), Precision.as(image, dtype())));
 		}
 	}
 
@@ -66,7 +84,7 @@ public final class AutoencoderKL extends Module {
 	 */
 	public NDArray decode(NDArray z) {
 		try (Scope s = Scope.of(z)) {
-			return s.keep(decoder.forward(postQuantConv.forward(Precision.as(z, dtype()))));
+			return s.keep(run(x -> decoder.forward(postQuantConv.forward(x)), Precision.as(z, dtype())));
 		}
 	}
 }

@@ -13,6 +13,7 @@ final class VaeAttention extends Module {
 	private final GroupNorm norm;
 	private final Conv2d q, k, v, projOut;
 	private long maxScoreElements = Attention.DEFAULT_MAX_SCORE_ELEMENTS;
+	private boolean channelsLast; // activations channels-last (ChannelsLast): [B,C,H,W] ↔ [B,HW,C] as permuted views
 
 	VaeAttention(long ch) {
 		norm = child("norm", new GroupNorm(ch, VaeResBlock.EPS));
@@ -22,8 +23,20 @@ final class VaeAttention extends Module {
 		projOut = child("proj_out", Conv2d.k1(ch, ch));
 	}
 
+	@Override
+	protected void onChannelsLast() {
+		channelsLast = true;
+	}
+
 	void setMaxScoreElements(long n) {
 		maxScoreElements = n;
+	}
+
+	/** {@code [B,C,H,W] → [B,HW,C]}: a free view when channels-last (permute, then reshape), else as before. */
+	private NDArray tokens(NDArray x) {
+		Shape s = x.getShape();
+		long b = s.get(0), c = s.get(1), hw = s.get(2) * s.get(3);
+		return channelsLast ? x.transpose(0, 2, 3, 1).reshape(b, hw, c) : x.reshape(b, c, hw).transpose(0, 2, 1);
 	}
 
 	NDArray forward(NDArray x) {
@@ -31,11 +44,10 @@ final class VaeAttention extends Module {
 		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
 		try (Scope s = Scope.of(x)) {
 			NDArray n = norm.forward(x);
-			NDArray qt = q.forward(n).reshape(b, c, h * w).transpose(0, 2, 1);
-			NDArray kt = k.forward(n).reshape(b, c, h * w).transpose(0, 2, 1);
-			NDArray vt = v.forward(n).reshape(b, c, h * w).transpose(0, 2, 1);
+			NDArray qt = tokens(q.forward(n)), kt = tokens(k.forward(n)), vt = tokens(v.forward(n));
 			NDArray a = Attention.multiHead(qt, kt, vt, 1, maxScoreElements);
-			return s.keep(x.add(projOut.forward(a.transpose(0, 2, 1).reshape(b, c, h, w))));
+			NDArray back = channelsLast ? a.reshape(b, h, w, c).transpose(0, 3, 1, 2) : a.transpose(0, 2, 1).reshape(b, c, h, w);
+			return s.keep(x.add(projOut.forward(back)));
 		}
 	}
 }

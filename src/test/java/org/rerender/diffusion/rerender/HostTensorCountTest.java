@@ -39,8 +39,8 @@ class HostTensorCountTest {
 	/** Host-created tensors of one CFG-batched UNet+ControlNet call (after one warm-up call). */
 	static List<String> batchedCall() {
 		try (NDManager m = fx.manager.newSubManager()) {
-			ControlledDenoiser model = new ControlledDenoiser(fx.tiny.unet, fx.tiny.controlNet, fx.tiny.ref(m, "in.ddim.cond_context"),
-				fx.tiny.ref(m, "in.ddim.uncond_context"), fx.tiny.ref(m, "in.ddim.hint"), null, ControlledDenoiser.controlScales(0.7, false),
+			ControlledDenoiser model = new ControlledDenoiser(m, fx.tiny.unet, fx.tiny.controlNet, fx.tiny.ref(m, "in.ddim.cond_context"),
+				fx.tiny.ref(m, "in.ddim.uncond_context"), fx.tiny.ref(m, "in.ddim.hint"), ControlledDenoiser.controlScales(0.7, false),
 				null);
 			NDArray x = new SeededNoise(1).next(m, new ai.djl.ndarray.types.Shape(fx.tiny.reference.info("in.ddim.x_T").shape()),
 				ai.djl.ndarray.types.DataType.FLOAT32);

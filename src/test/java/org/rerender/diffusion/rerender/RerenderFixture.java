@@ -226,6 +226,19 @@ final class RerenderFixture implements AutoCloseable {
 		org.junit.jupiter.api.Assertions.assertArrayEquals(file.floats(a + ".decoded"), file.floats(b + ".decoded"), a + " vs " + b + ".decoded");
 	}
 
+	/**
+	 * Pass 2 when the set's mask window is empty: the original's pass 2 ({@code pass2}) repeats its pass 1
+	 * ({@code pass1}) bit for bit, and the engine runs pass 1 only, so its pass 1 and final image must match
+	 * {@code pass2}. Returns whether the window was empty (and so checked); with a mask step it checks nothing.
+	 */
+	boolean checkedAsSinglePass(SafetensorsFile file, String pass1, String pass2, Recorder rec, FloatImage decoded) {
+		if (!window("mask").isEmpty()) return false;
+		assertSameRun(file, pass1, pass2);
+		org.junit.jupiter.api.Assertions.assertNull(rec.passes.get("pass2"), "an empty mask window runs a single pass");
+		comparePass(file, pass2, rec.passes.get("pass1"), decoded);
+		return true;
+	}
+
 	/** Steps of a window as stored in {@code in.window.NAME}. */
 	TreeSet<Integer> window(String name) {
 		TreeSet<Integer> s = new TreeSet<>();

@@ -1,0 +1,77 @@
+package org.rerender.model.nn;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Channels-last (NHWC) memory for the UNet, ControlNet and VAE: system property {@value #PROPERTY}{@code =true}
+ * (default off). Layout is only memory: every value stays the same; what changes is which kernels libtorch picks
+ * (cuDNN's fast F16 convolutions on Ampere/Hopper are NHWC, so NCHW tensors are transposed around each of them).
+ *
+ * <p>The property is read when a network's weights are loaded ({@link WeightLoader#load}, {@link WeightLoader#randomize}):
+ * if it is on and the weights' device allows it ({@link #refusal}), every convolution weight of the network is replaced
+ * once by a channels-last copy (the original is freed: no second copy stays, no per-call conversion), and the network
+ * converts its 4-D input at entry and gives its output back in the layout its callers expect (the UNet's ε, the VAE's
+ * moments and image: row-major; the ControlNet's residuals stay channels-last, the UNet adds them). On the way every
+ * op keeps NHWC: GroupNorm (on CUDA our own kernel, since ATen's CUDA group_norm makes its input NCHW; on the CPU
+ * libtorch's, which handles channels-last), convolutions, residual adds, SiLU, nearest upsampling, the concatenation
+ * of skips along channels, the CPU's channel-padding workaround in {@link Conv2d}, and the transformers' and VAE
+ * attention's {@code [B,C,H,W] → [B,HW,C]} (a permute that is a free view in NHWC).
+ *
+ * <p>Needs {@link TorchExt} (DJL has no memory-format API): without it, or on CUDA when our GroupNorm kernel is not
+ * built or failed its check against {@code at::group_norm} at load, channels-last is refused with one log line why and
+ * the network stays NCHW. Off, nothing is converted (ChannelsLastLayoutTest reads the strides back).
+ */
+public final class ChannelsLast {
+	/** System property: {@code true} keeps the networks' activations channels-last (read when weights are loaded). */
+	public static final String PROPERTY = "rerender.channelslast";
+	private static final System.Logger LOG = System.getLogger(ChannelsLast.class.getName());
+	private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+	private ChannelsLast() {}
+
+	/** Whether the switch asks for channels-last now. */
+	public static boolean requested() {
+		return Boolean.getBoolean(PROPERTY);
+	}
+
+	/** Why channels-last cannot be used on {@code device}, or null when it can. */
+	public static String refusal(Device device) {
+		try {
+			return TorchExt.channelsLastRefusal(device);
+		}
+		catch (IllegalStateException e) { // rerender.torchext.required=true and the load failed
+			return e.getMessage();
+		}
+	}
+
+	/**
+	 * Called by a network once its weights are loaded: when {@link #requested()} and the weights' device allows it,
+	 * converts every convolution weight under {@code network} to channels-last (and tells the modules that reshape
+	 * activations); returns whether it did. A refusal is logged once per reason.
+	 */
+	public static boolean apply(Module network, String what) {
+		if (!requested()) return false;
+		Device device = network.firstParam().getDevice();
+		String why = refusal(device);
+		if (why != null) {
+			if (LOGGED.add(why))
+				LOG.log(System.Logger.Level.WARNING, "channels-last (" + PROPERTY + "=true) refused, " + what + " stays NCHW on " + device + ": " + why);
+			return false;
+		}
+		network.visit(Module::onChannelsLast);
+		return true;
+	}
+
+	/** A network's 4-D input in channels-last memory (a copy in its manager), or {@code x} when the fused ops are off. */
+	public static NDArray enter(NDArray x) {
+		return TorchExt.active() ? TorchExt.toChannelsLast(x) : x;
+	}
+
+	/** A network's 4-D output in row-major memory (a copy in its manager), or {@code x} when the fused ops are off. */
+	public static NDArray exit(NDArray x) {
+		return TorchExt.active() ? TorchExt.contiguous(x) : x;
+	}
+}
