@@ -21,7 +21,7 @@
 #   benchmark mode on, MODE+cl = MODE with channels-last networks (rerender.channelslast); anchor.py takes VARIANT+cb
 #   and VARIANT+cl the same way),
 #   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops --phases), RR_ARGS (extra arguments of the rerender
-#   stage's benchmark, e.g. --cfg batched), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
+#   stage's benchmark, e.g. --cfg batched --stores both --ablate; it always gets --phases), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
 #   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
 # Stages run in this order: jni (torchext compiles beside it, in the background), smoke, oom, anchor, keyframe,
 # probe, parity, rerender (the one never run on a GPU before comes last, so a failure there costs nothing else).
@@ -329,12 +329,13 @@ fi
 # ---------------------------------------------------------------- 5b. the Rerender engine: constraints off and on
 # The key-frame engine the Rerender commands run (per-call hooks; not graphed), full size, random weights, F16 with
 # torchext: anchor, key frame with constraints off and with the original's default constraints; separate CFG (the
-# default) and batched CFG (the hooks per half), hence twice the plain stage's timeout.
+# default) and batched CFG (the hooks per half), hence twice the plain stage's timeout. --phases: one more constrained
+# key frame per CFG mode, the device drained at each phase mark, its phases as '# |' lines (in the table).
 if has rerender; then
 	for S in ${RERENDER_SIZES:-512}; do
 		stamp "rerender: Java Rerender engine, ${S}x${S}, $DEVICE, constraints off/on"
 		smi_peak "/tmp/smi-rr-$S.txt" timeout "$((2 * ${KF_TIMEOUT:-240}))" "${JAVA[@]}" -Drerender.torchext=true org.rerender.bench.KeyFrameBenchmark \
-			--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" --rerender ${RR_ARGS:-} 2>&1 | tee "$OUT/rerender-$S.log"
+			--device "$DEVICE" --size "$S" --steps 20 --reps "$REPS" --rerender --phases ${RR_ARGS:-} 2>&1 | tee "$OUT/rerender-$S.log"
 		{ echo; grep -E '^#|^\|' "$OUT/rerender-$S.log"; grep 'nvidia-smi peak' "$OUT/rerender-$S.log" | sed 's/^/# /'; } >> "$TABLE"
 	done
 fi

@@ -73,13 +73,34 @@ public final class DdimSampler {
 	 */
 	public NDArray sample(NDManager run, Denoiser model, NDArray xT, SdEdit sdedit, NoiseSource noise, DdimCallback callback,
 		Progress progress, Cancel cancel) {
+		return sample(run, model, xT, sdedit, noise, callback, progress, cancel, null);
+	}
+
+	/**
+	 * A run's state at the start of step {@code step}: its latent x as step {@code step − 1} left it (when {@code step}
+	 * is the SDEdit step, the replacement is made on resuming) and that step's dir_xt.
+	 */
+	public record Resume(int step, NDArray x, NDArray dirPrev) {}
+
+	/**
+	 * {@link #sample(NDManager, Denoiser, NDArray, SdEdit, NoiseSource, DdimCallback, Progress, Cancel)} from {@code resume}
+	 * (null: from step 0) instead of x_T, which then only gives the result's type. The caller has drawn from
+	 * {@code noise} what the steps before {@code resume.step()} would have drawn.
+	 */
+	public NDArray sample(NDManager run, Denoiser model, NDArray xT, SdEdit sdedit, NoiseSource noise, DdimCallback callback,
+		Progress progress, Cancel cancel, Resume resume) {
 		DdimCallback cb = callback == null ? new DdimCallback() {} : callback;
 		int steps = ddim.size();
 		int i0 = sdedit == null ? -1 : sdedit.startStep(steps);
-		NDArray x = xT.getDataType() == Precision.LATENT ? xT.duplicate() : xT.toType(Precision.LATENT, true);
+		NDArray start = resume == null ? xT : resume.x();
+		NDArray x = start.getDataType() == Precision.LATENT ? start.duplicate() : start.toType(Precision.LATENT, true);
 		x.attach(run);
 		NDArray dirPrev = null;
-		for (int i = 0; i < steps; i++) {
+		if (resume != null && resume.dirPrev() != null) {
+			dirPrev = resume.dirPrev().duplicate();
+			dirPrev.attach(run);
+		}
+		for (int i = resume == null ? 0 : resume.step(); i < steps; i++) {
 			if (cancel != null) cancel.check();
 			int index = ddim.indexOfStep(i);
 			int t = ddim.timestep(index);

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.rerender.config.RerenderConfig;
@@ -30,6 +31,7 @@ import org.rerender.diffusion.rerender.KeyFrameEngine;
 import org.rerender.diffusion.rerender.KeyFrameSequence;
 import org.rerender.diffusion.rerender.KeyFrameSettings;
 import org.rerender.diffusion.rerender.NoiseStreams;
+import org.rerender.diffusion.rerender.PhaseClock;
 import org.rerender.flow.BidirectionalFlow;
 import org.rerender.flow.FlowField;
 import org.rerender.image.FloatImage;
@@ -67,7 +69,7 @@ import org.rerender.model.vae.VaeConfig;
  * {@code bench/gpu/run.sh}, not by Maven.
  *
  * <pre>java -cp ... org.rerender.bench.KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3
- *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--channels-last] [--tflop T --gemm-tflops G] [--rerender]</pre>
+ *      [--cfg batched|separate] [--dtype f16|f32] [--count-ops] [--phases] [--cudnn-benchmark] [--channels-last] [--tflop T --gemm-tflops G] [--rerender [--ablate]]</pre>
  * {@code --save-image FILE}: the last key frame's decoded image as raw little-endian F32 (run.sh compares the modes').
  * {@code --channels-last} (or {@code -Drerender.channelslast=true}): the UNet, ControlNet and VAE keep their activations
  * channels-last ({@link org.rerender.model.nn.ChannelsLast}); the log's {@code # channels-last:} line says whether they do.
@@ -75,7 +77,9 @@ import org.rerender.model.vae.VaeConfig;
  * and the time of each printed (not part of the median).
  * {@code --rerender}: the Rerender key-frame engine (anchor, key frame with constraints off and on) instead, with
  * separate and batched CFG (only the {@code --cfg} mode when given), with the cross-frame attention stores on the
- * device, in host memory, or both ({@code --stores device|host|both}, default device).
+ * device, in host memory, or both ({@code --stores device|host|both}, default device). With {@code --rerender},
+ * {@code --phases} adds one more constrained key frame per CFG mode (stores on the device) timed phase by phase
+ * ({@link #phaseLines}), and {@code --ablate} table rows with each constraint alone ({@link #ablationRows}).
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -86,7 +90,7 @@ public final class KeyFrameBenchmark {
 		Map<String, String> a = parse(argv);
 		if (a.containsKey("help")) {
 			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
-				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --channels-last --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both]");
+				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --channels-last --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both] [--ablate]");
 			return;
 		}
 		int size = Integer.parseInt(a.getOrDefault("size", "512"));
@@ -160,7 +164,7 @@ public final class KeyFrameBenchmark {
 					throw new RerenderException("--stores takes device, host or both, not " + stores);
 				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller,
 					a.containsKey("cfg") ? List.of(cfg) : List.of(DdimSampler.Cfg.SEPARATE, DdimSampler.Cfg.BATCHED),
-					"both".equals(stores) ? List.of(false, true) : List.of("host".equals(stores)));
+					"both".equals(stores) ? List.of(false, true) : List.of("host".equals(stores)), a.containsKey("phases"), a.containsKey("ablate"));
 				return;
 			}
 
@@ -243,7 +247,7 @@ public final class KeyFrameBenchmark {
 	 */
 	static void rerenderRows(NDManager weights, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, int[] ids,
 		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller, List<DdimSampler.Cfg> modes,
-		List<Boolean> storesOnHost)
+		List<Boolean> storesOnHost, boolean phases, boolean ablate)
 		throws InterruptedException {
 		DataType dt = unet.dtype();
 		KeyFrameSettings on = KeyFrameSettings.from(RerenderConfig.builder().prompt("benchmark").ddimSteps(steps).build());
@@ -299,6 +303,9 @@ public final class KeyFrameBenchmark {
 				}
 				if (poller != null) poller.stop();
 				keyFrames.add(last);
+				// with the stores on the device only (the host-store mode adds its transfers to the same phases)
+				if (ablate && !onHost) ablationRows(engine, m, dt, f0, f1, flows, prompts, on, warmup, reps, mode, dev, rows);
+				if (phases && !onHost) phaseLines(engine, m, f0, f1, flows, prompts, on, mode, dev);
 				String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
 				for (int r = 0; r < 3; r++) {
 					List<Double> ts = new ArrayList<>(times.get(r));
@@ -324,6 +331,76 @@ public final class KeyFrameBenchmark {
 		System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB (whole mode) | torch allocator GiB (this part) |");
 		System.out.println("|---|---|---|---|---|---|---|");
 		rows.forEach(System.out::println);
+	}
+
+	/**
+	 * Each constraint of {@code on} alone (cross-frame attention; shape-aware fusion; pixel-aware fusion, i.e. pass 2 and
+	 * the fidelity encoding; AdaIN with the window [0.8, 1], off in the defaults), median seconds of a key frame after
+	 * the warm-up, as table rows: what each adds to the unconstrained key frame.
+	 */
+	static void ablationRows(KeyFrameEngine engine, NDManager m, DataType dt, KeyFrameEngine.FrameInput f0, KeyFrameEngine.FrameInput f1, KeyFrameEngine.Flows flows,
+		KeyFrameEngine.Prompts prompts, KeyFrameSettings on, int warmup, int reps, String mode, Device dev, List<String> rows)
+	{
+		Set<Integer> none = Set.of(), ada = Set.copyOf(new org.rerender.config.Period(0.8, 1).inclusiveSteps(on.steps()));
+		Map<String, KeyFrameSettings> variants = new LinkedHashMap<>();
+		variants.put("cross-frame attention only", windows(on, on.crossSteps(), none, none, none));
+		variants.put("shape-aware fusion only", windows(on, none, on.warpSteps(), none, none));
+		variants.put("pixel-aware fusion only (pass 2)", windows(on, none, none, none, on.maskSteps()));
+		variants.put("AdaIN [0.8, 1] only", windows(on, none, none, ada, none));
+		KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
+		try {
+			for (Map.Entry<String, KeyFrameSettings> v : variants.entrySet()) {
+				List<Double> ts = new ArrayList<>();
+				for (int i = 0; i < warmup + reps; i++)
+					try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
+						long t = System.nanoTime();
+						engine.translateKeyFrame(seq, f1, flows, prompts, v.getValue(), NoiseStreams.seeded(1, 1), null, null);
+						if (i >= warmup) ts.add((System.nanoTime() - t) / 1e9);
+					}
+				Collections.sort(ts);
+				rows.add(String.format(Locale.ROOT, "| key frame, %s, %s%s, %s | %s | %d | %.3f | %.3f | | |", v.getKey(), dt,
+					TorchExt.active() ? " torchext" : "", mode, dev, f0.frame().width(), ts.get(ts.size() / 2), ts.get(0)));
+			}
+		}
+		finally {
+			anchor.anchor().close();
+		}
+	}
+
+	/** {@code s} with these step windows (cross, warp, ada, mask). */
+	static KeyFrameSettings windows(KeyFrameSettings s, Set<Integer> cross, Set<Integer> warp, Set<Integer> ada, Set<Integer> mask) {
+		return new KeyFrameSettings(s.ddimSteps(), s.guidanceScale(), s.controlStrength(), s.x0Strength(), cross, warp, ada, mask,
+			s.maskStrength(), s.innerStrength(), s.smoothBoundary(), s.looseCrossAttention(), s.freeU());
+	}
+
+	/**
+	 * One more constrained key frame with the device drained at every phase mark ({@link PhaseClock}): where its time
+	 * goes (per pass: the network calls, the cross-frame attention hooks, FreeU, the per-step constraints and update;
+	 * the VAE work of the fidelity encoding; host work). Printed as {@code # |} lines (not in the median: the drains
+	 * cost the host/device overlap).
+	 */
+	static void phaseLines(KeyFrameEngine engine, NDManager m, KeyFrameEngine.FrameInput f0, KeyFrameEngine.FrameInput f1, KeyFrameEngine.Flows flows,
+		KeyFrameEngine.Prompts prompts, KeyFrameSettings on, String mode, Device dev)
+	{
+		KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f0, prompts, on, NoiseStreams.seeded(1, 0), null, null);
+		PhaseClock clock = PhaseClock.synced(null);
+		long t;
+		try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
+			engine.phases(clock);
+			t = System.nanoTime();
+			engine.translateKeyFrame(seq, f1, flows, prompts, on, NoiseStreams.seeded(1, 1), null, null);
+			t = System.nanoTime() - t;
+		}
+		finally {
+			engine.phases(PhaseClock.OFF);
+			anchor.anchor().close();
+		}
+		double total = clock.totals().values().stream().mapToDouble(PhaseClock.Phase::seconds).sum();
+		System.out.printf(Locale.ROOT, "# phases of one more constrained key frame, %s, %s (%.3f s with the device drained at each mark; "
+			+ "phases sum %.3f s):%n", mode, dev, t / 1e9, total);
+		System.out.println("# | phase | ms | share | marks | torchext calls |");
+		clock.totals().forEach((k, v) -> System.out.printf(Locale.ROOT, "# | %s | %.1f | %.1f%% | %d | %d |%n", k, v.seconds() * 1e3,
+			100 * v.seconds() / total, v.marks(), v.fusedCalls()));
 	}
 
 	/** A smooth RGB test pattern shifted by {@code shift} pixels (the benchmark's frames). */

@@ -4,7 +4,11 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.nio.ByteBuffer;
@@ -20,6 +24,9 @@ import org.rerender.model.unet.Branch;
  * not by call order, in a manager of its own. Entries are stored as {@code storage} (F16 on a GPU, F32 on the
  * CPU) and widened back to the compute type when read. Only what {@link #put} was given is held: the recorder
  * decides which steps and layers are worth keeping.
+ * <p>For CFG-batched calls the two branches of a (step, layer) can be held as one {@code [uncond; cond]} array
+ * ({@link #putPair}, {@link #pair}) whose halves are the branches' entries (views, no second copy): a batched call then
+ * reads its keys/values input without concatenating the branches at every layer of every step.
  */
 public final class AttentionStore implements AutoCloseable {
 	/** One entry's identity. {@code layer} is {@link org.rerender.model.unet.SelfAttentionSite#layer()}. */
@@ -35,6 +42,8 @@ public final class AttentionStore implements AutoCloseable {
 	private final NDManager manager;
 	private final DataType storage;
 	private final Map<Key, NDArray> entries = new TreeMap<>();
+	/** (step, layer) → the [uncond; cond] array whose halves are that step's and layer's two entries. */
+	private final Map<Long, NDArray> pairs = new HashMap<>();
 
 	/** @param parent the store gets a sub-manager of it, on its device; @param storage F16 or F32 */
 	public AttentionStore(NDManager parent, DataType storage) {
@@ -61,11 +70,70 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
 	public void put(Key key, NDArray value) {
+		unpair(key.step(), key.layer());
+		replace(key, stored(value));
+	}
+
+	/** {@code value} in the store's type, device and manager, never the caller's array itself. */
+	private NDArray stored(NDArray value) {
 		NDArray moved = Precision.to(value, storage, manager.getDevice()); // F16 over the bus to a host store
 		NDArray copy = moved == value ? value.duplicate() : moved;
 		copy.attach(manager);
-		NDArray old = entries.put(key, copy);
-		if (old != null && old != copy) old.close();
+		return copy;
+	}
+
+	private void replace(Key key, NDArray value) {
+		NDArray old = entries.put(key, value);
+		if (old != null && old != value) old.close();
+	}
+
+	private static long pairKey(int step, int layer) {
+		return ((long) step << 32) | (layer & 0xffffffffL);
+	}
+
+	/** Forgets the pair of (step, layer) (its halves stay valid as the entries: they hold the storage too). */
+	private void unpair(int step, int layer) {
+		NDArray p = pairs.remove(pairKey(step, layer));
+		if (p != null) p.close();
+	}
+
+	/**
+	 * Stores a copy of a CFG-batched input {@code both} ({@code [2B, tokens, channels]}, uncond half first) as one array:
+	 * its halves become the entries (step, UNCOND, layer) and (step, COND, layer), replacing older ones.
+	 */
+	public void putPair(int step, int layer, NDArray both) {
+		long n = both.getShape().get(0);
+		if (n % 2 != 0) throw new IllegalStateException("a batched call of " + n + " does not split into two branches");
+		unpair(step, layer);
+		NDArray copy = stored(both);
+		halves(step, layer, copy);
+	}
+
+	/** Makes {@code pair}'s halves the entries of (step, layer) and keeps it as their pair. */
+	private void halves(int step, int layer, NDArray pair) {
+		long per = pair.getShape().get(0) / 2;
+		NDArray u = pair.get(new NDIndex("0:{}", per)), c = pair.get(new NDIndex("{}:", per));
+		u.attach(manager);
+		c.attach(manager);
+		replace(new Key(step, Branch.UNCOND, layer), u);
+		replace(new Key(step, Branch.COND, layer), c);
+		pairs.put(pairKey(step, layer), pair);
+	}
+
+	/**
+	 * The entries (step, UNCOND, layer) and (step, COND, layer) as one {@code [uncond; cond]} array (owned by the store; do
+	 * not close), or null when either is missing. Entries stored one by one ({@link #put}, a loaded or separately recorded
+	 * store) are joined here once, the first time, and the joined array replaces them (the same values, held once).
+	 */
+	public NDArray pair(int step, int layer) {
+		NDArray p = pairs.get(pairKey(step, layer));
+		if (p != null) return p;
+		NDArray u = entries.get(new Key(step, Branch.UNCOND, layer)), c = entries.get(new Key(step, Branch.COND, layer));
+		if (u == null || c == null) return null;
+		p = NDArrays.concat(new NDList(u, c), 0);
+		p.attach(manager);
+		halves(step, layer, p);
+		return p;
 	}
 
 	/** The stored entry (owned by the store; do not close), or null. */
@@ -86,17 +154,20 @@ public final class AttentionStore implements AutoCloseable {
 		return entries.size();
 	}
 
-	/** Bytes held by the stored arrays. */
+	/** Bytes held by the stored arrays (a pair's halves share its storage: counted once). */
 	public long bytes() {
 		long n = 0;
 		for (NDArray a : entries.values()) n += a.getShape().size() * a.getDataType().getNumOfBytes();
 		return n;
 	}
 
-	/** A deep copy in a new sub-manager of {@code parent}, on this store's device. */
+	/** A deep copy in a new sub-manager of {@code parent}, on this store's device (pairs copied as pairs). */
 	public AttentionStore copy(NDManager parent) {
 		AttentionStore c = new AttentionStore(parent, storage, device());
-		entries.forEach(c::put);
+		pairs.forEach((k, p) -> c.putPair((int) (k >> 32), (int) (long) k, p));
+		entries.forEach((k, v) -> {
+			if (!c.contains(k)) c.put(k, v);
+		});
 		return c;
 	}
 
@@ -132,6 +203,7 @@ public final class AttentionStore implements AutoCloseable {
 	@Override
 	public void close() {
 		entries.clear();
+		pairs.clear();
 		manager.close();
 	}
 }

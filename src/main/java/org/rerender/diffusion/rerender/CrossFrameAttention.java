@@ -3,7 +3,6 @@ package org.rerender.diffusion.rerender;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -66,6 +65,11 @@ public final class CrossFrameAttention implements AttentionHook {
 		return new CrossFrameAttention(first, previous, window, refreshedSteps, skipChannels, false, refresh);
 	}
 
+	/** Whether this hook records (the anchor pass) rather than constrains. */
+	public boolean records() {
+		return record;
+	}
+
 	/** The channel threshold for {@code loose}: 4·modelChannels, or none. */
 	public static long skipChannels(boolean loose, int modelChannels) {
 		return loose ? 4L * modelChannels : Long.MAX_VALUE;
@@ -102,37 +106,25 @@ public final class CrossFrameAttention implements AttentionHook {
 	/** The CFG-batched call's halves, in batch order. */
 	private static final List<Branch> BATCHED = List.of(Branch.UNCOND, Branch.COND);
 
-	/** Stores {@code x} under {@code keys[0]}, or its equal batch parts under the keys in order. */
+	/** Stores {@code x} under {@code keys[0]}, or, for a batched call, as the pair of the keys' step and layer. */
 	private static void put(AttentionStore store, List<AttentionStore.Key> keys, NDArray x) {
-		if (keys.size() == 1) {
-			store.put(keys.get(0), x);
-			return;
-		}
-		long n = x.getShape().get(0), per = n / keys.size();
-		if (per * keys.size() != n) throw new IllegalStateException("a batched call of " + n + " does not split into " + keys.size() + " branches");
-		for (int i = 0; i < keys.size(); i++)
-			try (NDArray part = x.get(new NDIndex("{}:{}", i * per, (i + 1) * per))) {
-				store.put(keys.get(i), part);
-			}
+		if (keys.size() == 1) store.put(keys.get(0), x);
+		else store.putPair(keys.get(0).step(), keys.get(0).layer(), x);
 	}
 
 	/**
-	 * The entries of {@code keys} in {@code like}'s type and device, concatenated along the batch axis. New arrays
-	 * go to {@code temps} (the caller closes them); a single entry needing no conversion is the store's own array.
+	 * The entries of {@code keys} in {@code like}'s type and device: one entry, or for a batched call the store's
+	 * {@code [uncond; cond]} pair (kept joined, so not concatenated per call). A converted array goes to {@code temps}
+	 * (the caller closes it); one needing no conversion is the store's own array.
 	 */
 	private static NDArray gather(AttentionStore store, List<AttentionStore.Key> keys, NDArray like, List<NDArray> temps) {
-		NDList parts = new NDList();
-		for (AttentionStore.Key k : keys) {
-			NDArray e = store.get(k);
-			if (e == null)
-				throw new IllegalStateException("No stored attention input for " + k + " (the anchor state does not cover this step/layer)");
-			NDArray c = Precision.to(e, like.getDataType(), like.getDevice()); // F16 over the bus from a host store
-			if (c != e) temps.add(c);
-			parts.add(c);
-		}
-		if (parts.size() == 1) return parts.get(0);
-		NDArray cat = NDArrays.concat(parts, 0);
-		temps.add(cat);
-		return cat;
+		AttentionStore.Key k = keys.get(0);
+		NDArray e = keys.size() == 1 ? store.get(k) : store.pair(k.step(), k.layer());
+		if (e == null)
+			throw new IllegalStateException("No stored attention input for " + (keys.size() == 1 ? k : keys)
+				+ " (the anchor state does not cover this step/layer)");
+		NDArray c = Precision.to(e, like.getDataType(), like.getDevice()); // F16 over the bus from a host store
+		if (c != e) temps.add(c);
+		return c;
 	}
 }

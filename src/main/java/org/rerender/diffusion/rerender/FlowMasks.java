@@ -26,12 +26,30 @@ public record FlowMasks(FloatImage occAnchor, FloatImage softAnchor, FloatImage 
 	FloatImage noiseRescale) {
 
 	public static FlowMasks compute(BidirectionalFlow anchorToCurrent, BidirectionalFlow previousToCurrent, boolean smoothBoundary) {
-		FloatImage occ0 = anchorToCurrent.backwardOcclusion();
-		FloatImage soft0 = FlowOps.softMask(occ0);
+		return complete(AnchorPart.compute(anchorToCurrent), anchorToCurrent, previousToCurrent, smoothBoundary);
+	}
+
+	/**
+	 * The part shape-aware fusion needs (from the first step of pass 1 on): the anchor pair's occlusion and soft mask,
+	 * the latent flow and the warp mask. The rest is needed only by pixel-aware fusion, after pass 1 ({@link #complete}).
+	 */
+	public record AnchorPart(FloatImage occAnchor, FloatImage softAnchor, FlowField latentFlow, FloatImage warpMask) {
+		public static AnchorPart compute(BidirectionalFlow anchorToCurrent) {
+			FloatImage occ0 = anchorToCurrent.backwardOcclusion();
+			FloatImage soft0 = FlowOps.softMask(occ0);
+			return new AnchorPart(occ0, soft0, FlowMasks.latentFlow(anchorToCurrent.backward()), FlowOps.oneMinus(FlowOps.maxPool8(soft0)));
+		}
+	}
+
+	/** All masks, from the anchor part computed with the same {@code anchorToCurrent}. */
+	public static FlowMasks complete(AnchorPart a, BidirectionalFlow anchorToCurrent, BidirectionalFlow previousToCurrent,
+		boolean smoothBoundary)
+	{
+		FloatImage occ0 = a.occAnchor(), soft0 = a.softAnchor();
 		FloatImage occPre = previousToCurrent == anchorToCurrent ? occ0 : previousToCurrent.backwardOcclusion();
 		FloatImage softPre = previousToCurrent == anchorToCurrent ? soft0 : FlowOps.softMask(occPre);
-		FlowField latent = latentFlow(anchorToCurrent.backward());
-		FloatImage warpMask = FlowOps.oneMinus(FlowOps.maxPool8(soft0));
+		FlowField latent = a.latentFlow();
+		FloatImage warpMask = a.warpMask();
 		FloatImage occ = FlowOps.and(occPre, occ0);
 		FloatImage blend = FlowOps.oneMinus(FlowOps.softMask(occ));
 		FloatImage fusion = FlowOps.oneMinus(FlowOps.maxPool8(FlowOps.oneMinus(blend)));

@@ -9,9 +9,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.rerender.diffusion.ControlledDenoiser;
+import org.rerender.diffusion.DdimCallback;
+import org.rerender.diffusion.DdimStep;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.NoiseSchedule;
 import org.rerender.diffusion.NoiseSource;
@@ -24,6 +28,9 @@ import org.rerender.flow.FlowOps;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.Precision;
+import org.rerender.model.unet.AttentionHook;
+import org.rerender.model.unet.SkipHook;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.model.vae.AutoencoderKL;
@@ -77,6 +84,8 @@ public final class KeyFrameEngine {
 	private KeyFrameObserver observer = KeyFrameObserver.NONE;
 	private DdimSampler.Cfg cfg = DdimSampler.Cfg.SEPARATE;
 	private boolean storesOnHost;
+	private PhaseClock clock = PhaseClock.OFF;
+	private boolean resumePass2 = true;
 
 	/**
 	 * @param parent long-lived manager on the models' device; every call works in sub-managers of it
@@ -86,6 +95,12 @@ public final class KeyFrameEngine {
 		this.models = Objects.requireNonNull(models);
 		this.parent = parent;
 		this.dtype = dtype;
+	}
+
+	/** Tests: {@code false} runs pass 2 from step 0, as the original does, instead of resuming it at its first mask step. */
+	KeyFrameEngine resumePass2(boolean resume) {
+		this.resumePass2 = resume;
+		return this;
 	}
 
 	/** Sets a diagnostic observer (tests); {@link KeyFrameObserver#NONE} by default. */
@@ -123,6 +138,16 @@ public final class KeyFrameEngine {
 		return storesOnHost;
 	}
 
+	/**
+	 * Times every phase of the following calls on {@code c} (benchmarks; {@link PhaseClock#OFF}, the default, does
+	 * nothing): masks, VAE work, per pass the steps' network calls, cross-frame attention hooks, FreeU, constraints and
+	 * DDIM update, pixel fusion. A synced clock drains the device at each mark, so such a run is slower than a plain one.
+	 */
+	public KeyFrameEngine phases(PhaseClock c) {
+		this.clock = c == null ? PhaseClock.OFF : c;
+		return this;
+	}
+
 	/** The device of the attention stores ({@link #storesOnHost}). */
 	public Device storeDevice() {
 		return storesOnHost ? Device.cpu() : parent.getDevice();
@@ -141,6 +166,7 @@ public final class KeyFrameEngine {
 		Progress progress, Cancel cancel)
 	{
 		checkSize(in.frame());
+		clock.start();
 		NDManager state = parent.newSubManager();
 		try {
 			int steps = s.steps();
@@ -150,12 +176,14 @@ public final class KeyFrameEngine {
 			FloatImage decoded;
 			try (NDManager job = parent.newSubManager()) {
 				NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
+				clock.mark("VAE encode", x0);
 				ControlledDenoiser model = denoiser(job, in.hint(), prompts, s,
-					CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s)));
+					CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s)), "anchor");
 				ConstraintCallback cb = new ConstraintCallback(new ConstraintCallback.Recording(state, x0s, stats), null,
 					Set.of(), null, null, null, observer.pass("anchor"));
-				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), cb, stage(progress, "First frame"), cancel);
+				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), timed(cb, "anchor"), stage(progress, "First frame"), cancel, null);
 				decoded = decode(z);
+				clock.mark("anchor: VAE decode", null);
 			}
 			observer.image("decoded.anchor", decoded);
 			AnchorState anchor = new AnchorState(state, x0s, stats, store, decoded, in.frame(), s.looseCrossAttention());
@@ -180,46 +208,137 @@ public final class KeyFrameEngine {
 		AnchorState anchor = seq.anchor();
 		anchor.checkCompatible(s, in.frame().width(), in.frame().height());
 		boolean refresh = seq.refreshDue();
-		boolean fusion = !s.maskSteps().isEmpty();
-		FlowMasks masks = FlowMasks.compute(flows.fromAnchor(), flows.fromPrevious(), s.smoothBoundary());
+		boolean fusion = !s.maskSteps().isEmpty(), warp = !s.warpSteps().isEmpty();
+		clock.start();
+		// the flow masks (host work, ~0.1 s at 512²) are made beside the device work: the part shape-aware fusion needs
+		// while the frame is encoded, the rest (pixel-aware fusion only) during pass 1; none when neither fusion runs
+		CompletableFuture<FlowMasks.AnchorPart> anchorMasks = warp || fusion
+			? CompletableFuture.supplyAsync(() -> FlowMasks.AnchorPart.compute(flows.fromAnchor())) : null;
+		CompletableFuture<FlowMasks> allMasks = fusion
+			? anchorMasks.thenApplyAsync(a -> FlowMasks.complete(a, flows.fromAnchor(), flows.fromPrevious(), s.smoothBoundary())) : null;
 		FloatImage out;
 		try (NDManager job = parent.newSubManager()) {
 			NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
-			NDArray warpMask = Latents.maskTensor(masks.warpMask(), job, dtype);
+			clock.mark("VAE encode", x0);
+			NDArray warpMask = null;
 			Map<Integer, NDArray> warped = new HashMap<>();
-			for (int i : s.warpSteps()) {
-				FloatImage w = FlowOps.warpNearest(Latents.toImage(anchor.predX0(i)), masks.latentFlow());
-				warped.put(i, Latents.toTensor(w, job, dtype));
+			if (warp) {
+				FlowMasks.AnchorPart a = join(anchorMasks);
+				clock.mark("anchor flow masks, latent flow (host; waited for)", null);
+				warpMask = Latents.maskTensor(a.warpMask(), job, dtype);
+				for (int i : s.warpSteps()) {
+					FloatImage w = FlowOps.warpNearest(Latents.toImage(anchor.predX0(i)), a.latentFlow());
+					warped.put(i, Latents.toTensor(w, job, dtype));
+				}
+				clock.mark("warped anchor x̂0 per warp step (host)", warpMask);
 			}
+			// Pass 2 repeats pass 1 exactly up to its first mask step (same x_T, SDEdit noise, stores and constraints; its
+			// refreshes write only entries of steps already read), so it resumes there from pass 1's state, and pass 1 makes
+			// the refreshes of the steps before it. The pass-2 observer sees those steps from pass 1.
+			int resumeAt = resumePass2 && fusion && s.sdeditStep() < s.steps() ? java.util.Collections.min(s.maskSteps()) : 0;
+			DdimCallback observer2 = fusion ? observer.pass("pass2") : null;
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
-				observer.pass("pass1"));
-			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, constrainer(seq, s, refresh && !fusion));
-			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), pass1cb, stage(progress, "Key frame pass 1"), cancel);
+				tee(observer.pass("pass1"), observer2, resumeAt));
+			DdimSampler.Resume[] resume = new DdimSampler.Resume[1];
+			Set<Integer> before = s.crossSteps().stream().filter(i -> i < resumeAt).collect(Collectors.toSet());
+			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, !fusion ? constrainer(seq, s, refresh)
+				: CrossFrameAttention.constrainer(anchor.attention(), seq.previousStyle(), s.crossSteps(), before, skipChannels(s),
+					refresh), "pass 1");
+			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), timed(capture(pass1cb, resumeAt, job, resume), "pass 1"),
+				stage(progress, "Key frame pass 1"), cancel, null);
 			FloatImage d1 = decode(z1);
+			clock.mark("pass 1: VAE decode", null);
 			observer.image("decoded.pass1", d1);
 			if (!fusion) out = d1;
 			else {
 				if (cancel != null) cancel.check();
+				FlowMasks masks = join(allMasks);
+				clock.mark("flow masks (host; waited for)", null);
 				FloatImage warpedPrev = PixelFusion.warp(seq.previousOutput(), flows.fromPrevious().backward());
 				FloatImage warpedAnchor = PixelFusion.warp(anchor.decoded(), flows.fromAnchor().backward());
 				FloatImage composite = PixelFusion.composite(d1, warpedPrev, warpedAnchor, masks);
+				clock.mark("fusion: warps, composite (host)", null);
 				PixelFusion pf = new PixelFusion(models.vae(), dtype);
-				PixelFusion.Target t = pf.target(job, composite, masks, noise.encoder());
+				PixelFusion.Target t = pf.target(job, composite, masks, noise.encoder(), observer != KeyFrameObserver.NONE);
+				clock.mark("fusion: target x_trg (VAE 2 encodes, 2 decodes)", t.xtrg());
 				report(masks, warpedAnchor, t);
 				NDArray weight = Latents.maskTensor(masks.fusionMask(), job, dtype).mul((float) s.maskStrength());
 				NDArray nr = Latents.maskTensor(masks.noiseRescale(), job, dtype);
 				DdimSampler sampler = sampler(s);
 				ConstraintCallback pass2cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask,
 					new ConstraintCallback.MaskBlend(t.xtrg(), weight, nr, s.maskSteps(), s.innerStrength(), sampler),
-					observer.pass("pass2"));
-				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh)));
-				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), pass2cb, stage(progress, "Key frame pass 2"), cancel);
+					observer2);
+				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh), "pass 2"));
+				clock.mark("fusion: masks", nr);
+				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), timed(pass2cb, "pass 2"), stage(progress, "Key frame pass 2"),
+					cancel, resume[0]);
 				out = decode(z2);
+				clock.mark("pass 2: VAE decode", null);
 			}
 		}
 		observer.image("decoded.output", out);
 		seq.advance(out, in.frame());
-		return new KeyFrameResult(out, Latents.toRgb8(out));
+		KeyFrameResult r = new KeyFrameResult(out, Latents.toRgb8(out));
+		clock.mark("output image (host)", null);
+		return r;
+	}
+
+	/** {@code a}, and for the steps before {@code until} also {@code b} (either may be null). */
+	private static DdimCallback tee(DdimCallback a, DdimCallback b, int until) {
+		if (b == null || until <= 0) return a;
+		return new DdimCallback() {
+			@Override
+			public NDArray onPredX0(DdimStep st, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray predX0) {
+				if (a != null) a.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+				if (st.step() < until) b.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+				return predX0;
+			}
+
+			@Override
+			public void onStepEnd(DdimStep st, NDArray xPrev, NDArray predX0, NDArray dirXt) {
+				if (a != null) a.onStepEnd(st, xPrev, predX0, dirXt);
+				if (st.step() < until) b.onStepEnd(st, xPrev, predX0, dirXt);
+			}
+		};
+	}
+
+	/** {@code cb}, keeping the state at the start of step {@code at} (copies in {@code job}) in {@code into[0]}. */
+	private static DdimCallback capture(DdimCallback cb, int at, NDManager job, DdimSampler.Resume[] into) {
+		if (at <= 0) return cb;
+		return new DdimCallback() {
+			@Override
+			public NDArray onStepStart(DdimStep st, NDArray x) {
+				return cb.onStepStart(st, x);
+			}
+
+			@Override
+			public NDArray onPredX0(DdimStep st, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray predX0) {
+				return cb.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+			}
+
+			@Override
+			public void onStepEnd(DdimStep st, NDArray xPrev, NDArray predX0, NDArray dirXt) {
+				cb.onStepEnd(st, xPrev, predX0, dirXt);
+				if (st.step() == at - 1) {
+					NDArray x = xPrev.duplicate(), d = dirXt.duplicate();
+					x.attach(job);
+					d.attach(job);
+					into[0] = new DdimSampler.Resume(at, x, d);
+				}
+			}
+		};
+	}
+
+	/** The value of a host computation, its exception as thrown there. */
+	private static <T> T join(CompletableFuture<T> f) {
+		try {
+			return f.join();
+		}
+		catch (CompletionException e) {
+			if (e.getCause() instanceof RuntimeException r) throw r;
+			if (e.getCause() instanceof Error r) throw r;
+			throw e;
+		}
 	}
 
 	private void report(FlowMasks masks, FloatImage warpedAnchor, PixelFusion.Target t) {
@@ -248,21 +367,70 @@ public final class KeyFrameEngine {
 		return new DdimSampler(schedule, s.ddimSteps(), s.guidanceScale(), cfg);
 	}
 
-	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn) {
+	private ControlledDenoiser denoiser(NDManager job, FloatImage hint, Prompts p, KeyFrameSettings s, CrossFrameAttention attn,
+		String pass)
+	{
 		NDArray h = Latents.toTensor(hint, job, dtype);
-		return new ControlledDenoiser(job, models.unet(), models.controlNet(), p.cond(), p.uncond(), h,
-			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn));
+		ControlledDenoiser d = new ControlledDenoiser(job, models.unet(), models.controlNet(), p.cond(), p.uncond(), h,
+			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn, pass));
+		clock.mark(pass + ": hint encoder", h);
+		return d;
 	}
 
-	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU. */
-	private ControlledDenoiser.CallContexts hooks(KeyFrameSettings s, CrossFrameAttention attn) {
+	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU (timed when the clock is on). */
+	private ControlledDenoiser.CallContexts hooks(KeyFrameSettings s, CrossFrameAttention attn, String pass) {
 		FreeUHook freeU = new FreeUHook(s.freeU(), models.unet().config().modelChannels());
-		return (step, branch) -> new UNetCallContext(step, branch, attn, freeU, null);
+		if (!clock.enabled()) return (step, branch) -> new UNetCallContext(step, branch, attn, freeU, null);
+		String net = pass + ": UNet+ControlNet calls";
+		AttentionHook a = (ctx, site, in) -> {
+			clock.mark(net, in);
+			NDArray kv = attn.keyValueInput(ctx, site, in);
+			clock.mark(pass + (attn.records() ? ": attention store writes" : ": cross-frame attention K/V (store reads, writes)"), kv);
+			return kv;
+		};
+		SkipHook f = (ctx, block, h, skip) -> {
+			clock.mark(net, h);
+			SkipHook.HSkip r = freeU.apply(ctx, block, h, skip);
+			clock.mark(pass + ": FreeU", r.skip());
+			return r;
+		};
+		return (step, branch) -> new UNetCallContext(step, branch, a, f, null);
 	}
 
-	/** One sampling pass in its own sub-manager; returns the final latent in {@code job}. */
+	/** {@code cb} with the step's phases marked on the clock ({@code cb} itself when the clock is off). */
+	private DdimCallback timed(DdimCallback cb, String pass) {
+		if (!clock.enabled()) return cb;
+		return new DdimCallback() {
+			@Override
+			public NDArray onStepStart(DdimStep st, NDArray x) {
+				clock.mark(pass + ": step start (x_T, SDEdit, DDIM bookkeeping)", x);
+				NDArray out = cb.onStepStart(st, x);
+				if (out != x) clock.mark(pass + ": mask blend (pixel-aware fusion)", out);
+				return out;
+			}
+
+			@Override
+			public NDArray onPredX0(DdimStep st, NDArray x, NDArray eps, NDArray epsCond, NDArray epsUncond, NDArray predX0) {
+				clock.mark(pass + ": UNet+ControlNet calls", predX0);
+				NDArray out = cb.onPredX0(st, x, eps, epsCond, epsUncond, predX0);
+				clock.mark(pass + (out != predX0 ? ": AdaIN, shape-aware fusion" : ": x̂0 record / observer"), out);
+				return out;
+			}
+
+			@Override
+			public void onStepEnd(DdimStep st, NDArray xPrev, NDArray predX0, NDArray dirXt) {
+				clock.mark(pass + ": DDIM update", xPrev);
+				cb.onStepEnd(st, xPrev, predX0, dirXt);
+			}
+		};
+	}
+
+	/**
+	 * One sampling pass in its own sub-manager; returns the final latent in {@code job}. From {@code resume} (null: from
+	 * step 0), drawing first what the steps before it would have drawn (x_T, and the SDEdit noise of an earlier SDEdit step).
+	 */
 	private NDArray samplePass(NDManager job, ControlledDenoiser model, NDArray x0, KeyFrameSettings s, NoiseSource noise,
-		ConstraintCallback cb, Progress progress, Cancel cancel)
+		DdimCallback cb, Progress progress, Cancel cancel, DdimSampler.Resume resume)
 	{
 		try (NDManager pass = job.newSubManager()) {
 			Shape shape = x0.getShape();
@@ -273,7 +441,8 @@ public final class KeyFrameEngine {
 			if (i0 >= s.steps()) z = x0.duplicate(); // x0_strength 0: no denoising at all
 			else {
 				DdimSampler.SdEdit sd = i0 < 0 ? null : new DdimSampler.SdEdit(x0, s.x0Strength());
-				z = sampler(s).sample(pass, model, xT, sd, noise, cb, progress, cancel);
+				if (resume != null && i0 >= 0 && i0 < resume.step()) noise.next(pass, shape, Precision.LATENT); // DdimSampler's SDEdit draw
+				z = sampler(s).sample(pass, model, xT, sd, noise, cb, progress, cancel, resume);
 			}
 			z.attach(job);
 			return z;

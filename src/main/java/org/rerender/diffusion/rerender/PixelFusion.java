@@ -41,8 +41,21 @@ final class PixelFusion {
 	/** E(image) = 0.18215·(mean + std·noise), in {@code m}. */
 	NDArray encode(NDManager m, FloatImage image, NoiseSource noise) {
 		try (NDManager tmp = m.newSubManager()) {
-			NDArray x = Latents.toTensor(image, tmp, dtype);
+			return encode(m, Latents.toTensor(image, tmp, dtype), noise);
+		}
+	}
+
+	/**
+	 * E(x) for an image tensor {@code [1, 3, H, W]} on the device (a decoder output): the same as encoding its host
+	 * copy, which would come back in the same type with the same values, without the round trip.
+	 */
+	NDArray encode(NDManager m, NDArray image, NoiseSource noise) {
+		try (NDManager tmp = m.newSubManager()) {
+			NDArray x = image.getDataType() == dtype ? image : image.toType(dtype, false);
+			if (x != image) x.attach(tmp);
 			AutoencoderKL.Posterior p = vae.encode(x);
+			p.mean().attach(tmp); // the posterior's arrays (made from x) are freed with tmp, whatever manager x has
+			p.logvar().attach(tmp);
 			NDArray z = p.sample(noise.next(tmp, p.mean().getShape(), dtype)).mul(AutoencoderKL.SCALE_FACTOR);
 			z.attach(m);
 			return z;
@@ -52,29 +65,42 @@ final class PixelFusion {
 	/** D(z) = decoder(z·(1/0.18215)) as an HWC F32 image (unclamped). */
 	FloatImage decode(NDArray z) {
 		try (NDManager tmp = z.getManager().newSubManager()) {
+			return Latents.toImage(decodeTensor(tmp, z));
+		}
+	}
+
+	/** D(z) as the decoder's output tensor {@code [1, 3, H, W]} (unclamped), in {@code m}. */
+	NDArray decodeTensor(NDManager m, NDArray z) {
+		try (NDManager tmp = z.getManager().newSubManager()) {
 			NDArray s = z.mul(DECODE_SCALE);
 			s.attach(tmp);
 			NDArray img = vae.decode(s);
-			img.attach(tmp);
-			return Latents.toImage(img);
+			img.attach(m);
+			return img;
 		}
 	}
 
 	/** ldm's {@code 1. / scale_factor}: the double quotient rounded to F32 (not 1f/0.18215f). */
 	static final float DECODE_SCALE = (float) (1.0 / 0.18215);
 
-	/** Everything pass 2 needs, plus the intermediates (for tests and diagnostics). */
+	/** Everything pass 2 needs, plus the intermediates (for tests and diagnostics; {@code rec} may be null). */
 	record Target(NDArray xtrg, NDArray xEnc, NDArray xRec, NDArray xCorr, FloatImage composite, FloatImage rec,
 		FloatImage recNew, FloatImage tmp, FloatImage badMask) {}
 
 	/**
 	 * The fidelity-oriented encoding: x = E(I); x_r = E(D(x)); x' = x + (x − x_r); bad = mask of
-	 * |D(x') − I| &gt; 0.25; x_trg = (x + (1 − bad)(x − x_r))·fusionMask. Arrays are created in {@code m}.
+	 * |D(x') − I| &gt; 0.25; x_trg = (x + (1 − bad)(x − x_r))·fusionMask. Arrays are created in {@code m}. D(x) stays on
+	 * the device (it is only re-encoded); its host copy, {@link Target#rec}, is made only with {@code keepImages}.
 	 */
-	Target target(NDManager m, FloatImage composite, FlowMasks masks, NoiseSource encoderNoise) {
+	Target target(NDManager m, FloatImage composite, FlowMasks masks, NoiseSource encoderNoise, boolean keepImages) {
 		NDArray x = encode(m, composite, encoderNoise);
-		FloatImage rec = decode(x);
-		NDArray xr = encode(m, rec, encoderNoise);
+		FloatImage rec = null;
+		NDArray xr;
+		try (NDManager tmp = m.newSubManager()) {
+			NDArray recT = decodeTensor(tmp, x);
+			if (keepImages) rec = Latents.toImage(recT);
+			xr = encode(m, recT, encoderNoise);
+		}
 		NDArray diff = x.sub(xr);
 		NDArray xc = x.add(diff);
 		FloatImage recNew = decode(xc);

@@ -155,6 +155,24 @@ class ConstraintMathTest {
 	}
 
 	@Test
+	void identityFactorsReturnTheInputsWhichTheComputationWouldEqual() {
+		long mc = 2;
+		NDArray h = m.create(random(2 * 8 * 4 * 3, 10), new Shape(2, 8, 4, 3)), skip = m.create(random(2 * 8 * 4 * 3, 11), new Shape(2, 8, 4, 3));
+		NDList out = FreeU.IDENTITY.apply(h, skip, mc);
+		assertTrue(out.get(0) == h && out.get(1) == skip);
+		// what the skipped work would have given: bitwise the inputs
+		assertArrayEquals(h.toFloatArray(), FreeU.scaleBackbone(h, 1).toFloatArray());
+		assertArrayEquals(skip.toFloatArray(), FourierSkipFilter.apply(skip, 1).toFloatArray());
+		// only the factor that is 1 is skipped
+		NDList half = new FreeU(1, 1, 0.5, 1).apply(h, skip, mc);
+		assertTrue(half.get(0) == h && half.get(1) != skip);
+		// one spatial position: the channel-mean map is constant, 0/0 = NaN as in the original, so it is still computed
+		NDArray one = m.create(random(8, 12), new Shape(1, 8, 1, 1));
+		float[] o = FreeU.IDENTITY.apply(one, one, mc).get(0).toFloatArray();
+		for (int c = 0; c < 8; c++) assertEquals(c < 4, Float.isNaN(o[c]), "channel " + c);
+	}
+
+	@Test
 	void flatRegionIsOneOnlyWhereBothGradientsVanish() {
 		float[] mask = {
 			1, 1, 1, 1, 1,

@@ -102,6 +102,30 @@ class ConstraintUnitTest {
 	}
 
 	@Test
+	void batchedPairIsTheTwoBranchEntriesHeldOnce() {
+		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, DataType.FLOAT32)) {
+			AttentionStore.Key u = new AttentionStore.Key(2, Branch.UNCOND, 1), c = new AttentionStore.Key(2, Branch.COND, 1);
+			s.put(u, m.create(new float[] {1, 2}, new Shape(1, 1, 2)));
+			assertNull(s.pair(2, 1), "no pair while a branch is missing");
+			s.put(c, m.create(new float[] {3, 4}, new Shape(1, 1, 2)));
+			NDArray p = s.pair(2, 1); // joined once, then kept
+			assertArrayEquals(new float[] {1, 2, 3, 4}, p.toFloatArray());
+			assertSame(p, s.pair(2, 1));
+			assertArrayEquals(new float[] {3, 4}, s.get(c).toFloatArray(), "the entries read the pair's halves");
+			assertEquals(16, s.bytes());
+			try (AttentionStore cp = s.copy(m)) {
+				assertArrayEquals(new float[] {1, 2, 3, 4}, cp.pair(2, 1).toFloatArray());
+				cp.putPair(2, 1, m.create(new float[] {5, 6, 7, 8}, new Shape(2, 1, 2)));
+				assertArrayEquals(new float[] {7, 8}, cp.get(c).toFloatArray());
+				assertArrayEquals(new float[] {1, 2, 3, 4}, s.pair(2, 1).toFloatArray(), "copies are independent");
+			}
+			s.put(u, m.create(new float[] {9, 9}, new Shape(1, 1, 2))); // one branch replaced: the pair is rebuilt from the entries
+			assertArrayEquals(new float[] {9, 9, 3, 4}, s.pair(2, 1).toFloatArray());
+			assertEquals(2, s.size());
+		}
+	}
+
+	@Test
 	void storeOnTheHostKeepsEntriesThereAndTheEngineSaysWhere() {
 		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, DataType.FLOAT16, Device.cpu())) {
 			AttentionStore.Key a = new AttentionStore.Key(0, Branch.COND, 0);

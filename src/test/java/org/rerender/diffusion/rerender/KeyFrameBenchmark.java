@@ -129,6 +129,104 @@ class KeyFrameBenchmark {
 		}
 	}
 
+	/**
+	 * Where a constrained key frame's work goes: key frames with each constraint alone (cross-frame attention, shape-aware
+	 * fusion, AdaIN, pixel-aware fusion = pass 2) against none and all, each timed (best of {@code reps}, CPU seconds too)
+	 * and its top-level ATen ops and torchext calls counted; then the all-on key frame's phases ({@link PhaseClock}): time
+	 * of one run, ops of another (profiled) run, per phase. {@code on} gives the windows; AdaIN gets the window [0.8, 1]
+	 * when {@code on} has none.
+	 */
+	static void phases(String what, KeyFrameEngine engine, NDManager m, KeyFrameEngine.FrameInput f1, KeyFrameEngine.FrameInput f2,
+		KeyFrameEngine.Flows flows, KeyFrameEngine.Prompts p, KeyFrameSettings on, int reps)
+	{
+		System.out.printf("%n%s, %dx%d, S=%d, CFG %s, %s, CPU threads %d%n", what, f1.frame().width(), f1.frame().height(), on.steps(),
+			engine.cfg(), org.rerender.model.nn.TorchExt.active() ? "torchext" : "composed DJL ops", Runtime.getRuntime().availableProcessors());
+		KeyFrameEngine.AnchorResult anchor = engine.translateAnchor(f1, p, on, NoiseStreams.seeded(1, 0), null, null);
+		try {
+			java.util.Set<Integer> ada = on.adaSteps().isEmpty() ? java.util.Set.copyOf(new org.rerender.config.Period(0.8, 1).inclusiveSteps(on.steps())) : on.adaSteps();
+			KeyFrameSettings off = windows(on, java.util.Set.of(), java.util.Set.of(), java.util.Set.of(), java.util.Set.of());
+			java.util.Map<String, KeyFrameSettings> variants = new java.util.LinkedHashMap<>();
+			variants.put("none (FreeU as set)", off);
+			variants.put("cross-frame attention", windows(on, on.crossSteps(), java.util.Set.of(), java.util.Set.of(), java.util.Set.of()));
+			variants.put("shape-aware fusion", windows(on, java.util.Set.of(), on.warpSteps(), java.util.Set.of(), java.util.Set.of()));
+			variants.put("AdaIN", windows(on, java.util.Set.of(), java.util.Set.of(), ada, java.util.Set.of()));
+			variants.put("pixel-aware fusion (pass 2)", windows(on, java.util.Set.of(), java.util.Set.of(), java.util.Set.of(), on.maskSteps()));
+			variants.put("all (" + (on.adaSteps().isEmpty() ? "defaults" : "as set") + ")", on);
+			Runnable warm = () -> keyFrame(engine, anchor, m, f2, flows, p, on);
+			warm.run();
+			System.out.printf("%-34s %9s %9s %12s %14s%n", "constraints on", "seconds", "CPU s", "ATen ops", "torchext calls");
+			for (var v : variants.entrySet()) {
+				Timing best = null;
+				for (int r = 0; r < reps; r++) {
+					Timing t = measure(() -> keyFrame(engine, anchor, m, f2, flows, p, v.getValue()));
+					if (best == null || t.seconds() < best.seconds()) best = t;
+				}
+				long fused0 = org.rerender.model.nn.TorchExt.calls();
+				long ops;
+				try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) { // its store copy is not the key frame's work
+					ops = org.rerender.testing.ProfiledOps.during(() -> engine.translateKeyFrame(seq, f2, flows, p, v.getValue(),
+						NoiseStreams.seeded(1, 1), null, null));
+				}
+				System.out.printf("%-34s %9.2f %9.2f %12d %14d%n", v.getKey(), best.seconds(), best.cpuSeconds(), ops,
+					org.rerender.model.nn.TorchExt.calls() - fused0);
+			}
+			PhaseClock timed = PhaseClock.synced(null);
+			engine.phases(timed);
+			keyFrame(engine, anchor, m, f2, flows, p, on);
+			// the sequence (a copy of the anchor's attention store) is made before the profiler starts: not a key frame's work
+			try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1);
+				org.rerender.testing.ProfiledOps ops = new org.rerender.testing.ProfiledOps().start())
+			{
+				engine.phases(PhaseClock.unsynced(ops));
+				engine.translateKeyFrame(seq, f2, flows, p, on, NoiseStreams.seeded(1, 1), null, null);
+				engine.phases(PhaseClock.OFF);
+				printPhases(timed, ops.perPhase());
+			}
+		}
+		finally {
+			engine.phases(PhaseClock.OFF);
+			anchor.anchor().close();
+		}
+	}
+
+	/** {@code s} with these step windows. */
+	static KeyFrameSettings windows(KeyFrameSettings s, java.util.Set<Integer> cross, java.util.Set<Integer> warp, java.util.Set<Integer> ada,
+		java.util.Set<Integer> mask)
+	{
+		return new KeyFrameSettings(s.ddimSteps(), s.guidanceScale(), s.controlStrength(), s.x0Strength(), cross, warp, ada, mask,
+			s.maskStrength(), s.innerStrength(), s.smoothBoundary(), s.looseCrossAttention(), s.freeU());
+	}
+
+	static void printPhases(PhaseClock timed, java.util.Map<String, Long> ops) {
+		double total = timed.totals().values().stream().mapToDouble(PhaseClock.Phase::seconds).sum();
+		long totalOps = ops.values().stream().mapToLong(Long::longValue).sum();
+		System.out.printf("phases of the all-on key frame (%.2f s synced; %d ATen ops, counted in an unsynced run):%n%-62s %9s %6s %7s %10s %9s%n", total, totalOps, "phase",
+			"seconds", "share", "marks", "ATen ops", "torchext");
+		timed.totals().forEach((k, v) -> System.out.printf("%-62s %9.3f %5.1f%% %7d %10d %9d%n", k, v.seconds(), 100 * v.seconds() / total,
+			v.marks(), ops.getOrDefault(k, 0L), v.fusedCalls()));
+	}
+
+	private static void keyFrame(KeyFrameEngine engine, KeyFrameEngine.AnchorResult anchor, NDManager m, KeyFrameEngine.FrameInput f,
+		KeyFrameEngine.Flows flows, KeyFrameEngine.Prompts p, KeyFrameSettings s)
+	{
+		try (KeyFrameSequence seq = new KeyFrameSequence(anchor.anchor(), m, 1)) {
+			engine.translateKeyFrame(seq, f, flows, p, s, NoiseStreams.seeded(1, 1), null, null);
+		}
+	}
+
+	@Test
+	void phasesTinyModel() throws Exception {
+		try (RerenderFixture fx = new RerenderFixture()) {
+			KeyFrameSettings on = KeyFrameSettings.from(org.rerender.config.RerenderConfig.builder().prompt("x")
+				.ddimSteps(Integer.getInteger("rerender.bench.steps", 8)).build());
+			for (String c : System.getProperty("rerender.bench.cfg", "BATCHED").split(",")) {
+				fx.engine.cfg(org.rerender.diffusion.DdimSampler.Cfg.valueOf(c));
+				phases("Tiny fixture models, the original's default windows", fx.engine, fx.manager, fx.frame(1), fx.frame(2), fx.flows(),
+					fx.prompts, on, 2);
+			}
+		}
+	}
+
 	static Rgb8Image gradient(int size, int shift) {
 		Rgb8Image img = new Rgb8Image(size, size);
 		for (int y = 0; y < size; y++)

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.rerender.diffusion.DdimSampler;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.config.Period;
 import org.rerender.engine.RerenderException;
@@ -46,12 +49,14 @@ class KeyFrameEngineTest {
 		assertTrue(settings.unconstrained().crossSteps().isEmpty());
 	}
 
-	@Test
-	void sequenceLeavesNoArraysBehindAndSavedAnchorReproduces(@TempDir Path dir) {
+	/** In both CFG modes: the batched one keeps the attention stores as [uncond; cond] pairs (a loaded store pairs up on first use). */
+	@ParameterizedTest
+	@EnumSource(DdimSampler.Cfg.class)
+	void sequenceLeavesNoArraysBehindAndSavedAnchorReproduces(DdimSampler.Cfg cfg, @TempDir Path dir) {
 		int weights = fx.tiny.weights.getManagedArrays().size();
 		try (NDManager run = fx.manager.newSubManager()) {
 			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(fx.tiny.unet, fx.tiny.controlNet, fx.tiny.vae),
-				run, DataType.FLOAT32);
+				run, DataType.FLOAT32).cfg(cfg);
 			KeyFrameEngine.AnchorResult a = engine.translateAnchor(fx.frame(1), fx.prompts, settings, NoiseStreams.seeded(5, 0),
 				null, null);
 			// only the window's steps, both branches, all 9 layers
