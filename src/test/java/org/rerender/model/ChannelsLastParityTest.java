@@ -1,25 +1,18 @@
 package org.rerender.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.TorchExt;
-import org.rerender.model.unet.UNetCallContext;
-import org.rerender.model.vae.AutoencoderKL;
-import org.rerender.testing.TensorAssert;
 import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
+import org.rerender.testing.TinyOutputs;
 
 /**
  * The tiny UNet, ControlNet and VAE loaded with {@code rerender.channelslast=true} against every {@code out.unet.*},
@@ -57,61 +50,26 @@ class ChannelsLastParityTest {
 		assertEquals(tiny.unet.channelsLast(), tiny.vae.channelsLast());
 	}
 
-	private static void compareAll(String prefix, Map<String, float[]> got, double atol, double rtol) {
-		List<String> names = new ArrayList<>();
-		for (String k : tiny.reference.tensors().keySet())
-			if (k.startsWith(prefix)) names.add(k);
-		assertFalse(names.isEmpty(), "no " + prefix + "* tensors in the reference file");
-		for (String k : names) {
-			float[] actual = got.get(k.substring(prefix.length()));
-			assertTrue(actual != null, "no output produced for " + k);
-			double d = TensorAssert.assertClose(k + " (channels-last)", actual, tiny.reference.floats(k), atol, rtol);
-			System.out.printf("channels-last %-28s max|diff| %.3g%n", k, d);
-		}
-	}
-
 	@Test
 	void unetBlocksAndEps() {
 		try (NDManager m = TestDevice.newManager()) {
-			Map<String, float[]> got = new HashMap<>();
-			UNetCallContext ctx = UNetCallContext.NONE.withProbe((n, a) -> got.put(n, a.toFloatArray()));
-			NDArray eps = tiny.unet.forward(tiny.ref(m, "in.unet.x"), tiny.reference.ints("in.unet.timesteps"),
-				tiny.ref(m, "in.unet.context"), null, ctx);
-			got.put("eps", eps.toFloatArray());
-			compareAll("out.unet.", got, ATOL, RTOL);
+			TinyOutputs.compareAll(tiny, "channels-last", "out.unet.", TinyOutputs.unet(tiny, m), ATOL, RTOL);
 		}
 	}
 
 	@Test
 	void controlResidualsAndControlledEps() {
 		try (NDManager m = TestDevice.newManager()) {
-			Map<String, float[]> got = new HashMap<>();
-			NDArray x = tiny.ref(m, "in.unet.x");
-			int[] t = tiny.reference.ints("in.unet.timesteps");
-			NDArray context = tiny.ref(m, "in.unet.context");
-			NDArray hint = tiny.ref(m, "in.control.hint");
-			List<NDArray> raw = tiny.controlNet.forward(x, hint, t, context, null,
-				UNetCallContext.NONE.withProbe((n, a) -> got.put(n, a.toFloatArray())));
-			long residuals = tiny.reference.tensors().keySet().stream().filter(k -> k.startsWith("out.control.out.")).count();
-			assertEquals(residuals, raw.size());
-			for (int i = 0; i < raw.size(); i++) got.put(String.format("out.%02d", i), raw.get(i).toFloatArray());
-			List<NDArray> control = tiny.controlNet.forward(x, hint, t, context, tiny.reference.floats("in.control.scales"), UNetCallContext.NONE);
-			got.put("eps", tiny.unet.forward(x, t, context, control, UNetCallContext.NONE).toFloatArray());
-			compareAll("out.control.", got, ATOL, RTOL);
+			Map<String, float[]> got = TinyOutputs.controlNet(tiny, m, new ArrayList<>());
+			got.put("eps", TinyOutputs.controlledEps(tiny, m, tiny.reference.floats("in.control.scales")));
+			TinyOutputs.compareAll(tiny, "channels-last", "out.control.", got, ATOL, RTOL);
 		}
 	}
 
 	@Test
 	void vaeEncodeAndDecode() {
 		try (NDManager m = TestDevice.newManager()) {
-			Map<String, float[]> got = new HashMap<>();
-			NDArray image = tiny.ref(m, "in.vae.image");
-			got.put("moments", tiny.vae.moments(image).toFloatArray());
-			AutoencoderKL.Posterior p = tiny.vae.encode(image);
-			got.put("mean", p.mean().toFloatArray());
-			got.put("logvar", p.logvar().toFloatArray());
-			got.put("decoded", tiny.vae.decode(tiny.ref(m, "in.vae.z")).toFloatArray());
-			compareAll("out.vae.", got, 1e-4, 1e-4);
+			TinyOutputs.compareAll(tiny, "channels-last", "out.vae.", TinyOutputs.vae(tiny, m), 1e-4, 1e-4);
 		}
 	}
 }
