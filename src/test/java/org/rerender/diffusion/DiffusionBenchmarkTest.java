@@ -23,6 +23,7 @@ import org.rerender.testing.Tags;
 import org.rerender.testing.TinyDiffusion;
 import org.rerender.testing.TorchExtSwitch;
 import org.rerender.testing.ProcStatus;
+import org.rerender.testing.ProfiledOps;
 
 /**
  * ms per DDIM step (UNet + ControlNet, CFG), peak RSS and native op count for the tiny fixture model and for the
@@ -42,26 +43,10 @@ class DiffusionBenchmarkTest {
 		step.run();
 		JniUtils.stopProfile(trace.toString());
 		long fused = TorchExt.calls() - fused0;
-		com.google.gson.JsonElement root = com.google.gson.JsonParser.parseString(Files.readString(trace));
+		ProfiledOps.Counts ops = ProfiledOps.count(trace);
 		if (System.getProperty("rerender.bench.keepTrace") == null) Files.deleteIfExists(trace);
 		else System.out.println("trace: " + trace);
-		com.google.gson.JsonArray events = root.isJsonArray() ? root.getAsJsonArray() : root.getAsJsonObject().getAsJsonArray("traceEvents");
-		List<double[]> spans = new ArrayList<>();
-		for (var ev : events) {
-			var o = ev.getAsJsonObject();
-			if (o.has("ph") && "X".equals(o.get("ph").getAsString()) && o.get("name").getAsString().startsWith("aten::"))
-				spans.add(new double[] {o.get("ts").getAsDouble(), o.get("dur").getAsDouble()});
-		}
-		// top level = not inside another op's interval (one thread: ops issued by Java through JNI)
-		spans.sort((a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(b[1], a[1]));
-		long top = 0;
-		double end = Double.NEGATIVE_INFINITY;
-		for (double[] sp : spans)
-			if (sp[0] >= end) {
-				top++;
-				end = sp[0] + sp[1];
-			}
-		return new long[] {spans.size(), top, fused};
+		return new long[] {ops.all(), ops.topLevel(), fused};
 	}
 
 	private void time(String what, int steps, DdimSampler.Cfg cfg, NDManager run, Denoiser model, Shape latent) throws IOException {

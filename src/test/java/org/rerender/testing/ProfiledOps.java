@@ -70,6 +70,14 @@ public final class ProfiledOps implements PhaseClock.Listener, AutoCloseable {
 
 	/** ATen events of a trace that lie inside no other ATen event. */
 	public static long topLevel(Path trace) throws IOException {
+		return count(trace).topLevel();
+	}
+
+	/** How many ATen events a profiler trace holds: all, and the top-level ones. */
+	public record Counts(long all, long topLevel) {}
+
+	/** Counts the ATen events of a trace; top level = inside no other op's interval (one thread: the ops Java issued). */
+	public static Counts count(Path trace) throws IOException {
 		JsonElement root = JsonParser.parseString(Files.readString(trace));
 		JsonArray events = root.isJsonArray() ? root.getAsJsonArray() : root.getAsJsonObject().getAsJsonArray("traceEvents");
 		List<double[]> spans = new ArrayList<>();
@@ -86,7 +94,7 @@ public final class ProfiledOps implements PhaseClock.Listener, AutoCloseable {
 				top++;
 				end = sp[0] + sp[1];
 			}
-		return top;
+		return new Counts(spans.size(), top);
 	}
 
 	@Override
