@@ -13,9 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import javax.imageio.ImageIO;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Cancel;
@@ -23,6 +21,7 @@ import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
+import org.rerender.testing.CapturedLog;
 import org.rerender.work.FramesStep;
 import org.rerender.work.WorkFolder;
 import org.rerender.work.WorkStep;
@@ -73,15 +72,7 @@ class ImageSequenceTest {
 			ImageIO.write(Png.asBufferedImage(TestClips.smallFrames().get(i)), i == 1 ? "tiff" : "jpeg",
 				dir.resolve(String.format("shot%03d.%s", i, i == 1 ? "tif" : "jpg")).toFile());
 		Files.writeString(dir.resolve("readme.md"), "x");
-		java.util.logging.Logger log = java.util.logging.Logger.getLogger(ImageSequence.class.getName());
-		List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-		java.util.logging.Handler h = new java.util.logging.Handler() {
-			@Override public void publish(java.util.logging.LogRecord r) { lines.add(r.getMessage()); }
-			@Override public void flush() {}
-			@Override public void close() {}
-		};
-		log.addHandler(h);
-		try {
+		try (CapturedLog log = CapturedLog.of(ImageSequence.class)) {
 			VideoInfo info = VideoReader.probe(dir);
 			List<Rgb8Image> frames = TestClips.readAll(dir);
 			assertEquals(3, info.frameCount());
@@ -89,11 +80,9 @@ class ImageSequenceTest {
 			assertArrayEquals(TestClips.smallFrames().get(1).data(), frames.get(1).data(), "TIFF is lossless");
 			double jpeg = TestClips.meanAbsDiff(TestClips.smallFrames().get(2), frames.get(2));
 			assertTrue(jpeg < 12 && jpeg < TestClips.meanAbsDiff(TestClips.smallFrames().get(20), frames.get(2)), "JPEG is close: " + jpeg);
+			List<String> lines = log.messages();
 			assertEquals(1, lines.size(), "one line for the ignored file, however often the folder is opened: " + lines);
 			assertTrue(lines.get(0).contains("ignored 1 other file(s): readme.md"), lines.get(0));
-		}
-		finally {
-			log.removeHandler(h);
 		}
 	}
 
@@ -134,23 +123,13 @@ class ImageSequenceTest {
 		Path dir = Files.createDirectories(tmp.resolve("groups"));
 		for (String n : List.of("f10.png", "f9.png", "f0001.png", "f2.png", "cover.png", "thumb_1.png", "f12.png")) flat(dir, n, 7);
 		Files.writeString(dir.resolve("._f3.png"), "macOS resource fork");
-		List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-		java.util.logging.Logger log = java.util.logging.Logger.getLogger(ImageSequence.class.getName());
-		java.util.logging.Handler h = new java.util.logging.Handler() {
-			@Override public void publish(java.util.logging.LogRecord r) { lines.add(r.getMessage()); }
-			@Override public void flush() {}
-			@Override public void close() {}
-		};
-		log.addHandler(h);
-		try {
+		try (CapturedLog log = CapturedLog.of(ImageSequence.class)) {
 			assertEquals(List.of("f0001.png", "f2.png", "f9.png", "f10.png", "f12.png"), names(dir));
 			assertEquals(5, VideoReader.probe(dir).frameCount());
+			List<String> lines = log.messages();
 			assertEquals(1, lines.size(), "said once: " + lines);
 			assertTrue(lines.get(0).contains("ignored 2 other file(s): cover.png, thumb_1.png"), lines.get(0));
 			assertTrue(lines.get(0).contains("numbers missing: 3-8, 11 "), lines.get(0));
-		}
-		finally {
-			log.removeHandler(h);
 		}
 		Path one = Files.createDirectories(tmp.resolve("one"));
 		flat(one, "cover.png", 1);

@@ -10,13 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
+import org.rerender.testing.CapturedLog;
 
 /** Inputs found by running the CLI on clips of other origins: phone rotation, variable frame rate, cut Matroska, … */
 class OtherClipsTest {
@@ -114,15 +114,7 @@ class OtherClipsTest {
 		Files.write(raw, marked().data());
 		TestClips.ffmpeg("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "48x32", "-r", "25", "-display_rotation", "45",
 			"-noautorotate", "-i", raw.toString(), "-frames:v", "2", "-c:v", "png", f.toString());
-		java.util.logging.Logger log = java.util.logging.Logger.getLogger(VideoReader.class.getName());
-		List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-		java.util.logging.Handler h = new java.util.logging.Handler() {
-			@Override public void publish(java.util.logging.LogRecord r) { if (r.getLevel() == java.util.logging.Level.WARNING) warnings.add(r); }
-			@Override public void flush() {}
-			@Override public void close() {}
-		};
-		log.addHandler(h);
-		try {
+		try (CapturedLog log = CapturedLog.of(VideoReader.class)) {
 			VideoInfo info = VideoReader.probe(f);
 			List<Rgb8Image> frames = TestClips.readAll(f);
 			VideoReader.probe(f);
@@ -130,14 +122,15 @@ class OtherClipsTest {
 			assertEquals(32, frames.get(0).width());
 			assertEquals(48, frames.get(0).height());
 			assertTrue(red(frames.get(0), 3, 44), "turned 90° counter-clockwise: the red corner is at the bottom left");
+			List<String> warnings = log.messages(java.util.logging.Level.WARNING);
 			assertEquals(1, warnings.size(), "one warning per file, however often it is opened");
-			String w = warnings.get(0).getMessage();
+			String w = warnings.get(0);
 			assertTrue(w.contains("45.0° counter-clockwise") && w.contains("turned 90° counter-clockwise") && w.contains("ffmpeg -i INPUT"), w);
 			// the way out the warning gives: FFmpeg's upright copy has no display matrix left
 			Path upright = tmp.resolve("upright.mkv");
 			TestClips.ffmpeg("-i", f.toString(), "-c:v", "ffv1", upright.toString());
 			assertEquals(0, VideoReader.probe(upright).rotation());
-			assertEquals(1, warnings.size());
+			assertEquals(1, log.messages(java.util.logging.Level.WARNING).size());
 			// quarter turns (within 1°) say nothing
 			assertEquals(null, DisplayMatrix.notQuarterTurn(null, DisplayMatrix.Orientation.NONE));
 			int[] m = new int[9];
@@ -145,9 +138,6 @@ class OtherClipsTest {
 			assertEquals(null, DisplayMatrix.notQuarterTurn(m, DisplayMatrix.orientation(m)));
 			org.bytedeco.ffmpeg.global.avutil.av_display_rotation_set(m, -100); // clockwise (get says counter-clockwise)
 			assertTrue(DisplayMatrix.notQuarterTurn(m, DisplayMatrix.orientation(m)).contains("100.0° counter-clockwise"));
-		}
-		finally {
-			log.removeHandler(h);
 		}
 	}
 
