@@ -181,7 +181,8 @@ public final class TorchExt {
 
 	/**
 	 * Why activations may not be kept channels-last on {@code device} ({@link ChannelsLast}), or null: on the CPU
-	 * libtorch's own GroupNorm handles channels-last; on CUDA ours must be built and have passed its check at load.
+	 * libtorch's own GroupNorm handles channels-last; on CUDA ours must be built and have passed its check, which the
+	 * first call for a GPU runs ({@link #cudaRefusal}).
 	 */
 	static String channelsLastRefusal(ai.djl.Device device) {
 		if (!loaded()) return "libRerenderTorchExt is not loaded (" + message + ")";
@@ -196,11 +197,6 @@ public final class TorchExt {
 			cudaChecked = true;
 		}
 		return cudaChannelsLastRefusal;
-	}
-
-	/** Whether the CUDA check of our channels-last GroupNorm kernel has run in this process (for tests). */
-	static synchronized boolean cudaChannelsLastChecked() {
-		return cudaChecked;
 	}
 
 	/** Small CPU tensors through both paths; null when they agree. */

@@ -162,6 +162,7 @@ class ChannelsLastLayoutTest {
 			assertEquals(0f, xl.sub(x).abs().max().getFloat());
 			GroupNorm gn = new GroupNorm(64, 1e-5f);
 			WeightLoader.randomize(gn, m, DataType.FLOAT32);
+			gn.onChannelsLast(); // as in a converted network: on CUDA the channels-last input takes our NHWC kernel
 			for (boolean silu : new boolean[] {false, true}) {
 				NDArray a = silu ? gn.forwardSilu(xl) : gn.forward(xl), b = silu ? gn.forwardSilu(x) : gn.forward(x);
 				assertTrue(isChannelsLast(a), "GroupNorm" + (silu ? "+SiLU" : "") + " " + java.util.Arrays.toString(TorchExt.strides(a)));
