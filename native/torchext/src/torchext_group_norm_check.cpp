@@ -94,7 +94,7 @@ std::string check_group_norm_nhwc() {
 			const std::string why = checkCase(1, c, 256, 256, t, silu, eps, 0);
 			if (!why.empty()) return why;
 		}
-	// misaligned inputs: 1 element off takes single-element loads, 2 (F16) two-element ones
+	// misaligned inputs: 1 element off takes single-element loads (960 channels: blocks of 960 threads), 2 off two-element ones
 	for (int64_t misalign : {1, 2})
 		for (int64_t c : {320, 960})
 			for (at::ScalarType t : {at::kFloat, at::kHalf}) {
