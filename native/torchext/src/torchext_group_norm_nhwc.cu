@@ -31,7 +31,8 @@ namespace torchext {
 namespace {
 
 constexpr int kThreads = 256;  // target threads per block of the stats and apply kernels
-constexpr int kMaxLanes = 1024;
+constexpr int kMaxLanes = 1024;  // the most threads per block (also the kernels' __launch_bounds__)
+constexpr int64_t kMaxBatch = 65535;  // gridDim.y (one block row per sample) is at most 65535
 
 struct Stat {
 	float n, mean, m2;
@@ -57,8 +58,10 @@ struct alignas(sizeof(T) * V) Vec {
 	T v[V];
 };
 
+// __launch_bounds__(kMaxLanes): a block has up to kMaxLanes threads (c / V lanes, e.g. 480 for the decoder's 960 and
+// 1920 channels), so the compiler must keep the register use low enough for that many.
 template <typename T, int V>
-__global__ void gnStats(const T* __restrict__ x, Stat* __restrict__ partial, int64_t hw, int c, int groups, int d,
+__global__ void __launch_bounds__(kMaxLanes) gnStats(const T* __restrict__ x, Stat* __restrict__ partial, int64_t hw, int c, int groups, int d,
 		int64_t rowsPerChunk, int chunks) {
 	extern __shared__ Stat shared[];
 	const int lanes = c / V;
@@ -118,7 +121,7 @@ __global__ void gnFinalize(const Stat* __restrict__ partial, float2* __restrict_
 }
 
 template <typename T, int V, bool SILU>
-__global__ void gnApply(const T* __restrict__ x, T* __restrict__ y, const float2* __restrict__ stats,
+__global__ void __launch_bounds__(kMaxLanes) gnApply(const T* __restrict__ x, T* __restrict__ y, const float2* __restrict__ stats,
 		const T* __restrict__ gamma, const T* __restrict__ beta, int64_t hw, int c, int groups, int d,
 		int64_t rowsPerChunk) {
 	const int lane = threadIdx.x;
@@ -237,6 +240,7 @@ bool group_norm_nhwc_supported(const at::Tensor& x, int64_t groups) {
 	if (x.scalar_type() != at::kHalf && x.scalar_type() != at::kFloat) return false;
 	const int64_t c = x.size(1);
 	if (c % groups != 0 || x.numel() == 0) return false;
+	if (x.size(0) > kMaxBatch) return false;  // grid.y = N; larger batches go to at::group_norm
 	// channels-last in memory (an ambiguous one, e.g. 1×1 spatial, is both; then NCHW is the same bytes)
 	if (x.suggest_memory_format() != at::MemoryFormat::ChannelsLast || !x.is_contiguous(at::MemoryFormat::ChannelsLast))
 		return false;

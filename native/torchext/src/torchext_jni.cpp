@@ -85,12 +85,13 @@ JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(
 // activation is made and cast back: on the GPU those casts were 4 of every 5 kernels of a GroupNorm (measured: 354
 // casts per CFG-batched UNet+ControlNet call, 2026-11-26), and in a CUDA graph kernels, not launches, are the cost.
 JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGroupNorm(JNIEnv* env, jclass, jlong x, jlong weight,
-		jlong bias, jint groups, jdouble eps, jboolean silu) {
+		jlong bias, jint groups, jdouble eps, jboolean silu, jboolean allowNhwc) {
 	return guarded(env, [&] {
 		const at::Tensor& in = tensor(x);
 #ifdef RERENDER_TORCHEXT_NHWC
-		// channels-last on CUDA: our NHWC kernel (at::group_norm would transpose to NCHW and back), once it passed its check
-		if (torchext::group_norm_nhwc_enabled() && torchext::group_norm_nhwc_supported(in, groups))
+		// channels-last on CUDA: our NHWC kernel (at::group_norm would transpose to NCHW and back), once it passed its
+		// check and only for a network converted to channels-last (allowNhwc); every other call takes at::group_norm
+		if (allowNhwc == JNI_TRUE && torchext::group_norm_nhwc_enabled() && torchext::group_norm_nhwc_supported(in, groups))
 			return torchext::group_norm_nhwc(in, tensor(weight), tensor(bias), groups, eps, silu == JNI_TRUE);
 #endif
 		auto same = [&in](const at::Tensor& t) { return t.scalar_type() == in.scalar_type() ? t : t.to(in.scalar_type()); };

@@ -21,8 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * attention's {@code [B,C,H,W] → [B,HW,C]} (a permute that is a free view in NHWC).
  *
  * <p>Needs {@link TorchExt} (DJL has no memory-format API): without it, or on CUDA when our GroupNorm kernel is not
- * built or failed its check against {@code at::group_norm} at load, channels-last is refused with one log line why and
- * the network stays NCHW. Off, nothing is converted (ChannelsLastLayoutTest reads the strides back).
+ * built or failed its check against {@code at::group_norm}, channels-last is refused with one log line why and the
+ * network stays NCHW. That check runs once per process, when channels-last is first asked for on a GPU ({@link #apply},
+ * {@link #refusal}), so runs with the switch off never touch the kernel; and only GroupNorms of converted networks may
+ * use it ({@link Module#onChannelsLast}), whatever the layout of other networks' tensors. Off, nothing is converted
+ * (ChannelsLastLayoutTest reads the strides back, GroupNorm inputs included).
  */
 public final class ChannelsLast {
 	/** System property: {@code true} keeps the networks' activations channels-last (read when weights are loaded). */

@@ -36,8 +36,14 @@ public final class TorchExt {
 	private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 	private static volatile Boolean loaded;
 	private static volatile String message = "not loaded yet";
-	/** Why channels-last cannot be used on CUDA devices (null: it can), settled by the load. */
-	private static volatile String cudaChannelsLastRefusal = "libRerenderTorchExt is not loaded";
+	/** The loaded library's build info ({@code nativeBuildInfo}), null until a load succeeded. */
+	private static volatile String buildInfo;
+	/**
+	 * Why channels-last cannot be used on CUDA devices (null: it can), settled by the first {@link #channelsLastRefusal}
+	 * for a GPU (guarded by the class lock; {@link #cudaChecked} says whether it ran).
+	 */
+	private static String cudaChannelsLastRefusal;
+	private static boolean cudaChecked; // guarded by the class lock
 	private static boolean loading; // guarded by the class lock
 
 	private TorchExt() {}
@@ -133,15 +139,18 @@ public final class TorchExt {
 		String check = selfCheck();
 		if (check != null) return "lib" + NAME + " (" + info + ") failed its self-check against libtorch " + libtorch + ": " + check;
 		message = "lib" + NAME + " from " + from + " (" + info + "), libtorch " + libtorch;
-		cudaChannelsLastRefusal = checkCudaChannelsLast(info);
+		buildInfo = info;
 		return null;
 	}
 
 	/**
 	 * On a machine with a CUDA device: our channels-last GroupNorm kernel against {@code at::group_norm} on the GPU
 	 * (the UNet's and VAE's widths and sizes, N 1 and 2, F16 and F32, with and without SiLU); only when it passes does
-	 * {@link #groupNorm} send channels-last CUDA tensors to it. Null when channels-last may be used on CUDA, else why not
-	 * ({@link ChannelsLast} logs it once when the switch asks for it). Never fails the load itself.
+	 * {@link #groupNorm} send channels-last CUDA tensors of converted networks to it. Null when channels-last may be
+	 * used on CUDA, else why not ({@link ChannelsLast} logs it once when the switch asks for it). Runs once, lazily,
+	 * from the first {@link #channelsLastRefusal} for a GPU, i.e. only when channels-last is requested: a kernel fault
+	 * (a sticky CUDA error that ruins the process's CUDA context) can then only hit runs that asked for channels-last,
+	 * never the default ones. Never fails the load itself.
 	 */
 	private static String checkCudaChannelsLast(String info) {
 		if (!info.contains("nhwc group norm")) return "lib" + NAME + " was built without its CUDA GroupNorm kernel (make CUDA=1)";
@@ -172,12 +181,22 @@ public final class TorchExt {
 
 	/**
 	 * Why activations may not be kept channels-last on {@code device} ({@link ChannelsLast}), or null: on the CPU
-	 * libtorch's own GroupNorm handles channels-last; on CUDA ours must be built and have passed its check at load.
+	 * libtorch's own GroupNorm handles channels-last; on CUDA ours must be built and have passed its check, which the
+	 * first call for a GPU runs ({@link #cudaRefusal}).
 	 */
 	static String channelsLastRefusal(ai.djl.Device device) {
 		if (!loaded()) return "libRerenderTorchExt is not loaded (" + message + ")";
-		if (device.isGpu()) return cudaChannelsLastRefusal;
+		if (device.isGpu()) return cudaRefusal();
 		return null;
+	}
+
+	/** {@link #checkCudaChannelsLast} once per process (later calls return its answer). */
+	private static synchronized String cudaRefusal() {
+		if (!cudaChecked) {
+			cudaChannelsLastRefusal = checkCudaChannelsLast(buildInfo);
+			cudaChecked = true;
+		}
+		return cudaChannelsLastRefusal;
 	}
 
 	/** Small CPU tensors through both paths; null when they agree. */
@@ -194,7 +213,7 @@ public final class TorchExt {
 			if (!java.util.Arrays.equals(stridesOf(contiguous(xl)), new long[] {64 * 15, 15, 5, 1}))
 				return "contiguous copy has strides " + java.util.Arrays.toString(stridesOf(contiguous(xl)));
 			NDArray w = m.arange(64).toType(DataType.FLOAT32, false).div(64).add(0.5f), b = m.arange(64).toType(DataType.FLOAT32, false).div(-100);
-			double e = maxDiff(groupNorm(x, w, b, 32, 1e-5f, true), GroupNorm.composed(x, w.reshape(64, 1, 1), b.reshape(64, 1, 1), 32, 1e-5f, true));
+			double e = maxDiff(groupNorm(x, w, b, 32, 1e-5f, true, false), GroupNorm.composed(x, w.reshape(64, 1, 1), b.reshape(64, 1, 1), 32, 1e-5f, true));
 			if (!(e < 1e-4)) return "group norm differs by " + e;
 			NDArray q = x.reshape(2, 30, 32), k = q.flip(1).mul(0.5f), v = q.cos();
 			e = maxDiff(attention(q, k, v, 4), Attention.composed(q, k, v, 4, Attention.DEFAULT_MAX_SCORE_ELEMENTS));
@@ -304,7 +323,16 @@ public final class TorchExt {
 
 	/** GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after. */
 	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu) {
-		return wrap(x, nativeGroupNorm(h(x), h(weight), h(bias), groups, eps, silu));
+		return groupNorm(x, weight, bias, groups, eps, silu, false);
+	}
+
+	/**
+	 * As {@link #groupNorm(NDArray, NDArray, NDArray, int, float, boolean)}; {@code allowNhwc}: the caller belongs to a
+	 * network converted to channels-last ({@link ChannelsLast#apply}), so a channels-last CUDA {@code x} may go to our
+	 * NHWC kernel (once its check passed). Without it {@code at::group_norm} always runs, whatever {@code x}'s layout.
+	 */
+	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu, boolean allowNhwc) {
+		return wrap(x, nativeGroupNorm(h(x), h(weight), h(bias), groups, eps, silu, allowNhwc));
 	}
 
 	/** {@code q [B,Nq,heads·d]}, {@code k, v [B,Nk,heads·d]} → {@code [B,Nq,heads·d]}. */
@@ -342,7 +370,8 @@ public final class TorchExt {
 
 	private static native long[] nativeDescribe(long x);
 
-	private static native long nativeGroupNorm(long x, long weight, long bias, int groups, double eps, boolean silu);
+	private static native long nativeGroupNorm(long x, long weight, long bias, int groups, double eps, boolean silu,
+		boolean allowNhwc);
 
 	private static native long nativeToChannelsLast(long x);
 

@@ -25,7 +25,12 @@ final class SpatialTransformer extends Module implements Layer {
 
 	/**
 	 * {@code [B,HW,C] → [B,C,H,W]}. Channels-last: reshape to {@code [B,H,W,C]} and permute back, a view with
-	 * channels-last strides when the tokens are contiguous. Row-major: a row-major copy, as before.
+	 * channels-last strides when the tokens are contiguous. Row-major: a view as well, no copy. The tokens arrive with
+	 * their token axis fastest ({@link #toTokens}' transposed view, whose layout the transformer blocks' residual adds
+	 * keep because the running tokens are their first operand, {@code x.add(attn(..))} in TransformerBlock.forward), so
+	 * the transpose is row-major {@code [B,C,HW]} and the reshape free. Only that operand order keeps the default path
+	 * row-major: were the tokens contiguous {@code [B,HW,C]}, this view would have channels-last strides, and so would
+	 * everything after it (ChannelsLastLayoutTest checks the GroupNorm inputs of a switch-off network are row-major).
 	 */
 	static NDArray fromTokens(NDArray t, long b, long c, long h, long w, boolean channelsLast) {
 		return channelsLast ? t.reshape(b, h, w, c).transpose(0, 3, 1, 2) : t.transpose(0, 2, 1).reshape(b, c, h, w);

@@ -116,6 +116,42 @@ class ChannelsLastLayoutTest {
 		}
 	}
 
+	/**
+	 * Off, every GroupNorm of UNet, ControlNet and VAE gets a row-major input and may not take the NHWC kernel: a
+	 * changed operand order somewhere (e.g. a residual add whose first operand is channels-last) would otherwise make
+	 * default runs channels-last without anyone asking.
+	 */
+	@Test
+	void switchedOffGroupNormInputsAreRowMajor() throws Exception {
+		assumeTrue(TorchExt.loaded(), TorchExt.status());
+		try (TinyDiffusion tiny = load(false); NDManager m = TestDevice.newManager()) {
+			for (var net : List.of(tiny.unet, tiny.controlNet, tiny.vae))
+				net.visit(mod -> {
+					if (mod instanceof GroupNorm g) assertFalse(g.channelsLast(), "GroupNorm of an unconverted network allows NHWC");
+				});
+			List<String> bad = new ArrayList<>();
+			int[] seen = {0};
+			GroupNorm.inputProbe = (g, a) -> {
+				seen[0]++;
+				if (a.getShape().dimension() == 4 && a.getShape().get(2) * a.getShape().get(3) > 1 && !isRowMajor(a))
+					bad.add(a.getShape() + " strides " + java.util.Arrays.toString(TorchExt.strides(a)));
+			};
+			try {
+				NDArray x = tiny.ref(m, "in.unet.x"), context = tiny.ref(m, "in.unet.context");
+				int[] t = tiny.reference.ints("in.unet.timesteps");
+				List<NDArray> control = tiny.controlNet.forward(x, tiny.ref(m, "in.control.hint"), t, context, null, UNetCallContext.NONE);
+				tiny.unet.forward(x, t, context, control, UNetCallContext.NONE);
+				tiny.vae.moments(tiny.ref(m, "in.vae.image"));
+				tiny.vae.decode(tiny.ref(m, "in.vae.z"));
+			}
+			finally {
+				GroupNorm.inputProbe = null;
+			}
+			assertTrue(seen[0] > 0, "no GroupNorm ran");
+			assertTrue(bad.isEmpty(), "GroupNorm inputs not row-major with the switch off: " + bad);
+		}
+	}
+
 	@Test
 	void eachOpKeepsChannelsLast() {
 		requireFusedOps();
@@ -126,6 +162,7 @@ class ChannelsLastLayoutTest {
 			assertEquals(0f, xl.sub(x).abs().max().getFloat());
 			GroupNorm gn = new GroupNorm(64, 1e-5f);
 			WeightLoader.randomize(gn, m, DataType.FLOAT32);
+			gn.onChannelsLast(); // as in a converted network: on CUDA the channels-last input takes our NHWC kernel
 			for (boolean silu : new boolean[] {false, true}) {
 				NDArray a = silu ? gn.forwardSilu(xl) : gn.forward(xl), b = silu ? gn.forwardSilu(x) : gn.forward(x);
 				assertTrue(isChannelsLast(a), "GroupNorm" + (silu ? "+SiLU" : "") + " " + java.util.Arrays.toString(TorchExt.strides(a)));
