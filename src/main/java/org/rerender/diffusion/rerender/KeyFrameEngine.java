@@ -235,7 +235,8 @@ public final class KeyFrameEngine {
 			// Pass 2 repeats pass 1 exactly up to its first mask step (same x_T, SDEdit noise, stores and constraints; its
 			// refreshes write only entries of steps already read), so it resumes there from pass 1's state, and pass 1 makes
 			// the refreshes of the steps before it. The pass-2 observer sees those steps from pass 1.
-			int resumeAt = resumePass2 && fusion && s.sdeditStep() < s.steps() ? java.util.Collections.min(s.maskSteps()) : 0;
+			int resumeAt = resumePass2 && fusion && s.sdeditStep() < s.steps()
+				? Math.min(java.util.Collections.min(s.maskSteps()), s.steps()) : 0;
 			DdimCallback observer2 = fusion ? observer.pass("pass2") : null;
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
 				tee(observer.pass("pass1"), observer2, resumeAt));
@@ -252,6 +253,9 @@ public final class KeyFrameEngine {
 			if (!fusion) out = d1;
 			else {
 				if (cancel != null) cancel.check();
+				// pass 1 already made the refreshes of the steps before resumeAt: running pass 2 from step 0 would repeat them
+				if (resumeAt > 0 && resume[0] == null)
+					throw new IllegalStateException("pass 1 recorded no state at step " + resumeAt + " to resume pass 2 from");
 				FlowMasks masks = join(allMasks);
 				clock.mark("flow masks (host; waited for)", null);
 				FloatImage warpedPrev = PixelFusion.warp(seq.previousOutput(), flows.fromPrevious().backward());

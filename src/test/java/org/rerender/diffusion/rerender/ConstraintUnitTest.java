@@ -24,6 +24,23 @@ import org.rerender.model.unet.UNetCallContext;
 /** The constraints against their formulas on small hand-made tensors (no model). */
 class ConstraintUnitTest {
 
+	/** A mask step ≥ S would leave pass 2 nothing to resume from (it would then rerun pass 1's refreshes from step 0). */
+	@Test
+	void settingsRejectStepsOutsideTheStepsRun() {
+		KeyFrameSettings ok = new KeyFrameSettings(4, 7.5, 1, 0.75, Set.of(0, 3), Set.of(1), Set.of(2), Set.of(3), 0.5, 0, true,
+			false, org.rerender.diffusion.constraints.FreeU.IDENTITY);
+		assertEquals(4, ok.steps());
+		for (int bad : new int[] {4, 5, -1}) {
+			IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+				() -> new KeyFrameSettings(4, 7.5, 1, 0.75, Set.of(), Set.of(), Set.of(), Set.of(1, bad), 0.5, 0, true, false,
+					org.rerender.diffusion.constraints.FreeU.IDENTITY));
+			org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("mask step " + bad), e.getMessage());
+			org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+				() -> new KeyFrameSettings(4, 7.5, 1, 0.75, Set.of(bad), Set.of(), Set.of(), Set.of(), 0.5, 0, true, false,
+					org.rerender.diffusion.constraints.FreeU.IDENTITY));
+		}
+	}
+
 	@Test
 	void latentFlowIsTheMeanOfTheTwoCentralPixelsOverEight() {
 		int w = 32, h = 16;
