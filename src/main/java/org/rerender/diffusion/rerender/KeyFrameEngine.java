@@ -442,7 +442,8 @@ public final class KeyFrameEngine {
 		NDArray h = Latents.toTensor(hint, job, dtype);
 		ControlledDenoiser d = new ControlledDenoiser(job, models.unet(), models.controlNet(), p.cond(), p.uncond(), h,
 			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn, pass));
-		clock.mark(pass + ": hint encoder", h);
+		// waits for the encoder's output (the hint image itself is ready before the encoder even starts)
+		clock.mark(pass + ": hint encoder", d.encodedHint() != null ? d.encodedHint() : h);
 		return d;
 	}
 
