@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -136,9 +137,18 @@ class ConstraintUnitTest {
 				assertArrayEquals(new float[] {7, 8}, cp.get(c).toFloatArray());
 				assertArrayEquals(new float[] {1, 2, 3, 4}, s.pair(2, 1).toFloatArray(), "copies are independent");
 			}
-			s.put(u, m.create(new float[] {9, 9}, new Shape(1, 1, 2))); // one branch replaced: the pair is rebuilt from the entries
-			assertArrayEquals(new float[] {9, 9, 3, 4}, s.pair(2, 1).toFloatArray());
+			NDArray condView = s.get(c);
+			s.put(u, m.create(new float[] {9, 9}, new Shape(1, 1, 2))); // one branch replaced
+			// the other branch no longer holds the old pair through a view: it has its own array, so bytes() is what is held
+			assertTrue(condView.isReleased(), "the cond entry is still a view keeping the replaced pair alive");
+			assertArrayEquals(new float[] {3, 4}, s.get(c).toFloatArray());
+			assertEquals(16, s.bytes());
+			assertArrayEquals(new float[] {9, 9, 3, 4}, s.pair(2, 1).toFloatArray(), "the pair is rebuilt from the entries");
+			assertEquals(16, s.bytes());
 			assertEquals(2, s.size());
+			s.put(c, m.create(new float[] {5, 5}, new Shape(1, 1, 2)));
+			assertArrayEquals(new float[] {9, 9}, s.get(u).toFloatArray());
+			assertEquals(16, s.bytes());
 		}
 	}
 
