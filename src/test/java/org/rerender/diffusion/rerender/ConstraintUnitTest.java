@@ -152,6 +152,41 @@ class ConstraintUnitTest {
 		}
 	}
 
+	/** Pair-backed entries (halves of a batched [uncond; cond] array) save and load as their values, F32 and F16. */
+	@org.junit.jupiter.params.ParameterizedTest
+	@org.junit.jupiter.params.provider.ValueSource(strings = {"FLOAT32", "FLOAT16"})
+	void pairedEntriesRoundTripThroughAFile(String type, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+		DataType storage = DataType.valueOf(type);
+		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, storage, Device.cpu());
+			AttentionStore loaded = new AttentionStore(m, storage, Device.cpu()))
+		{
+			float[] both = new float[2 * 3 * 4];
+			for (int i = 0; i < both.length; i++) both[i] = i * 0.25f - 2;
+			s.putPair(1, 0, m.create(both, new Shape(2, 3, 4))); // batched: halves are views
+			s.put(new AttentionStore.Key(2, Branch.UNCOND, 5), m.create(java.util.Arrays.copyOf(both, 12), new Shape(1, 3, 4)));
+			s.put(new AttentionStore.Key(2, Branch.COND, 5), m.create(java.util.Arrays.copyOfRange(both, 12, 24), new Shape(1, 3, 4)));
+			s.pair(2, 5); // joined: views again
+			s.put(new AttentionStore.Key(3, Branch.COND, 1), m.create(new float[] {7, 8}, new Shape(1, 1, 2))); // lone
+			org.rerender.model.io.SafetensorsWriter w = new org.rerender.model.io.SafetensorsWriter();
+			s.writeTo(w, "attn");
+			java.nio.file.Path file = dir.resolve("store.safetensors");
+			w.write(file);
+			try (org.rerender.model.io.SafetensorsFile f = org.rerender.model.io.SafetensorsFile.open(file)) {
+				loaded.readFrom(f, "attn");
+			}
+			assertEquals(s.entries().keySet(), loaded.entries().keySet());
+			for (AttentionStore.Key k : s.entries().keySet()) {
+				assertEquals(storage, loaded.get(k).getDataType(), k.toString());
+				assertEquals(s.get(k).getShape(), loaded.get(k).getShape(), k.toString());
+				assertArrayEquals(s.get(k).toType(DataType.FLOAT32, false).toFloatArray(),
+					loaded.get(k).toType(DataType.FLOAT32, false).toFloatArray(), k.toString());
+			}
+			assertArrayEquals(s.pair(1, 0).toType(DataType.FLOAT32, false).toFloatArray(),
+				loaded.pair(1, 0).toType(DataType.FLOAT32, false).toFloatArray());
+			assertEquals(s.bytes(), loaded.bytes());
+		}
+	}
+
 	@Test
 	void storeOnTheHostKeepsEntriesThereAndTheEngineSaysWhere() {
 		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, DataType.FLOAT16, Device.cpu())) {
