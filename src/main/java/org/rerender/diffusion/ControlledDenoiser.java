@@ -84,6 +84,11 @@ public final class ControlledDenoiser implements Denoiser {
 		return g;
 	}
 
+	/** The hint encoder's output (null without ControlNet): what a timer waits for to charge the encoder's time. */
+	public NDArray encodedHint() {
+		return guidedHint;
+	}
+
 	/**
 	 * The same networks, conditioning and encoded hint with other per-call hooks (null = none): a second sampling
 	 * pass of the same image reuses the first pass's encoded hint and batched conditioning.

@@ -70,7 +70,17 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
 	public void put(Key key, NDArray value) {
-		unpair(key.step(), key.layer());
+		NDArray p = pairs.remove(pairKey(key.step(), key.layer()));
+		if (p != null) { // the other branch's entry, a view of the pair, would keep the whole pair alive: give it its own copy
+			Key other = new Key(key.step(), key.branch() == Branch.COND ? Branch.UNCOND : Branch.COND, key.layer());
+			NDArray half = entries.get(other);
+			if (half != null) {
+				NDArray own = half.duplicate();
+				own.attach(manager);
+				replace(other, own);
+			}
+			p.close();
+		}
 		replace(key, stored(value));
 	}
 
@@ -154,7 +164,10 @@ public final class AttentionStore implements AutoCloseable {
 		return entries.size();
 	}
 
-	/** Bytes held by the stored arrays (a pair's halves share its storage: counted once). */
+	/**
+	 * Bytes held by the stored arrays (a pair's halves share its storage: counted once; a pair is only ever kept while
+	 * both its halves are entries, so this is the memory held).
+	 */
 	public long bytes() {
 		long n = 0;
 		for (NDArray a : entries.values()) n += a.getShape().size() * a.getDataType().getNumOfBytes();

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.rerender.diffusion.ControlledDenoiser;
@@ -86,6 +87,29 @@ public final class KeyFrameEngine {
 	private boolean storesOnHost;
 	private PhaseClock clock = PhaseClock.OFF;
 	private boolean resumePass2 = true;
+	private MaskStages maskStages = MaskStages.FLOW_MASKS;
+
+	/** The two host stages of the flow masks (tests replace them to observe or fail them). */
+	interface MaskStages {
+		MaskStages FLOW_MASKS = new MaskStages() {};
+
+		/** The part shape-aware fusion needs. */
+		default FlowMasks.AnchorPart anchorPart(Flows f) {
+			return FlowMasks.AnchorPart.compute(f.fromAnchor());
+		}
+
+		/** The rest, for pixel-aware fusion. */
+		default FlowMasks complete(FlowMasks.AnchorPart a, Flows f, boolean smoothBoundary) {
+			return FlowMasks.complete(a, f.fromAnchor(), f.fromPrevious(), smoothBoundary);
+		}
+	}
+
+	/** Thrown in a mask stage that starts after its key frame has ended (failed or cancelled). */
+	private static final class MaskWorkEnded extends RuntimeException {
+		MaskWorkEnded() {
+			super("key frame ended", null, false, false);
+		}
+	}
 
 	/**
 	 * @param parent long-lived manager on the models' device; every call works in sub-managers of it
@@ -95,6 +119,12 @@ public final class KeyFrameEngine {
 		this.models = Objects.requireNonNull(models);
 		this.parent = parent;
 		this.dtype = dtype;
+	}
+
+	/** Tests: the flow-mask stages. */
+	KeyFrameEngine maskStages(MaskStages stages) {
+		this.maskStages = Objects.requireNonNull(stages);
+		return this;
 	}
 
 	/** Tests: {@code false} runs pass 2 from step 0, as the original does, instead of resuming it at its first mask step. */
@@ -212,10 +242,17 @@ public final class KeyFrameEngine {
 		clock.start();
 		// the flow masks (host work, ~0.1 s at 512²) are made beside the device work: the part shape-aware fusion needs
 		// while the frame is encoded, the rest (pixel-aware fusion only) during pass 1; none when neither fusion runs
-		CompletableFuture<FlowMasks.AnchorPart> anchorMasks = warp || fusion
-			? CompletableFuture.supplyAsync(() -> FlowMasks.AnchorPart.compute(flows.fromAnchor())) : null;
-		CompletableFuture<FlowMasks> allMasks = fusion
-			? anchorMasks.thenApplyAsync(a -> FlowMasks.complete(a, flows.fromAnchor(), flows.fromPrevious(), s.smoothBoundary())) : null;
+		// a stage that starts after the key frame ended (or was cancelled) does nothing
+		AtomicBoolean ended = new AtomicBoolean();
+		MaskStages stages = maskStages;
+		CompletableFuture<FlowMasks.AnchorPart> anchorMasks = warp || fusion ? CompletableFuture.supplyAsync(() -> {
+			stopIfEnded(ended, cancel);
+			return stages.anchorPart(flows);
+		}) : null;
+		CompletableFuture<FlowMasks> allMasks = fusion ? anchorMasks.thenApplyAsync(a -> {
+			stopIfEnded(ended, cancel);
+			return stages.complete(a, flows, s.smoothBoundary());
+		}) : null;
 		FloatImage out;
 		try (NDManager job = parent.newSubManager()) {
 			NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
@@ -235,7 +272,8 @@ public final class KeyFrameEngine {
 			// Pass 2 repeats pass 1 exactly up to its first mask step (same x_T, SDEdit noise, stores and constraints; its
 			// refreshes write only entries of steps already read), so it resumes there from pass 1's state, and pass 1 makes
 			// the refreshes of the steps before it. The pass-2 observer sees those steps from pass 1.
-			int resumeAt = resumePass2 && fusion && s.sdeditStep() < s.steps() ? java.util.Collections.min(s.maskSteps()) : 0;
+			int resumeAt = resumePass2 && fusion && s.sdeditStep() < s.steps()
+				? Math.min(java.util.Collections.min(s.maskSteps()), s.steps()) : 0;
 			DdimCallback observer2 = fusion ? observer.pass("pass2") : null;
 			ConstraintCallback pass1cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask, null,
 				tee(observer.pass("pass1"), observer2, resumeAt));
@@ -252,6 +290,9 @@ public final class KeyFrameEngine {
 			if (!fusion) out = d1;
 			else {
 				if (cancel != null) cancel.check();
+				// pass 1 already made the refreshes of the steps before resumeAt: running pass 2 from step 0 would repeat them
+				if (resumeAt > 0 && resume[0] == null)
+					throw new IllegalStateException("pass 1 recorded no state at step " + resumeAt + " to resume pass 2 from");
 				FlowMasks masks = join(allMasks);
 				clock.mark("flow masks (host; waited for)", null);
 				FloatImage warpedPrev = PixelFusion.warp(seq.previousOutput(), flows.fromPrevious().backward());
@@ -275,6 +316,10 @@ public final class KeyFrameEngine {
 				out = decode(z2);
 				clock.mark("pass 2: VAE decode", null);
 			}
+		}
+		catch (RuntimeException | Error e) {
+			endMaskWork(ended, e, anchorMasks, allMasks);
+			throw e;
 		}
 		observer.image("decoded.output", out);
 		seq.advance(out, in.frame());
@@ -329,6 +374,30 @@ public final class KeyFrameEngine {
 		};
 	}
 
+	private static void stopIfEnded(AtomicBoolean ended, Cancel cancel) {
+		if (ended.get()) throw new MaskWorkEnded();
+		if (cancel != null) cancel.check();
+	}
+
+	/**
+	 * After the key frame failed with {@code failure}: keeps mask stages not yet started from starting, waits for the
+	 * running one (so none outlives the call) and adds their own failures to {@code failure} as suppressed.
+	 */
+	private static void endMaskWork(AtomicBoolean ended, Throwable failure, CompletableFuture<?>... stages) {
+		ended.set(true);
+		Set<Throwable> seen = new java.util.HashSet<>();
+		seen.add(failure);
+		for (CompletableFuture<?> f : stages) {
+			if (f == null) continue;
+			Throwable t = f.handle((v, x) -> x).join(); // waits; a later stage settles only after the earlier ones
+			while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
+			if (t == null || t instanceof MaskWorkEnded || t instanceof java.util.concurrent.CancellationException
+				|| t instanceof org.rerender.engine.CancelledException || !seen.add(t))
+				continue;
+			failure.addSuppressed(t);
+		}
+	}
+
 	/** The value of a host computation, its exception as thrown there. */
 	private static <T> T join(CompletableFuture<T> f) {
 		try {
@@ -373,7 +442,8 @@ public final class KeyFrameEngine {
 		NDArray h = Latents.toTensor(hint, job, dtype);
 		ControlledDenoiser d = new ControlledDenoiser(job, models.unet(), models.controlNet(), p.cond(), p.uncond(), h,
 			ControlledDenoiser.controlScales(s.controlStrength(), false), hooks(s, attn, pass));
-		clock.mark(pass + ": hint encoder", h);
+		// waits for the encoder's output (the hint image itself is ready before the encoder even starts)
+		clock.mark(pass + ": hint encoder", d.encodedHint() != null ? d.encodedHint() : h);
 		return d;
 	}
 

@@ -26,11 +26,24 @@ public record KeyFrameSettings(int ddimSteps, double guidanceScale, double contr
 	Set<Integer> crossSteps, Set<Integer> warpSteps, Set<Integer> adaSteps, Set<Integer> maskSteps, double maskStrength,
 	double innerStrength, boolean smoothBoundary, boolean looseCrossAttention, FreeU freeU) {
 
+	/** @throws IllegalArgumentException when a step set holds an index outside [0, S) */
 	public KeyFrameSettings {
+		int n = SamplingSteps.actualSteps(ddimSteps);
+		checkSteps("cross", crossSteps, n);
+		checkSteps("warp", warpSteps, n);
+		checkSteps("ada", adaSteps, n);
+		checkSteps("mask", maskSteps, n);
 		crossSteps = Set.copyOf(new TreeSet<>(crossSteps));
 		warpSteps = Set.copyOf(warpSteps);
 		adaSteps = Set.copyOf(adaSteps);
 		maskSteps = Set.copyOf(maskSteps);
+	}
+
+	private static void checkSteps(String name, Set<Integer> steps, int n) {
+		for (int i : steps)
+			if (i < 0 || i >= n)
+				throw new IllegalArgumentException(name + " step " + i + " is outside [0, " + n + "): with " + n
+					+ " sampling steps a step index must be 0.." + (n - 1));
 	}
 
 	/** Resolves a config's periods with S = {@link RerenderConfig#actualSteps()}. */

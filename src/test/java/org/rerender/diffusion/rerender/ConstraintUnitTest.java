@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -23,6 +24,23 @@ import org.rerender.model.unet.UNetCallContext;
 
 /** The constraints against their formulas on small hand-made tensors (no model). */
 class ConstraintUnitTest {
+
+	/** A mask step ≥ S would leave pass 2 nothing to resume from (it would then rerun pass 1's refreshes from step 0). */
+	@Test
+	void settingsRejectStepsOutsideTheStepsRun() {
+		KeyFrameSettings ok = new KeyFrameSettings(4, 7.5, 1, 0.75, Set.of(0, 3), Set.of(1), Set.of(2), Set.of(3), 0.5, 0, true,
+			false, org.rerender.diffusion.constraints.FreeU.IDENTITY);
+		assertEquals(4, ok.steps());
+		for (int bad : new int[] {4, 5, -1}) {
+			IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+				() -> new KeyFrameSettings(4, 7.5, 1, 0.75, Set.of(), Set.of(), Set.of(), Set.of(1, bad), 0.5, 0, true, false,
+					org.rerender.diffusion.constraints.FreeU.IDENTITY));
+			org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("mask step " + bad), e.getMessage());
+			org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+				() -> new KeyFrameSettings(4, 7.5, 1, 0.75, Set.of(bad), Set.of(), Set.of(), Set.of(), 0.5, 0, true, false,
+					org.rerender.diffusion.constraints.FreeU.IDENTITY));
+		}
+	}
 
 	@Test
 	void latentFlowIsTheMeanOfTheTwoCentralPixelsOverEight() {
@@ -119,9 +137,53 @@ class ConstraintUnitTest {
 				assertArrayEquals(new float[] {7, 8}, cp.get(c).toFloatArray());
 				assertArrayEquals(new float[] {1, 2, 3, 4}, s.pair(2, 1).toFloatArray(), "copies are independent");
 			}
-			s.put(u, m.create(new float[] {9, 9}, new Shape(1, 1, 2))); // one branch replaced: the pair is rebuilt from the entries
-			assertArrayEquals(new float[] {9, 9, 3, 4}, s.pair(2, 1).toFloatArray());
+			NDArray condView = s.get(c);
+			s.put(u, m.create(new float[] {9, 9}, new Shape(1, 1, 2))); // one branch replaced
+			// the other branch no longer holds the old pair through a view: it has its own array, so bytes() is what is held
+			assertTrue(condView.isReleased(), "the cond entry is still a view keeping the replaced pair alive");
+			assertArrayEquals(new float[] {3, 4}, s.get(c).toFloatArray());
+			assertEquals(16, s.bytes());
+			assertArrayEquals(new float[] {9, 9, 3, 4}, s.pair(2, 1).toFloatArray(), "the pair is rebuilt from the entries");
+			assertEquals(16, s.bytes());
 			assertEquals(2, s.size());
+			s.put(c, m.create(new float[] {5, 5}, new Shape(1, 1, 2)));
+			assertArrayEquals(new float[] {9, 9}, s.get(u).toFloatArray());
+			assertEquals(16, s.bytes());
+		}
+	}
+
+	/** Pair-backed entries (halves of a batched [uncond; cond] array) save and load as their values, F32 and F16. */
+	@org.junit.jupiter.params.ParameterizedTest
+	@org.junit.jupiter.params.provider.ValueSource(strings = {"FLOAT32", "FLOAT16"})
+	void pairedEntriesRoundTripThroughAFile(String type, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+		DataType storage = DataType.valueOf(type);
+		try (NDManager m = Djl.newCpuManager(); AttentionStore s = new AttentionStore(m, storage, Device.cpu());
+			AttentionStore loaded = new AttentionStore(m, storage, Device.cpu()))
+		{
+			float[] both = new float[2 * 3 * 4];
+			for (int i = 0; i < both.length; i++) both[i] = i * 0.25f - 2;
+			s.putPair(1, 0, m.create(both, new Shape(2, 3, 4))); // batched: halves are views
+			s.put(new AttentionStore.Key(2, Branch.UNCOND, 5), m.create(java.util.Arrays.copyOf(both, 12), new Shape(1, 3, 4)));
+			s.put(new AttentionStore.Key(2, Branch.COND, 5), m.create(java.util.Arrays.copyOfRange(both, 12, 24), new Shape(1, 3, 4)));
+			s.pair(2, 5); // joined: views again
+			s.put(new AttentionStore.Key(3, Branch.COND, 1), m.create(new float[] {7, 8}, new Shape(1, 1, 2))); // lone
+			org.rerender.model.io.SafetensorsWriter w = new org.rerender.model.io.SafetensorsWriter();
+			s.writeTo(w, "attn");
+			java.nio.file.Path file = dir.resolve("store.safetensors");
+			w.write(file);
+			try (org.rerender.model.io.SafetensorsFile f = org.rerender.model.io.SafetensorsFile.open(file)) {
+				loaded.readFrom(f, "attn");
+			}
+			assertEquals(s.entries().keySet(), loaded.entries().keySet());
+			for (AttentionStore.Key k : s.entries().keySet()) {
+				assertEquals(storage, loaded.get(k).getDataType(), k.toString());
+				assertEquals(s.get(k).getShape(), loaded.get(k).getShape(), k.toString());
+				assertArrayEquals(s.get(k).toType(DataType.FLOAT32, false).toFloatArray(),
+					loaded.get(k).toType(DataType.FLOAT32, false).toFloatArray(), k.toString());
+			}
+			assertArrayEquals(s.pair(1, 0).toType(DataType.FLOAT32, false).toFloatArray(),
+				loaded.pair(1, 0).toType(DataType.FLOAT32, false).toFloatArray());
+			assertEquals(s.bytes(), loaded.bytes());
 		}
 	}
 

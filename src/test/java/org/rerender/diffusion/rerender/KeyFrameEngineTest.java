@@ -49,6 +49,64 @@ class KeyFrameEngineTest {
 		assertTrue(settings.unconstrained().crossSteps().isEmpty());
 	}
 
+	/**
+	 * A key frame cancelled while its flow masks are being made returns only after the running mask stage ended, the next
+	 * stage never starts, and the mask stage's own failure comes with the cancellation; alone, that failure is thrown.
+	 */
+	@Test
+	void cancelledKeyFrameLeavesNoMaskWorkRunningAndReportsItsFailure() {
+		KeyFrameSettings st = new KeyFrameSettings(settings.ddimSteps(), settings.guidanceScale(), settings.controlStrength(),
+			settings.x0Strength(), settings.crossSteps(), java.util.Set.of(), settings.adaSteps(), settings.maskSteps(),
+			settings.maskStrength(), settings.innerStrength(), settings.smoothBoundary(), settings.looseCrossAttention(), settings.freeU());
+		java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger(),
+			completed = new java.util.concurrent.atomic.AtomicInteger();
+		org.rerender.engine.Cancel[] cancel = new org.rerender.engine.Cancel[1];
+		KeyFrameEngine.MaskStages failing = new KeyFrameEngine.MaskStages() {
+			@Override
+			public FlowMasks.AnchorPart anchorPart(KeyFrameEngine.Flows f) {
+				running.incrementAndGet();
+				try {
+					if (cancel[0] != null) {
+						cancel[0].request(); // the key frame stops at its next step while this stage still runs
+						Thread.sleep(1500);
+					}
+					throw new IllegalStateException("mask failure");
+				}
+				catch (InterruptedException e) {
+					throw new RuntimeException(e);
+				}
+				finally {
+					running.decrementAndGet();
+				}
+			}
+
+			@Override
+			public FlowMasks complete(FlowMasks.AnchorPart a, KeyFrameEngine.Flows f, boolean smoothBoundary) {
+				completed.incrementAndGet();
+				return KeyFrameEngine.MaskStages.super.complete(a, f, smoothBoundary);
+			}
+		};
+		KeyFrameEngine.AnchorResult a = fx.engine.translateAnchor(fx.frame(1), fx.prompts, st, NoiseStreams.seeded(5, 0), null, null);
+		try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), fx.manager, 1)) {
+			fx.engine.maskStages(failing);
+			cancel[0] = new org.rerender.engine.Cancel();
+			org.rerender.engine.CancelledException e = assertThrows(org.rerender.engine.CancelledException.class,
+				() -> fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, st, NoiseStreams.seeded(5, 1), null, cancel[0]));
+			assertEquals(0, running.get(), "a mask stage still runs after the key frame failed");
+			assertEquals(1, e.getSuppressed().length, java.util.Arrays.toString(e.getSuppressed()));
+			assertEquals("mask failure", e.getSuppressed()[0].getMessage());
+			cancel[0] = null;
+			IllegalStateException m = assertThrows(IllegalStateException.class,
+				() -> fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, st, NoiseStreams.seeded(5, 1), null, null));
+			assertEquals("mask failure", m.getMessage());
+			assertEquals(0, completed.get(), "the second mask stage ran after the first failed");
+		}
+		finally {
+			fx.engine.maskStages(KeyFrameEngine.MaskStages.FLOW_MASKS);
+			a.anchor().close();
+		}
+	}
+
 	/** In both CFG modes: the batched one keeps the attention stores as [uncond; cond] pairs (a loaded store pairs up on first use). */
 	@ParameterizedTest
 	@EnumSource(DdimSampler.Cfg.class)
