@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
-import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExt;
 import org.rerender.testing.TinyDiffusion;
@@ -30,15 +29,7 @@ class GraphedDenoiserChannelsLastTest {
 	static void load() throws Exception {
 		assumeTrue(TorchExt.loaded(), TorchExt.status());
 		plain = new TinyDiffusion();
-		String old = System.getProperty(ChannelsLast.PROPERTY);
-		System.setProperty(ChannelsLast.PROPERTY, "true");
-		try {
-			cl = new TinyDiffusion();
-		}
-		finally {
-			if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
-			else System.setProperty(ChannelsLast.PROPERTY, old);
-		}
+		cl = TinyDiffusion.withChannelsLast(true);
 	}
 
 	@AfterAll

@@ -44,15 +44,7 @@ class ChannelsLastBenchmarkTest {
 	}
 
 	private static TinyDiffusion load(boolean channelsLast) throws Exception {
-		String old = System.getProperty(ChannelsLast.PROPERTY);
-		System.setProperty(ChannelsLast.PROPERTY, Boolean.toString(channelsLast));
-		try {
-			return new TinyDiffusion();
-		}
-		finally {
-			if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
-			else System.setProperty(ChannelsLast.PROPERTY, old);
-		}
+		return TinyDiffusion.withChannelsLast(channelsLast);
 	}
 
 	private static double unetMs(TinyDiffusion t, int size, int reps) {

@@ -26,15 +26,7 @@ class ChannelsLastParityTest {
 
 	@BeforeAll
 	static void load() throws Exception {
-		String old = System.getProperty(ChannelsLast.PROPERTY);
-		System.setProperty(ChannelsLast.PROPERTY, "true");
-		try {
-			tiny = new TinyDiffusion();
-		}
-		finally {
-			if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
-			else System.setProperty(ChannelsLast.PROPERTY, old);
-		}
+		tiny = TinyDiffusion.withChannelsLast(true);
 	}
 
 	@AfterAll

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import org.rerender.model.controlnet.ControlNet;
 import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.TensorSource;
+import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.WeightLoader;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetConfig;
@@ -40,6 +41,19 @@ public final class TinyDiffusion implements AutoCloseable {
 		WeightLoader.load(controlNet, control.withPrefix("control_model."), weights, DataType.FLOAT32, "tiny ControlNet");
 		vae = new AutoencoderKL(VaeConfig.fromJson(configs.getAsJsonObject("vae")));
 		WeightLoader.load(vae, sd.withPrefix("first_stage_model."), weights, DataType.FLOAT32, "tiny VAE");
+	}
+
+	/** The tiny models loaded with {@code rerender.channelslast} set to {@code channelsLast} (the property restored after). */
+	public static TinyDiffusion withChannelsLast(boolean channelsLast) throws IOException {
+		String old = System.getProperty(ChannelsLast.PROPERTY);
+		System.setProperty(ChannelsLast.PROPERTY, Boolean.toString(channelsLast));
+		try {
+			return new TinyDiffusion();
+		}
+		finally {
+			if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
+			else System.setProperty(ChannelsLast.PROPERTY, old);
+		}
 	}
 
 	/** A reference tensor as an F32 array in {@code m}. */

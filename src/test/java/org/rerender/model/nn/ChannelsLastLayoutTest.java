@@ -57,15 +57,7 @@ class ChannelsLastLayoutTest {
 	}
 
 	private static TinyDiffusion load(boolean on) throws Exception {
-		String old = System.getProperty(ChannelsLast.PROPERTY);
-		System.setProperty(ChannelsLast.PROPERTY, Boolean.toString(on));
-		try {
-			return new TinyDiffusion();
-		}
-		finally {
-			if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
-			else System.setProperty(ChannelsLast.PROPERTY, old);
-		}
+		return TinyDiffusion.withChannelsLast(on);
 	}
 
 	@Test
