@@ -29,8 +29,7 @@ class GenerateSubcommandTest {
 
 	@BeforeEach
 	void setUp() throws IOException {
-		models = Files.createDirectories(dir.resolve("models"));
-		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		models = Fixtures.modelsFolder(dir);
 		control = dir.resolve("control.png");
 		Rgb8Image img = new Rgb8Image(64, 64);
 		for (int y = 16; y < 48; y++)

@@ -67,8 +67,7 @@ class VideoAndExampleCliTest {
 	@Test
 	void firstFrameOnlyWithTinyModels() throws Exception {
 		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")) && Files.isRegularFile(Path.of("examples/city.mp4")));
-		Path models = Files.createDirectories(dir.resolve("models"));
-		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		Path models = Fixtures.modelsFolder(dir);
 		String[] r = run("video", "--input", "examples/city.mp4", "--output", dir.resolve("out/o.mp4").toString(), "--prompt", "x",
 			"--models", models.toString(), "--controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toString(),
 			"--sd_model", Fixtures.file("tiny-sd15.safetensors").toString(), "--control_type", "canny", "--ddim_steps", "4",

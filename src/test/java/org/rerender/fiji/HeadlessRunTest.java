@@ -41,8 +41,7 @@ class HeadlessRunTest {
 	static void start() throws Exception {
 		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
 		clip = TestClips.exampleClip(dir.resolve("clip.mp4"), 4);
-		models = Files.createDirectories(dir.resolve("models"));
-		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		models = Fixtures.modelsFolder(dir);
 		context = new Context(HeadlessRun.SERVICES);
 		// parameters left out of a --run take remembered values (as in Fiji): start from the declared defaults
 		for (Class<?> c : List.of(RerenderVideoCommand.class, OpenVideoCommand.class)) context.service(PrefService.class).clear(c);

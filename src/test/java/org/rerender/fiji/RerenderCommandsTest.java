@@ -38,8 +38,7 @@ class RerenderCommandsTest {
 	static void start() throws Exception {
 		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
 		clip = TestClips.exampleClip(dir.resolve("clip.mp4"), 6);
-		models = Files.createDirectories(dir.resolve("models"));
-		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		models = Fixtures.modelsFolder(dir);
 		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
 		commands = context.service(CommandService.class);
 	}

@@ -46,8 +46,7 @@ class RerenderServiceModelsTest {
 
 	@BeforeAll
 	static void setUp() throws Exception {
-		models = Files.createDirectories(dir.resolve("models"));
-		Files.copy(Fixtures.file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		models = Fixtures.modelsFolder(dir);
 		lora = TinyLora.write(dir.resolve("style.safetensors"), false, 11);
 		control2 = Files.copy(CONTROL, dir.resolve("other-controlnet.safetensors"));
 		oldModels = System.getProperty(ModelStore.PROPERTY);

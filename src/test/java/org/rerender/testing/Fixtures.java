@@ -2,6 +2,7 @@ package org.rerender.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -23,5 +24,15 @@ public final class Fixtures {
 		Path f = dir().resolve(relative);
 		assumeTrue(Files.exists(f), "fixture not present: " + f);
 		return f;
+	}
+
+	/**
+	 * {@code parent/models}, created, holding the CLIP tokenizer vocabulary from the fixtures: the models folder a test
+	 * hands to a command or job that runs the tiny fixture networks (the vocabulary is the one file they look up there).
+	 */
+	public static Path modelsFolder(Path parent) throws IOException {
+		Path models = Files.createDirectories(parent.resolve("models"));
+		Files.copy(file("bpe_simple_vocab_16e6.txt.gz"), models.resolve("bpe_simple_vocab_16e6.txt.gz"));
+		return models;
 	}
 }
