@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * built or failed its check against {@code at::group_norm}, channels-last is refused with one log line why and the
  * network stays NCHW. That check runs once per process, when channels-last is first asked for on a GPU ({@link #apply},
  * {@link #refusal}), so runs with the switch off never touch the kernel; and only GroupNorms of converted networks may
- * use it ({@link Module#onChannelsLast}), whatever the layout of other networks' tensors. Off, nothing is converted
+ * use it ({@link Module#channelsLast()}), whatever the layout of other networks' tensors. Off, nothing is converted
  * (ChannelsLastLayoutTest reads the strides back, GroupNorm inputs included).
  */
 public final class ChannelsLast {
@@ -53,8 +53,8 @@ public final class ChannelsLast {
 
 	/**
 	 * Called by a network once its weights are loaded: when {@link #requested()} and the weights' device allows it,
-	 * converts every convolution weight under {@code network} to channels-last (and tells the modules that reshape
-	 * activations); returns whether it did. A refusal is logged once per reason.
+	 * converts every convolution weight under {@code network} to channels-last and marks every module under it
+	 * ({@link Module#channelsLast()}); returns whether it did. A refusal is logged once per reason.
 	 */
 	public static boolean apply(Module network, String what) {
 		if (!requested()) return false;
@@ -65,7 +65,7 @@ public final class ChannelsLast {
 				LOG.log(System.Logger.Level.WARNING, "channels-last (" + PROPERTY + "=true) refused, " + what + " stays NCHW on " + device + ": " + why);
 			return false;
 		}
-		network.visit(Module::onChannelsLast);
+		network.visit(Module::convertToChannelsLast);
 		return true;
 	}
 

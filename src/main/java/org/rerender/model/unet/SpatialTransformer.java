@@ -17,7 +17,6 @@ final class SpatialTransformer extends Module implements Layer {
 	private final GroupNorm norm;
 	private final Conv2d projIn, projOut;
 	private final List<TransformerBlock> blocks = new ArrayList<>();
-	private boolean channelsLast; // activations channels-last (ChannelsLast): [B,C,H,W] ↔ [B,HW,C] as permuted views
 
 	/** @param siteOf decoder site for transformer block d, or null in the encoder/middle/ControlNet */
 	SpatialTransformer(long channels, int heads, int depth, long contextDim, IntFunction<SelfAttentionSite> siteOf) {
@@ -31,11 +30,6 @@ final class SpatialTransformer extends Module implements Layer {
 		projOut = child("proj_out", Conv2d.k1(channels, channels));
 	}
 
-	@Override
-	protected void onChannelsLast() {
-		channelsLast = true;
-	}
-
 	List<TransformerBlock> blocks() {
 		return blocks;
 	}
@@ -45,9 +39,9 @@ final class SpatialTransformer extends Module implements Layer {
 		Shape s0 = x.getShape();
 		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
 		try (Scope s = Scope.of(x)) {
-			NDArray t = ChannelsLast.toTokens(projIn.forward(norm.forward(x)), channelsLast);
+			NDArray t = ChannelsLast.toTokens(projIn.forward(norm.forward(x)), channelsLast());
 			for (TransformerBlock blk : blocks) t = blk.forward(t, in.context(), in.ctx());
-			NDArray out = projOut.forward(ChannelsLast.fromTokens(t, b, c, h, w, channelsLast));
+			NDArray out = projOut.forward(ChannelsLast.fromTokens(t, b, c, h, w, channelsLast()));
 			return s.keep(out.add(x));
 		}
 	}

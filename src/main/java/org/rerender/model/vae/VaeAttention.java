@@ -14,7 +14,6 @@ final class VaeAttention extends Module {
 	private final GroupNorm norm;
 	private final Conv2d q, k, v, projOut;
 	private long maxScoreElements = Attention.DEFAULT_MAX_SCORE_ELEMENTS;
-	private boolean channelsLast; // activations channels-last (ChannelsLast): [B,C,H,W] ↔ [B,HW,C] as permuted views
 
 	VaeAttention(long ch) {
 		norm = child("norm", new GroupNorm(ch, VaeResBlock.EPS));
@@ -22,11 +21,6 @@ final class VaeAttention extends Module {
 		k = child("k", Conv2d.k1(ch, ch));
 		v = child("v", Conv2d.k1(ch, ch));
 		projOut = child("proj_out", Conv2d.k1(ch, ch));
-	}
-
-	@Override
-	protected void onChannelsLast() {
-		channelsLast = true;
 	}
 
 	void setMaxScoreElements(long n) {
@@ -38,10 +32,10 @@ final class VaeAttention extends Module {
 		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
 		try (Scope s = Scope.of(x)) {
 			NDArray n = norm.forward(x);
-			NDArray qt = ChannelsLast.toTokens(q.forward(n), channelsLast), kt = ChannelsLast.toTokens(k.forward(n), channelsLast),
-				vt = ChannelsLast.toTokens(v.forward(n), channelsLast);
+			NDArray qt = ChannelsLast.toTokens(q.forward(n), channelsLast()), kt = ChannelsLast.toTokens(k.forward(n), channelsLast()),
+				vt = ChannelsLast.toTokens(v.forward(n), channelsLast());
 			NDArray a = Attention.multiHead(qt, kt, vt, 1, maxScoreElements);
-			NDArray back = ChannelsLast.fromTokens(a, b, c, h, w, channelsLast);
+			NDArray back = ChannelsLast.fromTokens(a, b, c, h, w, channelsLast());
 			return s.keep(x.add(projOut.forward(back)));
 		}
 	}

@@ -153,7 +153,7 @@ class ChannelsLastLayoutTest {
 			assertEquals(0f, xl.sub(x).abs().max().getFloat());
 			GroupNorm gn = new GroupNorm(64, 1e-5f);
 			WeightLoader.randomize(gn, m, DataType.FLOAT32);
-			gn.onChannelsLast(); // as in a converted network: on CUDA the channels-last input takes our NHWC kernel
+			gn.convertToChannelsLast(); // as in a converted network: on CUDA the channels-last input takes our NHWC kernel
 			for (boolean silu : new boolean[] {false, true}) {
 				NDArray a = silu ? gn.forwardSilu(xl) : gn.forward(xl), b = silu ? gn.forwardSilu(x) : gn.forward(x);
 				assertTrue(isChannelsLast(a), "GroupNorm" + (silu ? "+SiLU" : "") + " " + java.util.Arrays.toString(TorchExt.strides(a)));
@@ -171,7 +171,7 @@ class ChannelsLastLayoutTest {
 				WeightLoader.randomize(plain, m, DataType.FLOAT32);
 				for (Map.Entry<String, Param> e : plain.namedParams().entrySet())
 					cl.namedParams().get(e.getKey()).set(e.getValue().get().duplicate());
-				cl.onChannelsLast();
+				cl.convertToChannelsLast();
 				assertTrue(cl.channelsLast() && isChannelsLast(cl.namedParams().get("weight").get()));
 				NDArray in = x.get(":, 0:" + c), inl = TorchExt.toChannelsLast(in);
 				NDArray out = cl.forward(inl), ref = plain.forward(in);
