@@ -30,6 +30,8 @@ public final class ControlledDenoiser implements Denoiser {
 
 	private final UNet unet;
 	private final ControlNet controlNet;
+	/** The UNet's timestep sinusoid serves the ControlNet too: no ControlNet, or both of the same model width. */
+	private final boolean sharedSinusoid;
 	private final NDArray condContext, uncondContext;
 	private final NDArray guidedHint; // the hint encoder's output (null without ControlNet)
 	private final float[] controlScales;
@@ -67,6 +69,7 @@ public final class ControlledDenoiser implements Denoiser {
 		float[] controlScales, CallContexts contexts, Batched batched) {
 		this.unet = Objects.requireNonNull(unet);
 		this.controlNet = controlNet;
+		this.sharedSinusoid = controlNet == null || controlNet.modelChannels() == unet.config().modelChannels();
 		this.condContext = condContext;
 		this.uncondContext = uncondContext;
 		this.guidedHint = guidedHint;
@@ -119,7 +122,7 @@ public final class ControlledDenoiser implements Denoiser {
 		// one sinusoid for both networks (the same values when their widths agree; each would otherwise make its own)
 		try (NDArray tEmb = unet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
 			List<NDArray> control = null;
-			if (controlNet != null && controlNet.modelChannels() == unet.config().modelChannels())
+			if (controlNet != null && sharedSinusoid)
 				control = control(xn, h, tEmb, context);
 			else if (controlNet != null)
 				try (NDArray cEmb = controlNet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
@@ -185,7 +188,7 @@ public final class ControlledDenoiser implements Denoiser {
 	 */
 	public NDArray epsBatchedPrepared(NDArray x2, NDArray tEmb, NDArray c2, NDArray h2) {
 		if (!plain) throw new IllegalStateException("a denoiser with per-call hooks cannot run on prepared tensors only");
-		if (controlNet != null && controlNet.modelChannels() != unet.config().modelChannels())
+		if (!sharedSinusoid)
 			throw new IllegalStateException("UNet and ControlNet timestep embeddings differ in width");
 		List<NDArray> control = controlNet == null ? null : control(x2, h2, tEmb, c2);
 		NDArray eps = unet.forward(x2, tEmb, c2, control, UNetCallContext.NONE);

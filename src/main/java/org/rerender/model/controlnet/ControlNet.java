@@ -28,7 +28,6 @@ public final class ControlNet extends Module {
 	private final List<Conv2d> hint = new ArrayList<>();
 	private final List<Conv2d> zeroConvs = new ArrayList<>();
 	private final Conv2d middleOut;
-	private boolean channelsLast; // ChannelsLast: weights converted at load, activations NHWC inside
 
 	public ControlNet(UNetConfig cfg) {
 		modelChannels = cfg.modelChannels();
@@ -54,12 +53,7 @@ public final class ControlNet extends Module {
 
 	@Override
 	protected void onLoaded() {
-		channelsLast = ChannelsLast.apply(this, "the ControlNet");
-	}
-
-	/** Whether this ControlNet keeps its activations channels-last ({@link ChannelsLast}, decided when it was loaded). */
-	public boolean channelsLast() {
-		return channelsLast;
+		ChannelsLast.apply(this, "the ControlNet"); // channelsLast(): activations NHWC inside
 	}
 
 	/**
@@ -68,7 +62,7 @@ public final class ControlNet extends Module {
 	 */
 	public NDArray hintEncoder(NDArray hintImage) {
 		try (Scope s = Scope.of(hintImage)) {
-			NDArray h = channelsLast ? ChannelsLast.enter(hintImage) : hintImage;
+			NDArray h = channelsLast() ? ChannelsLast.enter(hintImage) : hintImage;
 			for (int i = 0; i < hint.size(); i++) {
 				h = hint.get(i).forward(h);
 				if (i < hint.size() - 1) h = Functional.silu(h);
@@ -122,7 +116,7 @@ public final class ControlNet extends Module {
 		List<NDArray> outs = new ArrayList<>();
 		try (Scope s = Scope.of(x, context, guided, tEmb)) {
 			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
-			NDArray h = channelsLast ? ChannelsLast.enter(x) : x;
+			NDArray h = channelsLast() ? ChannelsLast.enter(x) : x;
 			for (int i = 0; i < enc.inputBlockCount(); i++) {
 				h = enc.inputBlock(i, h, in);
 				if (i == 0) h = h.add(guided);

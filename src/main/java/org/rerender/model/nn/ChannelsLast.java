@@ -2,6 +2,7 @@ package org.rerender.model.nn;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -24,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * built or failed its check against {@code at::group_norm}, channels-last is refused with one log line why and the
  * network stays NCHW. That check runs once per process, when channels-last is first asked for on a GPU ({@link #apply},
  * {@link #refusal}), so runs with the switch off never touch the kernel; and only GroupNorms of converted networks may
- * use it ({@link Module#onChannelsLast}), whatever the layout of other networks' tensors. Off, nothing is converted
+ * use it ({@link Module#channelsLast()}), whatever the layout of other networks' tensors. Off, nothing is converted
  * (ChannelsLastLayoutTest reads the strides back, GroupNorm inputs included).
  */
 public final class ChannelsLast {
@@ -52,8 +53,8 @@ public final class ChannelsLast {
 
 	/**
 	 * Called by a network once its weights are loaded: when {@link #requested()} and the weights' device allows it,
-	 * converts every convolution weight under {@code network} to channels-last (and tells the modules that reshape
-	 * activations); returns whether it did. A refusal is logged once per reason.
+	 * converts every convolution weight under {@code network} to channels-last and marks every module under it
+	 * ({@link Module#channelsLast()}); returns whether it did. A refusal is logged once per reason.
 	 */
 	public static boolean apply(Module network, String what) {
 		if (!requested()) return false;
@@ -64,8 +65,32 @@ public final class ChannelsLast {
 				LOG.log(System.Logger.Level.WARNING, "channels-last (" + PROPERTY + "=true) refused, " + what + " stays NCHW on " + device + ": " + why);
 			return false;
 		}
-		network.visit(Module::onChannelsLast);
+		network.visit(Module::convertToChannelsLast);
 		return true;
+	}
+
+	/**
+	 * {@code [B,C,H,W] → [B,HW,C]} (the UNet's spatial transformers, the VAE's attention). Channels-last: permute to
+	 * {@code [B,H,W,C]} (its memory order) and reshape, a free view. Row-major: as before the channels-last switch (a
+	 * transposed view; in the UNet the transformer's first LayerNorm copies).
+	 */
+	public static NDArray toTokens(NDArray x, boolean channelsLast) {
+		Shape s = x.getShape();
+		long b = s.get(0), c = s.get(1), hw = s.get(2) * s.get(3);
+		return channelsLast ? x.transpose(0, 2, 3, 1).reshape(b, hw, c) : x.reshape(b, c, hw).transpose(0, 2, 1);
+	}
+
+	/**
+	 * {@code [B,HW,C] → [B,C,H,W]}. Channels-last: reshape to {@code [B,H,W,C]} and permute back, a view with
+	 * channels-last strides when the tokens are contiguous. Row-major: a view as well, no copy. In the UNet the tokens
+	 * arrive with their token axis fastest ({@link #toTokens}' transposed view, whose layout the transformer blocks'
+	 * residual adds keep because the running tokens are their first operand, {@code x.add(attn(..))} in TransformerBlock), so
+	 * the transpose is row-major {@code [B,C,HW]} and the reshape free. Only that operand order keeps the default path
+	 * row-major: were the tokens contiguous {@code [B,HW,C]}, this view would have channels-last strides, and so would
+	 * everything after it (ChannelsLastLayoutTest checks the GroupNorm inputs of a switch-off network are row-major).
+	 */
+	public static NDArray fromTokens(NDArray t, long b, long c, long h, long w, boolean channelsLast) {
+		return channelsLast ? t.reshape(b, h, w, c).transpose(0, 3, 1, 2) : t.transpose(0, 2, 1).reshape(b, c, h, w);
 	}
 
 	/** A network's 4-D input in channels-last memory (a copy in its manager), or {@code x} when the fused ops are off. */

@@ -30,8 +30,6 @@ public final class Conv2d extends Module {
 	private record Padded(NDArray from, NDArray weight) {}
 
 	private volatile Padded padded;
-	/** The weight was converted to channels-last ({@link ChannelsLast}); inputs are expected channels-last too. */
-	private boolean channelsLast;
 
 	public Conv2d(long in, long out, int kernel, int stride, int padding) {
 		this(in, out, kernel, stride, padding, true);
@@ -57,24 +55,17 @@ public final class Conv2d extends Module {
 	/** Replaces the weight by a channels-last copy (same values) and frees the original: no second copy stays. */
 	@Override
 	protected void onChannelsLast() {
-		if (channelsLast) return;
 		NDArray old = weight.get();
 		NDArray cl = TorchExt.toChannelsLast(old);
 		weight.set(cl);
 		if (cl != old) old.close();
-		channelsLast = true;
-	}
-
-	/** Whether the weight is held channels-last. */
-	boolean channelsLast() {
-		return channelsLast;
 	}
 
 	public NDArray forward(NDArray x) {
 		NDArray w = weight.get(), b = bias == null ? null : bias.get();
 		if (!needsChannelPadding(x, w)) return run(x, w, b, stride, padding);
 		long c = paddedChannels(w.getShape().get(1));
-		return run(padChannels(x, c, channelsLast), channelPaddedWeight(w, c), b, stride, padding);
+		return run(padChannels(x, c, channelsLast()), channelPaddedWeight(w, c), b, stride, padding);
 	}
 
 	/**
@@ -125,7 +116,7 @@ public final class Conv2d extends Module {
 	private NDArray channelPaddedWeight(NDArray w, long channels) {
 		Padded p = padded;
 		if (p == null || p.from() != w) {
-			p = new Padded(w, padChannels(w, channels, channelsLast));
+			p = new Padded(w, padChannels(w, channels, channelsLast()));
 			padded = p; // a concurrent first call may make a second copy: it lives with the weights, like the first
 		}
 		return p.weight();

@@ -18,7 +18,6 @@ public final class GroupNorm extends Module {
 	private final int groups;
 	private final float eps;
 	private NDArray gamma, beta; // [C,1,1] views, made once after loading
-	private volatile boolean channelsLast; // its network was converted (ChannelsLast.apply): our NHWC kernel may run
 	/** Tests only: sees every GroupNorm's input before it is normalised (null: nothing to do). */
 	static volatile java.util.function.BiConsumer<GroupNorm, NDArray> inputProbe;
 
@@ -40,31 +39,17 @@ public final class GroupNorm extends Module {
 		beta = bias.get().reshape(c, 1, 1);
 	}
 
-	/**
-	 * Its network was converted to channels-last: from now on a channels-last CUDA input may go to our NHWC kernel
-	 * (networks left NCHW never reach it, whatever their inputs' layout).
-	 */
-	@Override
-	protected void onChannelsLast() {
-		channelsLast = true;
-	}
-
-	/** Whether its network was converted to channels-last, so channels-last CUDA inputs may take our NHWC kernel. */
-	boolean channelsLast() {
-		return channelsLast;
-	}
-
 	/** {@code x [N,C,H,W]}. */
 	public NDArray forward(NDArray x) {
 		probe(x);
-		if (TorchExt.active()) return TorchExt.groupNorm(x, weight.get(), bias.get(), groups, eps, false, channelsLast);
+		if (TorchExt.active()) return TorchExt.groupNorm(x, weight.get(), bias.get(), groups, eps, false, channelsLast());
 		return composed(x, gamma, beta, groups, eps, false);
 	}
 
 	/** {@code silu(forward(x))}, one fused call when {@link TorchExt} is active. */
 	public NDArray forwardSilu(NDArray x) {
 		probe(x);
-		if (TorchExt.active()) return TorchExt.groupNorm(x, weight.get(), bias.get(), groups, eps, true, channelsLast);
+		if (TorchExt.active()) return TorchExt.groupNorm(x, weight.get(), bias.get(), groups, eps, true, channelsLast());
 		return composed(x, gamma, beta, groups, eps, true);
 	}
 

@@ -15,6 +15,11 @@ import java.util.Map;
 public abstract class Module {
 	private final Map<String, Module> children = new LinkedHashMap<>();
 	private final Map<String, Param> params = new LinkedHashMap<>();
+	/**
+	 * Set by {@link ChannelsLast#apply} on every module of a converted network (weights channels-last, activations NHWC
+	 * inside). Volatile: GroupNorm reads it on every call to decide whether our NHWC kernel may run.
+	 */
+	private volatile boolean channelsLast;
 
 	protected final <M extends Module> M child(String name, M module) {
 		children.put(name, module);
@@ -31,10 +36,30 @@ public abstract class Module {
 	protected void onLoaded() {}
 
 	/**
-	 * Called by {@link ChannelsLast#apply} on every module of a network whose activations will be channels-last, after
-	 * loading: a convolution converts its weight, a module that reshapes activations takes note.
+	 * Called by {@link ChannelsLast#apply} (through {@link #convertToChannelsLast}) on every module of a network whose
+	 * activations will be channels-last, after loading, for modules with work to do (a convolution converts its weight).
 	 */
 	protected void onChannelsLast() {}
+
+	/**
+	 * Converts this one module (not its children) to channels-last, once: {@link #onChannelsLast}, then
+	 * {@link #channelsLast()} is true. {@link ChannelsLast#apply} calls it for every module of a network.
+	 */
+	final void convertToChannelsLast() {
+		if (channelsLast) return;
+		onChannelsLast();
+		channelsLast = true;
+	}
+
+	/**
+	 * Whether this module was converted to channels-last ({@link ChannelsLast#apply}, decided when its network was
+	 * loaded): for a network, it keeps its activations channels-last; for a GroupNorm, channels-last CUDA inputs may take
+	 * our NHWC kernel (networks left NCHW never reach it, whatever their inputs' layout); for a convolution, its weight
+	 * is held channels-last.
+	 */
+	public final boolean channelsLast() {
+		return channelsLast;
+	}
 
 	/** This module and every descendant, parents first. */
 	final void visit(java.util.function.Consumer<Module> action) {

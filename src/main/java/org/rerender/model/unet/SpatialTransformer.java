@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.rerender.model.nn.Container;
+import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.Conv2d;
 import org.rerender.model.nn.GroupNorm;
 import org.rerender.model.nn.Module;
@@ -13,33 +14,9 @@ import org.rerender.model.nn.Scope;
 
 /** ldm's {@code SpatialTransformer} with 1×1-conv {@code proj_in}/{@code proj_out} (SD 1.x); norm eps 1e-6. */
 final class SpatialTransformer extends Module implements Layer {
-	/**
-	 * {@code [B,C,H,W] → [B,HW,C]}. Channels-last: permute to {@code [B,H,W,C]} (its memory order) and reshape, a free
-	 * view. Row-major: as before the channels-last switch (a transposed view; the transformer's first LayerNorm copies).
-	 */
-	static NDArray toTokens(NDArray x, boolean channelsLast) {
-		Shape s = x.getShape();
-		long b = s.get(0), c = s.get(1), hw = s.get(2) * s.get(3);
-		return channelsLast ? x.transpose(0, 2, 3, 1).reshape(b, hw, c) : x.reshape(b, c, hw).transpose(0, 2, 1);
-	}
-
-	/**
-	 * {@code [B,HW,C] → [B,C,H,W]}. Channels-last: reshape to {@code [B,H,W,C]} and permute back, a view with
-	 * channels-last strides when the tokens are contiguous. Row-major: a view as well, no copy. The tokens arrive with
-	 * their token axis fastest ({@link #toTokens}' transposed view, whose layout the transformer blocks' residual adds
-	 * keep because the running tokens are their first operand, {@code x.add(attn(..))} in TransformerBlock.forward), so
-	 * the transpose is row-major {@code [B,C,HW]} and the reshape free. Only that operand order keeps the default path
-	 * row-major: were the tokens contiguous {@code [B,HW,C]}, this view would have channels-last strides, and so would
-	 * everything after it (ChannelsLastLayoutTest checks the GroupNorm inputs of a switch-off network are row-major).
-	 */
-	static NDArray fromTokens(NDArray t, long b, long c, long h, long w, boolean channelsLast) {
-		return channelsLast ? t.reshape(b, h, w, c).transpose(0, 3, 1, 2) : t.transpose(0, 2, 1).reshape(b, c, h, w);
-	}
-
 	private final GroupNorm norm;
 	private final Conv2d projIn, projOut;
 	private final List<TransformerBlock> blocks = new ArrayList<>();
-	private boolean channelsLast; // activations channels-last (ChannelsLast): [B,C,H,W] ↔ [B,HW,C] as permuted views
 
 	/** @param siteOf decoder site for transformer block d, or null in the encoder/middle/ControlNet */
 	SpatialTransformer(long channels, int heads, int depth, long contextDim, IntFunction<SelfAttentionSite> siteOf) {
@@ -53,11 +30,6 @@ final class SpatialTransformer extends Module implements Layer {
 		projOut = child("proj_out", Conv2d.k1(channels, channels));
 	}
 
-	@Override
-	protected void onChannelsLast() {
-		channelsLast = true;
-	}
-
 	List<TransformerBlock> blocks() {
 		return blocks;
 	}
@@ -67,9 +39,9 @@ final class SpatialTransformer extends Module implements Layer {
 		Shape s0 = x.getShape();
 		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
 		try (Scope s = Scope.of(x)) {
-			NDArray t = toTokens(projIn.forward(norm.forward(x)), channelsLast);
+			NDArray t = ChannelsLast.toTokens(projIn.forward(norm.forward(x)), channelsLast());
 			for (TransformerBlock blk : blocks) t = blk.forward(t, in.context(), in.ctx());
-			NDArray out = projOut.forward(fromTokens(t, b, c, h, w, channelsLast));
+			NDArray out = projOut.forward(ChannelsLast.fromTokens(t, b, c, h, w, channelsLast()));
 			return s.keep(out.add(x));
 		}
 	}

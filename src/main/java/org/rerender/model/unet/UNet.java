@@ -29,7 +29,6 @@ public final class UNet extends Module {
 	private final List<SelfAttentionSite> sites = new ArrayList<>();
 	private final GroupNorm outNorm;
 	private final Conv2d outConv;
-	private boolean channelsLast; // ChannelsLast: weights converted at load, activations NHWC inside forward
 
 	public UNet(UNetConfig cfg) {
 		this.config = cfg;
@@ -73,12 +72,7 @@ public final class UNet extends Module {
 
 	@Override
 	protected void onLoaded() {
-		channelsLast = ChannelsLast.apply(this, "the UNet");
-	}
-
-	/** Whether this UNet keeps its activations channels-last ({@link ChannelsLast}, decided when it was loaded). */
-	public boolean channelsLast() {
-		return channelsLast;
+		ChannelsLast.apply(this, "the UNet"); // channelsLast(): activations NHWC inside forward
 	}
 
 	public UNetConfig config() {
@@ -124,7 +118,7 @@ public final class UNet extends Module {
 		try (Scope s = Scope.of(x, context, tEmb)) {
 			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			Deque<NDArray> hs = new ArrayDeque<>();
-			NDArray h = channelsLast ? ChannelsLast.enter(x) : x;
+			NDArray h = channelsLast() ? ChannelsLast.enter(x) : x;
 			for (int i = 0; i < enc.inputs.size(); i++) {
 				h = enc.inputBlock(i, h, in);
 				if (ctx.probe() != null) ctx.report(String.format("input_block.%02d", i), h);
@@ -148,7 +142,7 @@ public final class UNet extends Module {
 				}
 			}
 			NDArray eps = outConv.forward(outNorm.forwardSilu(h));
-			return s.keep(channelsLast ? ChannelsLast.exit(eps) : eps);
+			return s.keep(channelsLast() ? ChannelsLast.exit(eps) : eps);
 		}
 	}
 }

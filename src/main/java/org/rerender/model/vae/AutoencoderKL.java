@@ -19,7 +19,6 @@ public final class AutoencoderKL extends Module {
 	private final VaeEncoder encoder;
 	private final VaeDecoder decoder;
 	private final Conv2d quantConv, postQuantConv;
-	private boolean channelsLast; // ChannelsLast: weights converted at load, activations NHWC inside
 
 	/** The diagonal Gaussian posterior: {@code logvar} clamped to [-30, 20]. */
 	public record Posterior(NDArray mean, NDArray logvar) {
@@ -39,17 +38,12 @@ public final class AutoencoderKL extends Module {
 
 	@Override
 	protected void onLoaded() {
-		channelsLast = ChannelsLast.apply(this, "the VAE");
-	}
-
-	/** Whether this VAE keeps its activations channels-last ({@link ChannelsLast}, decided when it was loaded). */
-	public boolean channelsLast() {
-		return channelsLast;
+		ChannelsLast.apply(this, "the VAE"); // channelsLast(): activations NHWC inside
 	}
 
 	/** Channels-last: the input converted at entry, the output row-major. */
 	private NDArray run(java.util.function.UnaryOperator<NDArray> net, NDArray x) {
-		if (!channelsLast) return net.apply(x);
+		if (!channelsLast()) return net.apply(x);
 		return ChannelsLast.exit(net.apply(ChannelsLast.enter(x)));
 	}
 

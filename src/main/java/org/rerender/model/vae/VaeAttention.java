@@ -3,6 +3,7 @@ package org.rerender.model.vae;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import org.rerender.model.nn.Attention;
+import org.rerender.model.nn.ChannelsLast;
 import org.rerender.model.nn.Conv2d;
 import org.rerender.model.nn.GroupNorm;
 import org.rerender.model.nn.Module;
@@ -13,7 +14,6 @@ final class VaeAttention extends Module {
 	private final GroupNorm norm;
 	private final Conv2d q, k, v, projOut;
 	private long maxScoreElements = Attention.DEFAULT_MAX_SCORE_ELEMENTS;
-	private boolean channelsLast; // activations channels-last (ChannelsLast): [B,C,H,W] ↔ [B,HW,C] as permuted views
 
 	VaeAttention(long ch) {
 		norm = child("norm", new GroupNorm(ch, VaeResBlock.EPS));
@@ -23,20 +23,8 @@ final class VaeAttention extends Module {
 		projOut = child("proj_out", Conv2d.k1(ch, ch));
 	}
 
-	@Override
-	protected void onChannelsLast() {
-		channelsLast = true;
-	}
-
 	void setMaxScoreElements(long n) {
 		maxScoreElements = n;
-	}
-
-	/** {@code [B,C,H,W] → [B,HW,C]}: a free view when channels-last (permute, then reshape), else as before. */
-	private NDArray tokens(NDArray x) {
-		Shape s = x.getShape();
-		long b = s.get(0), c = s.get(1), hw = s.get(2) * s.get(3);
-		return channelsLast ? x.transpose(0, 2, 3, 1).reshape(b, hw, c) : x.reshape(b, c, hw).transpose(0, 2, 1);
 	}
 
 	NDArray forward(NDArray x) {
@@ -44,9 +32,10 @@ final class VaeAttention extends Module {
 		long b = s0.get(0), c = s0.get(1), h = s0.get(2), w = s0.get(3);
 		try (Scope s = Scope.of(x)) {
 			NDArray n = norm.forward(x);
-			NDArray qt = tokens(q.forward(n)), kt = tokens(k.forward(n)), vt = tokens(v.forward(n));
+			NDArray qt = ChannelsLast.toTokens(q.forward(n), channelsLast()), kt = ChannelsLast.toTokens(k.forward(n), channelsLast()),
+				vt = ChannelsLast.toTokens(v.forward(n), channelsLast());
 			NDArray a = Attention.multiHead(qt, kt, vt, 1, maxScoreElements);
-			NDArray back = channelsLast ? a.reshape(b, h, w, c).transpose(0, 3, 1, 2) : a.transpose(0, 2, 1).reshape(b, c, h, w);
+			NDArray back = ChannelsLast.fromTokens(a, b, c, h, w, channelsLast());
 			return s.keep(x.add(projOut.forward(back)));
 		}
 	}

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
-import org.rerender.model.unet.SpatialTransformerAccess;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
@@ -154,7 +153,7 @@ class ChannelsLastLayoutTest {
 			assertEquals(0f, xl.sub(x).abs().max().getFloat());
 			GroupNorm gn = new GroupNorm(64, 1e-5f);
 			WeightLoader.randomize(gn, m, DataType.FLOAT32);
-			gn.onChannelsLast(); // as in a converted network: on CUDA the channels-last input takes our NHWC kernel
+			gn.convertToChannelsLast(); // as in a converted network: on CUDA the channels-last input takes our NHWC kernel
 			for (boolean silu : new boolean[] {false, true}) {
 				NDArray a = silu ? gn.forwardSilu(xl) : gn.forward(xl), b = silu ? gn.forwardSilu(x) : gn.forward(x);
 				assertTrue(isChannelsLast(a), "GroupNorm" + (silu ? "+SiLU" : "") + " " + java.util.Arrays.toString(TorchExt.strides(a)));
@@ -172,7 +171,7 @@ class ChannelsLastLayoutTest {
 				WeightLoader.randomize(plain, m, DataType.FLOAT32);
 				for (Map.Entry<String, Param> e : plain.namedParams().entrySet())
 					cl.namedParams().get(e.getKey()).set(e.getValue().get().duplicate());
-				cl.onChannelsLast();
+				cl.convertToChannelsLast();
 				assertTrue(cl.channelsLast() && isChannelsLast(cl.namedParams().get("weight").get()));
 				NDArray in = x.get(":, 0:" + c), inl = TorchExt.toChannelsLast(in);
 				NDArray out = cl.forward(inl), ref = plain.forward(in);
@@ -189,13 +188,13 @@ class ChannelsLastLayoutTest {
 		try (NDManager m = Djl.newManager(TestDevice.device())) {
 			NDArray x = m.arange(2 * 8 * 3 * 4).toType(DataType.FLOAT32, false).reshape(2, 8, 3, 4);
 			NDArray xl = TorchExt.toChannelsLast(x);
-			NDArray t = SpatialTransformerAccess.toTokens(xl, true);
+			NDArray t = ChannelsLast.toTokens(xl, true);
 			assertArrayEquals(new long[] {3 * 4 * 8, 8, 1}, TorchExt.strides(t), "[B,HW,C] of channels-last is contiguous as is");
-			assertEquals(0f, t.sub(SpatialTransformerAccess.toTokens(x, false)).abs().max().getFloat());
-			NDArray back = SpatialTransformerAccess.fromTokens(t, 2, 8, 3, 4, true);
+			assertEquals(0f, t.sub(ChannelsLast.toTokens(x, false)).abs().max().getFloat());
+			NDArray back = ChannelsLast.fromTokens(t, 2, 8, 3, 4, true);
 			assertTrue(isChannelsLast(back));
 			assertEquals(0f, back.sub(x).abs().max().getFloat());
-			assertTrue(isRowMajor(SpatialTransformerAccess.fromTokens(SpatialTransformerAccess.toTokens(x, false), 2, 8, 3, 4, false)));
+			assertTrue(isRowMajor(ChannelsLast.fromTokens(ChannelsLast.toTokens(x, false), 2, 8, 3, 4, false)));
 		}
 	}
 }
