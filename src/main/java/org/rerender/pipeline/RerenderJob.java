@@ -418,7 +418,7 @@ public final class RerenderJob {
 		catch (IOException e) {
 			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
 		}
-		VideoWriter.write(video, out, fps > 0 ? fps : 30, info.hasAudio() ? cfg.input : null, progress, cancel);
+		VideoWriter.write(video, out, fps > 0 ? fps : ImageSequence.DEFAULT_FPS, info.hasAudio() ? cfg.input : null, progress, cancel);
 		try { // a resume knows the video as its own
 			org.rerender.work.AtomicFiles.write(workRoot.resolve(VIDEO_WRITTEN), t -> Files.writeString(t, videoStamp(video)));
 		}
