@@ -11,6 +11,7 @@ import org.rerender.flow.FlowEstimators;
 import org.rerender.flow.FlowMethod;
 import org.rerender.flow.FlowStep;
 import org.rerender.video.FramePreparation;
+import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoReader;
 import org.rerender.work.FramesStep;
 import org.rerender.work.WorkFolder;
@@ -67,11 +68,14 @@ final class FlowSubcommand implements Subcommand {
 		boolean overwrite = a.flag("--overwrite");
 		String unavailable = FlowEstimators.unavailableReason(method);
 		if (unavailable != null) throw new RerenderException(unavailable);
-		VideoReader.probe(input); // a missing, non-video or truncated file fails here (VideoReader.requireFile), before anything is written
+		// a frame folder is listed (and its headers read) once; a missing, non-video or truncated file fails here
+		// (VideoReader.requireFile), before anything is written
+		ImageSequence sequence = ImageSequence.isSequence(input) ? ImageSequence.open(input, ImageSequence.DEFAULT_FPS) : null;
+		if (sequence == null) VideoReader.probe(input);
 
 		Map<String, Object> params = new LinkedHashMap<>(FramesStep.params(prep));
 		params.put("flow_method", method.id());
-		WorkFolder work = WorkFolder.open(out, input, params);
+		WorkFolder work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
 		Progress progress = new LineProgress();
 		WorkStep frames = FramesStep.run(work, prep, overwrite, progress, Cancel.NEVER);
 		FlowStep.Result r = FlowStep.run(work, frames, method, overwrite, progress, Cancel.NEVER);

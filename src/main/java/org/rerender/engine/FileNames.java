@@ -20,8 +20,15 @@ public final class FileNames {
 		Path name = abs.getFileName();
 		if (name == null) return ROOT_STEM;
 		String n = name.toString();
-		if (Files.isDirectory(abs)) return n;
-		int dot = n.lastIndexOf('.');
-		return dot > 0 ? n.substring(0, dot) : n;
+		return Files.isDirectory(abs) ? n : stemOfName(n);
+	}
+
+	/**
+	 * A file name without its extension, from the name alone (no file-system access): cut at the last dot, a leading
+	 * dot kept: "clip.mp4" → "clip", "a.b.png" → "a.b", ".hidden" → ".hidden", "README" → "README".
+	 */
+	public static String stemOfName(String name) {
+		int dot = name.lastIndexOf('.');
+		return dot > 0 ? name.substring(0, dot) : name;
 	}
 }

@@ -275,7 +275,7 @@ public final class RerenderJob {
 				if (Files.exists(video) && !out.isComplete() && !replaceOutput && !writtenHere(work.root(), video))
 					throw new RerenderException("The output " + video + " already exists and was not written by this job"
 						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
-				input = writeVideo(frames, keys, prop, work.root(), frameCount, video, input, notes, progress, cancel);
+				writeVideo(frames, keys, prop, work.root(), frameCount, video, input, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
 			}
@@ -400,8 +400,8 @@ public final class RerenderJob {
 		}
 	}
 
-	/** Writes the output video at the input's ({@code info}) frame rate, with its audio if it has any; returns {@code info}. */
-	private VideoInfo writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
+	/** Writes the output video at the input's ({@code info}) frame rate, with its audio if it has any. */
+	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
 		VideoInfo info, List<String> notes, Progress progress, Cancel cancel)
 	{
 		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
@@ -418,7 +418,7 @@ public final class RerenderJob {
 		catch (IOException e) {
 			throw new RerenderException("Cannot create the output folder " + video.getParent() + ": " + e.getMessage(), e);
 		}
-		VideoWriter.write(video, out, fps > 0 ? fps : 30, info.hasAudio() ? cfg.input : null, progress, cancel);
+		VideoWriter.write(video, out, fps > 0 ? fps : ImageSequence.DEFAULT_FPS, info.hasAudio() ? cfg.input : null, progress, cancel);
 		try { // a resume knows the video as its own
 			org.rerender.work.AtomicFiles.write(workRoot.resolve(VIDEO_WRITTEN), t -> Files.writeString(t, videoStamp(video)));
 		}
@@ -434,7 +434,6 @@ public final class RerenderJob {
 		catch (Exception e) {
 			throw new RerenderException("Consistency report failed: " + e.getMessage(), e);
 		}
-		return info;
 	}
 
 	/** The first-frame and key-frame steps. */

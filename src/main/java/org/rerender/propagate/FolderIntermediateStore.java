@@ -34,7 +34,7 @@ public final class FolderIntermediateStore implements IntermediateStore {
 	}
 
 	private static Path errPath(Path img) {
-		return img.resolveSibling(FileNames.stem(img) + ".err");
+		return img.resolveSibling(FileNames.stemOfName(img.getFileName().toString()) + ".err");
 	}
 
 	@Override

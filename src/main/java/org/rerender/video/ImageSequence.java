@@ -153,7 +153,7 @@ public final class ImageSequence {
 	}
 
 	/** Whether a file name has an image extension a sequence takes (PNG, JPEG, TIFF or BMP, any case). */
-	public static boolean isImageName(String name) {
+	private static boolean isImageName(String name) {
 		return IMAGE.matcher(name).matches();
 	}
 
@@ -178,8 +178,6 @@ public final class ImageSequence {
 
 	/** The folder. */
 	public Path dir() { return dir; }
-	/** The frame files in order. */
-	public List<Path> files() { return files; }
 	public int size() { return files.size(); }
 	public int width() { return width; }
 	public int height() { return height; }

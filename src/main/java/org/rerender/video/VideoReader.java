@@ -48,7 +48,6 @@ public final class VideoReader implements AutoCloseable {
 	private final FFmpegFrameGrabber grabber;
 	/** Non-null for an image-sequence folder (then {@code grabber} is null). */
 	private final ImageSequence sequence;
-	private final int rotation;
 	private final DisplayMatrix.Orientation orientation;
 	private final Timing timing = new Timing();
 	private int framesRead;
@@ -58,7 +57,6 @@ public final class VideoReader implements AutoCloseable {
 		this.grabber = grabber;
 		this.sequence = null;
 		this.orientation = DisplayMatrix.orientation(path, grabber);
-		this.rotation = orientation.rotation();
 	}
 
 	private VideoReader(Path path, ImageSequence sequence) {
@@ -66,7 +64,6 @@ public final class VideoReader implements AutoCloseable {
 		this.grabber = null;
 		this.sequence = sequence;
 		this.orientation = DisplayMatrix.Orientation.NONE;
-		this.rotation = 0;
 	}
 
 	/** Opens a video (or an image-sequence folder) for reading frames with {@link #read()}; the caller closes it. */
@@ -185,13 +182,13 @@ public final class VideoReader implements AutoCloseable {
 	/** Frames returned by {@link #read()} so far. */
 	public int framesRead() { return framesRead; }
 	/** Width of the frames {@link #read()} returns (after the display rotation). */
-	public int width() { return sequence != null ? sequence.width() : rotation % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
+	public int width() { return sequence != null ? sequence.width() : rotation() % 180 == 0 ? grabber.getImageWidth() : grabber.getImageHeight(); }
 	/** Height of the frames {@link #read()} returns (after the display rotation). */
-	public int height() { return sequence != null ? sequence.height() : rotation % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
+	public int height() { return sequence != null ? sequence.height() : rotation() % 180 == 0 ? grabber.getImageHeight() : grabber.getImageWidth(); }
 	/** The stream's declared frame rate (for a variable frame rate the probe's average is better: {@link #probe}). */
 	public double fps() { return sequence != null ? sequence.fps() : declaredFps(grabber); }
 	/** Degrees the stored frames are turned counter-clockwise for display (0, 90, 180 or 270); read() applies it. */
-	public int rotation() { return rotation; }
+	public int rotation() { return orientation.rotation(); }
 	public boolean hasAudio() { return sequence == null && grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
 	public String codec() { return sequence != null ? sequence.codec() : grabber.getVideoCodecName(); }
 

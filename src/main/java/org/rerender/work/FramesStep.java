@@ -74,12 +74,14 @@ public final class FramesStep {
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
 		ImageSequence sequence = work.sequence() == null ? null : work.sequence().withFps(sequenceFps);
 		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) {
+			// a sequence is described by its listing at the rate given now (its record is not read)
+			if (sequence != null) return sequence.info();
 			VideoInfo recorded = readInfo(step);
 			if (recorded == null) {
-				recorded = sequence != null ? sequence.info() : VideoReader.probe(work.input(), progress, cancel);
+				recorded = VideoReader.probe(work.input(), progress, cancel);
 				writeInfo(step, recorded);
 			}
-			return sequence != null ? sequence.info() : recorded; // a sequence's rate is the one given now
+			return recorded;
 		}
 		FrameVisitor write = (i, frame) -> {
 			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));

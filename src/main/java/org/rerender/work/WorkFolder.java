@@ -155,7 +155,7 @@ public final class WorkFolder {
 		JsonObject up = new JsonObject();
 		for (WorkStep u : upstream) up.addProperty(u.name(), u.hash());
 		stamp.add("upstream", up);
-		String hash = sha256(GSON.toJson(canonical(stamp)));
+		String hash = Sha256.of(GSON.toJson(canonical(stamp)));
 
 		Path dir = root.resolve(name);
 		JsonObject steps = job.getAsJsonObject("steps");
@@ -243,10 +243,6 @@ public final class WorkFolder {
 			return a;
 		}
 		return e;
-	}
-
-	static String sha256(String s) {
-		return Sha256.of(s);
 	}
 
 	/** "sha256:&lt;hex&gt;" of a file's bytes. */

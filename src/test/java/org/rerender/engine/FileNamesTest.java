@@ -17,6 +17,16 @@ class FileNamesTest {
 	}
 
 	@Test
+	void stemOfNameCutsAtTheLastDotFromTheNameAlone() {
+		assertEquals("0001", FileNames.stemOfName("0001.png"));
+		assertEquals("a.b", FileNames.stemOfName("a.b.png"));
+		assertEquals("noext", FileNames.stemOfName("noext"));
+		assertEquals(".hidden", FileNames.stemOfName(".hidden"), "a leading dot is the name, not an extension");
+		assertEquals("shots.v2", FileNames.stemOfName("shots.v2.mp4"));
+		assertEquals("shots", FileNames.stemOfName("shots.v2"), "no file-system look-up: a folder's name is cut too");
+	}
+
+	@Test
 	void foldersKeepTheirWholeNameAndDotsNameTheFolderTheyStandFor(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
 		Path shots = java.nio.file.Files.createDirectories(tmp.resolve("shots.v2"));
 		assertEquals("shots.v2", FileNames.stem(shots), "a folder's name has no extension");

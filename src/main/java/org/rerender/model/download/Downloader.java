@@ -17,12 +17,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.function.Consumer;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 
 /**
  * Downloads manifest entries into a {@link ModelStore}: resumable HTTP range requests into {@code FILE.part},
@@ -185,13 +184,13 @@ public final class Downloader {
 				throw new RerenderException(e.host() + " offers " + total + " bytes for " + e.file() + " but the manifest expects "
 					+ e.size() + ": the file has changed upstream. Download it manually from " + e.url() + " and put it in "
 					+ store.directory() + " if you trust it.");
-			MessageDigest sha = sha256();
+			MessageDigest sha = Sha256.digest();
 			if (append) digestInto(part, sha, "Checking partial " + e.file(), progress, cancel);
 			long received = copy(conn, e, part, append, have, total, sha, progress, cancel);
 			long size = have + received;
 			if (total >= 0 && size != total) throw new Transient("The connection to " + e.host() + " closed after " + Units.bytes(size)
 				+ " of " + Units.bytes(total) + ".", null);
-			return install(e, part, size, HexFormat.of().formatHex(sha.digest()));
+			return install(e, part, size, Sha256.hex(sha.digest()));
 		}
 		catch (UnknownHostException | ConnectException | NoRouteToHostException ex) {
 			String msg = unreachable(e, ex);
@@ -396,15 +395,6 @@ public final class Downloader {
 		return new long[] { Long.parseLong(m.group(1)), total };
 	}
 
-	private static MessageDigest sha256() {
-		try {
-			return MessageDigest.getInstance("SHA-256");
-		}
-		catch (NoSuchAlgorithmException ex) {
-			throw new IllegalStateException(ex);
-		}
-	}
-
 	private static void digestInto(Path f, MessageDigest sha, String stage, Progress progress, Cancel cancel) throws IOException {
 		long size = Files.size(f), done = 0;
 		byte[] buf = new byte[1 << 20];
@@ -420,9 +410,9 @@ public final class Downloader {
 
 	/** SHA-256 of a file, lower-case hex. */
 	public static String hashFile(Path f, String stage, Progress progress, Cancel cancel) throws IOException {
-		MessageDigest sha = sha256();
+		MessageDigest sha = Sha256.digest();
 		digestInto(f, sha, stage, progress, cancel);
-		return HexFormat.of().formatHex(sha.digest());
+		return Sha256.hex(sha.digest());
 	}
 
 	private static void sleep(long ms, Cancel cancel) {
