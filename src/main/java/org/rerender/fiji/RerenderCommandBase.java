@@ -152,9 +152,11 @@ public abstract class RerenderCommandBase extends EngineCommand {
 		try (RerenderService.Lease lease = rerender.lease()) { // the models stay ours until the job ends
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
-			RerenderJob.Result r = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
+			RerenderJob job = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
 				.replaceOutput(file(output_file) != null) // a file the user chose (the Save dialog confirmed replacing it)
-				.device(() -> rerender.resolve(device)).run(steps(), rerender.progress(), cancelToken);
+				.device(() -> rerender.resolve(device));
+			if (file(input_file) == null) job.sequenceFps(ImageFrames.fps(input, ImageFrames.DEFAULT_FPS)); // the stack's frame folder
+			RerenderJob.Result r = job.run(steps(), rerender.progress(), cancelToken);
 			List<Rgb8Image> keys = new ArrayList<>();
 			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
 			if (steps() != RerenderJob.Steps.FIRST_FRAME)
@@ -180,10 +182,7 @@ public abstract class RerenderCommandBase extends EngineCommand {
 		else if (input != null && input.getWidth() > 0) {
 			if (ImageFrames.count(input) < 2) throw new RerenderException("\"" + input.getTitle() + "\" is a single image: Rerender needs a clip of "
 				+ "at least 2 frames (the anchor and one key frame). For one image use Plugins > Rerender > Generate Image (developer).");
-			in = ImageFrames.writeVideo(input, work, cancelToken); // rewritten when the stack differs from the work folder's
-			int[] pad = ImageFrames.padding(input); // the padding H.264 needs (even sides, at least 16) is cropped away again
-			cr[1] += pad[0];
-			cr[3] += pad[1];
+			in = ImageFrames.writeFrames(input, work, cancelToken); // lossless PNGs, rewritten where the stack differs from them
 		}
 		else throw new RerenderException("No input: give an input video file or open a stack.");
 		Path out = output_file != null && !output_file.getPath().isBlank() ? output_file.toPath() : work.resolve("output.mp4");
