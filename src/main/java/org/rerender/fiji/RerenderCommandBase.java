@@ -41,6 +41,9 @@ public abstract class RerenderCommandBase extends EngineCommand {
 	@Parameter(label = "Output video (.mp4)", style = FileWidget.SAVE_STYLE, required = false, persist = false,
 		description = "Default: WORK/output.mp4; the consistency report is written beside it.")
 	private File output_file;
+	@Parameter(label = "Replace an existing output file", persist = false, // remembered, it would replace files unasked
+		description = "Off: an existing output file that this work folder did not write is refused (a rerun replaces its own output).")
+	private boolean overwrite = false;
 	@Parameter(label = "Work folder", style = FileWidget.DIRECTORY_STYLE, persist = false, description = "Frames, key frames and state; steps resume from it.")
 	private File work_dir;
 	@Parameter(label = "Frame count (0 = all)", min = "0")
@@ -153,8 +156,10 @@ public abstract class RerenderCommandBase extends EngineCommand {
 			RerenderConfig c = config();
 			ModelStore store = models_dir == null || models_dir.getPath().isBlank() ? null : new ModelStore(models_dir.toPath());
 			RerenderJob job = new RerenderJob(c, cfg -> lease.models(cfg, store, device)).notes(rerender::warn)
-				.replaceOutput(file(output_file) != null) // a file the user chose (the Save dialog confirmed replacing it)
+				.replaceOutput(overwrite) // neither the IJ1 dialog nor a macro confirms replacing a file: only this does
 				.device(() -> rerender.resolve(device));
+			if (steps() == RerenderJob.Steps.ALL && !RerenderJob.writtenHere(job.workDir(), c.output)) // refused before the work, not at its end
+				OutputFiles.checkReplaceable(c.output, overwrite);
 			if (file(input_file) == null) job.sequenceFps(ImageFrames.fps(input, ImageFrames.DEFAULT_FPS)); // the stack's frame folder
 			RerenderJob.Result r = job.run(steps(), rerender.progress(), cancelToken);
 			List<Rgb8Image> keys = new ArrayList<>();
