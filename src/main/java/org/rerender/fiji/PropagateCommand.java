@@ -56,7 +56,7 @@ public class PropagateCommand extends EngineCommand {
 			+ " (key_2 before key_10; without numbers, by name).")
 	private File key_folder;
 
-	@Parameter(label = "Key frame interval", min = "1", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")
+	@Parameter(label = "Key frame interval", min = "1", max = "10000", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")
 	private int key_interval = 10;
 
 	@Parameter(label = "Key frames (list)", required = false, persist = false,
@@ -84,7 +84,7 @@ public class PropagateCommand extends EngineCommand {
 		description = "Off: an existing output video file is refused before any work.")
 	private boolean overwrite = false;
 
-	@Parameter(label = "Frame rate (0 = the input's)", min = "0", persist = false, // a remembered rate must not override the input's
+	@Parameter(label = "Frame rate (0 = the input's)", min = "0", max = "1000", stepSize = "0.01", persist = false, // a remembered rate must not override the input's
 		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else " + ImageFrames.DEFAULT_FPS + ".")
 	private double fps = 0;
 

@@ -13,7 +13,7 @@ import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
 
 /** Saves a stack as an H.264 mp4, optionally carrying the audio of another file. */
-@Plugin(type = Command.class, menuPath = "Plugins>Rerender>Save Video", label = "Save Video")
+@Plugin(type = Command.class, menuPath = "Plugins>Rerender>Save Video", label = "Save Video", headless = true)
 public class SaveVideoCommand extends EngineCommand {
 
 	@Parameter(label = "Stack", description = "The frames (any type; non-RGB stacks use their display range)")
