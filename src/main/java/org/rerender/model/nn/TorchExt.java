@@ -321,15 +321,10 @@ public final class TorchExt {
 		return wrap(x, nativeContiguous(h(x)));
 	}
 
-	/** GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after. */
-	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu) {
-		return groupNorm(x, weight, bias, groups, eps, silu, false);
-	}
-
 	/**
-	 * As {@link #groupNorm(NDArray, NDArray, NDArray, int, float, boolean)}; {@code allowNhwc}: the caller belongs to a
-	 * network converted to channels-last ({@link ChannelsLast#apply}), so a channels-last CUDA {@code x} may go to our
-	 * NHWC kernel (once its check passed). Without it {@code at::group_norm} always runs, whatever {@code x}'s layout.
+	 * GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after.
+	 * {@code allowNhwc}: the caller belongs to a network converted to channels-last ({@link ChannelsLast#apply}), so a
+	 * channels-last CUDA {@code x} may go to our NHWC kernel (once its check passed). Without it {@code at::group_norm} always runs, whatever {@code x}'s layout.
 	 */
 	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu, boolean allowNhwc) {
 		return wrap(x, nativeGroupNorm(h(x), h(weight), h(bias), groups, eps, silu, allowNhwc));

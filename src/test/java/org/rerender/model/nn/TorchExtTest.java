@@ -60,7 +60,7 @@ class TorchExtTest {
 					NDArray x = m.randomNormal(0, 3, s, DataType.FLOAT32).add(1.5f);
 					long c = s.get(1);
 					NDArray w = m.randomNormal(1, 0.3f, new Shape(c), DataType.FLOAT32), b = m.randomNormal(0, 0.3f, new Shape(c), DataType.FLOAT32);
-					close("group norm F32 " + s + " eps " + eps + (silu ? " +SiLU" : ""), TorchExt.groupNorm(x, w, b, 32, eps, silu),
+					close("group norm F32 " + s + " eps " + eps + (silu ? " +SiLU" : ""), TorchExt.groupNorm(x, w, b, 32, eps, silu, false),
 						GroupNorm.composed(x, w.reshape(c, 1, 1), b.reshape(c, 1, 1), 32, eps, silu), 2e-5);
 				}
 	}
@@ -71,7 +71,7 @@ class TorchExtTest {
 		NDArray w = m.randomNormal(1, 0.3f, new Shape(64), DataType.FLOAT32).toType(DataType.FLOAT16, false);
 		NDArray b = m.randomNormal(0, 0.3f, new Shape(64), DataType.FLOAT32).toType(DataType.FLOAT16, false);
 		for (boolean silu : new boolean[] {false, true}) {
-			NDArray fused = TorchExt.groupNorm(x, w, b, 32, 1e-5f, silu);
+			NDArray fused = TorchExt.groupNorm(x, w, b, 32, 1e-5f, silu, false);
 			// composed: F32 statistics and affine, F16 result (and F16 SiLU after); fused: libtorch's F16 kernel, which
 			// accumulates in F32 and rounds the result (then F16 SiLU), as ldm's GroupNorm32 does
 			close("group norm F16 in, F32 stats" + (silu ? " +SiLU" : ""), fused,
@@ -150,7 +150,7 @@ class TorchExtTest {
 		EngineException e = assertThrows(EngineException.class, () -> TorchExt.attention(q, k, k, 2));
 		assertTrue(e.getMessage().startsWith("torchext: "), e.getMessage());
 		NDArray x = m.randomNormal(new Shape(1, 30, 2, 2)); // 30 channels in 32 groups
-		assertThrows(EngineException.class, () -> TorchExt.groupNorm(x, m.ones(new Shape(30)), m.zeros(new Shape(30)), 32, 1e-5f, false));
+		assertThrows(EngineException.class, () -> TorchExt.groupNorm(x, m.ones(new Shape(30)), m.zeros(new Shape(30)), 32, 1e-5f, false, false));
 	}
 
 	@Test
@@ -213,7 +213,7 @@ class TorchExtTest {
 			if (i == 100) before = ProcStatus.kib("VmRSS"); // after the allocator has warmed up
 			try (NDManager sub = m.newSubManager()) {
 				NDArray x = sub.randomNormal(new Shape(2, 64, 32, 32));
-				NDArray y = TorchExt.groupNorm(x, w, b, 32, 1e-5f, i % 2 == 0);
+				NDArray y = TorchExt.groupNorm(x, w, b, 32, 1e-5f, i % 2 == 0, false);
 				NDArray q = sub.randomNormal(new Shape(1, 256, 64));
 				NDArray a = TorchExt.attention(q, q, q, 4);
 				assertTrue(y.getManager() == sub && a.getManager() == sub, "results attach to the input's manager");
