@@ -155,10 +155,26 @@ class TorchExtTest {
 
 	@Test
 	void cudaGraphEntryPointsOnlyWithTheCudaBuildAndAGpu() {
-		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExtCudaGraph.supported());
+		// the capability bits the library reports agree with its build info (both from the same build switches)
+		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExt.built(TorchExt.CUDA_GRAPHS));
+		assertEquals(TorchExt.status().contains("cuda memory"), TorchExt.built(TorchExt.CUDA_MEMORY));
+		assertEquals(TorchExt.status().contains("nhwc group norm"), TorchExt.built(TorchExt.NHWC_GROUP_NORM));
+		assertEquals(TorchExt.built(TorchExt.CUDA_GRAPHS), TorchExtCudaGraph.supported());
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.create(Device.cpu()));
-		assertEquals(TorchExt.status().contains("cuda memory"), TorchExtCudaMemory.supported());
+		assertEquals(TorchExt.built(TorchExt.CUDA_MEMORY), TorchExtCudaMemory.supported());
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaMemory.read(Device.cpu()));
+	}
+
+	/** A CPU-only build says it has no CUDA capability, and channels-last on a GPU is refused for the missing kernel. */
+	@Test
+	void aCpuBuildClaimsNoCudaCapability() {
+		Assumptions.assumeFalse(TorchExt.status().contains("cuda"), "a CUDA build: " + TorchExt.status());
+		assertFalse(TorchExt.built(TorchExt.CUDA_GRAPHS) || TorchExt.built(TorchExt.CUDA_MEMORY) || TorchExt.built(TorchExt.NHWC_GROUP_NORM));
+		assertFalse(TorchExtCudaGraph.supported());
+		assertFalse(TorchExtCudaMemory.supported());
+		String why = TorchExt.channelsLastRefusal(Device.gpu());
+		assertTrue(why != null && why.contains("without its CUDA GroupNorm kernel"), why);
+		assertEquals(null, TorchExt.channelsLastRefusal(Device.cpu()), "the CPU's own GroupNorm handles channels-last");
 	}
 
 	@Test
