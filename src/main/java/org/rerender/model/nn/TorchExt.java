@@ -36,12 +36,8 @@ public final class TorchExt {
 	private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 	private static volatile Boolean loaded;
 	private static volatile String message = "not loaded yet";
-	/** Capability bit ({@link #built}): the CUDA-graph entry points ({@link TorchExtCudaGraph}). */
-	static final int CUDA_GRAPHS = 1;
-	/** Capability bit ({@link #built}): the CUDA allocator statistics ({@link TorchExtCudaMemory}). */
-	static final int CUDA_MEMORY = 2;
-	/** Capability bit ({@link #built}): the channels-last CUDA GroupNorm kernel (checked before use, {@link #channelsLastRefusal}). */
-	static final int NHWC_GROUP_NORM = 4;
+	/** Capability bits ({@link #built}): CUDA-graph entry points, CUDA allocator statistics, channels-last CUDA GroupNorm kernel. */
+	static final int CUDA_GRAPHS = 1, CUDA_MEMORY = 2, NHWC_GROUP_NORM = 4;
 	/** The loaded library's capability bits ({@code nativeCapabilities}), 0 until a load succeeded (and for CPU builds). */
 	private static volatile int capabilities;
 	/**
