@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ij.IJ;
 import java.awt.event.KeyEvent;
@@ -24,10 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rerender.fiji.ij1.CommandBridge;
 import org.rerender.testing.Fixtures;
 import org.rerender.video.TestClips;
-import org.scijava.Context;
-import org.scijava.app.StatusService;
 import org.scijava.command.CommandModule;
-import org.scijava.command.CommandService;
 
 /**
  * Cancelling a long Rerender run from Fiji: Esc (ImageJ's flag, as its key listener sets it) and an interrupted IJ1
@@ -37,27 +33,23 @@ import org.scijava.command.CommandService;
 class EscapeCancelTest {
 	@TempDir
 	static Path dir;
-	static Path clip, models;
-	static Context context;
-	static CommandService commands;
+	static Path clip;
+	static TinyCommands fiji;
 
 	@BeforeAll
 	static void start() throws Exception {
-		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
+		fiji = TinyCommands.open(dir);
 		clip = TestClips.smallClip(dir.resolve("clip.mp4"), 24);
-		models = Fixtures.modelsFolder(dir);
-		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
-		commands = context.service(CommandService.class);
 	}
 
 	@AfterAll
 	static void stop() {
 		IJ.resetEscape();
-		if (context != null) context.dispose();
+		if (fiji != null) fiji.close();
 	}
 
 	static Map<String, Object> longRun(Path work) {
-		Map<String, Object> m = RerenderCommandsTest.tinyModels(work, models);
+		Map<String, Object> m = fiji.settings(work);
 		m.put("input_file", clip.toFile());
 		m.put("image_resolution", 64);
 		m.put("ddim_steps", 4);
@@ -70,7 +62,7 @@ class EscapeCancelTest {
 	void escStopsTheRunWithTheCancelledStateAndNoOutput() throws Exception {
 		Path work = dir.resolve("esc");
 		IJ.setKeyDown(KeyEvent.VK_ESCAPE); // a stale Esc from before the command: cleared when it starts
-		Future<CommandModule> run = commands.run(RerenderVideoCommand.class, true, longRun(work));
+		Future<CommandModule> run = fiji.commands.run(RerenderVideoCommand.class, true, longRun(work));
 		awaitOrFail(() -> Files.exists(work.resolve("keys/0000.png")) || run.isDone(), "the first frame");
 		assertFalse(run.isDone(), "the run ended before Esc (a stale Esc cancelled it?): " + reason(run));
 
@@ -93,7 +85,7 @@ class EscapeCancelTest {
 		Path work = dir.resolve("interrupt");
 		String options = "input_file=[" + clip + "] work_dir=[" + work + "] prompt=[an oil painting] controlnet_model=["
 			+ Fixtures.file("tiny-controlnet.safetensors") + "] sd_model=[" + Fixtures.file("tiny-sd15.safetensors") + "] models_dir=["
-			+ models + "] control_type=canny image_resolution=64 ddim_steps=4 interval=1 seed=5 n_proc=1";
+			+ fiji.models + "] control_type=canny image_resolution=64 ddim_steps=4 interval=1 seed=5 n_proc=1";
 		AtomicReference<Throwable> failure = new AtomicReference<>();
 		Thread caller = new Thread(() -> {
 			try {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ij.ImagePlus;
 import ij.ImageStack;
@@ -16,32 +15,23 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.testing.Fixtures;
 import org.rerender.video.ImageSequence;
-import org.scijava.Context;
-import org.scijava.app.StatusService;
 import org.scijava.command.CommandModule;
-import org.scijava.command.CommandService;
 
 /** The Rerender commands on an open (not RGB, tiny, odd-sized) stack instead of a video file, with the tiny models. */
 class RerenderStackInputTest {
 	@TempDir
 	static Path dir;
-	static Path models;
-	static Context context;
-	static CommandService commands;
+	static TinyCommands fiji;
 
 	@BeforeAll
 	static void start() throws Exception {
-		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
-		models = Fixtures.modelsFolder(dir);
-		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
-		commands = context.service(CommandService.class);
+		fiji = TinyCommands.open(dir);
 	}
 
 	@AfterAll
 	static void stop() {
-		if (context != null) context.dispose();
+		if (fiji != null) fiji.close();
 	}
 
 	static ImagePlus sixteenBit(String title, int n, int shift) {
@@ -59,7 +49,7 @@ class RerenderStackInputTest {
 	}
 
 	static Map<String, Object> tiny(ImagePlus input, Path work) {
-		Map<String, Object> m = RerenderCommandsTest.tinyModels(work, models);
+		Map<String, Object> m = fiji.settings(work);
 		m.put("input", input);
 		m.put("image_resolution", 64);
 		m.put("ddim_steps", 2);
@@ -75,7 +65,7 @@ class RerenderStackInputTest {
 		in.getCalibration().pixelWidth = 0.5;
 		Map<String, Object> params = tiny(in, work);
 		params.put("interval", 2);
-		CommandModule one = commands.run(RerenderFirstFrameCommand.class, true, params).get();
+		CommandModule one = fiji.run(RerenderFirstFrameCommand.class, params);
 		assertFalse(one.isCanceled(), one.getCancelReason());
 		ImagePlus keys = (ImagePlus) one.getOutput("key_frames");
 		assertEquals(1, keys.getStackSize());
@@ -90,13 +80,13 @@ class RerenderStackInputTest {
 		assertTrue(job.contains(frames.sha256()), "the work folder's input is the frame folder: " + job);
 		assertEquals(4000.0, in.getDisplayRangeMax(), "input untouched");
 
-		CommandModule all = commands.run(RerenderVideoCommand.class, true, params).get();
+		CommandModule all = fiji.run(RerenderVideoCommand.class, params);
 		assertFalse(all.isCanceled(), all.getCancelReason());
 		org.rerender.video.VideoInfo video = org.rerender.video.VideoReader.probe(Path.of((String) all.getOutput("output_video")));
 		assertEquals(3, video.frameCount());
 		assertEquals(12, video.fps(), 1e-6, "the output video has the stack's frame rate");
 
-		CommandModule other = commands.run(RerenderFirstFrameCommand.class, true, tiny(sixteenBit("other", 3, 7), work)).get();
+		CommandModule other = fiji.run(RerenderFirstFrameCommand.class, tiny(sixteenBit("other", 3, 7), work));
 		assertTrue(other.isCanceled(), "another stack: the work folder's first frame is not silently reused");
 		assertTrue(other.getCancelReason().toLowerCase().contains("input"), other.getCancelReason());
 	}
@@ -105,7 +95,7 @@ class RerenderStackInputTest {
 	void singleImage() throws Exception {
 		ImagePlus one = sixteenBit("one", 1, 0);
 		for (Class<? extends RerenderCommandBase> c : java.util.List.of(RerenderFirstFrameCommand.class, RerenderVideoCommand.class)) {
-			CommandModule m = commands.run(c, true, tiny(one, dir.resolve("one"))).get();
+			CommandModule m = fiji.run(c, tiny(one, dir.resolve("one")));
 			assertTrue(m.isCanceled(), c.getSimpleName());
 			assertTrue(m.getCancelReason().contains("at least 2 frames") && m.getCancelReason().contains("Generate Image"), m.getCancelReason());
 		}
