@@ -1,18 +1,18 @@
 package org.rerender.fiji;
 
+import static org.rerender.fiji.ParameterText.file;
+import static org.rerender.fiji.ParameterText.numbers;
+import static org.rerender.fiji.ParameterText.parsePeriod;
+import static org.rerender.fiji.ParameterText.path;
+import static org.rerender.fiji.ParameterText.period;
+
 import ij.ImagePlus;
 import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
 import org.rerender.engine.RerenderException;
-import org.rerender.image.Rgb8Image;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.RerenderJob;
-import org.rerender.propagate.FolderFrames;
 import org.scijava.ItemIO;
 import org.scijava.ItemVisibility;
 import org.scijava.plugin.Parameter;
@@ -169,17 +169,12 @@ public abstract class RerenderCommandBase extends EngineCommand {
 				OutputFiles.checkReplaceable(c.output, overwrite);
 			if (file(input_file) == null) job.sequenceFps(ImageFrames.fps(input, ImageFrames.DEFAULT_FPS)); // the stack's frame folder
 			RerenderJob.Result r = job.run(steps(), rerender.progress(), cancelToken);
-			List<Rgb8Image> keys = new ArrayList<>();
-			keys.add(FolderFrames.read(r.workDir().resolve("keys/0000.png")));
-			if (steps() != RerenderJob.Steps.FIRST_FRAME)
-				for (int k : r.keyFrames()) keys.add(FolderFrames.read(r.workDir().resolve(String.format("keys/%04d.png", k))));
-			key_frames = ImageFrames.output("Key frames", keys, null); // cropped and resized: no spatial calibration of the input's
 			double fileFps = file(input_file) == null ? 0 : r.input().fps(); // the job's read of the file (or its record of it)
-			double fps = ImageFrames.outputFps(0, file(input_file) == null ? input : null, fileFps) / interval;
-			if (fps > 0) ImageFrames.setFps(key_frames, fps); // one key every `interval` frames (frame 0 and the last excepted)
-			Path edge = r.workDir().resolve("keys/edge_0000.png");
-			if (Files.isRegularFile(edge)) edge_map = ImageFrames.output("First frame edge map", List.of(FolderFrames.read(edge)), null);
-			output_video = r.video() == null ? "" : r.video().toString();
+			RerenderOutputs out = RerenderOutputs.of(r, steps() == RerenderJob.Steps.FIRST_FRAME,
+				ImageFrames.outputFps(0, file(input_file) == null ? input : null, fileFps), interval);
+			key_frames = out.keyFrames();
+			edge_map = out.edgeMap();
+			output_video = out.video();
 		}
 		finally {
 			rerender.done();
@@ -249,40 +244,5 @@ public abstract class RerenderCommandBase extends EngineCommand {
 		freeu_args = "1,1,1,1";
 		poisson = DEF.poisson;
 		n_proc = DEF.processes;
-	}
-
-	private static String period(Period p) {
-		return trim(p.start()) + "," + trim(p.end());
-	}
-
-	private static String trim(double v) {
-		return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
-	}
-
-	private static Period parsePeriod(String s, String name) {
-		double[] v = numbers(s, 2, name);
-		return new Period(v[0], v[1]);
-	}
-
-	private static double[] numbers(String s, int n, String name) {
-		String[] p = s == null ? new String[0] : s.split(",");
-		if (p.length != n) throw new RerenderException(name + " needs " + n + " comma-separated numbers, got '" + s + "'");
-		double[] v = new double[n];
-		try {
-			for (int i = 0; i < n; i++) v[i] = Double.parseDouble(p[i].trim());
-		}
-		catch (NumberFormatException e) {
-			throw new RerenderException(name + " needs " + n + " comma-separated numbers, got '" + s + "'");
-		}
-		return v;
-	}
-
-	private static Path file(File f) {
-		return f == null || f.getPath().isBlank() ? null : f.toPath();
-	}
-
-	private static Path path(File f, String what) {
-		if (f == null || f.getPath().isBlank()) throw new RerenderException("No " + what + " was given.");
-		return f.toPath();
 	}
 }
