@@ -1,12 +1,10 @@
 package org.rerender.propagate;
 
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 import org.rerender.engine.FileNames;
@@ -14,6 +12,7 @@ import org.rerender.engine.RerenderException;
 import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.synth.SynthesisResult;
+import org.rerender.work.AtomicFiles;
 
 /**
  * Per-direction syntheses on disk: {@code DIR/fwd|bwd/NNNN.png} (lossless) and {@code NNNN.err}
@@ -59,14 +58,14 @@ public final class FolderIntermediateStore implements IntermediateStore {
 		Path img = image(forward, frame), err = errPath(img);
 		try {
 			Files.createDirectories(err.getParent());
-			Path tmp = err.resolveSibling(err.getFileName() + ".part");
 			FloatImage e = result.error();
-			try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+			AtomicFiles.writeStream(err, o -> {
+				DataOutputStream out = new DataOutputStream(o);
 				out.writeInt(e.width());
 				out.writeInt(e.height());
 				for (float v : e.data()) out.writeFloat(v);
-			}
-			Files.move(tmp, err, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+				out.flush();
+			});
 		}
 		catch (IOException ex) {
 			throw new RerenderException("Cannot write " + err + ": " + ex.getMessage(), ex);

@@ -2,18 +2,22 @@ package org.rerender.propagate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.Progress;
+import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.synth.SynthesisResult;
+import org.rerender.work.AtomicFiles;
 
 /** Work-folder propagation resumes per frame: finished outputs and stored syntheses are not redone. */
 class FolderResumeTest {
@@ -48,5 +52,16 @@ class FolderResumeTest {
 		assertTrue(Files.exists(dir.resolve("blend/0004.png")));
 		folder.deleteTemporaries();
 		assertTrue(!Files.exists(dir.resolve("tmp")));
+	}
+
+	@Test
+	void aFailedWriteLeavesOnlyTemporariesThatWorkStepsIgnore(@TempDir Path dir) throws Exception {
+		Path target = dir.resolve("propagated/0001.png");
+		Files.createDirectories(target.resolve("blocker")); // a non-empty folder where the frame goes: the rename fails
+		assertThrows(RerenderException.class, () -> FolderFrames.write(PropagatorTest.solid(8, 8, 1), target));
+		try (Stream<Path> s = Files.list(dir.resolve("propagated"))) {
+			List<String> left = s.map(p -> p.getFileName().toString()).filter(n -> !n.equals("0001.png")).toList();
+			assertTrue(left.stream().allMatch(AtomicFiles::isTemp), "only hidden .tmp files (never results) may be left: " + left);
+		}
 	}
 }
