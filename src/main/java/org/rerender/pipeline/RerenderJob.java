@@ -67,6 +67,7 @@ import org.rerender.work.WorkStep;
  * WORK/keys/NNNN.png (+ .f32)   key frame NNNN = frame index 1, 1+K, 1+2K, … and the last frame
  * WORK/keys/sequence_state.safetensors  the state carried between key frames (resume after key frame n)
  * WORK/propagated/NNNN.png      every output frame 1 … last (propagation)
+ * WORK/propagated/tmp/fwd|bwd/  per-direction syntheses of a propagation under way (deleted when it finishes)
  * OUTPUT (mp4)                  frames 0 … last with the input's audio; OUTPUT_consistency.csv/.png beside it
  * </pre>
  *
@@ -350,6 +351,9 @@ public final class RerenderJob {
 		return m;
 	}
 
+	/** The propagated step's subfolder of per-direction syntheses (a resumed propagation reuses those of its request). */
+	static final String PROPAGATION_TMP = "tmp";
+
 	private void propagate(WorkFolder work, WorkStep frames, WorkStep keys, WorkStep prop, KeySchedule schedule, Counters n,
 		Progress progress, Cancel cancel)
 	{
@@ -360,7 +364,9 @@ public final class RerenderJob {
 			prop.markComplete(1);
 			return;
 		}
-		FolderFrames folder = new FolderFrames(frames.dir(), keys.dir(), prop.dir(), work.root().resolve("tmp"), "%04d.png");
+		// the per-direction syntheses live inside the step: cleared with it whenever its key frames, frames or settings
+		// change; each is also stored with the digest of its request and redone when that differs
+		FolderFrames folder = new FolderFrames(frames.dir(), keys.dir(), prop.dir(), prop.dir().resolve(PROPAGATION_TMP), "%04d.png");
 		int before = prop.indices(WorkStep.PNG).size();
 		PropagationOptions options = PropagationOptions.defaults().withPoisson(cfg.poisson).withProcesses(cfg.processes)
 			.withThreads(Runtime.getRuntime().availableProcessors());

@@ -86,13 +86,13 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 	}
 
 	@Override
-	public SynthesisResult load(boolean forward, int frame) {
-		return intermediates.load(forward, frame);
+	public SynthesisResult load(boolean forward, int frame, String request) {
+		return intermediates.load(forward, frame, request);
 	}
 
 	@Override
-	public void save(boolean forward, int frame, SynthesisResult result) {
-		intermediates.save(forward, frame, result);
+	public void save(boolean forward, int frame, String request, SynthesisResult result) {
+		intermediates.save(forward, frame, request, result);
 	}
 
 	/** Deletes the temporary syntheses folder. */

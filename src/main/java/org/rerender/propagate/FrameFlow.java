@@ -15,6 +15,15 @@ public interface FrameFlow {
 	Step step(Rgb8Image from, Rgb8Image to);
 
 	/**
+	 * What identifies this flow's results (method and settings) across runs: part of each stored synthesis's
+	 * request ({@link IntermediateStore}), so syntheses made with another flow are not reused. The default, the
+	 * class name, is conservative: a lambda's differs between JVM runs (its stored syntheses are then redone).
+	 */
+	default String id() {
+		return getClass().getName();
+	}
+
+	/**
 	 * @param flow 2 channels (dx, dy) on {@code to}'s grid
 	 * @param occlusion one byte per pixel, non-zero where {@code to} is occluded in {@code from}
 	 */
