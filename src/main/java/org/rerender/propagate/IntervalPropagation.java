@@ -29,7 +29,7 @@ final class IntervalPropagation {
 	private final SynthesisParams params;
 	private final IntermediateStore store;
 	private final Runnable onStep;
-	private final Map<Long, FrameFlow.Step> flows = new HashMap<>();
+	private final Map<Long, FrameFlow.Pair> flows = new HashMap<>();
 
 	IntervalPropagation(FrameSource source, FrameFlow frameFlow, PatchSynthesizer synthesizer, PropagationOptions options,
 		int synthesisThreads, IntermediateStore store, Runnable onStep)
@@ -162,14 +162,20 @@ final class IntervalPropagation {
 		return f;
 	}
 
-	/** Flow and occlusion for the step between two neighbouring frames, cached for the interval. */
+	/**
+	 * Flow and occlusion for the step between two neighbouring frames. Both steps of a pair of frames come from one
+	 * {@link FrameFlow#pair} call, cached for the interval under the unordered pair: the forward sequence's step
+	 * {@code j−1 → j} and the backward sequence's {@code j → j−1} share their flows.
+	 */
 	private FrameFlow.Step flow(int from, int to) {
-		long key = ((long) from << 32) | (to & 0xffffffffL);
-		return flows.computeIfAbsent(key, x -> {
-			Rgb8Image a = source.frame(from), b = source.frame(to);
+		int lo = Math.min(from, to), hi = Math.max(from, to);
+		long key = ((long) lo << 32) | (hi & 0xffffffffL);
+		FrameFlow.Pair pair = flows.computeIfAbsent(key, x -> {
+			Rgb8Image a = source.frame(lo), b = source.frame(hi);
 			if (!a.sameSize(b))
-				throw new RerenderException("Frames " + from + " and " + to + " differ in size (" + a.width() + "x" + a.height() + " vs " + b.width() + "x" + b.height() + ").");
-			return frameFlow.step(a, b);
+				throw new RerenderException("Frames " + lo + " and " + hi + " differ in size (" + a.width() + "x" + a.height() + " vs " + b.width() + "x" + b.height() + ").");
+			return frameFlow.pair(a, b);
 		});
+		return from < to ? pair.forward() : pair.backward();
 	}
 }
