@@ -406,15 +406,38 @@ public final class RerenderJob {
 		}
 	}
 
+	/**
+	 * The output frames 0 … n−1 (frame 0 from the key step, the others from propagation) as a list that decodes each
+	 * PNG when it is asked for ({@code get}) and keeps none: the video and the report stream the clip.
+	 */
+	static List<Rgb8Image> outputFrames(WorkStep keys, WorkStep prop, int n) {
+		return lazy(n, i -> i == 0 ? keys.readPng(0) : prop.readPng(i));
+	}
+
+	/** The prepared input frames 0 … n−1, decoded on {@code get} as {@link #outputFrames}. */
+	static List<Rgb8Image> inputFrames(WorkStep frames, int n) {
+		return lazy(n, frames::readPng);
+	}
+
+	private static List<Rgb8Image> lazy(int n, java.util.function.IntFunction<Rgb8Image> read) {
+		return new java.util.AbstractList<>() {
+			@Override
+			public Rgb8Image get(int i) {
+				return read.apply(java.util.Objects.checkIndex(i, n));
+			}
+
+			@Override
+			public int size() {
+				return n;
+			}
+		};
+	}
+
 	/** Writes the output video at the input's ({@code info}) frame rate, with its audio if it has any. */
 	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
 		VideoInfo info, List<String> notes, Progress progress, Cancel cancel)
 	{
-		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
-		for (int i = 0; i < frameCount; i++) {
-			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
-			in.add(frames.readPng(i));
-		}
+		List<Rgb8Image> out = outputFrames(keys, prop, frameCount), in = inputFrames(frames, frameCount);
 		double fps = info.fps();
 		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
 			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));
