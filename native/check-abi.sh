@@ -48,7 +48,7 @@ bad=$(printf '%s\n' "$needs" | awk -v maxes="$maxes" '
 if [ -n "$bad" ]; then
 	echo "check-abi: $name requires symbol versions above the target (it would not load on older systems):" >&2
 	printf '%s\n' "$bad" | sed 's/^/  /' >&2
-	readelf --dyn-syms -W "$lib" | awk '$7 == "UND"' | grep -F -e "$(printf '%s\n' "$bad" | sed 's/^[^:]*: \([^ ]*\).*/@\1/')" | sed 's/^/    needed by: /' >&2
+	readelf --dyn-syms -W "$lib" | awk '$7 == "UND"' | grep -F -e "$(printf '%s\n' "$bad" | sed 's/^[^:]*: \([^ ]*\).*/@\1 /')" | sed 's/^/    needed by: /' >&2
 	fail=1
 fi
 
