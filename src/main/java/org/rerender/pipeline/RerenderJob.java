@@ -221,10 +221,10 @@ public final class RerenderJob {
 		cancel.check();
 
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
-		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
-		boolean framesDone = frames.isComplete();
-		VideoInfo input = FramesStep.fill(work, frames, prep, sequenceFps, progress, cancel); // the step made above: the input's rotation is read once
-		if (!framesDone) n.framesPrepared = frames.completeCount();
+		FramesStep.Result prepared = FramesStep.run(work, prep, sequenceFps, overwrite, progress, cancel); // one open: rotation and frames
+		WorkStep frames = prepared.step();
+		VideoInfo input = prepared.input();
+		if (prepared.decoded()) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
 
