@@ -289,7 +289,11 @@ class GraphedKeyFrameTest {
 		}
 	}
 
-	/** Graphed key frames hold no more arrays from frame to frame; closing the graphs and the anchor leaves nothing. */
+	/**
+	 * Graphed key frames hold no more arrays from frame to frame; closing the graphs and the anchor leaves nothing. A key
+	 * frame on recorded graphs (copy-ins, replays, store writes) makes no tensor from host memory in its DDIM loop besides
+	 * the run's noise draws (a host copy inside a CUDA capture would break it, one between replays would drain the GPU).
+	 */
 	@Test
 	void noArraysLeftBehindPerFrame() {
 		KeyFrameSettings s = allOn();
@@ -302,7 +306,14 @@ class GraphedKeyFrameTest {
 				try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), run, 1)) {
 					int steady = -1;
 					for (int k = 0; k < 3; k++) {
-						engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, s, NoiseStreams.seeded(7, 1 + k), null, null);
+						int key = k;
+						List<org.rerender.testing.HostTensors.Hit> hits = org.rerender.testing.HostTensors.hits(() -> engine.translateKeyFrame(seq,
+							fx.frame(2), fx.flows(), fx.prompts, s, NoiseStreams.seeded(7, 1 + key), null, null));
+						if (k == 2) {
+							List<String> bad = hits.stream().filter(h -> h.inSampler() && !HostTensorCountTest.allowedInLoop(h))
+								.map(org.rerender.testing.HostTensors.Hit::site).toList();
+							assertEquals(List.of(), bad, "host-made tensors in a graphed key frame's DDIM loop");
+						}
 						int n = run.getManagedArrays().size();
 						if (k == 1) steady = n; // after the first key frame has recorded its graph
 						if (k > 1) assertEquals(steady, n, "arrays held after key frame " + (k + 1));
