@@ -307,9 +307,11 @@ class GraphedKeyFrameTest {
 					int steady = -1;
 					for (int k = 0; k < 3; k++) {
 						int key = k;
-						List<org.rerender.testing.HostTensors.Hit> hits = org.rerender.testing.HostTensors.hits(() -> engine.translateKeyFrame(seq,
-							fx.frame(2), fx.flows(), fx.prompts, s, NoiseStreams.seeded(7, 1 + key), null, null));
-						if (k == 2) {
+						Runnable frame = () -> engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, s, NoiseStreams.seeded(7, 1 + key),
+							null, null);
+						if (k < 2) frame.run();
+						else { // on recorded graphs only (the spy slows the frame down)
+							List<org.rerender.testing.HostTensors.Hit> hits = org.rerender.testing.HostTensors.hits(frame);
 							List<String> bad = hits.stream().filter(h -> h.inSampler() && !HostTensorCountTest.allowedInLoop(h))
 								.map(org.rerender.testing.HostTensors.Hit::site).toList();
 							assertEquals(List.of(), bad, "host-made tensors in a graphed key frame's DDIM loop");
