@@ -210,6 +210,52 @@ class GraphedKeyFrameTest {
 		assertSame("stores on host, in F16", DdimSampler.Cfg.SEPARATE, allOn(), true, DataType.FLOAT16);
 	}
 
+	/**
+	 * F16 networks beside the F32 DDIM state, as on a GPU (CPU F16 kernels): the graph's ε is cast at its door, the stores
+	 * (F16, the compute type) take the static outputs as they are. Anchor and one key frame, batched CFG. Heavy: the CPU's
+	 * F16 kernels are slow (724 s on the shared 2-core machine at load 13–20; passed, bit for bit).
+	 */
+	@Test
+	@org.junit.jupiter.api.Tag(org.rerender.testing.Tags.HEAVY)
+	void f16NetworksEqualEager() throws Exception {
+		KeyFrameSettings s = allOn();
+		try (NDManager half = fx.tiny.weights.newSubManager()) {
+			org.rerender.model.unet.UNet unet = new org.rerender.model.unet.UNet(
+				org.rerender.model.unet.UNetConfig.fromJson(fx.tiny.configs.getAsJsonObject("unet")));
+			org.rerender.model.nn.WeightLoader.load(unet, fx.tiny.sd.withPrefix("model.diffusion_model."), half, DataType.FLOAT16, "tiny UNet F16");
+			org.rerender.model.controlnet.ControlNet cnet = new org.rerender.model.controlnet.ControlNet(
+				org.rerender.model.unet.UNetConfig.fromJson(fx.tiny.configs.getAsJsonObject("controlnet")));
+			org.rerender.model.nn.WeightLoader.load(cnet, fx.tiny.control.withPrefix("control_model."), half, DataType.FLOAT16,
+				"tiny ControlNet F16");
+			org.rerender.model.vae.AutoencoderKL vae = new org.rerender.model.vae.AutoencoderKL(
+				org.rerender.model.vae.VaeConfig.fromJson(fx.tiny.configs.getAsJsonObject("vae")));
+			org.rerender.model.nn.WeightLoader.load(vae, fx.tiny.sd.withPrefix("first_stage_model."), half, DataType.FLOAT16, "tiny VAE F16");
+			KeyFrameEngine engine = new KeyFrameEngine(new KeyFrameEngine.Models(unet, cnet, vae), half, DataType.FLOAT16)
+				.cfg(DdimSampler.Cfg.BATCHED);
+			KeyFrameEngine.Prompts prompts = new KeyFrameEngine.Prompts(fx.prompts.cond().toType(DataType.FLOAT16, false),
+				fx.prompts.uncond().toType(DataType.FLOAT16, false));
+			List<List<float[]>> runs = new ArrayList<>();
+			for (boolean graphed : new boolean[] {false, true})
+				try (KeyFrameGraphs graphs = graphed ? new KeyFrameGraphs(half, StepGraph::rerunRecorder) : null) {
+					engine.graphs(graphs);
+					List<float[]> out = new ArrayList<>();
+					KeyFrameEngine.AnchorResult a = engine.translateAnchor(fx.frame(1), prompts, s, NoiseStreams.seeded(7, 0), null, null);
+					try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), half, 1)) {
+						assertEquals(DataType.FLOAT16, a.anchor().attention().storage());
+						out.add(a.decoded().data());
+						out.add(engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), prompts, s, NoiseStreams.seeded(7, 1), null, null).decoded().data());
+						out.add(values(seq.previousStyle()));
+					}
+					finally {
+						a.anchor().close();
+					}
+					if (graphs != null) assertTrue(graphs.replays() > 0 && !graphs.abandoned());
+					runs.add(out);
+				}
+			for (int i = 0; i < 3; i++) assertArrayEquals(runs.get(0).get(i), runs.get(1).get(i), "F16 networks, result " + i);
+		}
+	}
+
 	/** A body that reads the store (at recording, or only at replays) fails, as does one that reads the conditioning. */
 	@Test
 	void aBodyThatReadsJavaSideStateFails() {
