@@ -39,6 +39,9 @@ public final class StepGraph implements AutoCloseable {
 		void close();
 	}
 
+	/** How many {@link StepGraph} bodies this thread is running now (recording, or replaying by rerun). */
+	private static final ThreadLocal<int[]> IN_BODY = ThreadLocal.withInitial(() -> new int[1]);
+
 	private final NDManager manager;
 	private final Function<NDList, NDArray> body;
 	private final Recorder recorder;
@@ -88,7 +91,7 @@ public final class StepGraph implements AutoCloseable {
 				made.add(b);
 			}
 			try {
-				output = recorder.record(() -> body.apply(made));
+				output = recorder.record(() -> inBody(() -> body.apply(made)));
 			}
 			catch (RuntimeException | Error e) {
 				made.close(); // nothing recorded: the next call records afresh (or the caller falls back)
@@ -105,6 +108,25 @@ public final class StepGraph implements AutoCloseable {
 		NDArray out = output.duplicate();
 		out.attach(resultManager);
 		return out;
+	}
+
+	/**
+	 * Whether this thread is inside a graph's body now (being recorded, or rerun as a replay): work done there is part
+	 * of the recording, so per-call caches must neither serve nor keep arrays ({@link ContextKeyValues}).
+	 */
+	public static boolean inBody() {
+		return IN_BODY.get()[0] > 0;
+	}
+
+	private static NDArray inBody(java.util.function.Supplier<NDArray> body) {
+		int[] depth = IN_BODY.get();
+		depth[0]++;
+		try {
+			return body.get();
+		}
+		finally {
+			depth[0]--;
+		}
 	}
 
 	/** Whether the body has been recorded (a failed recording leaves it unrecorded). */
