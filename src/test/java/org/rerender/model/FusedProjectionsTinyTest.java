@@ -86,8 +86,8 @@ class FusedProjectionsTinyTest {
 			TinyDiffusion t = nets[i];
 			try (NDManager m = TestDevice.newManager()) {
 				ControlledDenoiser d = new ControlledDenoiser(m, t.unet, t.controlNet, t.ref(m, "in.ddim.cond_context"),
-					t.ref(m, "in.ddim.uncond_context"), t.ref(m, "in.control.hint"), null, null);
-				NDArray x = t.ref(m, "in.unet.x").get("0:1");
+					t.ref(m, "in.ddim.uncond_context"), t.ref(m, "in.ddim.hint"), null, null);
+				NDArray x = t.ref(m, "in.ddim.x_T");
 				try (NDManager c = m.newSubManager()) {
 					d.epsBatched(x, 500, 0); // first call: computes and keeps the K/V
 				}
