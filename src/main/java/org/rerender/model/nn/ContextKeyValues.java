@@ -18,7 +18,7 @@ import java.util.function.UnaryOperator;
  * by any in-place write to it, e.g. a static buffer's {@code copy_}): a different or rewritten context computes afresh
  * and frees the stale entry. At most {@value #MAX_CONTEXTS} contexts are kept (the oldest is freed), so a caller that
  * makes a new context per call costs no memory growth. Inside a {@link StepGraph} body (a CUDA-graph capture, or its
- * replay-by-rerun) nothing is looked up or stored: the K/V GEMMs are then part of the recorded work and read the graph's
+ * replay-by-rerun) and during any {@link TorchExtCudaGraph} capture nothing is looked up or stored: the K/V GEMMs are then part of the recorded work and read the graph's
  * static context buffer, so a replay after new conditioning was copied in can never use keys and values computed from
  * the old one, and no cached array's memory is baked into a graph that outlives it.
  */
@@ -57,7 +57,7 @@ public final class ContextKeyValues implements AutoCloseable {
 	 * {@code compute(context)}, which is kept when the cache may keep it.
 	 */
 	synchronized NDArray get(Object layer, NDArray context, UnaryOperator<NDArray> compute) {
-		if (closed || StepGraph.inBody()) return compute.apply(context);
+		if (closed || StepGraph.inBody() || TorchExtCudaGraph.capturing()) return compute.apply(context);
 		long version = TorchExt.active() ? TorchExt.version(context) : -1;
 		Entry e = null;
 		for (int i = 0; i < entries.size(); i++) {

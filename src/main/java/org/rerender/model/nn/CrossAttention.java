@@ -88,6 +88,11 @@ public final class CrossAttention extends Module {
 		return v;
 	}
 
+	/** The packed {@code [3C, C]} weight of a fused same-width layer, else null (tests). */
+	NDArray packedQkv() {
+		return qkvWeight;
+	}
+
 	/** Memory budget of one score slice, in elements. */
 	public void setMaxScoreElements(long n) {
 		maxScoreElements = n;

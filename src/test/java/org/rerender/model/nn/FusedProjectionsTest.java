@@ -79,6 +79,13 @@ class FusedProjectionsTest {
 			for (int i = 0; i < 3; i++) assertTrue(loaded.get(i).isReleased(), "loaded projection " + i + " freed");
 			for (String k : new String[] {"to_q.weight", "to_k.weight", "to_v.weight"})
 				assertEquals(0f, self.namedParams().get(k).get().sub(selfRef.namedParams().get(k).get()).abs().max().getFloat(), k);
+			// the parameters are views of the packed weight (its memory, not a second copy): a write to it shows in them
+			NDArray packed = self.packedQkv(), k = self.namedParams().get("to_k.weight").get();
+			assertEquals(new Shape(3 * DIM, DIM), packed.getShape());
+			float k00 = k.get(new NDIndex("0, 0")).getFloat();
+			packed.set(new NDIndex("{}, 0", DIM), k00 + 1f);
+			assertEquals(k00 + 1f, k.get(new NDIndex("0, 0")).getFloat(), 0f, "to_k.weight is a view of the packed weight");
+			packed.set(new NDIndex("{}, 0", DIM), k00);
 			NDArray x = input(m, 20, DIM, 1), other = input(m, 13, DIM, 2), ctx = input(m, 7, CTX, 3);
 			withTorchExt(torchExt, () -> {
 				close("self-attention, one GEMM", self.forward(x, x), selfRef.forward(x, x));
