@@ -12,14 +12,17 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.WindowManager;
 import ij.measure.Calibration;
+import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
+import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
+import ij.process.ShortProcessor;
 
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
-import org.rerender.video.StampedVideo;
+import org.rerender.video.StampedFrames;
 import org.rerender.video.VideoWriter;
 
 /**
@@ -129,12 +132,29 @@ public final class ImageFrames {
 		return new double[] { ip.getMin(), ip.getMax() };
 	}
 
-	/** A grey slice through a LUT and display range, as ImageJ draws it; the input's pixels are not changed. */
+	/**
+	 * A grey slice through a LUT and display range, as ImageJ draws it. The display settings go on a new processor
+	 * that shares the slice's pixel array ({@link #view}): the input keeps its own settings and nothing is copied but
+	 * the RGB result.
+	 */
 	private static int[] rgb(ImageProcessor slice, LUT lut, double min, double max) {
-		ImageProcessor ip = slice.duplicate(); // the display settings go on a copy: the input keeps its own
+		ImageProcessor ip = view(slice);
 		ip.setLut(lut);
 		ip.setMinAndMax(min, max);
 		return (int[]) ip.convertToRGB().getPixels();
+	}
+
+	/**
+	 * A new 8-, 16- or 32-bit processor on the slice's own pixel array (not a copy), so display settings can be set on
+	 * it without touching the slice (a virtual stack may hand out a processor it keeps). Other kinds are duplicated.
+	 */
+	static ImageProcessor view(ImageProcessor slice) {
+		int w = slice.getWidth(), h = slice.getHeight();
+		Object px = slice.getPixels();
+		if (slice instanceof ByteProcessor && px instanceof byte[] b) return new ByteProcessor(w, h, b);
+		if (slice instanceof ShortProcessor && px instanceof short[] s) return new ShortProcessor(w, h, s, null);
+		if (slice instanceof FloatProcessor && px instanceof float[] f) return new FloatProcessor(w, h, f);
+		return slice.duplicate();
 	}
 
 	private static int addClamped(int a, int b) {
@@ -216,20 +236,14 @@ public final class ImageFrames {
 	}
 
 	/**
-	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
-	 * {@value VideoWriter#MIN_SIDE} pixels are padded on the right/bottom by {@link VideoWriter#createPadded}, by the
-	 * amounts {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds
-	 * exactly these frames at this frame rate ({@link StampedVideo}: SHA-256s kept beside it in {@code input.mp4.sha256});
-	 * each slice is converted to RGB once for both the check and the video. Another image given with the same work
-	 * folder is never replaced by a stale video.
+	 * The image as the folder of lossless PNG frames {@code WORK/input_frames/} a Rerender job reads (an image sequence;
+	 * its frame rate, {@link #fps}, goes to the job separately). Any size is fine (no padding). The files are rewritten
+	 * only where they do not already hold exactly these frames ({@link StampedFrames}: SHA-256s kept beside the folder
+	 * in {@code input_frames.sha256}); each slice is converted to RGB once for both the check and the file. Another
+	 * image given with the same work folder never meets stale frames.
 	 */
-	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
-		return StampedVideo.write(work.resolve("input.mp4"), frames(imp), fps(imp, DEFAULT_FPS), cancel);
-	}
-
-	/** {right, bottom}: the columns and rows {@link #writeVideo} adds ({@link VideoWriter#padding}). */
-	public static int[] padding(ImagePlus imp) {
-		return VideoWriter.padding(imp.getWidth(), imp.getHeight());
+	public static Path writeFrames(ImagePlus imp, Path work, Cancel cancel) {
+		return StampedFrames.write(work.resolve("input_frames"), frames(imp), cancel);
 	}
 
 	/** A clear error before any work when frames of this size cannot be written as H.264 ({@link VideoWriter#checkEncodable}). */

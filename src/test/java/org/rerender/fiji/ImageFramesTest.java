@@ -184,6 +184,94 @@ class ImageFramesTest {
 		assertTrue(imp.getRoi() != null && imp.getRoi().getBounds().width == 2, "ROI kept");
 	}
 
+	/** The conversion as it was done before (a duplicate of each slice carries the display settings): the reference. */
+	static int[] displayedByCopy(ImageProcessor slice, LUT lut, double min, double max) {
+		ImageProcessor ip = slice.duplicate();
+		ip.setLut(lut);
+		ip.setMinAndMax(min, max);
+		return (int[]) ip.convertToRGB().getPixels();
+	}
+
+	static void assertFramesMatchCopies(ImagePlus imp, LUT lut, double min, double max) {
+		List<Rgb8Image> f = ImageFrames.frames(imp);
+		assertEquals(imp.getStackSize(), f.size());
+		for (int i = 0; i < f.size(); i++) {
+			int[] want = displayedByCopy(imp.getStack().getProcessor(i + 1), lut, min, max);
+			Rgb8Image got = f.get(i);
+			for (int p = 0; p < want.length; p++)
+				assertEquals(want[p] & 0xffffff, rgb(got, p % got.width(), p / got.width()), imp.getTitle() + " frame " + i + " pixel " + p);
+		}
+	}
+
+	@Test
+	void greyStacksGiveTheSamePixelsAsACopyWouldWithoutCopyingSlices() {
+		java.util.Random rnd = new java.util.Random(7);
+		int w = 9, h = 4;
+		ImagePlus b8 = new ImagePlus("8-bit", stack(w, h, 3, i -> {
+			byte[] px = new byte[w * h];
+			rnd.nextBytes(px);
+			return new ByteProcessor(w, h, px);
+		}));
+		b8.setLut(LUT.createLutFromColor(java.awt.Color.CYAN));
+		b8.setDisplayRange(30, 200);
+		assertFramesMatchCopies(b8, b8.getProcessor().getLut(), 30, 200);
+
+		ImagePlus s16 = new ImagePlus("16-bit", stack(w, h, 3, i -> {
+			short[] px = new short[w * h];
+			for (int p = 0; p < px.length; p++) px[p] = (short) rnd.nextInt(65536);
+			return new ShortProcessor(w, h, px, null);
+		}));
+		s16.setDisplayRange(1000, 50000);
+		assertFramesMatchCopies(s16, s16.getProcessor().getLut(), 1000, 50000);
+
+		ImagePlus f32 = new ImagePlus("32-bit", stack(w, h, 3, i -> {
+			float[] px = new float[w * h];
+			for (int p = 0; p < px.length; p++) px[p] = (float) rnd.nextGaussian() * 3;
+			return new FloatProcessor(w, h, px);
+		}));
+		f32.setDisplayRange(-2.5, 4);
+		assertFramesMatchCopies(f32, f32.getProcessor().getLut(), -2.5, 4);
+
+		ImagePlus hyper = new ImagePlus("hyperstack", s16.getStack());
+		hyper.setDimensions(1, 1, 3);
+		hyper.setOpenAsHyperStack(true);
+		hyper.setDisplayRange(0, 30000);
+		assertFramesMatchCopies(hyper, hyper.getProcessor().getLut(), 0, 30000);
+
+		int[] rgbPx = new int[w * h];
+		for (int p = 0; p < rgbPx.length; p++) rgbPx[p] = rnd.nextInt() & 0xffffff;
+		ImagePlus colour = new ImagePlus("RGB", new ColorProcessor(w, h, rgbPx));
+		Rgb8Image c = ImageFrames.frames(colour).get(0);
+		for (int p = 0; p < rgbPx.length; p++) assertEquals(rgbPx[p], rgb(c, p % w, p / w), "RGB pixel " + p);
+
+		// a virtual stack whose slices refuse to be copied, and which hands out the processor it keeps
+		ShortProcessor kept = new ShortProcessor(w, h, ((short[]) s16.getStack().getPixels(2)).clone(), null) {
+			@Override
+			public ImageProcessor duplicate() {
+				throw new AssertionError("a slice was copied");
+			}
+		};
+		kept.setMinAndMax(5, 6);
+		VirtualStack vs = new VirtualStack(w, h, null, null) {
+			@Override
+			public ImageProcessor getProcessor(int n) {
+				return n == 2 ? kept : new ShortProcessor(w, h); // slice 1 becomes the image's own processor
+			}
+
+			@Override
+			public int getSize() {
+				return 2;
+			}
+		};
+		ImagePlus virtual = new ImagePlus("virtual", vs);
+		virtual.setDisplayRange(1000, 50000);
+		List<Rgb8Image> v = ImageFrames.frames(virtual);
+		int[] want = displayedByCopy(s16.getStack().getProcessor(2), virtual.getProcessor().getLut(), 1000, 50000);
+		for (int p = 0; p < want.length; p++) assertEquals(want[p] & 0xffffff, rgb(v.get(1), p % w, p / w), "virtual pixel " + p);
+		assertEquals(5, kept.getMin(), "the kept processor's display range is not changed");
+		assertEquals(6, kept.getMax());
+	}
+
 	@Test
 	void fpsFromCalibrationAndOutputMetadata() {
 		ImagePlus in = new ImagePlus("clip é 1.avi", stack(20, 13, 2, i -> new ColorProcessor(20, 13)));
@@ -240,36 +328,34 @@ class ImageFramesTest {
 	}
 
 	@Test
-	void inputVideoIsRewrittenOnlyForOtherFrames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path work) throws Exception {
+	void inputFramesAreLosslessAndRewrittenOnlyForOtherFrames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path work) throws Exception {
 		ImagePlus a = new ImagePlus("a", stack(21, 13, 3, i -> {
 			ColorProcessor cp = new ColorProcessor(21, 13);
-			cp.setColor(new java.awt.Color(40 * i, 100, 200));
-			cp.fill();
+			for (int y = 0; y < 13; y++)
+				for (int x = 0; x < 21; x++) cp.set(x, y, (x * 37 + y * 101 + i * 53) * 0x010305 & 0xffffff); // detail H.264 would smear
 			return cp;
 		}));
-		java.nio.file.Path v = ImageFrames.writeVideo(a, work, org.rerender.engine.Cancel.NEVER);
-		assertEquals(work.resolve("input.mp4"), v);
-		org.rerender.video.VideoInfo info = org.rerender.video.VideoReader.probe(v);
-		assertEquals(3, info.frameCount());
-		assertEquals(22, info.width());
-		assertEquals(16, info.height());
-		assertArrayEquals(new int[] { 1, 3 }, ImageFrames.padding(a), "21x13 is padded to 22x16 (even, at least 16)");
-		try (org.rerender.video.VideoReader r = org.rerender.video.VideoReader.open(v)) {
-			Rgb8Image f = r.read();
-			int last = rgb(f, 20, 12), pad = rgb(f, 21, 15);
-			for (int k = 16; k >= 0; k -= 8) assertEquals(last >> k & 0xff, pad >> k & 0xff, 12, "padding repeats the edge");
-		}
-		java.nio.file.attribute.FileTime t = java.nio.file.Files.getLastModifiedTime(v);
-		java.nio.file.Files.setLastModifiedTime(v, java.nio.file.attribute.FileTime.fromMillis(t.toMillis() - 60_000));
-		t = java.nio.file.Files.getLastModifiedTime(v);
-		ImageFrames.writeVideo(a, work, org.rerender.engine.Cancel.NEVER);
-		assertEquals(t, java.nio.file.Files.getLastModifiedTime(v), "same frames: kept (resume)");
+		java.nio.file.Path dir = ImageFrames.writeFrames(a, work, org.rerender.engine.Cancel.NEVER);
+		assertEquals(work.resolve("input_frames"), dir);
+		org.rerender.video.ImageSequence seq = org.rerender.video.ImageSequence.open(dir, 12);
+		assertEquals(3, seq.size());
+		assertEquals(21, seq.width(), "no padding");
+		assertEquals(13, seq.height());
+		for (int i = 0; i < 3; i++)
+			assertArrayEquals(ImageFrames.frames(a).get(i).data(), seq.read(i).data(), "frame " + i + " bit-exact");
+		java.nio.file.Path f0 = org.rerender.video.StampedFrames.frame(dir, 0);
+		java.nio.file.attribute.FileTime t = java.nio.file.Files.getLastModifiedTime(f0);
+		java.nio.file.Files.setLastModifiedTime(f0, java.nio.file.attribute.FileTime.fromMillis(t.toMillis() - 60_000));
+		t = java.nio.file.Files.getLastModifiedTime(f0);
+		String hash = seq.sha256();
+		ImageFrames.writeFrames(a, work, org.rerender.engine.Cancel.NEVER);
+		assertEquals(t, java.nio.file.Files.getLastModifiedTime(f0), "same frames: kept (resume)");
+		assertEquals(hash, org.rerender.video.ImageSequence.open(dir, 12).sha256(), "the work folder's input hash is unchanged");
 
 		ImagePlus b = new ImagePlus("b", stack(21, 13, 2, i -> new ColorProcessor(21, 13)));
-		org.rerender.engine.RerenderException e = assertThrows(org.rerender.engine.RerenderException.class,
-			() -> ImageFrames.checkEncodable(20, 13, "\"b\""));
-		assertTrue(e.getMessage().contains("at least 16x16") && e.getMessage().contains("20x13"), e.getMessage());
-		ImageFrames.writeVideo(b, work, org.rerender.engine.Cancel.NEVER);
-		assertEquals(2, org.rerender.video.VideoReader.probe(v).frameCount(), "another stack in the same work folder: rewritten, not stale");
+		ImageFrames.writeFrames(b, work, org.rerender.engine.Cancel.NEVER);
+		org.rerender.video.ImageSequence other = org.rerender.video.ImageSequence.open(dir, 12);
+		assertEquals(2, other.size(), "another stack in the same work folder: rewritten, not stale");
+		assertArrayEquals(new byte[21 * 13 * 3], other.read(1).data());
 	}
 }
