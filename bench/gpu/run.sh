@@ -18,7 +18,8 @@
 #   runs with our fused ops on and/or off, and "graph": on + -Drerender.cudagraph=true, the CFG-batched call captured
 #   as a CUDA graph and replayed; default "on graph off"; "off" only if the torchext build failed), KF_RUNS (key-frame
 #   runs "SIZE:MODE,MODE[:REPS] ...", default every size of SIZES with every mode and REPS; MODE+cb = MODE with cuDNN's
-#   benchmark mode on, MODE+cl = MODE with channels-last networks (rerender.channelslast); anchor.py takes VARIANT+cb
+#   benchmark mode on, MODE+cl = MODE with channels-last networks (rerender.channelslast), MODE+sp = MODE with separate
+#   attention projections (rerender.fusedprojections=false, the pre-fusion path); anchor.py takes VARIANT+cb
 #   and VARIANT+cl the same way),
 #   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops --phases), RR_ARGS (extra arguments of the rerender
 #   stage's benchmark, e.g. --cfg batched --stores both --ablate --graph both; it always gets --phases), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
@@ -261,6 +262,7 @@ if has keyframe; then
 				[[ $B == graph ]] && ext+=(-Drerender.cudagraph=true)
 				cb=(); [[ $M == *+cb* ]] && cb=(--cudnn-benchmark)
 				[[ $M == *+cl* ]] && ext+=(-Drerender.channelslast=true)
+				[[ $M == *+sp* ]] && ext+=(-Drerender.fusedprojections=false) # separate q/k/v GEMMs, no kept text K/V
 				smi_peak "/tmp/smi-kf-$S.txt" timeout "${KF_TIMEOUT:-240}" "${JAVA[@]}" "${ext[@]}" org.rerender.bench.KeyFrameBenchmark \
 					--device "$DEVICE" --size "$S" --steps 20 --reps "$N" "${flops[@]}" "${cb[@]}" --save-image "/tmp/kf-img-$S-$M.f32" \
 					${KF_ARGS:-} 2>&1 | tee "$OUT/keyframe-$S-$M.log"

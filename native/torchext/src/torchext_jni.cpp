@@ -148,6 +148,40 @@ JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeAttention(JNIE
 	});
 }
 
+// Attention from packed projections (CrossAttention.java's fused weights): with q == 0, kv is self-attention's
+// [B,N,3·heads·d] (q, k, v side by side, one GEMM's output); otherwise q is [B,Nq,heads·d] and kv [B,Nk,2·heads·d]
+// (k, v side by side). The three are views of the packed tensor ([B,N,parts,heads,d] permuted and unbound: last axis
+// contiguous, as the fused kernels need), so no copy is made; returns [B,Nq,heads·d] as nativeAttention.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeAttentionPacked(JNIEnv* env, jclass, jlong q, jlong kv,
+		jint heads) {
+	return guarded(env, [&] {
+		const at::Tensor& p = tensor(kv);
+		const int64_t parts = q == 0 ? 3 : 2;
+		const int64_t c = p.size(2) / parts, d = c / heads;
+		std::vector<at::Tensor> s = p.reshape({p.size(0), p.size(1), parts, heads, d}).permute({2, 0, 3, 1, 4}).unbind(0);
+		at::Tensor tq;
+		if (q == 0) {
+			tq = s[0];
+		} else {
+			const at::Tensor& x = tensor(q);
+			tq = x.reshape({x.size(0), x.size(1), heads, d}).transpose(1, 2);
+		}
+		at::Tensor o = at::scaled_dot_product_attention(tq, s[parts - 2], s[parts - 1]);
+		return o.transpose(1, 2).reshape({tq.size(0), tq.size(2), c});
+	});
+}
+
+// The tensor's version counter (bumped by every in-place write to it or a view of it, e.g. copy_), or -1 for an
+// inference tensor, which has none. ContextKeyValues.java keys its cache on it.
+JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeVersion(JNIEnv* env, jclass, jlong x) {
+	jlong out = -1;
+	torchext::guard(env, [&] {
+		const at::Tensor& t = tensor(x);
+		out = t.is_inference() ? -1 : static_cast<jlong>(t._version());
+	});
+	return out;
+}
+
 // GEGLU on an already projected [.., 2·inner]: first half × exact GELU(second half).
 JNIEXPORT jlong JNICALL Java_org_rerender_model_nn_TorchExt_nativeGeglu(JNIEnv* env, jclass, jlong x) {
 	return guarded(env, [&] {

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.rerender.model.controlnet.ControlNet;
+import org.rerender.model.nn.ContextKeyValues;
 import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.Scope;
 import org.rerender.model.nn.StepGraph;
@@ -40,13 +41,18 @@ public final class ControlledDenoiser implements Denoiser {
 	private final boolean plain; // no per-call hooks: a batched call depends on its tensors only (CUDA-graph safe)
 	private final Batched batched; // shared with the withHooks copies (same conditioning and hint)
 
-	/** The batched call's {@code [uncond; cond]} context and hint pair: made on the first batched call, owned by {@code manager}. */
+	/**
+	 * The batched call's {@code [uncond; cond]} context and hint pair, made on the first batched call, and the
+	 * cross-attention keys/values of the contexts, made on the first call that uses each: owned by {@code manager}.
+	 */
 	private static final class Batched {
 		final NDManager manager;
+		final ContextKeyValues contextKv;
 		NDList pair;
 
 		Batched(NDManager manager) {
 			this.manager = manager;
+			this.contextKv = new ContextKeyValues(manager);
 		}
 	}
 
@@ -55,7 +61,8 @@ public final class ControlledDenoiser implements Denoiser {
 	 * call gets the same result as cldm's per-call encoding, and a 20-step CFG sample skips 39 of its 40 runs
 	 * (8 convolutions, the first ones at full image size). Likewise the batched call's conditioning (the contexts and
 	 * the hint stacked in pairs) is made on its first call and reused by every later step.
-	 * @param m the caller's per-image manager: owns the encoded hint and the batched conditioning (freed when it closes)
+	 * @param m the caller's per-image manager: owns the encoded hint, the batched conditioning and the contexts'
+	 *     cross-attention keys/values (computed on first use, reused by every later call; freed when it closes)
 	 * @param controlNet null for plain SD
 	 * @param hint {@code [B,3,8h,8w]} in [0,1], or null without ControlNet
 	 * @param controlScales 13 scales (null = all 1)
@@ -88,6 +95,11 @@ public final class ControlledDenoiser implements Denoiser {
 		return g;
 	}
 
+	/** The contexts' kept cross-attention keys/values (shared with the {@link #withHooks} copies; tests, benchmarks). */
+	public ContextKeyValues contextKeyValues() {
+		return batched.contextKv;
+	}
+
 	/** The hint encoder's output (null without ControlNet): what a timer waits for to charge the encoder's time. */
 	public NDArray encodedHint() {
 		return guidedHint;
@@ -102,7 +114,7 @@ public final class ControlledDenoiser implements Denoiser {
 	}
 
 	private List<NDArray> control(NDArray x, NDArray guided, NDArray tEmb, NDArray context) {
-		return controlNet.forwardGuided(x, guided, tEmb, context, controlScales, UNetCallContext.NONE.withProbe(null));
+		return controlNet.forwardGuided(x, guided, tEmb, context, controlScales, UNetCallContext.NONE.withContextKv(batched.contextKv));
 	}
 
 	/** Rerender/ControlNet demo scales: {@code strength} for all 13, or {@code strength·0.825^(12-i)} in guess mode. */
@@ -129,7 +141,7 @@ public final class ControlledDenoiser implements Denoiser {
 				try (NDArray cEmb = controlNet.timestepSinusoid(xn.getManager(), t, xn.getDataType())) {
 					control = control(xn, h, cEmb, context);
 				}
-			eps = unet.forward(xn, tEmb, context, control, ctx);
+			eps = unet.forward(xn, tEmb, context, control, ctx.contextKv() != null ? ctx : ctx.withContextKv(batched.contextKv));
 			if (control != null) control.forEach(NDArray::close);
 		}
 		if (xn != x) xn.close();
@@ -216,7 +228,9 @@ public final class ControlledDenoiser implements Denoiser {
 	public NDArray epsPrepared(NDArray x, NDArray tEmb, NDArray context, NDArray h, UNetCallContext ctx) {
 		if (!sharedSinusoid)
 			throw new IllegalStateException("UNet and ControlNet timestep embeddings differ in width");
-		List<NDArray> control = controlNet == null ? null : control(x, h, tEmb, context);
+		// no kept keys/values here: a recorded graph computes them from its static context buffer (ContextKeyValues)
+		List<NDArray> control = controlNet == null ? null
+			: controlNet.forwardGuided(x, h, tEmb, context, controlScales, UNetCallContext.NONE);
 		NDArray eps = unet.forward(x, tEmb, context, control, ctx);
 		if (control != null) control.forEach(NDArray::close);
 		return eps;

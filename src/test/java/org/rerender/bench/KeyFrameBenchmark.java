@@ -146,6 +146,9 @@ public final class KeyFrameBenchmark {
 			if (org.rerender.model.nn.ChannelsLast.requested())
 				System.out.println("# channels-last: UNet " + unet.channelsLast() + ", ControlNet " + cnet.channelsLast() + ", VAE " + vae.channelsLast()
 					+ (unet.channelsLast() ? "" : " (refused: " + org.rerender.model.nn.ChannelsLast.refusal(dev) + ")"));
+			System.out.println("# attention projections: " + (org.rerender.model.nn.CrossAttention.fusedRequested()
+				? "packed at load ([q;k;v] and [k;v] GEMMs, text-context K/V kept per frame)"
+				: "separate (" + org.rerender.model.nn.CrossAttention.PROPERTY + "=false)"));
 			sync(weights);
 			System.out.printf(Locale.ROOT, "# random weights: %.0f M parameters in %.1f s%s%n", params / 1e6, (System.nanoTime() - t0) / 1e9,
 				poller == null ? "" : String.format(Locale.ROOT, ", device memory used %.2f GiB (idle before %.2f)", poller.sample() / GIB, before / GIB));

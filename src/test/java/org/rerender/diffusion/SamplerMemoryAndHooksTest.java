@@ -44,7 +44,11 @@ class SamplerMemoryAndHooksTest {
 				assertTrue(now.contains(out));
 				out.close();
 			}
-			assertEquals(3, frame.getManagedArrays().size(), "the frame's manager holds the encoded hint and the batched pair only");
+			// plus the kept cross-attention keys/values: one per layer for each of cond, uncond and the batched pair
+			int kept = model.contextKeyValues().size();
+			assertEquals(kept, model.contextKeyValues().misses());
+			assertEquals(3 + kept, frame.getManagedArrays().size(),
+				"the frame's manager holds the encoded hint, the batched pair and the kept K/V only");
 		}
 		assertEquals(weightsBefore, tiny.weights.getManagedArrays().size(), "nothing attached to the weights manager");
 	}

@@ -45,14 +45,19 @@ public final class TinyDiffusion implements AutoCloseable {
 
 	/** The tiny models loaded with {@code rerender.channelslast} set to {@code channelsLast} (the property restored after). */
 	public static TinyDiffusion withChannelsLast(boolean channelsLast) throws IOException {
-		String old = System.getProperty(ChannelsLast.PROPERTY);
-		System.setProperty(ChannelsLast.PROPERTY, Boolean.toString(channelsLast));
+		return withProperty(ChannelsLast.PROPERTY, channelsLast);
+	}
+
+	/** The tiny models loaded with a load-time system property set to {@code value} (restored after). */
+	public static TinyDiffusion withProperty(String property, boolean value) throws IOException {
+		String old = System.getProperty(property);
+		System.setProperty(property, Boolean.toString(value));
 		try {
 			return new TinyDiffusion();
 		}
 		finally {
-			if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
-			else System.setProperty(ChannelsLast.PROPERTY, old);
+			if (old == null) System.clearProperty(property);
+			else System.setProperty(property, old);
 		}
 	}
 

@@ -28,6 +28,37 @@ public final class Attention {
 		return TorchExt.active() ? TorchExt.attention(q, k, v, heads) : composed(q, k, v, heads, maxScoreElements);
 	}
 
+	/**
+	 * Self-attention on one GEMM's packed output ({@link CrossAttention}'s fused {@code to_q/to_k/to_v}).
+	 * @param qkv {@code [B, N, 3·heads·d]}: q, k and v side by side
+	 * @return {@code [B, N, heads·d]}, in {@code qkv}'s manager
+	 */
+	public static NDArray selfPacked(NDArray qkv, int heads, long maxScoreElements) {
+		if (TorchExt.active()) return TorchExt.attentionPacked(null, qkv, heads);
+		NDList p = parts(qkv, 3, qkv.getManager());
+		return composed(p.get(0), p.get(1), p.get(2), heads, maxScoreElements);
+	}
+
+	/**
+	 * Attention with packed keys and values ({@link CrossAttention}'s fused {@code to_k/to_v}).
+	 * @param q {@code [B, Nq, heads·d]}
+	 * @param kv {@code [B, Nk, 2·heads·d]}: k and v side by side; may belong to a cache ({@link ContextKeyValues}):
+	 *     nothing made from it stays in its manager
+	 * @return {@code [B, Nq, heads·d]}, in {@code q}'s manager
+	 */
+	public static NDArray packedKeysValues(NDArray q, NDArray kv, int heads, long maxScoreElements) {
+		if (TorchExt.active()) return TorchExt.attentionPacked(q, kv, heads);
+		NDList p = parts(kv, 2, q.getManager());
+		return composed(q, p.get(0), p.get(1), heads, maxScoreElements);
+	}
+
+	/** {@code packed}'s equal parts along the last axis (views), in {@code into}. */
+	private static NDList parts(NDArray packed, int n, ai.djl.ndarray.NDManager into) {
+		NDList p = packed.split(n, packed.getShape().dimension() - 1);
+		for (NDArray a : p) a.attach(into);
+		return p;
+	}
+
 	/** The composed DJL path. */
 	static NDArray composed(NDArray q, NDArray k, NDArray v, int heads, long maxScoreElements) {
 		long b = q.getShape().get(0), nq = q.getShape().get(1), c = q.getShape().get(2);

@@ -16,8 +16,17 @@ public final class Linear extends Module {
 	}
 
 	public NDArray forward(NDArray x) {
-		NDArray b = bias == null ? null : bias.get();
-		return TorchExt.active() ? TorchExt.linear(x, weight.get(), b) : composed(x, weight.get(), b);
+		return apply(x, weight.get(), bias == null ? null : bias.get());
+	}
+
+	/** The weight's parameter ({@link CrossAttention} packs its projections' weights at load). */
+	Param weightParam() {
+		return weight;
+	}
+
+	/** {@code x·Wᵀ + b} with a given weight (and bias, or null), as {@link #forward} computes it. */
+	static NDArray apply(NDArray x, NDArray weight, NDArray bias) {
+		return TorchExt.active() ? TorchExt.linear(x, weight, bias) : composed(x, weight, bias);
 	}
 
 	/** DJL's linear: {@code t}, {@code matmul} and, for inputs above 2-D, a separate bias {@code add_}. */

@@ -167,6 +167,14 @@ public final class StepGraph implements AutoCloseable {
 		return outputs;
 	}
 
+	/**
+	 * Whether this thread is inside a graph's body now (being recorded, or rerun as a replay): work done there is part
+	 * of the recording, so per-call caches must neither serve nor keep arrays ({@link ContextKeyValues}).
+	 */
+	public static boolean inBody() {
+		return IN_BODY.get()[0] > 0;
+	}
+
 	/** Whether the body has been recorded (a failed recording leaves it unrecorded). */
 	public boolean recorded() {
 		return buffers != null;

@@ -1,6 +1,8 @@
 package org.rerender.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -227,6 +229,14 @@ public final class TorchExt {
 			NDArray q = x.reshape(2, 30, 32), k = q.flip(1).mul(0.5f), v = q.cos();
 			e = maxDiff(attention(q, k, v, 4), Attention.composed(q, k, v, 4, Attention.DEFAULT_MAX_SCORE_ELEMENTS));
 			if (!(e < 1e-4)) return "attention differs by " + e;
+			NDArray qkv = NDArrays.concat(new NDList(q, k, v), 2), kv = NDArrays.concat(new NDList(k, v), 2);
+			e = Math.max(maxDiff(attentionPacked(null, qkv, 4), Attention.composed(q, k, v, 4, Attention.DEFAULT_MAX_SCORE_ELEMENTS)),
+				maxDiff(attentionPacked(q.get("0:1, 0:7"), kv.get("0:1"), 4),
+					Attention.composed(q.get("0:1, 0:7"), k.get("0:1"), v.get("0:1"), 4, Attention.DEFAULT_MAX_SCORE_ELEMENTS)));
+			if (!(e < 1e-4)) return "packed attention differs by " + e;
+			long v0 = version(kv);
+			kv.set(new ai.djl.ndarray.index.NDIndex("0, 0, 0"), 1f);
+			if (v0 >= 0 && version(kv) <= v0) return "version counter did not move on an in-place write (" + v0 + ")";
 			e = maxDiff(geglu(q), Functional.composedGeglu(q));
 			if (!(e < 1e-5)) return "GEGLU differs by " + e;
 			e = maxDiff(silu(q), Functional.composedSilu(q));
@@ -346,6 +356,28 @@ public final class TorchExt {
 		return wrap(q, nativeAttention(h(q), h(k), h(v), heads));
 	}
 
+	/**
+	 * Attention on packed projections ({@link CrossAttention}'s fused weights): {@code q} null and {@code kv}
+	 * {@code [B,N,3·heads·d]} (q, k, v side by side), or {@code q [B,Nq,heads·d]} and {@code kv [B,Nk,2·heads·d]}
+	 * (k, v side by side). The parts are views of {@code kv}; the result {@code [B,Nq,heads·d]} is in the manager of
+	 * {@code q} (of {@code kv} when q is null).
+	 */
+	static NDArray attentionPacked(NDArray q, NDArray kv, int heads) {
+		Shape s = kv.getShape();
+		long parts = q == null ? 3 : 2;
+		if (s.dimension() != 3 || s.get(2) % (parts * heads) != 0)
+			throw new IllegalArgumentException("packed attention input " + s + ", " + parts + " parts, heads " + heads);
+		return wrap(q == null ? kv : q, nativeAttentionPacked(q == null ? 0 : h(q), h(kv), heads));
+	}
+
+	/**
+	 * {@code x}'s version counter (libtorch bumps it at every in-place write to {@code x} or a view of it, e.g. a
+	 * static buffer's {@code copy_}), or -1 when {@code x} has none (an inference-mode tensor).
+	 */
+	static long version(NDArray x) {
+		return nativeVersion(h(x));
+	}
+
 	static NDArray geglu(NDArray projected) {
 		return wrap(projected, nativeGeglu(h(projected)));
 	}
@@ -397,6 +429,10 @@ public final class TorchExt {
 	private static native void nativeSetNhwcGroupNorm(boolean on);
 
 	private static native long nativeAttention(long q, long k, long v, int heads);
+
+	private static native long nativeAttentionPacked(long q, long kv, int heads);
+
+	private static native long nativeVersion(long x);
 
 	private static native long nativeGeglu(long x);
 

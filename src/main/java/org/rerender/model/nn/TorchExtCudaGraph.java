@@ -24,6 +24,9 @@ import java.util.function.Supplier;
  * </pre>
  */
 public final class TorchExtCudaGraph implements AutoCloseable {
+	/** Graphs this thread is capturing now (between {@link #begin} and {@link #end}). */
+	private static final ThreadLocal<int[]> CAPTURING = ThreadLocal.withInitial(() -> new int[1]);
+
 	private long handle;
 
 	private TorchExtCudaGraph(long handle) {
@@ -65,11 +68,22 @@ public final class TorchExtCudaGraph implements AutoCloseable {
 	/** Starts capturing the calling thread's CUDA work on the side stream. */
 	public void begin() {
 		nativeBegin(open());
+		CAPTURING.get()[0]++;
 	}
 
 	/** Ends the capture and instantiates the graph (the recorded kernels have not run yet). */
 	public void end() {
-		nativeEnd(open());
+		long h = open();
+		CAPTURING.get()[0] = Math.max(0, CAPTURING.get()[0] - 1);
+		nativeEnd(h);
+	}
+
+	/**
+	 * Whether the calling thread is capturing a graph now: its work is recorded, not run, so caches must neither serve
+	 * nor keep arrays then ({@link ContextKeyValues}).
+	 */
+	static boolean capturing() {
+		return CAPTURING.get()[0] > 0;
 	}
 
 	/** Runs the captured kernels, on the current stream. */

@@ -51,7 +51,7 @@ final class TransformerBlock extends Module {
 			NDArray kv = n1;
 			if (site != null && ctx.attentionHook() != null) kv = ctx.attentionHook().keyValueInput(ctx, site, n1);
 			NDArray h = x.add(attn1.forward(n1, kv));
-			h = h.add(attn2.forward(norm2.forward(h), context));
+			h = h.add(attn2.forward(norm2.forward(h), context, ctx.contextKv()));
 			h = h.add(ffOut.forward(Functional.geglu(ffIn.forward(norm3.forward(h)))));
 			return s.keep(h);
 		}
