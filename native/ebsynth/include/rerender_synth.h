@@ -21,8 +21,9 @@ extern "C" {
 #endif
 
 /* The JNI library's version; NativeLibrary.VERSION (Java) must equal it (NativeLibraryTest checks). Bump both when
- * the JNI surface or the results change. 1.1.0: EbsynthNative.selfCheck; no OpenMP runtime needed. */
-#define RR_SYNTH_VERSION "1.1.0"
+ * the JNI surface, the results or the runtime dependencies change. 1.1.0: EbsynthNative.selfCheck; no OpenMP runtime
+ * needed. 1.1.1: OpenMP again, needs the system's libgomp.so.1 (results bitwise those of 1.1.0). */
+#define RR_SYNTH_VERSION "1.1.1"
 
 /** Compute backends. Only the CPU backend exists; the table leaves room for CUDA. */
 typedef enum {

@@ -2,6 +2,7 @@
 // exceptions and turns failures into Java exceptions with a clear message.
 #include <jni.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "rerender_synth.h"
-#include "team.h"
+#include "parallel.h"
 
 namespace {
 
@@ -65,7 +66,8 @@ bool check_len(JNIEnv *env, jarray a, long long expected, const char *name) {
 
 /**
  * The error paths the shipped build depends on (static libstdc++ with libgcc_s's unwinder, our std::__throw_*
- * helpers in throw.cpp, an exception moved from a worker thread to the caller): "ok" or what failed.
+ * helpers in throw.cpp, an exception moved from an OpenMP worker thread to the caller as synth_cpu.cpp's loops do it):
+ * "ok" or what failed.
  */
 std::string self_check() {
 	std::string failed;
@@ -87,10 +89,21 @@ std::string self_check() {
 	catch (const std::bad_alloc &) {
 	}
 	try {
-		rr::Team team(3);
-		team.run(64, [](int i, int) {
-			if (i == 40) throw std::bad_alloc();
-		});
+		// thrown by the first item that a thread other than the caller's runs (by item 40 if the runtime gives
+		// this loop one thread only)
+		rr::ParallelError err;
+		std::atomic<bool> thrown{false};
+#pragma omp parallel for schedule(static) num_threads(3)
+		for (int i = 0; i < 64; i++) {
+			if (err.failed()) continue;
+			try {
+				if ((rr::thread_num() != 0 || i == 40) && !thrown.exchange(true)) throw std::bad_alloc();
+			}
+			catch (...) {
+				err.capture();
+			}
+		}
+		err.rethrow();
 		failed += "no exception from a worker thread; ";
 	}
 	catch (const std::bad_alloc &) {

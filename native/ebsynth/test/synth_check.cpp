@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "rerender_synth.h"
-#include "team.h"
+#include "parallel.h"
 
 static int failures = 0;
 #define CHECK(cond, what)                                        \
@@ -64,38 +64,51 @@ static Run run(int sw, int sh, const std::vector<uint8_t> &style, const std::vec
 	return r;
 }
 
-// The thread team that runs the parallel loops: every item once, member ids in range, exceptions reach the caller.
-static void team_checks() {
+// The OpenMP loops as synth_cpu.cpp writes them: every item once, thread numbers in range, an exception in an item
+// (on whichever thread) reaches the caller after the region, and the next region works.
+static void parallel_checks() {
 	for (int n : {1, 3, 8}) {
-		rr::Team team(n);
 		std::vector<std::atomic<int>> hits(1000);
-		std::atomic<int> badMember{0};
-		for (int round = 0; round < 50; round++)
-			team.run(1000, [&](int i, int t) {
+		std::atomic<int> badThread{0};
+		for (int round = 0; round < 50; round++) {
+#pragma omp parallel for schedule(monotonic: dynamic, 1) num_threads(n)
+			for (int i = 0; i < 1000; i++) {
 				hits[i]++;
-				if (t < 0 || t >= team.size()) badMember++;
-			});
+				int t = rr::thread_num();
+				if (t < 0 || t >= n) badThread++;
+			}
+		}
 		bool all = true;
 		for (auto &h : hits) all = all && h.load() == 50;
-		CHECK(all && badMember.load() == 0, "thread team runs every item once per round with valid member ids");
+		CHECK(all && badThread.load() == 0, "parallel loop runs every item once per round with valid thread numbers");
 		bool caught = false;
 		try {
-			team.run(200, [](int i, int) {
-				if (i == 123) throw std::bad_alloc();
-			});
+			rr::ParallelError err;
+#pragma omp parallel for schedule(static) num_threads(n)
+			for (int i = 0; i < 200; i++) {
+				if (err.failed()) continue;
+				try {
+					if (i == 123 || i == 170) throw std::bad_alloc();
+				}
+				catch (...) {
+					err.capture();
+				}
+			}
+			err.rethrow();
 		}
 		catch (const std::bad_alloc &) {
 			caught = true;
 		}
-		CHECK(caught, "an exception in a team item reaches the caller");
+		CHECK(caught, "an exception in a loop item reaches the caller");
 		int after = 0;
-		team.run(10, [&](int, int) { __atomic_add_fetch(&after, 1, __ATOMIC_RELAXED); });
-		CHECK(after == 10, "the team is usable after an exception");
+#pragma omp parallel for num_threads(n)
+		for (int i = 0; i < 10; i++) __atomic_add_fetch(&after, 1, __ATOMIC_RELAXED);
+		CHECK(after == 10, "the next parallel loop works after an exception");
 	}
 }
 
 int main() {
-	team_checks();
+	parallel_checks();
 	const int w = 64, h = 48;
 	std::vector<uint8_t> style = texture(w, h, 0.0), guide = texture(w, h, 1.0);
 	rr_synth_params p;

@@ -41,7 +41,7 @@ public final class NativeLibrary {
 	/** Base name of the library ({@code lib<NAME>.so}). */
 	public static final String NAME = "RerenderSynth";
 	/** The library version this code needs: {@code RR_SYNTH_VERSION} of {@code native/ebsynth/include/rerender_synth.h}. */
-	public static final String VERSION = "1.1.0";
+	public static final String VERSION = "1.1.1";
 	/** System property: the folder the jar's copy is extracted to first (default {@code java.io.tmpdir}). */
 	public static final String EXTRACT_DIR_PROPERTY = "rerender.native.extractDir";
 	/** System property: the folder tried next, where the extracted copy is kept for later runs. */
@@ -178,7 +178,7 @@ public final class NativeLibrary {
 					+ System.getProperty("os.arch") + " (only linux-x86_64 is built; put lib" + NAME
 					+ ".so on java.library.path to use your own build)."
 				: "Native library not available for this platform: " + platform + " (no " + s.resourceName()
-					+ " in the jar). Tried: " + String.join("; ", tried));
+					+ " in the jar). Tried: " + String.join("; ", tried) + runtimeHint(tried));
 		}
 		byte[] bytes;
 		try (InputStream in = s.resource().open()) {
@@ -228,9 +228,28 @@ public final class NativeLibrary {
 			tried.add("extracted to " + s.cacheDir() + " (" + CACHE_DIR_PROPERTY + "): " + reason(e));
 		}
 		throw new RerenderException("Could not load the native synthesis library lib" + NAME + ".so (propagation needs it). Tried:\n  - "
-			+ String.join("\n  - ", tried) + "\n\"failed to map segment\" means the folder is on a file system mounted noexec: "
+			+ String.join("\n  - ", tried) + runtimeHint(tried) + "\n\"failed to map segment\" means the folder is on a file system mounted noexec: "
 			+ "start Fiji/Java with -D" + EXTRACT_DIR_PROPERTY + "=DIR (or -D" + CACHE_DIR_PROPERTY + "=DIR) naming a folder "
 			+ "you can write to and run programs from, or install lib" + NAME + ".so into Fiji.app/lib/linux64/.");
+	}
+
+	/**
+	 * What to install when a load failed for want of the OpenMP runtime the library is linked against (the loader
+	 * names it: "libgomp.so.1: cannot open shared object file", or "version `GOMP_4.0' not found" for a libgomp older
+	 * than GCC 4.9's); empty otherwise.
+	 */
+	static String runtimeHint(List<String> failures) {
+		boolean missing = false, old = false;
+		for (String f : failures) {
+			if (f.contains("libgomp.so.1: cannot open shared object file")) missing = true;
+			else if (f.contains("GOMP_") && f.contains("not found")) old = true;
+		}
+		if (missing) return "\nlibgomp.so.1 (the OpenMP runtime of GCC, which lib" + NAME + ".so uses for its threads) is not "
+			+ "installed: install the package libgomp1 (Debian, Ubuntu: sudo apt install libgomp1) or libgomp (RHEL, "
+			+ "CentOS, Fedora: sudo dnf install libgomp; openSUSE: libgomp1), then restart Fiji.";
+		if (old) return "\nThe installed libgomp.so.1 (OpenMP runtime) is older than GCC 4.9's, which lib" + NAME
+			+ ".so needs: update the package libgomp1 (Debian, Ubuntu) or libgomp (RHEL, CentOS, Fedora).";
+		return "";
 	}
 
 	private static String reason(Throwable e) {
@@ -281,7 +300,7 @@ public final class NativeLibrary {
 
 	/**
 	 * Loads the library and runs its self-check (C++ error paths: exceptions from the standard library, a failed
-	 * allocation, a worker thread); returns e.g. "version 1.1.0, self-check ok", or throws if it fails.
+	 * allocation, a worker thread); returns e.g. "version 1.1.1, self-check ok", or throws if it fails.
 	 */
 	public static String check() {
 		load();

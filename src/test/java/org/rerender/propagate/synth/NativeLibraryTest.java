@@ -130,6 +130,28 @@ class NativeLibraryTest {
 	}
 
 	@Test
+	void missingOpenMpRuntimeIsNamedWithItsPackage() throws Exception {
+		// what the JVM reports when the system has no libgomp.so.1 (every copy fails the same way)
+		NativeLibrary.Loader noGomp = file -> {
+			throw new UnsatisfiedLinkError(file + ": libgomp.so.1: cannot open shared object file: No such file or directory");
+		};
+		RerenderException e = assertThrows(RerenderException.class, () -> NativeLibrary.locate(
+			sources(List.of(), fakeLibrary(NativeLibrary.VERSION), tmp.resolve("t"), tmp.resolve("c")), noGomp, w -> {}));
+		assertTrue(e.getMessage().contains("libgomp.so.1: cannot open shared object file"), e.getMessage());
+		assertTrue(e.getMessage().contains("install the package libgomp1 (Debian, Ubuntu")
+			&& e.getMessage().contains("libgomp (RHEL, CentOS, Fedora"), e.getMessage());
+		// a libgomp older than GCC 4.9
+		NativeLibrary.Loader oldGomp = file -> {
+			throw new UnsatisfiedLinkError(file + ": /lib64/libgomp.so.1: version `GOMP_4.0' not found (required by " + file + ")");
+		};
+		e = assertThrows(RerenderException.class, () -> NativeLibrary.locate(
+			sources(List.of(), fakeLibrary(NativeLibrary.VERSION), tmp.resolve("t2"), tmp.resolve("c2")), oldGomp, w -> {}));
+		assertTrue(e.getMessage().contains("older than GCC 4.9") && e.getMessage().contains("update the package libgomp1"), e.getMessage());
+		// other failures get no such hint
+		assertEquals("", NativeLibrary.runtimeHint(List.of("x.so: failed to map segment from shared object")));
+	}
+
+	@Test
 	void unusableTempFolderFallsBackToTheCacheFolder() throws Exception {
 		byte[] jar = fakeLibrary(NativeLibrary.VERSION);
 		// (a) the temp "folder" is a file: extraction fails

@@ -99,6 +99,39 @@ class NativePatchSynthesizerTest {
 		assertTrue(psnr > 24, "different seeds should give similar images, PSNR " + psnr);
 	}
 
+	/**
+	 * SHA-256 of the output image and error map (big-endian float bits) at 112x96 and 256x192, seed 11, recorded from
+	 * the build of version 1.1.0 (commit 8588c38: its POSIX thread team, g++ 12.2 -O3 -march=x86-64-v2). The same
+	 * digests for 1, 2 and 4 threads: how the parallel loops are run (thread team, OpenMP) must not change a bit.
+	 */
+	static final String[][] REFERENCE_DIGESTS = {
+		{"112x96", "ccdb5e14116043ebe8f047b264de8bb3ffb773949424384e3b3a4affec74eb4a"},
+		{"256x192", "e13a013a774c4f0d9cffabead0a708076782ae70e85b455cdde172682f346185"},
+	};
+
+	@Test
+	void outputsAreBitwiseThoseOfTheReferenceBuildForEveryThreadCount() throws Exception {
+		Rgb8Image w1 = SynthTestImages.read("rubberwhale1.png"), w2 = SynthTestImages.read("rubberwhale2.png");
+		List<String> wrong = new ArrayList<>();
+		for (String[] ref : REFERENCE_DIGESTS) {
+			String[] wh = ref[0].split("x");
+			int w = Integer.parseInt(wh[0]), h = Integer.parseInt(wh[1]);
+			Rgb8Image src = SynthTestImages.crop(w1, 200, 120, w, h), tgt = SynthTestImages.crop(w2, 200, 120, w, h);
+			Rgb8Image style = SynthTestImages.stylise(src);
+			for (int threads : new int[] {1, 2, 4}) {
+				SynthesisResult r = synth.synthesize(request(style, src, tgt, params(11, threads)), Cancel.NEVER);
+				java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+				md.update(r.image().data());
+				java.nio.ByteBuffer err = java.nio.ByteBuffer.allocate(4 * r.error().data().length);
+				for (float e : r.error().data()) err.putInt(Float.floatToRawIntBits(e));
+				md.update(err.array());
+				String digest = java.util.HexFormat.of().formatHex(md.digest());
+				if (!ref[1].equals(digest)) wrong.add(ref[0] + " with " + threads + " threads: " + digest);
+			}
+		}
+		assertTrue(wrong.isEmpty(), "outputs differ from the reference build: " + wrong);
+	}
+
 	@Test
 	void concurrentSynthesesMatchSequentialOnes() throws Exception {
 		Rgb8Image style = SynthTestImages.stylise(frame1);
