@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
+import org.rerender.config.SamplingSteps;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
 import org.rerender.model.download.ModelStore;
@@ -81,7 +82,8 @@ public abstract class RerenderCommandBase extends EngineCommand {
 
 	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false)
 	private String header_sampling = "<html><b>Sampling and control</b>";
-	@Parameter(label = "DDIM steps", min = "1", max = "1000")
+	@Parameter(label = "DDIM steps", min = "1", max = "1000",
+		description = "Counts whose uniform DDIM schedule would pass timestep 1000 cannot run (as in the original): 3, 9, 27, 36, 37, 101-111, 251-333, 501-1000")
 	private int ddim_steps = DEF.ddimSteps;
 	@Parameter(label = "CFG scale", min = "0")
 	private double scale = DEF.scale;
@@ -173,6 +175,7 @@ public abstract class RerenderCommandBase extends EngineCommand {
 	}
 
 	RerenderConfig config() {
+		SamplingSteps.require("ddim_steps", ddim_steps); // before a stack is written out as a video
 		Path work = path(work_dir, "work folder");
 		Path in;
 		double[] cr = numbers(crop, 4, "crop");
