@@ -1,0 +1,100 @@
+package org.rerender.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.rerender.engine.Cancel;
+import org.rerender.engine.CancelledException;
+import org.rerender.flow.BidirectionalFlow;
+import org.rerender.flow.FlowEstimator;
+import org.rerender.flow.FlowField;
+import org.rerender.flow.FlowMethod;
+import org.rerender.image.Rgb8Image;
+import org.rerender.propagate.FrameFlows;
+
+/**
+ * Key frames resumed after a stop between a key frame's files and the carried state.
+ */
+class KeyFrameResumeTest {
+	@RegisterExtension
+	static final TinyPipeline tiny = TinyPipeline.frames(10);
+
+	/** Counts {@link #both} calls (flow pairs) and delegates. */
+	static final class CountingFlows implements FlowEstimator {
+		final FlowEstimator inner;
+		final AtomicInteger pairs = new AtomicInteger();
+
+		CountingFlows(FlowMethod m) {
+			inner = FrameFlows.estimator(m);
+		}
+
+		@Override
+		public FlowMethod method() {
+			return inner.method();
+		}
+
+		@Override
+		public FlowField flow(Rgb8Image from, Rgb8Image to) {
+			return inner.flow(from, to);
+		}
+
+		@Override
+		public BidirectionalFlow both(Rgb8Image a, Rgb8Image b) {
+			pairs.incrementAndGet();
+			return inner.both(a, b);
+		}
+
+		@Override
+		public void close() {
+			inner.close();
+		}
+	}
+
+	@Test
+	void aStopBetweenTheFilesAndTheStateRetranslatesOnlyTheFramesAfterTheState() throws Exception {
+		// uninterrupted: keys 1, 5, 9
+		CountingFlows straightFlows = new CountingFlows(FlowMethod.DIS);
+		RerenderJob straight = new RerenderJob(tiny.job("straight").seed(11).build(), cfg -> tiny.models())
+			.keyFlowEstimator(m -> straightFlows);
+		RerenderJob.Result s = straight.run(RerenderJob.Steps.KEY_FRAMES, null, null);
+		assertEquals(java.util.List.of(1, 5, 9), s.keyFrames());
+		assertEquals(3, s.counters().keyFramesTranslated);
+
+		Path work = tiny.dir().resolve("stopped"), keys = work.resolve("keys");
+		RerenderJob job = new RerenderJob(tiny.job("stopped").seed(11).build(), cfg -> tiny.models());
+		stopAt(job, "Key frame 5"); // key frame 1 done, its state saved (1 done)
+		Path state = keys.resolve("sequence_state.safetensors"), oneDone = tiny.dir().resolve("state-after-1");
+		Files.copy(state, oneDone);
+		stopAt(job, "Key frame 9"); // key frame 5 done, state 2 done
+		assertTrue(Files.isRegularFile(keys.resolve("0005.png")) && Files.isRegularFile(keys.resolve("0005.f32")));
+		assertFalse(Files.exists(keys.resolve("0009.png")));
+		// the stop fell between key frame 5's PNG/F32 writes and the state's save: the state says 1 done
+		Files.copy(oneDone, state, StandardCopyOption.REPLACE_EXISTING);
+		byte[] png5 = Files.readAllBytes(keys.resolve("0005.png"));
+
+		CountingFlows resumedFlows = new CountingFlows(FlowMethod.DIS);
+		RerenderJob.Result r = job.keyFlowEstimator(m -> resumedFlows).run(RerenderJob.Steps.KEY_FRAMES, null, null);
+		assertEquals(0, r.counters().anchorsTranslated);
+		assertEquals(1, r.counters().keyFramesRebuilt, "only key frame 5 (after the saved state) is re-translated for its state");
+		assertEquals(1, r.counters().keyFramesTranslated, "key frame 9");
+		assertArrayEquals(png5, Files.readAllBytes(keys.resolve("0005.png")), "key frame 5's files are kept");
+		Path straightKeys = tiny.dir().resolve("straight/keys");
+		for (String f : new String[] {"0005.png", "0009.png", "0009.f32"})
+			assertArrayEquals(Files.readAllBytes(straightKeys.resolve(f)), Files.readAllBytes(keys.resolve(f)), f + " as uninterrupted");
+	}
+
+	private static void stopAt(RerenderJob job, String stage) {
+		Cancel stop = new Cancel();
+		assertThrows(CancelledException.class, () -> job.run(RerenderJob.Steps.KEY_FRAMES,
+			(st, d, t) -> { if (st.startsWith(stage)) stop.request(); }, stop));
+	}
+}
