@@ -29,6 +29,7 @@ import org.rerender.engine.DeviceMemoryErrors;
 import org.rerender.engine.GpuMemory;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
+import org.rerender.flow.BidirectionalFlow;
 import org.rerender.flow.FlowEstimator;
 import org.rerender.flow.FlowMethod;
 import org.rerender.flow.WarpingError;
@@ -522,8 +523,11 @@ public final class RerenderJob {
 							Progress p = (stage, done, total) -> progress.report("Key frame " + idx + " (" + (seq.done() + 1) + "/"
 								+ k.size() + "): " + stage, done, total);
 							Rgb8Image f = frames.readPng(idx);
-							KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow.both(anchor.frame(), f),
-								flow.both(seq.previousFrame(), f));
+							BidirectionalFlow fromAnchor = flow.both(anchor.frame(), f);
+							// the first key frame's previous frame is the anchor: one pair, one estimate (and the
+							// identical flows let the masks reuse the anchor's occlusion)
+							KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(fromAnchor,
+								seq.done() == 0 ? fromAnchor : flow.both(seq.previousFrame(), f));
 							KeyFrameEngine.FrameInput in = new KeyFrameEngine.FrameInput(f, corrected(f, reference),
 								control(f, job).toControlImage());
 							KeyFrameEngine.KeyFrameResult r = engine.translateKeyFrame(seq, in, flows, prompts, s,
