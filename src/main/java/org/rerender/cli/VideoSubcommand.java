@@ -87,21 +87,7 @@ final class VideoSubcommand implements Subcommand {
 		if (!a.positionals().isEmpty()) throw new UsageException("unexpected argument " + a.positionals().get(0));
 		int switches = (a.flag("-one") ? 1 : 0) + (a.flag("-nb") ? 1 : 0) + (a.flag("-nr") ? 1 : 0);
 		if (switches > 1) throw new UsageException("use at most one of -one, -nb, -nr");
-		RerenderConfig.Builder b;
-		if (a.has("--cfg")) {
-			Path cfg = a.path("--cfg", null);
-			ConfigJson.Loaded l = ConfigJson.read(cfg, Path.of("").toAbsolutePath());
-			for (String n : l.notes()) System.err.println("note: " + n);
-			b = l.config().toBuilder();
-		}
-		else {
-			a.required("--input");
-			a.required("--output");
-			a.required("--prompt");
-			b = RerenderConfig.builder();
-		}
-		apply(a, b);
-		RerenderConfig c = b.build();
+		RerenderConfig c = config(a, n -> System.err.println("note: " + n));
 		RerenderJob.Steps steps = a.flag("-one") ? RerenderJob.Steps.FIRST_FRAME : a.flag("-nb") ? RerenderJob.Steps.KEY_FRAMES
 			: a.flag("-nr") ? RerenderJob.Steps.PROPAGATION : RerenderJob.Steps.ALL;
 		ModelStore store = a.has("--models") ? new ModelStore(a.path("--models", null)) : ModelStore.standard();
@@ -131,6 +117,36 @@ final class VideoSubcommand implements Subcommand {
 		finally {
 			if (loaded[0] != null) loaded[0].close();
 		}
+	}
+
+	/** The job's config: {@code --cfg}'s file (if given) with the options over it, or the options alone. */
+	static RerenderConfig config(Args a, java.util.function.Consumer<String> notes) {
+		if (!a.has("--cfg")) {
+			a.required("--input");
+			a.required("--output");
+			a.required("--prompt");
+			RerenderConfig.Builder b = RerenderConfig.builder();
+			apply(a, b);
+			return b.build();
+		}
+		ConfigJson.Loaded l = ConfigJson.read(a.path("--cfg", null), Path.of("").toAbsolutePath());
+		int interval = a.has("--interval") ? a.integer("--interval", 10) : l.config().interval;
+		for (String n : l.notes())
+			if (interval == l.config().interval || !n.startsWith("style_update_freq")) notes.accept(n);
+		RerenderConfig.Builder b = l.config().toBuilder();
+		apply(a, b);
+		// an original config's style_update_freq counts frames: converted to key frames with the interval run
+		if (l.originalFormat() && !a.has("--style_update_freq") && interval != l.config().interval) {
+			b.styleUpdateFreq(l.styleUpdateFreqAt(interval));
+			String note = l.styleUpdateNote(interval);
+			if (note != null) notes.accept(note);
+		}
+		return b.build();
+	}
+
+	/** {@link #config(Args, java.util.function.Consumer)} of a command line (tests). */
+	static RerenderConfig config(String... argv) {
+		return config(Args.parse(argv, FLAGS, VALUES), n -> {});
 	}
 
 	static void apply(Args a, RerenderConfig.Builder b) {

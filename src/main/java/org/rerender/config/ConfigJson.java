@@ -45,7 +45,31 @@ public final class ConfigJson {
 		"attention_store_on_host");
 
 	/** A parsed config plus what the reader wants the user to know (unknown keys, conversions). */
-	public record Loaded(RerenderConfig config, boolean originalFormat, List<String> notes) {}
+	/**
+	 * @param originalStyleUpdateFreq an original-format config's style_update_freq N as written (frame indices, the
+	 *     original's default when absent), converted to key frames in {@code config} with the file's interval; 0 for
+	 *     this project's format (already counted in key frames)
+	 */
+	public record Loaded(RerenderConfig config, boolean originalFormat, List<String> notes, int originalStyleUpdateFreq) {
+
+		/**
+		 * The style_update_freq (in key frames) for a job run at {@code interval}, e.g. one overridden on the command
+		 * line: an original config's N is converted again with that interval; this project's value is kept.
+		 */
+		public int styleUpdateFreqAt(int interval) {
+			return originalFormat ? originalStyleUpdateToKeyFrames(originalStyleUpdateFreq, interval) : config.styleUpdateFreq;
+		}
+
+		/** The note for an original N converted at {@code interval}; null when nothing was converted (same number). */
+		public String styleUpdateNote(int interval) {
+			int k = styleUpdateFreqAt(interval);
+			return originalFormat && k != originalStyleUpdateFreq ? styleNote(originalStyleUpdateFreq, k, interval) : null;
+		}
+	}
+
+	private static String styleNote(int n, int perKeys, int interval) {
+		return "style_update_freq " + n + " (original: frame indices) = every " + perKeys + " key frame(s) at interval " + interval;
+	}
 
 	private ConfigJson() {}
 
@@ -112,13 +136,14 @@ public final class ConfigJson {
 		if (present(o, "image_resolution")) b.imageResolution(integer(o, "image_resolution"));
 		if (present(o, "use_limit_device_resolution")) b.useLimitDeviceResolution(bool(o, "use_limit_device_resolution"));
 		if (present(o, "x0_strength")) b.x0Strength(number(o, "x0_strength"));
+		int originalN = 0;
 		if (original) {
 			int n = present(o, "style_update_freq") ? integer(o, "style_update_freq") : ORIGINAL_STYLE_UPDATE_FREQ;
 			if (n < 1) throw new RerenderException("Invalid setting: style_update_freq must be at least 1, got " + n);
 			int perKeys = originalStyleUpdateToKeyFrames(n, interval);
 			b.styleUpdateFreq(perKeys);
-			if (perKeys != n)
-				notes.add("style_update_freq " + n + " (original: frame indices) = every " + perKeys + " key frame(s) at interval " + interval);
+			originalN = n;
+			if (perKeys != n) notes.add(styleNote(n, perKeys, interval));
 		}
 		else if (present(o, "style_update_freq")) b.styleUpdateFreq(integer(o, "style_update_freq"));
 		if (present(o, "cross_period")) b.crossPeriod(period(o, "cross_period"));
@@ -141,7 +166,7 @@ public final class ConfigJson {
 		if (present(o, "n_proc")) b.processes(integer(o, "n_proc"));
 		if (present(o, "batch_cfg")) b.batchCfg(bool(o, "batch_cfg"));
 		if (present(o, "attention_store_on_host")) b.attentionStoreOnHost(bool(o, "attention_store_on_host"));
-		return new Loaded(b.build().validate(), original, List.copyOf(notes));
+		return new Loaded(b.build().validate(), original, List.copyOf(notes), originalN);
 	}
 
 	/** N frame indices (original meaning) at interval K → N / gcd(N, K) key frames. */

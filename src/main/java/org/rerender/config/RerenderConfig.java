@@ -164,7 +164,8 @@ public final class RerenderConfig {
 		if (frameCount != null && frameCount < 2) fail("frame_count must be at least 2, got " + frameCount);
 		for (int c : crop)
 			if (c < 0) fail("crop values must be ≥ 0, got " + Arrays.toString(crop));
-		if (ddimSteps < 1 || ddimSteps > 1000) fail("ddim_steps must be in 1..1000, got " + ddimSteps);
+		String steps = SamplingSteps.problem("ddim_steps", ddimSteps, SamplingSteps.TRAINING_STEPS);
+		if (steps != null) fail(steps);
 		if (!(scale >= 0) || Double.isInfinite(scale)) fail("scale (CFG) must be a finite number ≥ 0, got " + scale);
 		if (!(controlStrength >= 0 && controlStrength <= 2)) fail("control_strength must be in 0..2, got " + controlStrength);
 		if (controlType == ControlType.CANNY && !(cannyLow >= 0 && cannyLow <= cannyHigh && cannyHigh <= 1000))

@@ -57,7 +57,7 @@ public final class ControlledGenerator {
 			if (addedPrompt == null) addedPrompt = "";
 			if (negativePrompt == null) negativePrompt = "";
 			if (controlType == null) controlType = ControlType.CANNY;
-			if (steps < 1 || steps > 1000) throw new RerenderException("steps must be 1 to 1000, got " + steps);
+			SamplingSteps.require("steps", steps);
 			if (!(scale >= 0)) throw new RerenderException("CFG scale must be 0 or more, got " + scale);
 			if (!(controlStrength >= 0 && controlStrength <= 2))
 				throw new RerenderException("control strength must be 0 to 2, got " + controlStrength);

@@ -1,5 +1,7 @@
 package org.rerender.diffusion;
 
+import org.rerender.config.SamplingSteps;
+
 /**
  * ldm's DDIM constants for S steps, "uniform" discretisation: {@code c = T div S}, timesteps
  * {@code range(0, T, c) + 1} (so S' = ceil(T/c) entries), {@code alphas = ᾱ[timesteps]} (F32 buffer values),
@@ -13,11 +15,10 @@ public final class DdimSchedule {
 	public DdimSchedule(NoiseSchedule schedule, int steps) {
 		if (steps < 1 || steps > schedule.size())
 			throw new IllegalArgumentException("DDIM steps must be in 1.." + schedule.size() + ", got " + steps);
+		String problem = SamplingSteps.problem("DDIM steps", steps, schedule.size());
+		if (problem != null) throw new org.rerender.engine.RerenderException(problem);
 		int c = schedule.size() / steps;
 		int n = (schedule.size() + c - 1) / c;
-		if ((n - 1) * c + 1 >= schedule.size())
-			throw new org.rerender.engine.RerenderException(steps + " DDIM steps would need timestep " + ((n - 1) * c + 1)
-				+ ", outside the " + schedule.size() + "-step schedule (the original sampler fails the same way); choose another step count");
 		timesteps = new int[n];
 		alphas = new float[n];
 		alphasPrev = new float[n];

@@ -10,6 +10,7 @@ import ij.ImagePlus;
 import java.io.File;
 import java.nio.file.Path;
 import org.rerender.config.RerenderConfig;
+import org.rerender.config.SamplingSteps;
 import org.rerender.engine.RerenderException;
 import org.rerender.model.download.ModelStore;
 import org.rerender.pipeline.RerenderJob;
@@ -86,7 +87,8 @@ public abstract class RerenderCommandBase extends EngineCommand {
 
 	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false)
 	private String header_sampling = "<html><b>Sampling and control</b>";
-	@Parameter(label = "DDIM steps", min = "1", max = "1000", description = "Denoising steps per key frame (more: slower, finer).")
+	@Parameter(label = "DDIM steps", min = "1", max = "1000",
+		description = "Denoising steps per key frame (more: slower, finer). Counts whose uniform DDIM schedule would pass timestep 1000 cannot run (as in the original): 3, 9, 27, 36, 37, 101-111, 251-333, 501-1000")
 	private int ddim_steps = DEF.ddimSteps;
 	@Parameter(label = "CFG scale", min = "0", max = "30", stepSize = "0.5", description = "Classifier-free guidance: how strongly the prompt is followed.")
 	private double scale = DEF.scale;
@@ -182,6 +184,7 @@ public abstract class RerenderCommandBase extends EngineCommand {
 	}
 
 	RerenderConfig config() {
+		SamplingSteps.require("ddim_steps", ddim_steps); // before a stack is written out as frames
 		Path work = path(work_dir, "work folder");
 		Path in;
 		double[] cr = numbers(crop, 4, "crop");

@@ -29,6 +29,7 @@ import org.rerender.engine.DeviceMemoryErrors;
 import org.rerender.engine.GpuMemory;
 import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
+import org.rerender.flow.BidirectionalFlow;
 import org.rerender.flow.FlowEstimator;
 import org.rerender.flow.FlowMethod;
 import org.rerender.flow.WarpingError;
@@ -126,6 +127,7 @@ public final class RerenderJob {
 	private Supplier<DeviceChoice.Resolved> device;
 	private double sequenceFps = ImageSequence.DEFAULT_FPS;
 	private boolean sequenceFpsGiven;
+	private java.util.function.Function<FlowMethod, FlowEstimator> keyFlows;
 
 	public RerenderJob(RerenderConfig config, ModelSupplier models) {
 		this.cfg = config.validate();
@@ -198,6 +200,12 @@ public final class RerenderJob {
 		return this;
 	}
 
+	/** Tests: the key frames' flow estimator made by {@code f} instead of {@link FrameFlows#estimator}. */
+	RerenderJob keyFlowEstimator(java.util.function.Function<FlowMethod, FlowEstimator> f) {
+		this.keyFlows = f;
+		return this;
+	}
+
 	/** The work folder: {@code work_dir}, else the output's folder. */
 	public Path workDir() {
 		Path w = cfg.workDir != null ? cfg.workDir : cfg.output.toAbsolutePath().getParent();
@@ -246,6 +254,7 @@ public final class RerenderJob {
 		else if (steps != Steps.PROPAGATION) {
 			DiffusionModels m = models.get(cfg);
 			KeyFrameTranslator t = new KeyFrameTranslator(cfg, m, frames, keys, seed, schedule, flowMethod, n);
+			if (keyFlows != null) t.keyFlows = keyFlows;
 			try {
 				t.run(steps == Steps.FIRST_FRAME, progress, cancel);
 			}
@@ -476,6 +485,8 @@ public final class RerenderJob {
 		private final KeySchedule schedule;
 		private final FlowMethod flowMethod;
 		private final Counters n;
+		/** Makes the key frames' flow estimator (a test wraps it to count calls). */
+		java.util.function.Function<FlowMethod, FlowEstimator> keyFlows = FrameFlows::estimator;
 
 		KeyFrameTranslator(RerenderConfig cfg, DiffusionModels models, WorkStep frames, WorkStep keys, long seed,
 			KeySchedule schedule, FlowMethod flowMethod, Counters n)
@@ -524,14 +535,16 @@ public final class RerenderJob {
 					KeyFrameSequence restored = null;
 					if (firstMissing > 0 && Files.isRegularFile(seqFile)) {
 						restored = KeyFrameSequence.load(seqFile, anchor, job);
-						if (restored.done() != firstMissing) {
+						// a stop between a key frame's files and the state leaves the state behind the files: the
+						// frames after it are re-translated for their state only; a state ahead of the files is dropped
+						if (restored.done() > firstMissing) {
 							restored.close();
 							restored = null;
 						}
 					}
-					int start = restored == null ? 0 : firstMissing;
+					int start = restored == null ? 0 : restored.done();
 					try (KeyFrameSequence seq = restored != null ? restored : new KeyFrameSequence(anchor, job, cfg.styleUpdateFreq);
-						FlowEstimator flow = FrameFlows.estimator(flowMethod))
+						FlowEstimator flow = keyFlows.apply(flowMethod))
 					{
 						for (int i = start; i < k.size(); i++) {
 							cancel.check();
@@ -539,8 +552,11 @@ public final class RerenderJob {
 							Progress p = (stage, done, total) -> progress.report("Key frame " + idx + " (" + (seq.done() + 1) + "/"
 								+ k.size() + "): " + stage, done, total);
 							Rgb8Image f = frames.readPng(idx);
-							KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow.both(anchor.frame(), f),
-								flow.both(seq.previousFrame(), f));
+							BidirectionalFlow fromAnchor = flow.both(anchor.frame(), f);
+							// the first key frame's previous frame is the anchor: one pair, one estimate (and the
+							// identical flows let the masks reuse the anchor's occlusion)
+							KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(fromAnchor,
+								seq.done() == 0 ? fromAnchor : flow.both(seq.previousFrame(), f));
 							KeyFrameEngine.FrameInput in = new KeyFrameEngine.FrameInput(f, corrected(f, reference),
 								control(f, job).toControlImage());
 							KeyFrameEngine.KeyFrameResult r = engine.translateKeyFrame(seq, in, flows, prompts, s,

@@ -132,6 +132,26 @@ class ConfigJsonTest {
 	}
 
 	@Test
+	void originalStyleUpdateFrequencyIsKeptToConvertAtAnotherInterval() {
+		String base = "{\"input\":\"a.mp4\",\"output\":\"o/b.mp4\",\"prompt\":\"p\",";
+		ConfigJson.Loaded l = ConfigJson.parse(JsonParser.parseString(base + "\"interval\":10,\"style_update_freq\":10}")
+			.getAsJsonObject(), BASE);
+		assertEquals(10, l.originalStyleUpdateFreq(), "the original N as written");
+		assertEquals(1, l.config().styleUpdateFreq);
+		assertEquals(1, l.styleUpdateFreqAt(10));
+		assertEquals(2, l.styleUpdateFreqAt(5), "offsets 0, 5, 10, …: every 2nd key frame is a multiple of 10");
+		assertEquals(5, l.styleUpdateFreqAt(4));
+		assertEquals(10, l.styleUpdateFreqAt(3));
+		assertEquals("style_update_freq 10 (original: frame indices) = every 2 key frame(s) at interval 5", l.styleUpdateNote(5));
+		assertNull(l.styleUpdateNote(3), "10 frames at interval 3 = 10 key frames: nothing to note");
+		ConfigJson.Loaded ours = ConfigJson.parse(JsonParser.parseString(base
+			+ "\"format\":\"rerender-fiji/1\",\"interval\":10,\"style_update_freq\":3}").getAsJsonObject(), BASE);
+		assertEquals(0, ours.originalStyleUpdateFreq());
+		assertEquals(3, ours.styleUpdateFreqAt(5), "our format counts key frames: kept at any interval");
+		assertNull(ours.styleUpdateNote(5));
+	}
+
+	@Test
 	void cannyThresholdsAreReadOnlyForCanny() {
 		String base = "{\"input\":\"a.mp4\",\"output\":\"o/b.mp4\",\"prompt\":\"p\",\"canny_low\":5,\"canny_high\":6";
 		RerenderConfig hed = parse(base + ",\"control_type\":\"HED\"}");

@@ -26,8 +26,12 @@ public record KeyFrameSettings(int ddimSteps, double guidanceScale, double contr
 	Set<Integer> crossSteps, Set<Integer> warpSteps, Set<Integer> adaSteps, Set<Integer> maskSteps, double maskStrength,
 	double innerStrength, boolean smoothBoundary, boolean looseCrossAttention, FreeU freeU) {
 
-	/** @throws IllegalArgumentException when a step set holds an index outside [0, S) */
+	/**
+	 * @throws IllegalArgumentException when a step set holds an index outside [0, S)
+	 * @throws org.rerender.engine.RerenderException when {@code ddimSteps} cannot be sampled ({@link SamplingSteps#runnable})
+	 */
 	public KeyFrameSettings {
+		SamplingSteps.require("ddim_steps", ddimSteps);
 		int n = SamplingSteps.actualSteps(ddimSteps);
 		checkSteps("cross", crossSteps, n);
 		checkSteps("warp", warpSteps, n);

@@ -61,6 +61,18 @@ class KeyFrameEngineTest {
 		java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger(),
 			completed = new java.util.concurrent.atomic.AtomicInteger();
 		org.rerender.engine.Cancel[] cancel = new org.rerender.engine.Cancel[1];
+		// deterministic on a loaded machine: the key frame cannot finish pass 1 before the mask stage started (it would
+		// then meet the failure at its join, not the stop): its first progress report (after a step; later steps and
+		// the check after pass 1 poll the stop) waits until the mask stage has requested the stop
+		java.util.concurrent.CountDownLatch requested = new java.util.concurrent.CountDownLatch(1);
+		org.rerender.engine.Progress holdPass1 = (stage, done, total) -> {
+			try {
+				if (!requested.await(60, java.util.concurrent.TimeUnit.SECONDS)) throw new IllegalStateException("no mask stage started");
+			}
+			catch (InterruptedException e) {
+				throw new RuntimeException(e);
+			}
+		};
 		KeyFrameEngine.MaskStages failing = new KeyFrameEngine.MaskStages() {
 			@Override
 			public FlowMasks.AnchorPart anchorPart(KeyFrameEngine.Flows f) {
@@ -68,6 +80,7 @@ class KeyFrameEngineTest {
 				try {
 					if (cancel[0] != null) {
 						cancel[0].request(); // the key frame stops at its next step while this stage still runs
+						requested.countDown();
 						Thread.sleep(1500);
 					}
 					throw new IllegalStateException("mask failure");
@@ -91,7 +104,8 @@ class KeyFrameEngineTest {
 			fx.engine.maskStages(failing);
 			cancel[0] = new org.rerender.engine.Cancel();
 			org.rerender.engine.CancelledException e = assertThrows(org.rerender.engine.CancelledException.class,
-				() -> fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, st, NoiseStreams.seeded(5, 1), null, cancel[0]));
+				() -> fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, st, NoiseStreams.seeded(5, 1), holdPass1,
+					cancel[0]));
 			assertEquals(0, running.get(), "a mask stage still runs after the key frame failed");
 			assertEquals(1, e.getSuppressed().length, java.util.Arrays.toString(e.getSuppressed()));
 			assertEquals("mask failure", e.getSuppressed()[0].getMessage());

@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.rerender.config.Period;
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.DdimSampler;
+import org.rerender.testing.Tags;
 
 /**
  * Pass 2 resumed at its first mask step from pass 1's state gives bitwise what pass 2 run from step 0 gives (the
@@ -64,14 +66,25 @@ class ResumedPassTest {
 		assertEquals(1, cases().get(4).sdeditStep());
 	}
 
+	/**
+	 * The default run's case: separate CFG, SDEdit at step 1 before the first mask step 3 (the SDEdit noise draw is
+	 * consumed on resuming). The rest (about 150 s on 2 cores) is tagged heavy.
+	 */
+	@org.junit.jupiter.api.Test
+	void resumedPass2EqualsTheFullOneWithSdeditBeforeTheMaskSteps() {
+		assertResumeExact(DdimSampler.Cfg.SEPARATE, cases().get(0));
+	}
+
 	@ParameterizedTest
 	@EnumSource(DdimSampler.Cfg.class)
+	@Tag(Tags.HEAVY)
 	void resumedPass2EqualsTheFullOne(DdimSampler.Cfg cfg) {
 		for (KeyFrameSettings s : cases().subList(0, 2)) assertResumeExact(cfg, s);
 	}
 
 	/** The edge cases (to keep the class fast) in the batched CFG mode only, whose stores are [uncond; cond] pairs. */
 	@org.junit.jupiter.api.Test
+	@Tag(Tags.HEAVY)
 	void resumedPass2EqualsTheFullOneAtTheEdges() {
 		for (KeyFrameSettings s : cases().subList(2, cases().size())) assertResumeExact(DdimSampler.Cfg.BATCHED, s);
 	}
