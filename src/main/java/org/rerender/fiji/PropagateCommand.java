@@ -97,6 +97,7 @@ public class PropagateCommand extends EngineCommand {
 		if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
 		boolean video = !blank(output_file);
 		if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
+		if (video) VideoWriter.checkOutputName(output_file.toPath()); // before the long work
 		double known = ImageFrames.outputFps(fps, stack, file == null ? 0 : file.fps()); // before the long work
 		KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
 		List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)
