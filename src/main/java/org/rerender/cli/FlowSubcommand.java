@@ -15,6 +15,7 @@ import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoReader;
 import org.rerender.work.FramesStep;
 import org.rerender.work.WorkFolder;
+import org.rerender.work.WorkLock;
 import org.rerender.work.WorkStep;
 
 /** {@code rerender flow INPUT --out DIR}: prepared frames, optical flow and occlusion masks into a work folder. */
@@ -75,10 +76,13 @@ final class FlowSubcommand implements Subcommand {
 
 		Map<String, Object> params = new LinkedHashMap<>(FramesStep.params(prep));
 		params.put("flow_method", method.id());
-		WorkFolder work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
-		Progress progress = new LineProgress();
-		WorkStep frames = FramesStep.run(work, prep, overwrite, progress, Cancel.NEVER);
-		FlowStep.Result r = FlowStep.run(work, frames, method, overwrite, progress, Cancel.NEVER);
+		FlowStep.Result r;
+		try (WorkLock lock = WorkLock.acquire(out)) { // not while another run writes there
+			WorkFolder work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
+			Progress progress = new LineProgress();
+			WorkStep frames = FramesStep.run(work, prep, overwrite, progress, Cancel.NEVER);
+			r = FlowStep.run(work, frames, method, overwrite, progress, Cancel.NEVER);
+		}
 		System.err.println();
 		System.out.printf("%s flow for %d frame pairs (%d computed, %d kept) in %s and %s%n", r.method().id(), r.pairs(),
 			r.computed(), r.pairs() - r.computed(), r.flow().dir(), r.masks().dir());

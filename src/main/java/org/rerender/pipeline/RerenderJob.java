@@ -50,6 +50,7 @@ import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.rerender.work.FramesStep;
 import org.rerender.work.WorkFolder;
+import org.rerender.work.WorkLock;
 import org.rerender.work.WorkStep;
 
 /**
@@ -213,6 +214,12 @@ public final class RerenderJob {
 		List<String> notes = new ArrayList<>();
 		if (sequence == null && sequenceFpsGiven) note(notes, "the frame rate " + sequenceFps + " given (--fps) is for a folder of frames:"
 			+ " the video file keeps its own");
+		try (WorkLock lock = WorkLock.acquire(workDir())) { // one run at a time per work folder (CLI, Fiji, macros)
+			return run(steps, progress, cancel, sequence, notes);
+		}
+	}
+
+	private Result run(Steps steps, Progress progress, Cancel cancel, ImageSequence sequence, List<String> notes) {
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
 		long seed = seed(workDir());

@@ -94,6 +94,18 @@ class OutputResumeTest {
 	}
 
 	@Test
+	void aSecondRunOnTheSameWorkFolderIsRefusedWhileTheFirstRuns() throws Exception {
+		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 3);
+		try (org.rerender.work.WorkLock running = org.rerender.work.WorkLock.acquire(dir.resolve("work"))) {
+			RerenderException e = assertThrows(RerenderException.class, () -> job(in, dir.resolve("out/v.mp4"))
+				.run(RerenderJob.Steps.FIRST_FRAME, null, null));
+			assertTrue(e.getMessage().contains("in use by another run"), e.getMessage());
+			assertFalse(Files.exists(dir.resolve("work/frames")), "nothing written");
+		}
+		assertEquals(1, job(in, dir.resolve("out/v.mp4")).run(RerenderJob.Steps.FIRST_FRAME, null, null).counters().anchorsTranslated);
+	}
+
+	@Test
 	void aFrameRateGivenForAVideoFileIsNotedNotUsed() throws Exception {
 		Path in = TestClips.smallClip(dir.resolve("in.mp4"), 3);
 		RerenderJob.Result r = job(in, dir.resolve("out/v.mp4")).sequenceFps(12).run(RerenderJob.Steps.FIRST_FRAME, null, null);
