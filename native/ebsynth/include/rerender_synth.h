@@ -20,7 +20,9 @@
 extern "C" {
 #endif
 
-#define RR_SYNTH_VERSION "1.0.0"
+/* The JNI library's version; NativeLibrary.VERSION (Java) must equal it (NativeLibraryTest checks). Bump both when
+ * the JNI surface or the results change. 1.1.0: EbsynthNative.selfCheck; no OpenMP runtime needed. */
+#define RR_SYNTH_VERSION "1.1.0"
 
 /** Compute backends. Only the CPU backend exists; the table leaves room for CUDA. */
 typedef enum {

@@ -1,4 +1,4 @@
-// CPU backend: coarse-to-fine PatchMatch + uniformity term + plain voting, OpenMP.
+// CPU backend: coarse-to-fine PatchMatch + uniformity term + plain voting, on a thread team (team.h).
 //
 // Determinism: the random numbers are a hash of (seed, level, iteration, sweep, pixel, draw),
 // and the parallel sweeps are scheduled so that no thread ever reads data another thread may
@@ -17,14 +17,12 @@
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "backend.h"
+#include "team.h"
 
 namespace rr {
 namespace {
@@ -217,12 +215,11 @@ void set_target_style(Ctx &C, Level &L, bool styleOn) {
  * Plain voting: each target pixel is the average of the values all overlapping patches give it.
  * With a mask, only pixels whose mask is set are recomputed (the others keep out's value).
  */
-void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_t> &out, int threads,
+void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_t> &out, Team &team,
 	const std::vector<uint8_t> *mask = nullptr) {
 	const int r = C.r, cs = C.cs;
 	out.resize((size_t)L.tw * L.th * cs);
-#pragma omp parallel for schedule(static) num_threads(threads)
-	for (int y = 0; y < L.th; y++) {
+	team.run(L.th, [&](int y, int) {
 		int sum[64];  // style_channels <= 64 (validated)
 		for (int x = 0; x < L.tw; x++) {
 			if (mask && !(*mask)[(size_t)y * L.tw + x]) continue;
@@ -243,7 +240,7 @@ void vote(Ctx &C, Level &L, const std::vector<uint32_t> &nnf, std::vector<uint8_
 			uint8_t *o = &out[((size_t)y * L.tw + x) * cs];
 			for (int k = 0; k < cs; k++) o[k] = (uint8_t)((sum[k] + count / 2) / count);
 		}
-	}
+	});
 }
 
 /** Occurrence bookkeeping: cov[q] = how many matched source windows cover source pixel q. */
@@ -410,7 +407,7 @@ public:
 
 private:
 	Ctx C;
-	int threads = 1;
+	Team *team = nullptr;
 
 	bool report(int level, int levels, int it, int its) {
 		if (C.job.progress && C.job.progress(C.job.user, level, levels, it, its)) C.cancelled = 1;
@@ -419,13 +416,13 @@ private:
 
 	void compute_all_dist(Level &L, const std::vector<uint32_t> &nnf, std::vector<int64_t> &dist,
 		const std::vector<uint8_t> *active) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-		for (int y = 0; y < L.th; y++)
+		team->run(L.th, [&](int y, int) {
 			for (int x = 0; x < L.tw; x++) {
 				size_t p = (size_t)y * L.tw + x;
 				if (active && !(*active)[p]) continue;
 				dist[p] = patch_ssd(L, C.r, x, y, ux_of(nnf[p]), uy_of(nnf[p]), INT64_MAX);
 			}
+		});
 	}
 };
 
@@ -433,7 +430,9 @@ rr_status CpuSynth::run(std::string &msg) {
 	const Job &job = C.job;
 	const rr_synth_input &in = job.in;
 	const rr_synth_params &P = job.params;
-	threads = P.threads;
+	Team members(P.threads);
+	team = &members;
+	const int threads = members.size();
 	C.r = P.patch_size / 2;
 	C.cs = in.style_channels;
 	C.cg = in.guide_channels;
@@ -497,7 +496,7 @@ rr_status CpuSynth::run(std::string &msg) {
 		build_features(C, L, L.sstyle.data(), L.sw, L.sh, sg.px.data(), L.S, !coarsest);
 		build_features(C, L, nullptr, L.tw, L.th, tg.px.data(), L.T, false);
 		if (!coarsest) {
-			vote(C, L, nnf, L.tstyle, threads);
+			vote(C, L, nnf, L.tstyle, members);
 			set_target_style(C, L, true);
 		}
 		else {
@@ -535,13 +534,8 @@ rr_status CpuSynth::run(std::string &msg) {
 				const bool skipQuiet = pm >= 1 && !P.full_search;
 				Sweeper sw{C, L, nnf, dist, active, moved, skipQuiet ? &chPrev : nullptr, chNow, cov, penScale, key, maxR};
 				for (int phase = 0; phase < 2; phase++) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-					for (int b = phase; b < bands; b += 2) {
-#ifdef _OPENMP
-						int t = omp_get_thread_num();
-#else
-						int t = 0;
-#endif
+					team->run((bands - phase + 1) / 2, [&](int i, int t) {
+						const int b = phase + 2 * i;
 						int *delta = deltas[t].data();
 						auto &ch = changes[b];
 						ch.clear();
@@ -551,7 +545,7 @@ rr_status CpuSynth::run(std::string &msg) {
 							stamp(delta, L.sw, L.sh, C.r, c.to, -1);
 							stamp(delta, L.sw, L.sh, C.r, c.from, +1);
 						}
-					}
+					});
 					for (int b = phase; b < bands; b += 2)
 						for (const Change &c : changes[b]) {
 							stamp(cov.data(), L.sw, L.sh, C.r, c.from, -1);
@@ -563,13 +557,13 @@ rr_status CpuSynth::run(std::string &msg) {
 				std::fill(chNow.begin(), chNow.end(), 0);
 			}
 			if (coarsest && sv == 0) {
-				vote(C, L, nnf, voted, threads);
+				vote(C, L, nnf, voted, members);
 			}
 			else {
 				// re-vote only pixels within a patch radius of a moved match (the vote depends on nothing else)
 				dilate(moved, rowMax, dirty, L.tw, L.th, C.r);
 				voted = L.tstyle;
-				vote(C, L, nnf, voted, threads, &dirty);
+				vote(C, L, nnf, voted, members, &dirty);
 			}
 			std::fill(moved.begin(), moved.end(), 0);
 			// stop threshold: pixels whose vote barely changed stop improving at this level

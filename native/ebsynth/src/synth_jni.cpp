@@ -3,11 +3,13 @@
 #include <jni.h>
 
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "rerender_synth.h"
+#include "team.h"
 
 namespace {
 
@@ -61,13 +63,61 @@ bool check_len(JNIEnv *env, jarray a, long long expected, const char *name) {
 	return true;
 }
 
+/**
+ * The error paths the shipped build depends on (static libstdc++ with libgcc_s's unwinder, our std::__throw_*
+ * helpers in throw.cpp, an exception moved from a worker thread to the caller): "ok" or what failed.
+ */
+std::string self_check() {
+	std::string failed;
+	try {
+		std::vector<int> v;
+		v.reserve(v.max_size() + 1);  // libstdc++ calls std::__throw_length_error
+		failed += "no exception from vector::reserve beyond max_size; ";
+	}
+	catch (const std::exception &e) {
+		if (!std::strstr(e.what(), "length_error")) failed += std::string("vector::reserve threw '") + e.what() + "'; ";
+	}
+	try {
+		volatile size_t huge = (size_t)1 << 62;
+		std::vector<char> v(huge);  // operator new fails
+		volatile char *p = v.data();
+		p[0] = 1;  // (keeps the allocation from being optimised away)
+		failed += "no exception from a 4 EiB allocation; ";
+	}
+	catch (const std::bad_alloc &) {
+	}
+	try {
+		rr::Team team(3);
+		team.run(64, [](int i, int) {
+			if (i == 40) throw std::bad_alloc();
+		});
+		failed += "no exception from a worker thread; ";
+	}
+	catch (const std::bad_alloc &) {
+	}
+	return failed.empty() ? "ok" : failed;
+}
+
+/**
+ * The version as a tagged string in the file, so that NativeLibrary can read a library's version from its bytes
+ * before choosing which copy to load (a loaded JNI library cannot be swapped for another).
+ */
+const char version_tag[] = "RerenderSynth-version=" RR_SYNTH_VERSION;
+constexpr size_t version_tag_prefix = sizeof("RerenderSynth-version=") - 1;
+
 }  // namespace
 
 extern "C" {
 
+JNIEXPORT jstring JNICALL Java_org_rerender_propagate_synth_EbsynthNative_selfCheck(JNIEnv *env, jclass) {
+	RR_JNI_TRY
+	return env->NewStringUTF(self_check().c_str());
+	RR_JNI_CATCH(env, nullptr)
+}
+
 JNIEXPORT jstring JNICALL Java_org_rerender_propagate_synth_EbsynthNative_version(JNIEnv *env, jclass) {
 	RR_JNI_TRY
-	return env->NewStringUTF(rr_synth_version());
+	return env->NewStringUTF(version_tag + version_tag_prefix);
 	RR_JNI_CATCH(env, nullptr)
 }
 

@@ -1,11 +1,14 @@
 // Standalone checks of the C core, built with -fsanitize=address,undefined by
 // `make sanitize-check` (also run by `mvn verify -Psanitize`). Exit code 0 = all passed.
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "rerender_synth.h"
+#include "team.h"
 
 static int failures = 0;
 #define CHECK(cond, what)                                        \
@@ -61,7 +64,38 @@ static Run run(int sw, int sh, const std::vector<uint8_t> &style, const std::vec
 	return r;
 }
 
+// The thread team that runs the parallel loops: every item once, member ids in range, exceptions reach the caller.
+static void team_checks() {
+	for (int n : {1, 3, 8}) {
+		rr::Team team(n);
+		std::vector<std::atomic<int>> hits(1000);
+		std::atomic<int> badMember{0};
+		for (int round = 0; round < 50; round++)
+			team.run(1000, [&](int i, int t) {
+				hits[i]++;
+				if (t < 0 || t >= team.size()) badMember++;
+			});
+		bool all = true;
+		for (auto &h : hits) all = all && h.load() == 50;
+		CHECK(all && badMember.load() == 0, "thread team runs every item once per round with valid member ids");
+		bool caught = false;
+		try {
+			team.run(200, [](int i, int) {
+				if (i == 123) throw std::bad_alloc();
+			});
+		}
+		catch (const std::bad_alloc &) {
+			caught = true;
+		}
+		CHECK(caught, "an exception in a team item reaches the caller");
+		int after = 0;
+		team.run(10, [&](int, int) { __atomic_add_fetch(&after, 1, __ATOMIC_RELAXED); });
+		CHECK(after == 10, "the team is usable after an exception");
+	}
+}
+
 int main() {
+	team_checks();
 	const int w = 64, h = 48;
 	std::vector<uint8_t> style = texture(w, h, 0.0), guide = texture(w, h, 1.0);
 	rr_synth_params p;

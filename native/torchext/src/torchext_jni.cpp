@@ -62,6 +62,19 @@ JNIEXPORT jstring JNICALL Java_org_rerender_model_nn_TorchExt_nativeBuildInfo(JN
 	return env->NewStringUTF(s.c_str());
 }
 
+// What this build holds, as bits (TorchExt.CUDA_GRAPHS, CUDA_MEMORY, NHWC_GROUP_NORM): 1 the CUDA-graph entry points,
+// 2 the CUDA allocator statistics, 4 the channels-last CUDA GroupNorm kernel. 0 for a CPU build.
+JNIEXPORT jint JNICALL Java_org_rerender_model_nn_TorchExt_nativeCapabilities(JNIEnv*, jclass) {
+	jint caps = 0;
+#ifdef RERENDER_TORCHEXT_CUDA
+	caps |= 1 | 2;
+#endif
+#ifdef RERENDER_TORCHEXT_NHWC
+	caps |= 4;
+#endif
+	return caps;
+}
+
 // Layout check: writes {dim, scalar type, numel, size0, size1, ..., stride0, stride1, ...} of a DJL tensor as this
 // build reads it (strides in elements: channels-last [N,C,H,W] has strides {HWC, 1, WC, C}).
 JNIEXPORT jlongArray JNICALL Java_org_rerender_model_nn_TorchExt_nativeDescribe(JNIEnv* env, jclass, jlong x) {

@@ -69,19 +69,26 @@ final class FlowSubcommand implements Subcommand {
 		boolean overwrite = a.flag("--overwrite");
 		String unavailable = FlowEstimators.unavailableReason(method);
 		if (unavailable != null) throw new RerenderException(unavailable);
-		// a frame folder is listed (and its headers read) once; a missing, non-video or truncated file fails here
-		// (VideoReader.requireFile), before anything is written
-		ImageSequence sequence = ImageSequence.isSequence(input) ? ImageSequence.open(input, ImageSequence.DEFAULT_FPS) : null;
-		if (sequence == null) VideoReader.probe(input);
-
 		Map<String, Object> params = new LinkedHashMap<>(FramesStep.params(prep));
 		params.put("flow_method", method.id());
+		Progress progress = new LineProgress();
+		// a frame folder is listed (and its headers read) once; a missing or non-video file fails at its opening, before
+		// anything is written; the one reader serves the frames step (rotation and frames; a truncated file fails there)
+		ImageSequence sequence = ImageSequence.isSequence(input) ? ImageSequence.open(input, ImageSequence.DEFAULT_FPS) : null;
+		WorkLock lock = null; // not while another run writes there
 		FlowStep.Result r;
-		try (WorkLock lock = WorkLock.acquire(out)) { // not while another run writes there
-			WorkFolder work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
-			Progress progress = new LineProgress();
-			WorkStep frames = FramesStep.run(work, prep, overwrite, progress, Cancel.NEVER);
+		try {
+			WorkFolder work;
+			WorkStep frames;
+			try (VideoReader reader = sequence != null ? VideoReader.open(sequence) : VideoReader.open(input)) {
+				lock = WorkLock.acquire(out);
+				work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
+				frames = FramesStep.run(work, reader, prep, overwrite, progress, Cancel.NEVER).step();
+			}
 			r = FlowStep.run(work, frames, method, overwrite, progress, Cancel.NEVER);
+		}
+		finally {
+			if (lock != null) lock.close();
 		}
 		System.err.println();
 		System.out.printf("%s flow for %d frame pairs (%d computed, %d kept) in %s and %s%n", r.method().id(), r.pairs(),

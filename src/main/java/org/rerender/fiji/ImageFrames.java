@@ -12,9 +12,12 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.WindowManager;
 import ij.measure.Calibration;
+import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
+import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
+import ij.process.ShortProcessor;
 
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
@@ -129,12 +132,29 @@ public final class ImageFrames {
 		return new double[] { ip.getMin(), ip.getMax() };
 	}
 
-	/** A grey slice through a LUT and display range, as ImageJ draws it; the input's pixels are not changed. */
+	/**
+	 * A grey slice through a LUT and display range, as ImageJ draws it. The display settings go on a new processor
+	 * that shares the slice's pixel array ({@link #view}): the input keeps its own settings and nothing is copied but
+	 * the RGB result.
+	 */
 	private static int[] rgb(ImageProcessor slice, LUT lut, double min, double max) {
-		ImageProcessor ip = slice.duplicate(); // the display settings go on a copy: the input keeps its own
+		ImageProcessor ip = view(slice);
 		ip.setLut(lut);
 		ip.setMinAndMax(min, max);
 		return (int[]) ip.convertToRGB().getPixels();
+	}
+
+	/**
+	 * A new 8-, 16- or 32-bit processor on the slice's own pixel array (not a copy), so display settings can be set on
+	 * it without touching the slice (a virtual stack may hand out a processor it keeps). Other kinds are duplicated.
+	 */
+	static ImageProcessor view(ImageProcessor slice) {
+		int w = slice.getWidth(), h = slice.getHeight();
+		Object px = slice.getPixels();
+		if (slice instanceof ByteProcessor && px instanceof byte[] b) return new ByteProcessor(w, h, b);
+		if (slice instanceof ShortProcessor && px instanceof short[] s) return new ShortProcessor(w, h, s, null);
+		if (slice instanceof FloatProcessor && px instanceof float[] f) return new FloatProcessor(w, h, f);
+		return slice.duplicate();
 	}
 
 	private static int addClamped(int a, int b) {

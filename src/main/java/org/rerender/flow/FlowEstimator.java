@@ -27,6 +27,14 @@ public interface FlowEstimator extends AutoCloseable {
 		return new BidirectionalFlow(flow(a, b), flow(b, a));
 	}
 
+	/**
+	 * Why this estimator cannot take frames of {@code width}×{@code height} (a user-facing sentence), or null when it
+	 * can. {@code auto} uses DIS for frames its preferred method refuses ({@link FlowEstimators#create}).
+	 */
+	default String unsupportedSize(int width, int height) {
+		return null;
+	}
+
 	/** Frees native resources (weights, OpenCV objects); the default holds none. */
 	@Override
 	default void close() {}

@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.ServiceLoader;
 import org.rerender.engine.RerenderException;
+import org.rerender.image.Rgb8Image;
 
 /**
  * The registry of flow methods: {@code FlowEstimators.create(FlowMethod.AUTO)} gives GMFlow when a
@@ -51,16 +52,71 @@ public final class FlowEstimators {
 		return p.unavailableReason();
 	}
 
-	/** A new estimator for {@code method} (resolving {@code auto}); the caller closes it. */
+	/**
+	 * A new estimator for {@code method} (resolving {@code auto}); the caller closes it. {@code auto} that resolves to
+	 * a method other than DIS uses DIS for frames that method cannot take ({@link FlowEstimator#unsupportedSize}: GMFlow
+	 * needs sides of 32 px), saying so once in the log.
+	 */
 	public static FlowEstimator create(FlowMethod method) {
 		FlowEstimatorProvider p;
+		FlowMethod m;
 		synchronized (FlowEstimators.class) {
-			FlowMethod m = resolve(method);
+			m = resolve(method);
 			String why = unavailableReason(m);
 			if (why != null) throw new RerenderException(why);
 			p = PROVIDERS.get(m);
 		}
-		return p.create();
+		FlowEstimator e = p.create();
+		return method == FlowMethod.AUTO && m != FlowMethod.DIS ? new SmallFrameFallback(e) : e;
+	}
+
+	/** {@code auto}'s estimator: its method, and DIS for the frame sizes that method refuses. */
+	static final class SmallFrameFallback implements FlowEstimator {
+		private static final System.Logger LOG = System.getLogger(FlowEstimators.class.getName());
+		private final FlowEstimator preferred;
+		private DisFlowEstimator dis;
+
+		SmallFrameFallback(FlowEstimator preferred) {
+			this.preferred = preferred;
+		}
+
+		@Override
+		public FlowMethod method() {
+			return preferred.method();
+		}
+
+		private FlowEstimator forFrames(Rgb8Image a) {
+			String why = preferred.unsupportedSize(a.width(), a.height());
+			if (why == null) return preferred;
+			synchronized (this) {
+				if (dis == null) {
+					dis = new DisFlowEstimator();
+					LOG.log(System.Logger.Level.INFO, "Optical flow 'auto': " + why + "; DIS is used for them.");
+				}
+				return dis;
+			}
+		}
+
+		@Override
+		public FlowField flow(Rgb8Image from, Rgb8Image to) {
+			return forFrames(from).flow(from, to);
+		}
+
+		@Override
+		public BidirectionalFlow both(Rgb8Image a, Rgb8Image b) {
+			return forFrames(a).both(a, b);
+		}
+
+		@Override
+		public synchronized void close() {
+			try {
+				preferred.close();
+			}
+			finally {
+				if (dis != null) dis.close();
+				dis = null;
+			}
+		}
 	}
 
 	/** {@link #create(FlowMethod)} from a name ("dis", "gmflow", "auto"). */

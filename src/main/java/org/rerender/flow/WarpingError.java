@@ -27,17 +27,22 @@ public final class WarpingError {
 		if (input.size() != output.size())
 			throw new RerenderException("Input has " + input.size() + " frames but output has " + output.size());
 		if (input.isEmpty()) throw new RerenderException("No frames to compare");
-		if (!input.get(0).sameSize(output.get(0)))
-			throw new RerenderException("Input frames are " + input.get(0).width() + "x" + input.get(0).height()
-				+ " but output frames are " + output.get(0).width() + "x" + output.get(0).height());
+		// each frame is taken from the lists once (they may decode it on get: a long clip is never all in memory)
+		Rgb8Image previousIn = input.get(0), previousOut = output.get(0);
+		if (!previousIn.sameSize(previousOut))
+			throw new RerenderException("Input frames are " + previousIn.width() + "x" + previousIn.height()
+				+ " but output frames are " + previousOut.width() + "x" + previousOut.height());
 		List<FrameError> out = new ArrayList<>();
 		for (int t = 1; t < input.size(); t++) {
 			cancel.check();
-			BidirectionalFlow f = flow.both(input.get(t - 1), input.get(t));
+			Rgb8Image in = input.get(t), outFrame = output.get(t);
+			BidirectionalFlow f = flow.both(previousIn, in);
 			FloatImage occ = f.backwardOcclusion();
-			double ei = error(input.get(t - 1), input.get(t), f.backward(), occ);
-			double eo = error(output.get(t - 1), output.get(t), f.backward(), occ);
+			double ei = error(previousIn, in, f.backward(), occ);
+			double eo = error(previousOut, outFrame, f.backward(), occ);
 			out.add(new FrameError(t, ei, eo, visible(occ)));
+			previousIn = in;
+			previousOut = outFrame;
 			progress.report("Warping error", t, input.size() - 1);
 		}
 		return out;

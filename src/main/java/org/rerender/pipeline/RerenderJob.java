@@ -68,6 +68,7 @@ import org.rerender.work.WorkStep;
  * WORK/keys/NNNN.png (+ .f32)   key frame NNNN = frame index 1, 1+K, 1+2K, … and the last frame
  * WORK/keys/sequence_state.safetensors  the state carried between key frames (resume after key frame n)
  * WORK/propagated/NNNN.png      every output frame 1 … last (propagation)
+ * WORK/propagated/tmp/fwd|bwd/  per-direction syntheses of a propagation under way (deleted when it finishes)
  * OUTPUT (mp4)                  frames 0 … last with the input's audio; OUTPUT_consistency.csv/.png beside it
  * </pre>
  *
@@ -229,10 +230,10 @@ public final class RerenderJob {
 		cancel.check();
 
 		FramePreparation prep = FramePreparation.of(cfg.crop(), resolution);
-		WorkStep frames = work.step(WorkFolder.FRAMES, FramesStep.params(work, prep), overwrite);
-		boolean framesDone = frames.isComplete();
-		VideoInfo input = FramesStep.fill(work, frames, prep, sequenceFps, progress, cancel); // the step made above: the input's rotation is read once
-		if (!framesDone) n.framesPrepared = frames.completeCount();
+		FramesStep.Result prepared = FramesStep.run(work, prep, sequenceFps, overwrite, progress, cancel); // one open: rotation and frames
+		WorkStep frames = prepared.step();
+		VideoInfo input = prepared.input();
+		if (prepared.decoded()) n.framesPrepared = frames.completeCount();
 		int frameCount = cfg.frameCount == null ? frames.completeCount() : Math.min(cfg.frameCount, frames.completeCount());
 		KeySchedule schedule = KeySchedule.forClip(frameCount, clipInterval(frameCount, notes));
 
@@ -358,6 +359,9 @@ public final class RerenderJob {
 		return m;
 	}
 
+	/** The propagated step's subfolder of per-direction syntheses (a resumed propagation reuses those of its request). */
+	static final String PROPAGATION_TMP = "tmp";
+
 	private void propagate(WorkFolder work, WorkStep frames, WorkStep keys, WorkStep prop, KeySchedule schedule, Counters n,
 		Progress progress, Cancel cancel)
 	{
@@ -368,7 +372,9 @@ public final class RerenderJob {
 			prop.markComplete(1);
 			return;
 		}
-		FolderFrames folder = new FolderFrames(frames.dir(), keys.dir(), prop.dir(), work.root().resolve("tmp"), "%04d.png");
+		// the per-direction syntheses live inside the step: cleared with it whenever its key frames, frames or settings
+		// change; each is also stored with the digest of its request and redone when that differs
+		FolderFrames folder = new FolderFrames(frames.dir(), keys.dir(), prop.dir(), prop.dir().resolve(PROPAGATION_TMP), "%04d.png");
 		int before = prop.indices(WorkStep.PNG).size();
 		PropagationOptions options = PropagationOptions.defaults().withPoisson(cfg.poisson).withProcesses(cfg.processes)
 			.withThreads(Runtime.getRuntime().availableProcessors());
@@ -432,15 +438,38 @@ public final class RerenderJob {
 		}
 	}
 
+	/**
+	 * The output frames 0 … n−1 (frame 0 from the key step, the others from propagation) as a list that decodes each
+	 * PNG when it is asked for ({@code get}) and keeps none: the video and the report stream the clip.
+	 */
+	static List<Rgb8Image> outputFrames(WorkStep keys, WorkStep prop, int n) {
+		return lazy(n, i -> i == 0 ? keys.readPng(0) : prop.readPng(i));
+	}
+
+	/** The prepared input frames 0 … n−1, decoded on {@code get} as {@link #outputFrames}. */
+	static List<Rgb8Image> inputFrames(WorkStep frames, int n) {
+		return lazy(n, frames::readPng);
+	}
+
+	private static List<Rgb8Image> lazy(int n, java.util.function.IntFunction<Rgb8Image> read) {
+		return new java.util.AbstractList<>() {
+			@Override
+			public Rgb8Image get(int i) {
+				return read.apply(java.util.Objects.checkIndex(i, n));
+			}
+
+			@Override
+			public int size() {
+				return n;
+			}
+		};
+	}
+
 	/** Writes the output video at the input's ({@code info}) frame rate, with its audio if it has any. */
 	private void writeVideo(WorkStep frames, WorkStep keys, WorkStep prop, Path workRoot, int frameCount, Path video,
 		VideoInfo info, List<String> notes, Progress progress, Cancel cancel)
 	{
-		List<Rgb8Image> out = new ArrayList<>(), in = new ArrayList<>();
-		for (int i = 0; i < frameCount; i++) {
-			out.add(i == 0 ? keys.readPng(0) : prop.readPng(i));
-			in.add(frames.readPng(i));
-		}
+		List<Rgb8Image> out = outputFrames(keys, prop, frameCount), in = inputFrames(frames, frameCount);
 		double fps = info.fps();
 		if (info.variableFrameRate()) note(notes, String.format(java.util.Locale.ROOT,
 			"the input has a variable frame rate: the output is written at its average %.3f fps (same duration)", fps));

@@ -1,24 +1,21 @@
 package org.rerender.propagate;
 
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import javax.imageio.ImageIO;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Png;
 import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.synth.SynthesisResult;
+import org.rerender.work.AtomicFiles;
 
 /**
  * Propagation on a folder, in the layout of the original's standalone blending script:
  * {@code BASE/<input>/0001.png…} input frames, {@code BASE/<keys>/NNNN.png} stylised key frames,
  * {@code BASE/<output>/NNNN.png} output frames (same numbers), {@code BASE/<tmp>/fwd|bwd/NNNN.png}
  * + {@code .err} the per-direction syntheses. Frame index = file number. Files are written to a
- * temporary name and renamed, so a killed run leaves no half-written frame; finished output frames
+ * hidden temporary name and renamed ({@link AtomicFiles}), so a killed run leaves no half-written
+ * frame, only temporaries that never count as results; finished output frames
  * and stored syntheses are not redone (resume).
  */
 public final class FolderFrames implements FrameSource, FrameSink, IntermediateStore {
@@ -94,13 +91,13 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 	}
 
 	@Override
-	public SynthesisResult load(boolean forward, int frame) {
-		return intermediates.load(forward, frame);
+	public SynthesisResult load(boolean forward, int frame, String request) {
+		return intermediates.load(forward, frame, request);
 	}
 
 	@Override
-	public void save(boolean forward, int frame, SynthesisResult result) {
-		intermediates.save(forward, frame, result);
+	public void save(boolean forward, int frame, String request, SynthesisResult result) {
+		intermediates.save(forward, frame, request, result);
 	}
 
 	/** Deletes the temporary syntheses folder. */
@@ -122,24 +119,15 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 		}
 	}
 
-	/** Writes a PNG atomically (temporary name, then rename). */
+	/**
+	 * Writes a PNG atomically through {@link AtomicFiles}: a hidden {@code .NAME.<random>.tmp} beside it, renamed
+	 * into place (a killed run leaves only such a file, which work-folder steps never count and delete).
+	 */
 	public static void write(Rgb8Image img, Path p) {
-		int w = img.width(), h = img.height();
-		BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
-		byte[] t = ((DataBufferByte) bi.getRaster().getDataBuffer()).getData();
-		byte[] s = img.data();
-		for (int i = 0; i < w * h; i++) {
-			t[3 * i] = s[3 * i + 2];
-			t[3 * i + 1] = s[3 * i + 1];
-			t[3 * i + 2] = s[3 * i];
-		}
 		try {
-			Files.createDirectories(p.getParent());
-			Path tmp = p.resolveSibling(p.getFileName() + ".part");
-			try (OutputStream out = Files.newOutputStream(tmp)) {
-				if (!ImageIO.write(bi, "png", out)) throw new IOException("no PNG writer");
-			}
-			Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+			Path parent = p.toAbsolutePath().getParent();
+			if (parent != null) Files.createDirectories(parent);
+			AtomicFiles.writeStream(p, out -> Png.write(img, out));
 		}
 		catch (IOException e) {
 			throw new RerenderException("Cannot write image " + p + ": " + e.getMessage(), e);

@@ -1,11 +1,14 @@
 package org.rerender.propagate;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 import org.rerender.image.Rgb8Image;
 import org.rerender.propagate.synth.Guide;
 import org.rerender.propagate.synth.PatchSynthesizer;
@@ -26,7 +29,7 @@ final class IntervalPropagation {
 	private final SynthesisParams params;
 	private final IntermediateStore store;
 	private final Runnable onStep;
-	private final Map<Long, FrameFlow.Step> flows = new HashMap<>();
+	private final Map<Long, FrameFlow.Pair> flows = new HashMap<>();
 
 	IntervalPropagation(FrameSource source, FrameFlow frameFlow, PatchSynthesizer synthesizer, PropagationOptions options,
 		int synthesisThreads, IntermediateStore store, Runnable onStep)
@@ -83,17 +86,21 @@ final class IntervalPropagation {
 		Rgb8Image coords = GuideImages.coordinateImage(keyFrame.width(), keyFrame.height());
 		Rgb8Image positional = coords;
 		Rgb8Image previous = style;
+		byte[] request = sequenceRequest(key, forward, style, keyFrame);
 		for (int t = 1; t < len; t++) {
 			cancel.check();
 			int j = key + t * step;
 			FrameFlow.Step s = flow(j - step, j);
 			positional = OpenCvOps.inpaintTelea(GuideImages.warpNearest(positional, s.flow()), s.occlusion(), OpenCvOps.TELEA_RADIUS);
-			SynthesisResult r = store.load(forward, j);
+			Rgb8Image frame = checkedFrame(j, keyFrame);
+			request = frameRequest(request, j, frame);
+			String requestText = "sha256:" + Sha256.hex(request);
+			SynthesisResult r = store.load(forward, j, requestText);
 			if (r == null) {
 				if (options.synthesisFromStore())
 					throw new RerenderException("No stored " + (forward ? "forward" : "backward") + " synthesis for frame " + j
-						+ " (synthesis was switched off; run once with synthesis on, keeping temporary files).");
-				Rgb8Image frame = checkedFrame(j, keyFrame);
+						+ " made from these key frames, frames and settings (synthesis was switched off: run once with synthesis on,"
+						+ " keeping temporary files, after any change of the key frames, frames, flow or settings).");
 				Rgb8Image temporal = OpenCvOps.inpaintTelea(GuideImages.warpNearest(previous, s.flow()), s.occlusion(), OpenCvOps.TELEA_RADIUS);
 				List<Guide> guides = new ArrayList<>(4);
 				addGuide(guides, keyFrame, frame, options.colourWeight());
@@ -101,13 +108,47 @@ final class IntervalPropagation {
 				addGuide(guides, style, temporal, options.temporalWeight());
 				addGuide(guides, coords, positional, options.positionalWeight());
 				r = synthesizer.synthesize(new SynthesisRequest(style, guides, params), cancel);
-				store.save(forward, j, r);
+				store.save(forward, j, requestText, r);
 			}
 			results[t] = r;
 			previous = r.image();
 			onStep.run();
 		}
 		return results;
+	}
+
+	/**
+	 * The digest a direction's requests start from: everything its syntheses depend on besides the frames after the
+	 * key (style key image, the key's frame, flow, guide weights, synthesis settings except the thread count, which
+	 * does not change results). Each frame then chains its own index and pixels ({@link #frameRequest}), so frame
+	 * {@code j}'s request names the whole sequence from the key to it (its temporal and positional guides come from
+	 * the frames before it).
+	 */
+	private byte[] sequenceRequest(int key, boolean forward, Rgb8Image style, Rgb8Image keyFrame) {
+		MessageDigest md = Sha256.digest();
+		text(md, "rerender-synthesis 1\n" + (forward ? "forward" : "backward") + " from key " + key + "\nflow " + frameFlow.id()
+			+ "\nweights " + options.colourWeight() + " " + options.edgeWeight() + " " + options.temporalWeight() + " "
+			+ options.positionalWeight() + "\nsynthesis " + params.withThreads(1) + "\n");
+		image(md, style);
+		image(md, keyFrame);
+		return md.digest();
+	}
+
+	private static byte[] frameRequest(byte[] previous, int frame, Rgb8Image pixels) {
+		MessageDigest md = Sha256.digest();
+		md.update(previous);
+		text(md, "\nframe " + frame + "\n");
+		image(md, pixels);
+		return md.digest();
+	}
+
+	private static void text(MessageDigest md, String s) {
+		md.update(s.getBytes(StandardCharsets.UTF_8));
+	}
+
+	private static void image(MessageDigest md, Rgb8Image img) {
+		text(md, img.width() + "x" + img.height() + "\n");
+		md.update(img.data());
 	}
 
 	private static void addGuide(List<Guide> guides, Rgb8Image src, Rgb8Image dst, double weight) {
@@ -121,14 +162,20 @@ final class IntervalPropagation {
 		return f;
 	}
 
-	/** Flow and occlusion for the step between two neighbouring frames, cached for the interval. */
+	/**
+	 * Flow and occlusion for the step between two neighbouring frames. Both steps of a pair of frames come from one
+	 * {@link FrameFlow#pair} call, cached for the interval under the unordered pair: the forward sequence's step
+	 * {@code j−1 → j} and the backward sequence's {@code j → j−1} share their flows.
+	 */
 	private FrameFlow.Step flow(int from, int to) {
-		long key = ((long) from << 32) | (to & 0xffffffffL);
-		return flows.computeIfAbsent(key, x -> {
-			Rgb8Image a = source.frame(from), b = source.frame(to);
+		int lo = Math.min(from, to), hi = Math.max(from, to);
+		long key = ((long) lo << 32) | (hi & 0xffffffffL);
+		FrameFlow.Pair pair = flows.computeIfAbsent(key, x -> {
+			Rgb8Image a = source.frame(lo), b = source.frame(hi);
 			if (!a.sameSize(b))
-				throw new RerenderException("Frames " + from + " and " + to + " differ in size (" + a.width() + "x" + a.height() + " vs " + b.width() + "x" + b.height() + ").");
-			return frameFlow.step(a, b);
+				throw new RerenderException("Frames " + lo + " and " + hi + " differ in size (" + a.width() + "x" + a.height() + " vs " + b.width() + "x" + b.height() + ").");
+			return frameFlow.pair(a, b);
 		});
+		return from < to ? pair.forward() : pair.backward();
 	}
 }

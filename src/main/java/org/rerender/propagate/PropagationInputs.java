@@ -17,11 +17,6 @@ import org.rerender.video.VideoReader;
 public final class PropagationInputs {
 	private PropagationInputs() {}
 
-	/** A video file (decoded) or a folder of frames of one size ({@link ImageSequence}: natural order). */
-	public static List<Rgb8Image> readFrames(Path path) {
-		return readClip(path).frames();
-	}
-
 	/** Frames and their rate: {@code fps} is a video file's, as decoded (once), or 0 for a folder of images (none known). */
 	public record Clip(List<Rgb8Image> frames, double fps) {}
 

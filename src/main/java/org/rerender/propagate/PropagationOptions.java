@@ -66,7 +66,7 @@ public record PropagationOptions(boolean poisson, int processes, int threads, Sy
 		return new PropagationOptions(poisson, processes, threads, synthesis, colourWeight, edgeWeight, temporalWeight, positionalWeight, on);
 	}
 
-	/** OpenMP threads of each synthesis. */
+	/** Threads of each synthesis. */
 	public int threadsPerSynthesis(int parallelSequences) {
 		return Math.max(1, threads / Math.max(1, Math.min(processes, parallelSequences)));
 	}

@@ -32,7 +32,8 @@ import org.rerender.image.Rgb8Image;
  * A folder of numbered frames (PNG, JPEG, TIFF or BMP, e.g. {@code frame_0001.png …}) read as a video: frames in
  * the order of their numbers (frame_2 before frame_10), all of one size, at a frame rate given by the user
  * ({@link #DEFAULT_FPS} when none), without audio. Which files are frames: {@link #list}; the others are ignored
- * (said once in the log), hidden files (names starting with a dot) silently. {@link VideoReader} reads such a folder wherever it reads a file.
+ * (said once in the log), hidden files (names starting with a dot) silently. JPEG frames are turned upright by their
+ * EXIF orientation. {@link VideoReader} reads such a folder wherever it reads a file.
  */
 public final class ImageSequence {
 
@@ -47,12 +48,15 @@ public final class ImageSequence {
 
 	private final Path dir;
 	private final List<Path> files;
+	/** Per frame: how its JPEG EXIF orientation turns it upright ({@link ExifOrientation}). */
+	private final List<DisplayMatrix.Orientation> orientations;
 	private final int width, height;
 	private final double fps;
 
-	private ImageSequence(Path dir, List<Path> files, int width, int height, double fps) {
+	private ImageSequence(Path dir, List<Path> files, List<DisplayMatrix.Orientation> orientations, int width, int height, double fps) {
 		this.dir = dir;
 		this.files = files;
+		this.orientations = orientations;
 		this.width = width;
 		this.height = height;
 		this.fps = fps;
@@ -64,7 +68,9 @@ public final class ImageSequence {
 	}
 
 	/**
-	 * Lists the frames of {@code dir} and checks that they all have one size (from the image headers, no decoding).
+	 * Lists the frames of {@code dir} and checks that they all have one size (from the image headers, no decoding), the
+	 * size they are shown at: a JPEG frame whose EXIF Orientation tag says it was stored sideways (phone photos) is
+	 * turned upright as photo viewers show it, mirrored ones too ({@link ExifOrientation}).
 	 *
 	 * @param fps frames per second of the sequence, above 0 and at most {@link VideoWriter#MAX_FPS}
 	 * @throws RerenderException for an empty folder, a folder without frames, an unreadable frame or one of another size
@@ -72,12 +78,17 @@ public final class ImageSequence {
 	public static ImageSequence open(Path dir, double fps) {
 		VideoWriter.checkFps(fps, "the image sequence " + dir);
 		List<Path> frames = list(dir);
-		int[] size0 = size(frames.get(0));
-		for (Path p : frames.subList(1, frames.size())) {
+		List<DisplayMatrix.Orientation> turns = new ArrayList<>(frames.size());
+		int[] size0 = null;
+		for (Path p : frames) {
+			DisplayMatrix.Orientation o = orientation(p);
+			turns.add(o);
 			int[] s = size(p);
-			if (s[0] != size0[0] || s[1] != size0[1]) throw oddSize(p, s, frames.get(0), size0);
+			if (o.rotation() % 180 != 0) s = new int[] {s[1], s[0]};
+			if (size0 == null) size0 = s;
+			else if (s[0] != size0[0] || s[1] != size0[1]) throw oddSize(p, s, frames.get(0), size0);
 		}
-		return new ImageSequence(dir, List.copyOf(frames), size0[0], size0[1], fps);
+		return new ImageSequence(dir, List.copyOf(frames), List.copyOf(turns), size0[0], size0[1], fps);
 	}
 
 	/**
@@ -173,7 +184,7 @@ public final class ImageSequence {
 	/** The same frames (no new listing) at another frame rate, above 0 and at most {@link VideoWriter#MAX_FPS}. */
 	public ImageSequence withFps(double fps) {
 		VideoWriter.checkFps(fps, "the image sequence " + dir);
-		return fps == this.fps ? this : new ImageSequence(dir, files, width, height, fps);
+		return fps == this.fps ? this : new ImageSequence(dir, files, orientations, width, height, fps);
 	}
 
 	/** The folder. */
@@ -199,12 +210,12 @@ public final class ImageSequence {
 		return new VideoInfo(width, height, fps, files.size(), false, codec(), "image sequence");
 	}
 
-	/** Frame {@code i} (0-based) in RGB order. */
+	/** Frame {@code i} (0-based) in RGB order, upright (its EXIF orientation applied). */
 	public Rgb8Image read(int i) {
 		Path p = files.get(i);
 		Rgb8Image f;
 		try {
-			f = Png.read(p);
+			f = orientations.get(i).apply(Png.read(p));
 		}
 		catch (IOException | RuntimeException e) {
 			throw new RerenderException("Cannot read frame " + p.getFileName() + " of the image sequence " + dir + ": " + e.getMessage(), e);
@@ -215,11 +226,15 @@ public final class ImageSequence {
 
 	/**
 	 * "sha256:…" of the frames: each frame's name, size and bytes in order (other files do not count), so a changed,
-	 * added, removed or renamed frame changes it. A work folder records it as its input's hash.
+	 * added, removed or renamed frame changes it. A work folder records it as its input's hash. Frames turned by
+	 * their EXIF orientation add a mark, so that work folders made before orientations were applied are not resumed
+	 * with sideways frames (sequences without such frames keep their hash).
 	 */
 	public String sha256() {
 		MessageDigest md = Sha256.digest();
 		md.update("image-sequence\n".getBytes(StandardCharsets.UTF_8));
+		if (orientations.stream().anyMatch(o -> !o.equals(DisplayMatrix.Orientation.NONE)))
+			md.update("exif-orientation\n".getBytes(StandardCharsets.UTF_8));
 		for (Path p : files) {
 			try {
 				md.update((p.getFileName() + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -236,7 +251,17 @@ public final class ImageSequence {
 		return c >= '0' && c <= '9';
 	}
 
-	/** Width and height from the image's header. */
+	/** How the frame's EXIF orientation turns it upright (none for other types than JPEG). */
+	private static DisplayMatrix.Orientation orientation(Path p) {
+		try {
+			return ExifOrientation.orientation(ExifOrientation.read(p));
+		}
+		catch (IOException e) {
+			throw new RerenderException("Cannot read the image " + p + ": " + e.getMessage(), e);
+		}
+	}
+
+	/** Width and height from the image's header (as stored, before any EXIF orientation). */
 	private static int[] size(Path p) {
 		try (ImageInputStream in = ImageIO.createImageInputStream(p.toFile())) {
 			Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);

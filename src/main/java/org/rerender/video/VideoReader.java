@@ -78,6 +78,11 @@ public final class VideoReader implements AutoCloseable {
 		return new VideoReader(path, g);
 	}
 
+	/** Opens a folder of frames listed already (no new listing), at the sequence's frame rate. */
+	public static VideoReader open(ImageSequence sequence) {
+		return new VideoReader(sequence.dir(), sequence);
+	}
+
 	/**
 	 * Decodes the whole video (without colour conversion, so it is fast) to count its frames exactly.
 	 *
@@ -128,30 +133,31 @@ public final class VideoReader implements AutoCloseable {
 
 	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)}; an image-sequence folder gets {@code sequenceFps}. */
 	public static VideoInfo forEachFrame(Path path, double sequenceFps, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		return forEachFrame(open(path, sequenceFps), visitor, progress, cancel);
+		try (VideoReader r = open(path, sequenceFps)) {
+			return forEachFrame(r, visitor, progress, cancel);
+		}
 	}
 
-	/** As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)} for a sequence already listed (no new listing). */
-	public static VideoInfo forEachFrame(ImageSequence sequence, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		return forEachFrame(new VideoReader(sequence.dir(), sequence), visitor, progress, cancel);
-	}
-
-	private static VideoInfo forEachFrame(VideoReader reader, FrameVisitor visitor, Progress progress, Cancel cancel) {
-		Path path = reader.path;
-		try (VideoReader r = reader) {
-			int expected = r.declaredFrameCount();
-			Rgb8Image frame;
+	/**
+	 * As {@link #forEachFrame(Path, FrameVisitor, Progress, Cancel)} with a reader the caller opened (and closes),
+	 * not read yet.
+	 */
+	public static VideoInfo forEachFrame(VideoReader r, FrameVisitor visitor, Progress progress, Cancel cancel) {
+		if (r.framesRead != 0) throw new IllegalArgumentException("the reader has read " + r.framesRead + " frames already: " + r.path);
+		int expected = r.declaredFrameCount();
+		Rgb8Image frame;
+		try {
 			while ((frame = r.read()) != null) {
 				visitor.accept(r.framesRead - 1, frame);
 				progress.report("Reading video", r.framesRead, Math.max(r.framesRead, expected));
 				cancel.check();
 			}
-			if (r.sequence != null) return r.sequence.info();
-			return finish(path, r.grabber, r.framesRead, r.timing);
 		}
 		catch (IOException e) {
-			throw new RerenderException("Could not process " + path + ": " + Ffmpeg.shortReason(e), e);
+			throw new RerenderException("Could not process " + r.path + ": " + Ffmpeg.shortReason(e), e);
 		}
+		if (r.sequence != null) return r.sequence.info();
+		return finish(r.path, r.grabber, r.framesRead, r.timing);
 	}
 
 	/** Decodes all frames into memory: convenient for short clips only. */
@@ -191,6 +197,9 @@ public final class VideoReader implements AutoCloseable {
 	public int rotation() { return orientation.rotation(); }
 	public boolean hasAudio() { return sequence == null && grabber.getAudioStream() >= 0 && grabber.getAudioChannels() > 0; }
 	public String codec() { return sequence != null ? sequence.codec() : grabber.getVideoCodecName(); }
+
+	/** The folder of frames this reader reads, or null for a video file. */
+	public ImageSequence sequence() { return sequence; }
 
 	/** The container's frame count estimate (may be wrong, 0 if unknown): use it for progress only. */
 	public int declaredFrameCount() { return sequence != null ? sequence.size() : declaredFrameCount(grabber); }

@@ -16,14 +16,13 @@ import org.rerender.engine.Progress;
 import org.rerender.engine.RerenderException;
 import org.rerender.video.FramePreparation;
 import org.rerender.video.FrameVisitor;
-import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoInfo;
 import org.rerender.video.VideoReader;
 
 /**
  * Step 1 of the pipeline: decodes the work folder's input video, prepares every frame ({@link FramePreparation})
  * and stores it as {@code frames/NNNN.png}. Resumes: frames already there (same input and settings) are decoded
- * but not rewritten; a finished step returns at once.
+ * but not rewritten; a finished step returns without decoding.
  */
 public final class FramesStep {
 	private FramesStep() {}
@@ -38,60 +37,67 @@ public final class FramesStep {
 
 	/**
 	 * The step's stamp parameters: {@link #params(FramePreparation)} and, for a rotated (phone) clip, the display
-	 * rotation the frames were turned upright by ({@code input_rotation}): frames of a work folder made before the
-	 * rotation was applied are then redone rather than resumed. Absent for 0, so unrotated work folders still resume.
+	 * rotation the frames are turned upright by ({@code input_rotation}, as the opened input says,
+	 * {@link VideoReader#rotation()}): frames of a work folder made before the rotation was applied are then redone
+	 * rather than resumed. Absent for 0 (and image files carry none), so unrotated work folders still resume.
 	 */
-	public static Map<String, Object> params(WorkFolder work, FramePreparation prep) {
+	public static Map<String, Object> params(FramePreparation prep, int rotation) {
 		Map<String, Object> m = params(prep);
-		if (work.input() != null && work.sequence() == null) { // image files carry no display rotation
-			try (VideoReader r = VideoReader.open(work.input())) {
-				if (r.rotation() != 0) m.put("input_rotation", r.rotation());
-			}
-		}
+		if (rotation != 0) m.put("input_rotation", rotation);
 		return m;
 	}
 
-	/** Runs (or resumes) the frames step; returns the finished step ({@link WorkStep#completeCount()} frames). */
-	public static WorkStep run(WorkFolder work, FramePreparation prep, boolean overwrite, Progress progress,
+	/**
+	 * The finished frames step.
+	 *
+	 * @param step    the step ({@link WorkStep#completeCount()} frames)
+	 * @param input   the input as decoded, or as recorded in the step ({@value #INPUT_FILE}) when it was finished already
+	 * @param decoded whether this run decoded the input (false: the step was finished and resumed as it was)
+	 */
+	public record Result(WorkStep step, VideoInfo input, boolean decoded) {}
+
+	/**
+	 * Runs (or resumes) the frames step, opening the work folder's input once: its rotation stamps the step and the
+	 * same reader decodes it. An image-sequence input is read from the work folder's listing
+	 * ({@link WorkFolder#sequence()}, the one its hash was made of) at the frame rate {@code sequenceFps}.
+	 */
+	public static Result run(WorkFolder work, FramePreparation prep, double sequenceFps, boolean overwrite, Progress progress,
 		Cancel cancel)
 	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
-		WorkStep step = work.step(WorkFolder.FRAMES, params(work, prep), overwrite);
-		fill(work, step, prep, ImageSequence.DEFAULT_FPS, progress, cancel);
-		return step;
+		try (VideoReader input = work.sequence() != null ? VideoReader.open(work.sequence().withFps(sequenceFps)) : VideoReader.open(work.input())) {
+			return run(work, input, prep, overwrite, progress, cancel);
+		}
 	}
 
 	/**
-	 * Runs (or resumes) the frames step the caller made with {@link #params(WorkFolder, FramePreparation)} (so that a
-	 * job reads the input's rotation once); returns the input as decoded, recorded in the step ({@value #INPUT_FILE})
-	 * so that a finished step returns it without decoding again (a step finished by an older version, without the
-	 * record, probes the input once and records it). An image-sequence input is read from the work folder's listing
-	 * ({@link WorkFolder#sequence()}, the one its hash was made of) and has the frame rate {@code sequenceFps}.
+	 * As {@link #run(WorkFolder, FramePreparation, double, boolean, Progress, Cancel)} with the work folder's input
+	 * opened by the caller (e.g. before the work folder was written, so that a file that is no video fails first), not
+	 * read yet; the caller closes it. A finished step decodes nothing (a step finished by an older version, without the
+	 * record of its input, probes the input once and records it).
 	 */
-	public static VideoInfo fill(WorkFolder work, WorkStep step, FramePreparation prep, double sequenceFps, Progress progress,
+	public static Result run(WorkFolder work, VideoReader input, FramePreparation prep, boolean overwrite, Progress progress,
 		Cancel cancel)
 	{
 		if (work.input() == null) throw new RerenderException("The work folder has no input video");
-		ImageSequence sequence = work.sequence() == null ? null : work.sequence().withFps(sequenceFps);
+		WorkStep step = work.step(WorkFolder.FRAMES, params(prep, input.rotation()), overwrite);
 		if (step.isComplete() && step.indices(WorkStep.PNG).size() == step.completeCount()) {
 			// a sequence is described by its listing at the rate given now (its record is not read)
-			if (sequence != null) return sequence.info();
+			if (input.sequence() != null) return new Result(step, input.sequence().info(), false);
 			VideoInfo recorded = readInfo(step);
 			if (recorded == null) {
 				recorded = VideoReader.probe(work.input(), progress, cancel);
 				writeInfo(step, recorded);
 			}
-			return recorded;
+			return new Result(step, recorded, false);
 		}
 		FrameVisitor write = (i, frame) -> {
 			if (!step.has(i, WorkStep.PNG)) step.writePng(i, prep.apply(frame));
 		};
-		VideoInfo info = sequence != null
-			? VideoReader.forEachFrame(sequence, write, progress, cancel)
-			: VideoReader.forEachFrame(work.input(), write, progress, cancel);
+		VideoInfo info = VideoReader.forEachFrame(input, write, progress, cancel);
 		writeInfo(step, info);
 		step.markComplete(info.frameCount());
-		return info;
+		return new Result(step, info, true);
 	}
 
 	/** The step's record of its input, as decoded. */

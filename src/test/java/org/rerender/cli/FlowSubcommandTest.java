@@ -56,6 +56,22 @@ class FlowSubcommandTest {
 		}
 	}
 
+	/** A phone clip (display rotation 90°): the one reader both stamps the frames step and decodes upright frames. */
+	@Test
+	void rotatedClipGivesUprightFramesAndFlow() throws Exception {
+		List<Rgb8Image> frames = TestClips.smallFrames().subList(0, 3);
+		Path clip = dir.resolve("phone.mp4");
+		TestClips.writeTimed(clip, "mp4", 90, frames, new long[] { 0, 40_000, 80_000 });
+		Path work = dir.resolve("work");
+		assertEquals(0, RerenderCli.run(new String[] { "flow", clip.toString(), "--out", work.toString(), "--resolution", "0",
+			"--method", "dis" }));
+		Rgb8Image first = org.rerender.image.Png.read(work.resolve("frames/0000.png"));
+		assertEquals(frames.get(0).height(), first.width(), "upright: width and height swapped");
+		assertEquals(frames.get(0).width(), first.height());
+		assertEquals(first.width(), FlowFiles.readFlo(work.resolve("flow/0000.fwd.flo")).width());
+		assertTrue(Files.readString(work.resolve("rerender.json")).contains("input_rotation"), "the frames step is stamped with the rotation");
+	}
+
 	@Test
 	void clearErrors() throws Exception {
 		Path notVideo = dir.resolve("notes.mp4");

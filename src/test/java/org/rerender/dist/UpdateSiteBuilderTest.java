@@ -190,10 +190,12 @@ class UpdateSiteBuilderTest {
 		// and the plugin's own loader takes it from lib/linux64 (java.library.path), not from the jar
 		boolean synth = libs.stream().anyMatch(p -> p.getFileName().toString().equals("libRerenderSynth.so"));
 		if (synth) cmd.addAll(List.of("--call", "org.rerender.propagate.synth.NativeLibrary#load", "--call",
-			"org.rerender.propagate.synth.NativeLibrary#message"));
+			"org.rerender.propagate.synth.NativeLibrary#message", "--call", "org.rerender.propagate.synth.NativeLibrary#check"));
 		String out = run(cmd);
 		assertFalse(out.contains("FAILED"), out);
 		if (synth) assertTrue(out.contains("NativeLibrary#message -> loaded from java.library.path"), out);
+		if (synth) assertTrue(out.contains("NativeLibrary#check -> version " + org.rerender.propagate.synth.NativeLibrary.VERSION
+			+ ", self-check ok"), out);
 		if (torchext) assertTrue(out.contains("TorchExt#status -> libRerenderTorchExt from java.library.path"), out);
 	}
 

@@ -184,6 +184,94 @@ class ImageFramesTest {
 		assertTrue(imp.getRoi() != null && imp.getRoi().getBounds().width == 2, "ROI kept");
 	}
 
+	/** The conversion as it was done before (a duplicate of each slice carries the display settings): the reference. */
+	static int[] displayedByCopy(ImageProcessor slice, LUT lut, double min, double max) {
+		ImageProcessor ip = slice.duplicate();
+		ip.setLut(lut);
+		ip.setMinAndMax(min, max);
+		return (int[]) ip.convertToRGB().getPixels();
+	}
+
+	static void assertFramesMatchCopies(ImagePlus imp, LUT lut, double min, double max) {
+		List<Rgb8Image> f = ImageFrames.frames(imp);
+		assertEquals(imp.getStackSize(), f.size());
+		for (int i = 0; i < f.size(); i++) {
+			int[] want = displayedByCopy(imp.getStack().getProcessor(i + 1), lut, min, max);
+			Rgb8Image got = f.get(i);
+			for (int p = 0; p < want.length; p++)
+				assertEquals(want[p] & 0xffffff, rgb(got, p % got.width(), p / got.width()), imp.getTitle() + " frame " + i + " pixel " + p);
+		}
+	}
+
+	@Test
+	void greyStacksGiveTheSamePixelsAsACopyWouldWithoutCopyingSlices() {
+		java.util.Random rnd = new java.util.Random(7);
+		int w = 9, h = 4;
+		ImagePlus b8 = new ImagePlus("8-bit", stack(w, h, 3, i -> {
+			byte[] px = new byte[w * h];
+			rnd.nextBytes(px);
+			return new ByteProcessor(w, h, px);
+		}));
+		b8.setLut(LUT.createLutFromColor(java.awt.Color.CYAN));
+		b8.setDisplayRange(30, 200);
+		assertFramesMatchCopies(b8, b8.getProcessor().getLut(), 30, 200);
+
+		ImagePlus s16 = new ImagePlus("16-bit", stack(w, h, 3, i -> {
+			short[] px = new short[w * h];
+			for (int p = 0; p < px.length; p++) px[p] = (short) rnd.nextInt(65536);
+			return new ShortProcessor(w, h, px, null);
+		}));
+		s16.setDisplayRange(1000, 50000);
+		assertFramesMatchCopies(s16, s16.getProcessor().getLut(), 1000, 50000);
+
+		ImagePlus f32 = new ImagePlus("32-bit", stack(w, h, 3, i -> {
+			float[] px = new float[w * h];
+			for (int p = 0; p < px.length; p++) px[p] = (float) rnd.nextGaussian() * 3;
+			return new FloatProcessor(w, h, px);
+		}));
+		f32.setDisplayRange(-2.5, 4);
+		assertFramesMatchCopies(f32, f32.getProcessor().getLut(), -2.5, 4);
+
+		ImagePlus hyper = new ImagePlus("hyperstack", s16.getStack());
+		hyper.setDimensions(1, 1, 3);
+		hyper.setOpenAsHyperStack(true);
+		hyper.setDisplayRange(0, 30000);
+		assertFramesMatchCopies(hyper, hyper.getProcessor().getLut(), 0, 30000);
+
+		int[] rgbPx = new int[w * h];
+		for (int p = 0; p < rgbPx.length; p++) rgbPx[p] = rnd.nextInt() & 0xffffff;
+		ImagePlus colour = new ImagePlus("RGB", new ColorProcessor(w, h, rgbPx));
+		Rgb8Image c = ImageFrames.frames(colour).get(0);
+		for (int p = 0; p < rgbPx.length; p++) assertEquals(rgbPx[p], rgb(c, p % w, p / w), "RGB pixel " + p);
+
+		// a virtual stack whose slices refuse to be copied, and which hands out the processor it keeps
+		ShortProcessor kept = new ShortProcessor(w, h, ((short[]) s16.getStack().getPixels(2)).clone(), null) {
+			@Override
+			public ImageProcessor duplicate() {
+				throw new AssertionError("a slice was copied");
+			}
+		};
+		kept.setMinAndMax(5, 6);
+		VirtualStack vs = new VirtualStack(w, h, null, null) {
+			@Override
+			public ImageProcessor getProcessor(int n) {
+				return n == 2 ? kept : new ShortProcessor(w, h); // slice 1 becomes the image's own processor
+			}
+
+			@Override
+			public int getSize() {
+				return 2;
+			}
+		};
+		ImagePlus virtual = new ImagePlus("virtual", vs);
+		virtual.setDisplayRange(1000, 50000);
+		List<Rgb8Image> v = ImageFrames.frames(virtual);
+		int[] want = displayedByCopy(s16.getStack().getProcessor(2), virtual.getProcessor().getLut(), 1000, 50000);
+		for (int p = 0; p < want.length; p++) assertEquals(want[p] & 0xffffff, rgb(v.get(1), p % w, p / w), "virtual pixel " + p);
+		assertEquals(5, kept.getMin(), "the kept processor's display range is not changed");
+		assertEquals(6, kept.getMax());
+	}
+
 	@Test
 	void fpsFromCalibrationAndOutputMetadata() {
 		ImagePlus in = new ImagePlus("clip é 1.avi", stack(20, 13, 2, i -> new ColorProcessor(20, 13)));

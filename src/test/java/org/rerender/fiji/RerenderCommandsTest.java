@@ -3,12 +3,10 @@ package org.rerender.fiji;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ij.ImagePlus;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,10 +16,7 @@ import org.rerender.testing.Fixtures;
 import org.rerender.testing.MacroRunner;
 import org.rerender.video.TestClips;
 import org.rerender.video.VideoReader;
-import org.scijava.Context;
-import org.scijava.app.StatusService;
 import org.scijava.command.CommandModule;
-import org.scijava.command.CommandService;
 
 /**
  * The Rerender commands headless through the CommandService (as {@code fiji --headless --run "Rerender …" '…'}
@@ -30,26 +25,22 @@ import org.scijava.command.CommandService;
 class RerenderCommandsTest {
 	@TempDir
 	static Path dir;
-	static Path clip, models;
-	static Context context;
-	static CommandService commands;
+	static Path clip;
+	static TinyCommands fiji;
 
 	@BeforeAll
 	static void start() throws Exception {
-		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
+		fiji = TinyCommands.open(dir);
 		clip = TestClips.exampleClip(dir.resolve("clip.mp4"), 6);
-		models = Fixtures.modelsFolder(dir);
-		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
-		commands = context.service(CommandService.class);
 	}
 
 	@AfterAll
 	static void stop() {
-		if (context != null) context.dispose();
+		if (fiji != null) fiji.close();
 	}
 
 	static Map<String, Object> tiny(Path work) {
-		Map<String, Object> m = tinyModels(work, models);
+		Map<String, Object> m = fiji.settings(work);
 		m.put("input_file", clip.toFile());
 		m.put("image_resolution", 128);
 		m.put("ddim_steps", 4);
@@ -58,30 +49,17 @@ class RerenderCommandsTest {
 		return m;
 	}
 
-	/** A Rerender command's settings for the tiny fixture models (canny control), without input and sizes. */
-	static Map<String, Object> tinyModels(Path work, Path modelsDir) {
-		Map<String, Object> m = new HashMap<>();
-		m.put("work_dir", work.toFile());
-		m.put("prompt", "an oil painting");
-		m.put("controlnet_model", Fixtures.file("tiny-controlnet.safetensors").toFile());
-		m.put("sd_model", Fixtures.file("tiny-sd15.safetensors").toFile());
-		m.put("models_dir", modelsDir.toFile());
-		m.put("control_type", "canny");
-		m.put("n_proc", 1);
-		return m;
-	}
-
 	@Test
 	void firstFrameThenVideoThroughCommandService() throws Exception {
 		Path work = dir.resolve("work");
-		CommandModule one = commands.run(RerenderFirstFrameCommand.class, true, tiny(work)).get();
+		CommandModule one = fiji.run(RerenderFirstFrameCommand.class, tiny(work));
 		assertFalse(one.isCanceled(), one.getCancelReason());
 		assertEquals(1, ((ImagePlus) one.getOutput("key_frames")).getStackSize());
 		assertEquals(128, ((ImagePlus) one.getOutput("edge_map")).getWidth());
 		assertTrue(Files.isRegularFile(work.resolve("keys/anchor_state.safetensors")));
-		assertTrue(context.service(RerenderService.class).modelsLoaded(), "the service keeps the models");
+		assertTrue(fiji.context.service(RerenderService.class).modelsLoaded(), "the service keeps the models");
 
-		CommandModule all = commands.run(RerenderVideoCommand.class, true, tiny(work)).get();
+		CommandModule all = fiji.run(RerenderVideoCommand.class, tiny(work));
 		assertFalse(all.isCanceled(), all.getCancelReason());
 		assertEquals(1 + 3, ((ImagePlus) all.getOutput("key_frames")).getStackSize()); // frame 0 + keys 1, 4, 5
 		Path video = Path.of((String) all.getOutput("output_video"));
@@ -93,7 +71,7 @@ class RerenderCommandsTest {
 	void failureCancelsWithOneLineReason() throws Exception {
 		Map<String, Object> m = tiny(dir.resolve("bad"));
 		m.put("input_file", dir.resolve("missing.mp4").toFile());
-		CommandModule r = commands.run(RerenderVideoCommand.class, true, m).get();
+		CommandModule r = fiji.run(RerenderVideoCommand.class, m);
 		assertTrue(r.isCanceled());
 		assertTrue(r.getCancelReason().contains("Video file not found"), r.getCancelReason());
 	}
@@ -102,7 +80,7 @@ class RerenderCommandsTest {
 	void macroRunsFirstFrame() throws Exception {
 		Path work = dir.resolve("macro-work");
 		String more = "controlnet_model=[" + Fixtures.file("tiny-controlnet.safetensors") + "] sd_model=["
-			+ Fixtures.file("tiny-sd15.safetensors") + "] models_dir=[" + models + "] control_type=canny image_resolution=128"
+			+ Fixtures.file("tiny-sd15.safetensors") + "] models_dir=[" + fiji.models + "] control_type=canny image_resolution=128"
 			+ " ddim_steps=4 interval=3 n_proc=1";
 		String out = MacroRunner.runFile(Path.of("macros/rerender_first_frame.ijm"), clip + "|" + work + "|a pencil drawing|" + more);
 		assertEquals(work.toString(), out);

@@ -3,7 +3,6 @@ package org.rerender.fiji;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ij.ImagePlus;
 import ij.ImageStack;
@@ -15,32 +14,23 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.testing.Fixtures;
 import org.rerender.video.VideoReader;
-import org.scijava.Context;
-import org.scijava.app.StatusService;
 import org.scijava.command.CommandModule;
-import org.scijava.command.CommandService;
 
 /** The Rerender commands on an open (not RGB, tiny, odd-sized) stack instead of a video file, with the tiny models. */
 class RerenderStackInputTest {
 	@TempDir
 	static Path dir;
-	static Path models;
-	static Context context;
-	static CommandService commands;
+	static TinyCommands fiji;
 
 	@BeforeAll
 	static void start() throws Exception {
-		assumeTrue(Files.exists(Fixtures.dir().resolve("tiny-sd15.safetensors")), "tiny fixture models not found");
-		models = Fixtures.modelsFolder(dir);
-		context = new Context(CommandService.class, StatusService.class, RerenderService.class);
-		commands = context.service(CommandService.class);
+		fiji = TinyCommands.open(dir);
 	}
 
 	@AfterAll
 	static void stop() {
-		if (context != null) context.dispose();
+		if (fiji != null) fiji.close();
 	}
 
 	static ImagePlus sixteenBit(String title, int n, int shift) {
@@ -58,7 +48,7 @@ class RerenderStackInputTest {
 	}
 
 	static Map<String, Object> tiny(ImagePlus input, Path work) {
-		Map<String, Object> m = RerenderCommandsTest.tinyModels(work, models);
+		Map<String, Object> m = fiji.settings(work);
 		m.put("input", input);
 		m.put("image_resolution", 64);
 		m.put("ddim_steps", 2);
@@ -74,7 +64,7 @@ class RerenderStackInputTest {
 		in.getCalibration().pixelWidth = 0.5;
 		Map<String, Object> params = tiny(in, work);
 		params.put("interval", 2);
-		CommandModule one = commands.run(RerenderFirstFrameCommand.class, true, params).get();
+		CommandModule one = fiji.run(RerenderFirstFrameCommand.class, params);
 		assertFalse(one.isCanceled(), one.getCancelReason());
 		ImagePlus keys = (ImagePlus) one.getOutput("key_frames");
 		assertEquals(1, keys.getStackSize());
@@ -86,7 +76,7 @@ class RerenderStackInputTest {
 		assertTrue(job.contains("\"crop\":[0,0,0,3]"), "the job crops the 3 padding rows away again: " + job);
 		assertEquals(4000.0, in.getDisplayRangeMax(), "input untouched");
 
-		CommandModule other = commands.run(RerenderFirstFrameCommand.class, true, tiny(sixteenBit("other", 3, 7), work)).get();
+		CommandModule other = fiji.run(RerenderFirstFrameCommand.class, tiny(sixteenBit("other", 3, 7), work));
 		assertEquals(3, VideoReader.probe(work.resolve("input.mp4")).frameCount());
 		assertTrue(other.isCanceled(), "another stack: the work folder's first frame is not silently reused");
 		assertTrue(other.getCancelReason().toLowerCase().contains("input"), other.getCancelReason());
@@ -96,7 +86,7 @@ class RerenderStackInputTest {
 	void singleImage() throws Exception {
 		ImagePlus one = sixteenBit("one", 1, 0);
 		for (Class<? extends RerenderCommandBase> c : java.util.List.of(RerenderFirstFrameCommand.class, RerenderVideoCommand.class)) {
-			CommandModule m = commands.run(c, true, tiny(one, dir.resolve("one"))).get();
+			CommandModule m = fiji.run(c, tiny(one, dir.resolve("one")));
 			assertTrue(m.isCanceled(), c.getSimpleName());
 			assertTrue(m.getCancelReason().contains("at least 2 frames") && m.getCancelReason().contains("Generate Image"), m.getCancelReason());
 		}

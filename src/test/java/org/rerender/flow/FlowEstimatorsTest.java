@@ -16,6 +16,7 @@ class FlowEstimatorsTest {
 	/** A stand-in for GMFlow: constant flow, availability switchable. */
 	private static final class FakeProvider implements FlowEstimatorProvider {
 		final boolean available;
+		final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
 
 		FakeProvider(boolean available) {
 			this.available = available;
@@ -41,7 +42,15 @@ class FlowEstimatorsTest {
 
 				@Override
 				public FlowField flow(Rgb8Image from, Rgb8Image to) {
+					String why = unsupportedSize(from.width(), from.height());
+					if (why != null) throw new RerenderException(why);
+					calls.incrementAndGet();
 					return FlowField.zeros(from.width(), from.height());
+				}
+
+				@Override
+				public String unsupportedSize(int width, int height) { // as GMFlow
+					return Math.min(width, height) < 32 ? "Frames of " + width + "x" + height + " are too small for GMFlow" : null;
 				}
 			};
 		}
@@ -93,6 +102,27 @@ class FlowEstimatorsTest {
 			assertEquals(0f, bf.backward().v(30, 24), 0.5f);
 			RerenderException e = assertThrows(RerenderException.class, () -> dis.flow(a, new Rgb8Image(32, 48)));
 			assertTrue(e.getMessage().contains("differ in size"), e.getMessage());
+		}
+	}
+
+	@Test
+	void autoUsesDisForFramesGmflowCannotTake() {
+		FakeProvider gm = new FakeProvider(true);
+		FlowEstimators.register(gm);
+		Rgb8Image a = new Rgb8Image(40, 24), b = new Rgb8Image(40, 24);
+		new java.util.Random(2).nextBytes(a.data());
+		new java.util.Random(3).nextBytes(b.data());
+		try (FlowEstimator auto = FlowEstimators.create(FlowMethod.AUTO); FlowEstimator dis = FlowEstimators.create(FlowMethod.DIS);
+			FlowEstimator gmflow = FlowEstimators.create(FlowMethod.GMFLOW))
+		{
+			assertEquals(FlowMethod.GMFLOW, auto.method());
+			BidirectionalFlow small = auto.both(a, b);
+			assertEquals(0, gm.calls.get(), "24 px high: not for GMFlow");
+			org.junit.jupiter.api.Assertions.assertArrayEquals(dis.both(a, b).forward().image().data(), small.forward().image().data(), "DIS's flow");
+			auto.both(new Rgb8Image(40, 32), new Rgb8Image(40, 32));
+			assertEquals(2, gm.calls.get(), "32 px: GMFlow");
+			RerenderException e = assertThrows(RerenderException.class, () -> gmflow.both(a, b), "gmflow chosen: refused in words");
+			assertTrue(e.getMessage().contains("too small"), e.getMessage());
 		}
 	}
 }

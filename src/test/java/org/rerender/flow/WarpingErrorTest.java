@@ -100,4 +100,32 @@ class WarpingErrorTest {
 		assertThrows(RerenderException.class,
 			() -> WarpingError.compute(a, List.of(texture(9, 8, 0), texture(9, 8, 0)), KNOWN_SHIFT, Progress.NONE, Cancel.NEVER));
 	}
+
+	/** A list that counts how often each frame is asked for (a lazy list decodes a PNG each time). */
+	private static List<Rgb8Image> counting(List<Rgb8Image> frames, int[] gets) {
+		return new java.util.AbstractList<>() {
+			@Override
+			public Rgb8Image get(int i) {
+				gets[i]++;
+				return frames.get(i);
+			}
+
+			@Override
+			public int size() {
+				return frames.size();
+			}
+		};
+	}
+
+	@Test
+	void takesEachFrameOnceSoLazyListsDecodeItOnce() {
+		List<Rgb8Image> in = new ArrayList<>();
+		for (int t = 0; t < 5; t++) in.add(texture(40, 24, t));
+		int[] inGets = new int[5], outGets = new int[5];
+		List<WarpingError.FrameError> e = WarpingError.compute(counting(in, inGets), counting(in, outGets), KNOWN_SHIFT, Progress.NONE, Cancel.NEVER);
+		assertEquals(4, e.size());
+		assertEquals(List.of(1, 1, 1, 1, 1), java.util.Arrays.stream(inGets).boxed().toList(), "input gets");
+		assertEquals(List.of(1, 1, 1, 1, 1), java.util.Arrays.stream(outGets).boxed().toList(), "output gets");
+		assertEquals(WarpingError.compute(in, in, KNOWN_SHIFT, Progress.NONE, Cancel.NEVER), e);
+	}
 }

@@ -32,7 +32,7 @@ class PropagationInputsTest {
 		for (int i = 0; i < 2; i++) FolderFrames.write(c.frames().get(i), folder.resolve("f" + i + ".png"));
 		PropagationInputs.Clip f = PropagationInputs.readClip(folder);
 		assertEquals(0, f.fps(), "a folder of images has no frame rate");
-		List<Rgb8Image> frames = PropagationInputs.readFrames(folder);
+		List<Rgb8Image> frames = f.frames();
 		assertEquals(2, frames.size());
 		assertArrayEquals(c.frames().get(1).data(), frames.get(1).data(), "PNG is lossless");
 	}

@@ -158,18 +158,18 @@ class ImageSequenceTest {
 		FramePreparation prep = FramePreparation.of(new int[4], 64);
 		WorkFolder w = WorkFolder.open(work, dir, Map.of());
 		String hash = w.inputHash();
-		WorkStep frames = FramesStep.run(w, prep, false, Progress.NONE, Cancel.NEVER);
+		WorkStep frames = FramesStep.run(w, prep, 30, false, Progress.NONE, Cancel.NEVER).step();
 		assertEquals(3, frames.completeCount());
 		Files.writeString(dir.resolve("notes.txt"), "ignored");
 		assertEquals(hash, WorkFolder.open(work, dir, Map.of()).inputHash(), "an ignored file does not change the input");
-		assertTrue(FramesStep.run(WorkFolder.open(work, dir, Map.of()), prep, false, Progress.NONE, Cancel.NEVER).isComplete(), "resumes");
+		assertTrue(FramesStep.run(WorkFolder.open(work, dir, Map.of()), prep, 30, false, Progress.NONE, Cancel.NEVER).step().isComplete(), "resumes");
 		// one frame changed: another stamp, and the frames step refuses to mix the old frames with the new input
 		Png.write(TestClips.smallFrames().get(5), dir.resolve("frame_2.png"));
 		WorkFolder changed = WorkFolder.open(work, dir, Map.of());
 		assertNotEquals(hash, changed.inputHash());
-		RerenderException e = assertThrows(RerenderException.class, () -> FramesStep.run(changed, prep, false, Progress.NONE, Cancel.NEVER));
+		RerenderException e = assertThrows(RerenderException.class, () -> FramesStep.run(changed, prep, 30, false, Progress.NONE, Cancel.NEVER).step());
 		assertTrue(e.getMessage().contains("input video changed"), e.getMessage());
-		WorkStep redone = FramesStep.run(changed, prep, true, Progress.NONE, Cancel.NEVER);
+		WorkStep redone = FramesStep.run(changed, prep, 30, true, Progress.NONE, Cancel.NEVER).step();
 		assertEquals(3, redone.completeCount());
 	}
 
@@ -181,8 +181,9 @@ class ImageSequenceTest {
 		WorkFolder w = WorkFolder.openSequence(tmp.resolve("work1"), seq, Map.of());
 		Png.write(TestClips.smallFrames().get(3), dir.resolve("frame_4.png")); // e.g. a render still writing frames
 		FramePreparation prep = FramePreparation.of(new int[4], 64);
-		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
-		VideoInfo info = FramesStep.fill(w, step, prep, 12, Progress.NONE, Cancel.NEVER);
+		FramesStep.Result r = FramesStep.run(w, prep, 12, false, Progress.NONE, Cancel.NEVER);
+		WorkStep step = r.step();
+		VideoInfo info = r.input();
 		assertEquals(3, info.frameCount(), "the frames hashed, not the folder listed again");
 		assertEquals(3, step.completeCount());
 		assertEquals(12, info.fps(), 0, "the given rate, without a second probe");
@@ -190,8 +191,7 @@ class ImageSequenceTest {
 		// opened from the path, the folder is listed once too: 4 frames now, in hash and frames alike
 		WorkFolder w2 = WorkFolder.open(tmp.resolve("work2"), dir, Map.of());
 		assertEquals(4, w2.sequence().size());
-		WorkStep step2 = w2.step(WorkFolder.FRAMES, FramesStep.params(w2, prep), false);
-		assertEquals(4, FramesStep.fill(w2, step2, prep, 25, Progress.NONE, Cancel.NEVER).frameCount());
+		assertEquals(4, FramesStep.run(w2, prep, 25, false, Progress.NONE, Cancel.NEVER).input().frameCount());
 	}
 
 	@Test

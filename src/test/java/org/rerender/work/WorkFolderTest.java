@@ -28,11 +28,18 @@ import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 import org.rerender.video.FramePreparation;
 import org.rerender.video.TestClips;
+import org.rerender.video.VideoInfo;
+import org.rerender.video.VideoReader;
 
 class WorkFolderTest {
 
 	@TempDir
 	Path tmp;
+
+	/** The frames step as a job runs it (the input opened once). */
+	private static WorkStep frames(WorkFolder w, FramePreparation prep, boolean overwrite, Progress progress, Cancel cancel) {
+		return FramesStep.run(w, prep, 30, overwrite, progress, cancel).step();
+	}
 
 	private Path clip() throws IOException {
 		Path dir = Files.createDirectories(tmp.resolve("entrée vidéo 日本"));
@@ -59,7 +66,7 @@ class WorkFolderTest {
 		Path root = tmp.resolve("wörk dir");
 		WorkFolder w = WorkFolder.open(root, clip(), Map.of());
 		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 128);
-		WorkStep frames = FramesStep.run(w, prep, false, Progress.NONE, Cancel.NEVER);
+		WorkStep frames = frames(w, prep, false, Progress.NONE, Cancel.NEVER);
 		assertEquals(24, frames.completeCount());
 		assertEquals(24, frames.indices(WorkStep.PNG).size());
 		Rgb8Image f0 = frames.readPng(0);
@@ -73,26 +80,26 @@ class WorkFolderTest {
 		Files.setLastModifiedTime(f5, old);
 		Files.delete(frames.file(7, WorkStep.PNG)); // a missing frame is redone, the others are kept
 		WorkFolder again = WorkFolder.open(root, clip(), Map.of());
-		WorkStep frames2 = FramesStep.run(again, prep, false, Progress.NONE, Cancel.NEVER);
+		WorkStep frames2 = frames(again, prep, false, Progress.NONE, Cancel.NEVER);
 		assertEquals(frames.hash(), frames2.hash());
 		assertEquals(old, Files.getLastModifiedTime(f5));
 		assertTrue(frames2.has(7, WorkStep.PNG));
 
 		// other settings: refused with a clear message, nothing destroyed
-		RerenderException e = assertThrows(RerenderException.class, () -> FramesStep.run(WorkFolder.open(root, clip(),
+		RerenderException e = assertThrows(RerenderException.class, () -> frames(WorkFolder.open(root, clip(),
 			Map.of()), new FramePreparation(0, 0, 0, 0, 256), false, Progress.NONE, Cancel.NEVER));
 		assertTrue(e.getMessage().contains("image_resolution: 128 -> 256"), e.getMessage());
 		assertTrue(e.getMessage().contains("overwrite"), e.getMessage());
 		assertEquals(old, Files.getLastModifiedTime(f5));
 
 		// overwrite with the same settings: nothing redone (only steps whose settings changed are)
-		WorkStep kept = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), prep, true, Progress.NONE, Cancel.NEVER);
+		WorkStep kept = frames(WorkFolder.open(root, clip(), Map.of()), prep, true, Progress.NONE, Cancel.NEVER);
 		assertEquals(frames.hash(), kept.hash());
 		assertTrue(kept.isComplete());
 		assertEquals(old, Files.getLastModifiedTime(f5));
 
 		// overwrite: redone with the new settings
-		WorkStep redone = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), new FramePreparation(0, 0, 0, 0, 256),
+		WorkStep redone = frames(WorkFolder.open(root, clip(), Map.of()), new FramePreparation(0, 0, 0, 0, 256),
 			true, Progress.NONE, Cancel.NEVER);
 		assertNotEquals(frames.hash(), redone.hash());
 		assertEquals(256, redone.readPng(5).width());
@@ -110,38 +117,59 @@ class WorkFolderTest {
 		WorkStep old = w.step(WorkFolder.FRAMES, FramesStep.params(prep), false); // the old stamp: crop + resolution
 		for (int i = 0; i < 3; i++) old.writePng(i, f.get(i)); // unrotated (landscape) frames
 		old.markComplete(3);
-		RerenderException e = assertThrows(RerenderException.class, () -> FramesStep.run(WorkFolder.open(root, rotated,
+		RerenderException e = assertThrows(RerenderException.class, () -> frames(WorkFolder.open(root, rotated,
 			Map.of()), prep, false, Progress.NONE, Cancel.NEVER));
 		assertTrue(e.getMessage().contains("input_rotation"), e.getMessage());
-		WorkStep redone = FramesStep.run(WorkFolder.open(root, rotated, Map.of()), prep, true, Progress.NONE, Cancel.NEVER);
+		FramesStep.Result redone;
+		try (VideoReader reader = VideoReader.open(rotated)) { // one open: its rotation stamps the step, its frames fill it
+			redone = FramesStep.run(WorkFolder.open(root, rotated, Map.of()), reader, prep, true, Progress.NONE, Cancel.NEVER);
+			assertEquals(3, reader.framesRead(), "the reader that gave the rotation decoded the frames");
+		}
+		assertTrue(redone.decoded());
+		assertEquals(90, redone.input().rotation());
+		assertEquals(WorkFolder.open(root, rotated, Map.of()).step(WorkFolder.FRAMES, FramesStep.params(prep, 90), false).hash(), redone.step().hash(), "stamped with the rotation");
 		Rgb8Image upright;
-		try (org.rerender.video.VideoReader r = org.rerender.video.VideoReader.open(rotated)) {
+		try (VideoReader r = VideoReader.open(rotated)) {
 			upright = prep.apply(r.read());
 		}
-		assertEquals(0, TestClips.meanAbsDiff(upright, redone.readPng(0)), 0.5, "the frames are the upright ones");
+		assertEquals(0, TestClips.meanAbsDiff(upright, redone.step().readPng(0)), 0.5, "the frames are the upright ones");
+		try (VideoReader reader = VideoReader.open(rotated)) {
+			FramesStep.Result resumed = FramesStep.run(WorkFolder.open(root, rotated, Map.of()), reader, prep, false, Progress.NONE, Cancel.NEVER);
+			assertEquals(0, reader.framesRead(), "finished: nothing decoded");
+			assertFalse(resumed.decoded());
+			assertEquals(redone.input(), resumed.input());
+		}
 		// an unrotated clip's stamp is unchanged, so its older work folders still resume
-		assertEquals(FramesStep.params(prep), FramesStep.params(WorkFolder.open(tmp.resolve("plain"), clip(), Map.of()), prep));
+		assertEquals(FramesStep.params(prep), FramesStep.params(prep, 0));
 	}
 
 	@Test
-	void fillRunsTheStepTheCallerMadeAndSaysWhatItDecoded() throws IOException {
+	void runSaysWhatItDecodedAndAFinishedStepDecodesNothing() throws IOException {
 		WorkFolder w = WorkFolder.open(tmp.resolve("fill"), clip(), Map.of());
 		FramePreparation prep = new FramePreparation(0, 0, 0, 0, 64);
-		WorkStep step = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
-		org.rerender.video.VideoInfo info = FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER);
+		FramesStep.Result first = FramesStep.run(w, prep, 30, false, Progress.NONE, Cancel.NEVER);
+		VideoInfo info = first.input();
+		WorkStep step = first.step();
+		assertTrue(first.decoded());
 		assertEquals(24, info.frameCount());
 		assertEquals(25, info.fps(), 1e-6);
 		assertEquals(24, step.completeCount());
 		assertEquals(24, step.indices(WorkStep.PNG).size());
-		assertEquals(step.hash(), FramesStep.run(WorkFolder.open(tmp.resolve("fill"), clip(), Map.of()), prep, false,
-			Progress.NONE, Cancel.NEVER).hash(), "the same step as run makes");
-		Path clip = clip(), moved = Files.move(clip, tmp.resolve("moved.mp4")); // a finished step decodes nothing: the file is not needed
-		assertEquals(info, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER), "complete: the recorded input");
+		try (VideoReader reader = VideoReader.open(clip())) {
+			FramesStep.Result again = FramesStep.run(w, reader, prep, false, Progress.NONE, Cancel.NEVER);
+			assertEquals(step.hash(), again.step().hash());
+			assertEquals(info, again.input(), "complete: the recorded input");
+			assertEquals(0, reader.framesRead(), "complete: nothing decoded");
+		}
 		// a step finished before the record existed: probed once, then recorded
-		Files.move(moved, clip);
 		Files.delete(step.dir().resolve("input.json"));
-		assertEquals(info, FramesStep.fill(w, step, prep, 30, Progress.NONE, Cancel.NEVER));
+		assertEquals(info, FramesStep.run(w, prep, 30, false, Progress.NONE, Cancel.NEVER).input());
 		assertTrue(Files.isRegularFile(step.dir().resolve("input.json")));
+		try (VideoReader reader = VideoReader.open(clip())) {
+			reader.read();
+			assertThrows(IllegalArgumentException.class, () -> VideoReader.forEachFrame(reader, (i, f) -> {}, Progress.NONE, Cancel.NEVER),
+				"a reader that read already cannot give all frames");
+		}
 	}
 
 	@Test
@@ -152,8 +180,8 @@ class WorkFolderTest {
 		WorkFolder w = WorkFolder.open(root, clip(), Map.of());
 		// "crash" after 10 frames: cancel from the progress callback
 		Progress stopAt10 = (s, done, total) -> { if (done == 10) cancel.request(); };
-		assertThrows(CancelledException.class, () -> FramesStep.run(w, prep, false, stopAt10, cancel));
-		WorkStep partial = w.step(WorkFolder.FRAMES, FramesStep.params(w, prep), false);
+		assertThrows(CancelledException.class, () -> frames(w, prep, false, stopAt10, cancel));
+		WorkStep partial = w.step(WorkFolder.FRAMES, FramesStep.params(prep, 0), false);
 		assertFalse(partial.isComplete());
 		assertEquals(new TreeSet<>(java.util.stream.IntStream.range(0, 10).boxed().toList()), partial.indices("png"));
 		// a crash in the middle of writing frame 10 leaves only a temporary file
@@ -164,7 +192,7 @@ class WorkFolderTest {
 
 		FileTime old = FileTime.fromMillis(2_000_000L);
 		Files.setLastModifiedTime(partial.file(3, "png"), old);
-		WorkStep done = FramesStep.run(WorkFolder.open(root, clip(), Map.of()), prep, false, Progress.NONE, Cancel.NEVER);
+		WorkStep done = frames(WorkFolder.open(root, clip(), Map.of()), prep, false, Progress.NONE, Cancel.NEVER);
 		assertTrue(done.isComplete());
 		assertEquals(24, done.indices("png").size());
 		assertFalse(Files.exists(temp), "leftover temp file removed");

@@ -25,10 +25,6 @@ public record FlowMasks(FloatImage occAnchor, FloatImage softAnchor, FloatImage 
 	FlowField latentFlow, FloatImage warpMask, FloatImage occBoth, FloatImage blendMask, FloatImage fusionMask,
 	FloatImage noiseRescale) {
 
-	public static FlowMasks compute(BidirectionalFlow anchorToCurrent, BidirectionalFlow previousToCurrent, boolean smoothBoundary) {
-		return complete(AnchorPart.compute(anchorToCurrent), anchorToCurrent, previousToCurrent, smoothBoundary);
-	}
-
 	/**
 	 * The part shape-aware fusion needs (from the first step of pass 1 on): the anchor pair's occlusion and soft mask,
 	 * the latent flow and the warp mask. The rest is needed only by pixel-aware fusion, after pass 1 ({@link #complete}).

@@ -70,9 +70,10 @@ public final class GmflowFlowEstimator implements FlowEstimator {
 	public synchronized BidirectionalFlow both(Rgb8Image a, Rgb8Image b) {
 		FlowEstimator.checkPair(a, b);
 		int h = a.height(), w = a.width();
-		if (h < MIN_SIDE || w < MIN_SIDE)
-			throw new RerenderException("Frames of " + w + "x" + h + " are too small for GMFlow: each side needs at least "
-				+ MIN_SIDE + " px (2x2 attention windows of 1/8-resolution features). Use --method dis for tiny frames.");
+		String tooSmall = unsupportedSize(w, h);
+		if (tooSmall != null)
+			throw new RerenderException(tooSmall + ". Choose the optical-flow method 'dis' for frames this small (or 'auto',"
+				+ " which uses DIS for them).");
 		int factor = GmflowNetwork.STRIDE;
 		InputPadder p = InputPadder.of(h, w, factor);
 		if ((p.paddedHeight() / factor) % ATTN_SPLITS != 0 || (p.paddedWidth() / factor) % ATTN_SPLITS != 0)
@@ -84,6 +85,12 @@ public final class GmflowFlowEstimator implements FlowEstimator {
 		System.arraycopy(out, 0, f, 0, n);
 		System.arraycopy(out, n, bw, 0, n);
 		return new BidirectionalFlow(FlowField.fromPlanar(w, h, p.unpad(f, 2)), FlowField.fromPlanar(w, h, p.unpad(bw, 2)));
+	}
+
+	@Override
+	public String unsupportedSize(int width, int height) {
+		return width < MIN_SIDE || height < MIN_SIDE ? "Frames of " + width + "x" + height + " are too small for GMFlow: each side"
+			+ " needs at least " + MIN_SIDE + " px (2x2 attention windows of 1/8-resolution features)" : null;
 	}
 
 	static float[] planar(Rgb8Image im) {
@@ -120,7 +127,7 @@ public final class GmflowFlowEstimator implements FlowEstimator {
 			try {
 				return weightsPath() != null ? null
 					: "GMFlow weights (gmflow_sintel-0c07dcb3.pth) are not installed: run 'bin/rerender download gmflow' "
-						+ "or Plugins>Rerender>Download Models, or use --method dis";
+						+ "or Plugins>Rerender>Download Models, or choose the optical-flow method 'dis'";
 			}
 			catch (RuntimeException e) {
 				return "GMFlow weights cannot be located: " + e.getMessage();

@@ -62,7 +62,7 @@ public final class ControlNet extends Module {
 	 */
 	public NDArray hintEncoder(NDArray hintImage) {
 		try (Scope s = Scope.of(hintImage)) {
-			NDArray h = channelsLast() ? ChannelsLast.enter(hintImage) : hintImage;
+			NDArray h = ChannelsLast.enter(this, hintImage);
 			for (int i = 0; i < hint.size(); i++) {
 				h = hint.get(i).forward(h);
 				if (i < hint.size() - 1) h = Functional.silu(h);
@@ -116,7 +116,7 @@ public final class ControlNet extends Module {
 		List<NDArray> outs = new ArrayList<>();
 		try (Scope s = Scope.of(x, context, guided, tEmb)) {
 			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
-			NDArray h = channelsLast() ? ChannelsLast.enter(x) : x;
+			NDArray h = ChannelsLast.enter(this, x);
 			for (int i = 0; i < enc.inputBlockCount(); i++) {
 				h = enc.inputBlock(i, h, in);
 				if (i == 0) h = h.add(guided);

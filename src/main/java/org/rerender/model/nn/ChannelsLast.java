@@ -93,13 +93,17 @@ public final class ChannelsLast {
 		return channelsLast ? t.reshape(b, h, w, c).transpose(0, 3, 1, 2) : t.transpose(0, 2, 1).reshape(b, c, h, w);
 	}
 
-	/** A network's 4-D input in channels-last memory (a copy in its manager), or {@code x} when the fused ops are off. */
-	public static NDArray enter(NDArray x) {
-		return TorchExt.active() ? TorchExt.toChannelsLast(x) : x;
+	/**
+	 * A network's 4-D input in the network's layout: for a network {@link #apply} converted, a channels-last copy in
+	 * {@code x}'s manager; otherwise {@code x} itself. The decision was made once, when the weights were loaded
+	 * ({@link Module#channelsLast()}); no switch is read here.
+	 */
+	public static NDArray enter(Module network, NDArray x) {
+		return network.channelsLast() ? TorchExt.toChannelsLast(x) : x;
 	}
 
-	/** A network's 4-D output in row-major memory (a copy in its manager), or {@code x} when the fused ops are off. */
-	public static NDArray exit(NDArray x) {
-		return TorchExt.active() ? TorchExt.contiguous(x) : x;
+	/** A network's 4-D output in row-major memory: a copy in its manager for a converted network, else {@code x}. */
+	public static NDArray exit(Module network, NDArray x) {
+		return network.channelsLast() ? TorchExt.contiguous(x) : x;
 	}
 }

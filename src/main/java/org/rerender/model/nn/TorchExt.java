@@ -36,8 +36,10 @@ public final class TorchExt {
 	private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 	private static volatile Boolean loaded;
 	private static volatile String message = "not loaded yet";
-	/** The loaded library's build info ({@code nativeBuildInfo}), null until a load succeeded. */
-	private static volatile String buildInfo;
+	/** Capability bits ({@link #built}): CUDA-graph entry points, CUDA allocator statistics, channels-last CUDA GroupNorm kernel. */
+	static final int CUDA_GRAPHS = 1, CUDA_MEMORY = 2, NHWC_GROUP_NORM = 4;
+	/** The loaded library's capability bits ({@code nativeCapabilities}), 0 until a load succeeded (and for CPU builds). */
+	private static volatile int capabilities;
 	/**
 	 * Why channels-last cannot be used on CUDA devices (null: it can), settled by the first {@link #channelsLastRefusal}
 	 * for a GPU (guarded by the class lock; {@link #cudaChecked} says whether it ran).
@@ -136,10 +138,17 @@ public final class TorchExt {
 		String libtorch = Djl.engine().getVersion();
 		if (!info.contains("linked " + libtorch))
 			return "lib" + NAME + " (" + info + ") was linked against another libtorch than DJL's " + libtorch;
+		int caps;
+		try {
+			caps = nativeCapabilities();
+		}
+		catch (UnsatisfiedLinkError e) {
+			return "lib" + NAME + " (" + info + ") is older than this version of Rerender (no nativeCapabilities): rebuild it";
+		}
 		String check = selfCheck();
 		if (check != null) return "lib" + NAME + " (" + info + ") failed its self-check against libtorch " + libtorch + ": " + check;
 		message = "lib" + NAME + " from " + from + " (" + info + "), libtorch " + libtorch;
-		buildInfo = info;
+		capabilities = caps;
 		return null;
 	}
 
@@ -152,8 +161,8 @@ public final class TorchExt {
 	 * (a sticky CUDA error that ruins the process's CUDA context) can then only hit runs that asked for channels-last,
 	 * never the default ones. Never fails the load itself.
 	 */
-	private static String checkCudaChannelsLast(String info) {
-		if (!info.contains("nhwc group norm")) return "lib" + NAME + " was built without its CUDA GroupNorm kernel (make CUDA=1)";
+	private static String checkCudaChannelsLast() {
+		if (!built(NHWC_GROUP_NORM)) return "lib" + NAME + " was built without its CUDA GroupNorm kernel (make CUDA=1)";
 		int gpus;
 		try {
 			gpus = Djl.engine().getGpuCount();
@@ -193,7 +202,7 @@ public final class TorchExt {
 	/** {@link #checkCudaChannelsLast} once per process (later calls return its answer). */
 	private static synchronized String cudaRefusal() {
 		if (!cudaChecked) {
-			cudaChannelsLastRefusal = checkCudaChannelsLast(buildInfo);
+			cudaChannelsLastRefusal = checkCudaChannelsLast();
 			cudaChecked = true;
 		}
 		return cudaChannelsLastRefusal;
@@ -321,15 +330,10 @@ public final class TorchExt {
 		return wrap(x, nativeContiguous(h(x)));
 	}
 
-	/** GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after. */
-	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu) {
-		return groupNorm(x, weight, bias, groups, eps, silu, false);
-	}
-
 	/**
-	 * As {@link #groupNorm(NDArray, NDArray, NDArray, int, float, boolean)}; {@code allowNhwc}: the caller belongs to a
-	 * network converted to channels-last ({@link ChannelsLast#apply}), so a channels-last CUDA {@code x} may go to our
-	 * NHWC kernel (once its check passed). Without it {@code at::group_norm} always runs, whatever {@code x}'s layout.
+	 * GroupNorm of {@code x [N,C,..]} with {@code weight, bias [C]}, F32 statistics, optional SiLU after.
+	 * {@code allowNhwc}: the caller belongs to a network converted to channels-last ({@link ChannelsLast#apply}), so a
+	 * channels-last CUDA {@code x} may go to our NHWC kernel (once its check passed). Without it {@code at::group_norm} always runs, whatever {@code x}'s layout.
 	 */
 	static NDArray groupNorm(NDArray x, NDArray weight, NDArray bias, int groups, float eps, boolean silu, boolean allowNhwc) {
 		return wrap(x, nativeGroupNorm(h(x), h(weight), h(bias), groups, eps, silu, allowNhwc));
@@ -366,7 +370,18 @@ public final class TorchExt {
 		return wrap(x, nativeScalarOp(h(x), op, v));
 	}
 
+	/**
+	 * Whether the loaded library was built with {@code capability} ({@link #CUDA_GRAPHS}, {@link #CUDA_MEMORY},
+	 * {@link #NHWC_GROUP_NORM}), as the library itself says ({@code nativeCapabilities}); false while it is not loaded
+	 * (never starts a load) and for a CPU-only build.
+	 */
+	static boolean built(int capability) {
+		return (capabilities & capability) == capability;
+	}
+
 	private static native String nativeBuildInfo();
+
+	private static native int nativeCapabilities();
 
 	private static native long[] nativeDescribe(long x);
 

@@ -32,7 +32,7 @@ public final class TorchExtCudaGraph implements AutoCloseable {
 
 	/** Whether {@link TorchExt} is active and was built with the CUDA-graph entry points. */
 	public static boolean supported() {
-		return TorchExt.active() && TorchExt.status().contains("cuda graphs");
+		return TorchExt.active() && TorchExt.built(TorchExt.CUDA_GRAPHS);
 	}
 
 	/** A graph (nothing captured yet) with its own side stream on {@code device}. */

@@ -19,11 +19,7 @@ public final class TorchExtCudaMemory {
 	 * and was built with the CUDA memory entry points.
 	 */
 	public static boolean supported() {
-		return TorchExt.loaded() && builtWithCudaMemory();
-	}
-
-	private static boolean builtWithCudaMemory() {
-		return TorchExt.status().contains("cuda memory");
+		return TorchExt.loaded() && TorchExt.built(TorchExt.CUDA_MEMORY);
 	}
 
 	/** The allocator's statistics for {@code device} since the last {@link #resetPeaks}. */
@@ -44,7 +40,7 @@ public final class TorchExtCudaMemory {
 	 * nothing happens.
 	 */
 	public static void releaseCached(Device device) {
-		if (!device.isGpu() || !TorchExt.loadedAlready() || !builtWithCudaMemory()) return;
+		if (!device.isGpu() || !TorchExt.loadedAlready() || !TorchExt.built(TorchExt.CUDA_MEMORY)) return;
 		try {
 			nativeEmptyCache();
 		}

@@ -118,7 +118,7 @@ public final class UNet extends Module {
 		try (Scope s = Scope.of(x, context, tEmb)) {
 			Layer.Inputs in = enc.prepare(tEmb, context, ctx);
 			Deque<NDArray> hs = new ArrayDeque<>();
-			NDArray h = channelsLast() ? ChannelsLast.enter(x) : x;
+			NDArray h = ChannelsLast.enter(this, x);
 			for (int i = 0; i < enc.inputs.size(); i++) {
 				h = enc.inputBlock(i, h, in);
 				if (ctx.probe() != null) ctx.report(String.format("input_block.%02d", i), h);
@@ -142,7 +142,7 @@ public final class UNet extends Module {
 				}
 			}
 			NDArray eps = outConv.forward(outNorm.forwardSilu(h));
-			return s.keep(channelsLast() ? ChannelsLast.exit(eps) : eps);
+			return s.keep(ChannelsLast.exit(this, eps));
 		}
 	}
 }

@@ -43,8 +43,7 @@ public final class AutoencoderKL extends Module {
 
 	/** Channels-last: the input converted at entry, the output row-major. */
 	private NDArray run(java.util.function.UnaryOperator<NDArray> net, NDArray x) {
-		if (!channelsLast()) return net.apply(x);
-		return ChannelsLast.exit(net.apply(ChannelsLast.enter(x)));
+		return ChannelsLast.exit(this, net.apply(ChannelsLast.enter(this, x)));
 	}
 
 	public VaeConfig config() {

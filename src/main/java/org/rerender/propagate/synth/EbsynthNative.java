@@ -25,6 +25,12 @@ final class EbsynthNative {
 	static native String version();
 
 	/**
+	 * Exercises the native error paths the shipped build relies on (C++ exceptions from the standard library, from
+	 * a failed allocation and from a worker thread, each caught inside the library): "ok" or what failed.
+	 */
+	static native String selfCheck();
+
+	/**
 	 * Runs one synthesis. Layouts: images interleaved row-major, {@code style} is
 	 * sw*sh*styleChannels bytes, {@code sourceGuides} sw*sh*guideChannels, {@code targetGuides}
 	 * tw*th*guideChannels, {@code outImage} tw*th*styleChannels, {@code outError} tw*th floats.

@@ -1,23 +1,55 @@
 package org.rerender.propagate.synth;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 import org.rerender.engine.RerenderException;
 
 /**
- * Loads {@code libRerenderSynth.so} once: first from {@code java.library.path} (a Fiji
- * update site installs it into {@code Fiji.app/lib/linux64/}, which the launcher puts on that
- * path), else from the jar resource {@code natives/<platform>/}, extracted to a temp file.
+ * Loads {@code libRerenderSynth.so} once, from the first of these that works:
+ * <ol>
+ * <li>the copy on {@code java.library.path} (a Fiji update site installs it into {@code Fiji.app/lib/linux64/}, which
+ * the launcher puts on that path), if its version is {@link #VERSION} — or whatever its version when the jar has no
+ * copy. A copy of another version (an update of only one of the two files) is skipped with a warning, and the jar's
+ * copy is used, since a loaded JNI library cannot be swapped later. The version is read from the file's bytes
+ * ({@code RerenderSynth-version=...}, written by the native build), then checked again through
+ * {@link EbsynthNative#version()} after loading;</li>
+ * <li>the jar resource {@code natives/<platform>/}, extracted to a fresh temp file in {@value #EXTRACT_DIR_PROPERTY}
+ * (default {@code java.io.tmpdir});</li>
+ * <li>the same, extracted to {@value #CACHE_DIR_PROPERTY} (default {@code $XDG_CACHE_HOME/rerender/natives}, else
+ * {@code ~/.cache/rerender/natives}) under a name with the version and a content hash, reused by later runs. This is
+ * the way out when {@code /tmp} is mounted {@code noexec} (the loader then fails with "failed to map segment from
+ * shared object").</li>
+ * </ol>
+ * If none works, the error lists every place tried and why.
  */
 public final class NativeLibrary {
 
 	/** Base name of the library ({@code lib<NAME>.so}). */
 	public static final String NAME = "RerenderSynth";
+	/** The library version this code needs: {@code RR_SYNTH_VERSION} of {@code native/ebsynth/include/rerender_synth.h}. */
+	public static final String VERSION = "1.1.0";
+	/** System property: the folder the jar's copy is extracted to first (default {@code java.io.tmpdir}). */
+	public static final String EXTRACT_DIR_PROPERTY = "rerender.native.extractDir";
+	/** System property: the folder tried next, where the extracted copy is kept for later runs. */
+	public static final String CACHE_DIR_PROPERTY = "rerender.native.cacheDir";
+	/** Precedes the version string inside the library file. */
+	static final String VERSION_TAG = "RerenderSynth-version=";
+
+	private static final System.Logger LOG = System.getLogger(NativeLibrary.class.getName());
 
 	/** Load states. */
 	public enum Status { NOT_TRIED, LOADED, FAILED }
@@ -26,6 +58,22 @@ public final class NativeLibrary {
 	private static String message = "not loaded yet";
 
 	private NativeLibrary() {}
+
+	/** How a library file is loaded ({@link System#load}; tests substitute their own). */
+	interface Loader {
+		void load(Path file);
+	}
+
+	/** Opens the jar's copy of the library. */
+	interface Resource {
+		InputStream open() throws IOException;
+	}
+
+	/**
+	 * Where {@link #locate} looks: the {@code java.library.path} folders, the jar resource (its name, and how to open
+	 * it, or null when the jar has none), the temp folder and the cache folder for extraction.
+	 */
+	record Sources(List<Path> libraryPath, String resourceName, Resource resource, Path tempDir, Path cacheDir) {}
 
 	/** The platform folder name used in the jar, e.g. {@code linux-x86_64}, or null if unsupported. */
 	static String platform() {
@@ -40,44 +88,184 @@ public final class NativeLibrary {
 	public static synchronized void load() {
 		if (status == Status.LOADED) return;
 		if (status == Status.FAILED) throw new RerenderException(message);
-		String fromPath;
 		try {
-			System.loadLibrary(NAME);
-			status = Status.LOADED;
-			message = "loaded from java.library.path";
-			return;
-		}
-		catch (UnsatisfiedLinkError e) {
-			fromPath = e.getMessage();
-		}
-		String platform = platform();
-		if (platform == null) {
-			fail("Native library not available for this platform: " + System.getProperty("os.name") + " / "
-				+ System.getProperty("os.arch") + " (only linux-x86_64 is built; put lib" + NAME
-				+ " on java.library.path to use your own build).", null);
-		}
-		String resource = "/natives/" + platform + "/" + System.mapLibraryName(NAME);
-		try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
-			if (in == null) {
-				fail("Native library not available for this platform: " + platform + " (no " + resource
-					+ " in the jar, and java.library.path has none: " + fromPath + ")", null);
+			String where = locate(defaultSources(), f -> System.load(f.toString()),
+				w -> LOG.log(System.Logger.Level.WARNING, w));
+			String loaded = EbsynthNative.version();
+			if (!VERSION.equals(loaded)) {
+				LOG.log(System.Logger.Level.WARNING, "lib" + NAME + " " + loaded + " was loaded (" + where + "), but this plugin was built "
+					+ "with " + VERSION + "; propagation may fail. Reinstall the plugin so that both match.");
 			}
-			Path tmp = Files.createTempFile("lib" + NAME + "-", ".so");
-			tmp.toFile().deleteOnExit();
-			Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-			System.load(tmp.toAbsolutePath().toString());
 			status = Status.LOADED;
-			message = "loaded from jar resource " + resource;
+			message = where;
 		}
-		catch (IOException | UnsatisfiedLinkError e) {
-			fail("Could not load the native synthesis library " + resource + ": " + e.getMessage(), e);
+		catch (RerenderException e) {
+			status = Status.FAILED;
+			message = e.getMessage();
+			throw e;
+		}
+		catch (UnsatisfiedLinkError e) {  // a library without the version entry point
+			status = Status.FAILED;
+			message = "The native synthesis library that was loaded is not usable by this plugin (" + e.getMessage()
+				+ "); reinstall the plugin so that lib" + NAME + " " + VERSION + " is used.";
+			throw new RerenderException(message, e);
 		}
 	}
 
-	private static void fail(String msg, Throwable cause) {
-		status = Status.FAILED;
-		message = msg;
-		throw new RerenderException(msg, cause);
+	/** The defaults of {@link #load()}: system properties, the class's own jar resource. */
+	static Sources defaultSources() {
+		List<Path> libPath = new ArrayList<>();
+		for (String p : System.getProperty("java.library.path", "").split(File.pathSeparator))
+			if (!p.isBlank()) libPath.add(Path.of(p));
+		String platform = platform();
+		String resource = platform == null ? null : "/natives/" + platform + "/" + System.mapLibraryName(NAME);
+		Resource opener = resource == null || NativeLibrary.class.getResource(resource) == null ? null
+			: () -> NativeLibrary.class.getResourceAsStream(resource);
+		Path temp = Path.of(System.getProperty(EXTRACT_DIR_PROPERTY, System.getProperty("java.io.tmpdir")));
+		String cache = System.getProperty(CACHE_DIR_PROPERTY);
+		Path cacheDir;
+		if (cache != null) cacheDir = Path.of(cache);
+		else {
+			String xdg = System.getenv("XDG_CACHE_HOME");
+			Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+			cacheDir = base.resolve("rerender").resolve("natives");
+		}
+		return new Sources(libPath, resource, opener, temp, cacheDir);
+	}
+
+	/**
+	 * Finds and loads the library (see the class comment).
+	 *
+	 * @param warn receives one line per copy skipped for its version
+	 * @return where it was loaded from
+	 * @throws RerenderException listing what was tried
+	 */
+	static String locate(Sources s, Loader loader, Consumer<String> warn) {
+		String file = System.mapLibraryName(NAME);
+		List<String> tried = new ArrayList<>();
+		Path onPath = null;
+		for (Path dir : s.libraryPath()) {
+			if (Files.isRegularFile(dir.resolve(file))) {
+				onPath = dir.resolve(file);
+				break;
+			}
+		}
+		if (onPath != null) {
+			String v = versionOf(onPath);
+			String shown = v == null ? "unknown (older than 1.1.0)" : v;
+			if (VERSION.equals(v) || s.resource() == null) {
+				if (!VERSION.equals(v)) warn.accept(onPath + " has version " + shown + ", this plugin needs " + VERSION
+					+ "; the plugin jar has no copy of its own, so it is loaded anyway");
+				try {
+					loader.load(onPath);
+					return "loaded from java.library.path: " + onPath + " (version " + shown + ")";
+				}
+				catch (UnsatisfiedLinkError e) {
+					tried.add(onPath + ": " + e.getMessage());
+				}
+			}
+			else {
+				warn.accept(onPath + " has version " + shown + ", but this plugin needs " + VERSION
+					+ " (only one of the two was updated?); using the plugin jar's copy instead");
+				tried.add(onPath + ": version " + shown + ", not " + VERSION + " (skipped)");
+			}
+		}
+		else tried.add("java.library.path " + s.libraryPath() + ": no " + file);
+		if (s.resource() == null) {
+			String platform = platform();
+			throw new RerenderException(platform == null
+				? "Native library not available for this platform: " + System.getProperty("os.name") + " / "
+					+ System.getProperty("os.arch") + " (only linux-x86_64 is built; put lib" + NAME
+					+ ".so on java.library.path to use your own build)."
+				: "Native library not available for this platform: " + platform + " (no " + s.resourceName()
+					+ " in the jar). Tried: " + String.join("; ", tried));
+		}
+		byte[] bytes;
+		try (InputStream in = s.resource().open()) {
+			if (in == null) throw new IOException("resource " + s.resourceName() + " not found");
+			bytes = in.readAllBytes();
+		}
+		catch (IOException e) {
+			throw new RerenderException("Could not read the native synthesis library " + s.resourceName() + " from the plugin jar: "
+				+ e.getMessage(), e);
+		}
+		// 1. a fresh temp file (random name: safe in a shared /tmp), deleted when the JVM exits
+		try {
+			Files.createDirectories(s.tempDir());
+			Path tmp = Files.createTempFile(s.tempDir(), "lib" + NAME + "-", ".so");
+			tmp.toFile().deleteOnExit();
+			Files.write(tmp, bytes);
+			try {
+				loader.load(tmp);
+				return "loaded from jar resource " + s.resourceName() + " (extracted to " + tmp + ")";
+			}
+			catch (UnsatisfiedLinkError e) {
+				Files.deleteIfExists(tmp);
+				throw e;
+			}
+		}
+		catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+			tried.add("extracted to " + s.tempDir() + " (" + EXTRACT_DIR_PROPERTY + "): " + reason(e));
+		}
+		// 2. the user's cache folder, one file per content, kept for later runs
+		try {
+			Files.createDirectories(s.cacheDir());
+			Path cached = s.cacheDir().resolve("lib" + NAME + "-" + VERSION + "-" + sha256(bytes).substring(0, 16) + ".so");
+			if (!Files.isRegularFile(cached) || !Arrays.equals(Files.readAllBytes(cached), bytes)) {
+				Path part = Files.createTempFile(s.cacheDir(), "lib" + NAME + "-", ".part");
+				try {
+					Files.write(part, bytes);
+					Files.move(part, cached, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+				}
+				finally {
+					Files.deleteIfExists(part);
+				}
+			}
+			loader.load(cached);
+			return "loaded from jar resource " + s.resourceName() + " (extracted to " + cached + ")";
+		}
+		catch (IOException | UnsatisfiedLinkError | SecurityException e) {
+			tried.add("extracted to " + s.cacheDir() + " (" + CACHE_DIR_PROPERTY + "): " + reason(e));
+		}
+		throw new RerenderException("Could not load the native synthesis library lib" + NAME + ".so (propagation needs it). Tried:\n  - "
+			+ String.join("\n  - ", tried) + "\n\"failed to map segment\" means the folder is on a file system mounted noexec: "
+			+ "start Fiji/Java with -D" + EXTRACT_DIR_PROPERTY + "=DIR (or -D" + CACHE_DIR_PROPERTY + "=DIR) naming a folder "
+			+ "you can write to and run programs from, or install lib" + NAME + ".so into Fiji.app/lib/linux64/.");
+	}
+
+	private static String reason(Throwable e) {
+		String m = e.getMessage();
+		return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+	}
+
+	/** The version written into a library file ({@code RerenderSynth-version=x.y.z}), or null if it has none. */
+	static String versionOf(Path lib) {
+		byte[] data;
+		try {
+			data = Files.readAllBytes(lib);
+		}
+		catch (IOException e) {
+			return null;
+		}
+		byte[] tag = VERSION_TAG.getBytes(StandardCharsets.US_ASCII);
+		outer:
+		for (int i = 0; i + tag.length < data.length; i++) {
+			for (int k = 0; k < tag.length; k++)
+				if (data[i + k] != tag[k]) continue outer;
+			int start = i + tag.length, end = start;
+			while (end < data.length && end - start < 64 && data[end] > ' ' && data[end] < 127) end++;
+			if (end > start) return new String(data, start, end - start, StandardCharsets.US_ASCII);
+		}
+		return null;
+	}
+
+	private static String sha256(byte[] b) {
+		try {
+			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+		}
+		catch (NoSuchAlgorithmException e) {
+			throw new IllegalStateException(e);
+		}
 	}
 
 	/** Whether the library is (or can be) loaded; never throws. */
@@ -89,6 +277,17 @@ public final class NativeLibrary {
 		catch (RerenderException e) {
 			return false;
 		}
+	}
+
+	/**
+	 * Loads the library and runs its self-check (C++ error paths: exceptions from the standard library, a failed
+	 * allocation, a worker thread); returns e.g. "version 1.1.0, self-check ok", or throws if it fails.
+	 */
+	public static String check() {
+		load();
+		String r = EbsynthNative.selfCheck();
+		if (!"ok".equals(r)) throw new RerenderException("The native synthesis library failed its self-check: " + r);
+		return "version " + EbsynthNative.version() + ", self-check " + r;
 	}
 
 	public static synchronized Status status() { return status; }

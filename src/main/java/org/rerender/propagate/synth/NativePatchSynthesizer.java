@@ -9,7 +9,7 @@ import org.rerender.image.FloatImage;
 import org.rerender.image.Rgb8Image;
 
 /**
- * CPU synthesis in {@code libRerenderSynth.so} (C++17, OpenMP). Packs the request into
+ * CPU synthesis in {@code libRerenderSynth.so} (C++17, POSIX threads). Packs the request into
  * channel-interleaved buffers (grey images count as 1 channel), splits each weight evenly
  * over its channels and calls the native code; cancel is polled between PatchMatch sweeps.
  * Thread-safe: the native side keeps no global state.

@@ -5,7 +5,7 @@ import org.rerender.engine.Cancel;
 /**
  * Guided example-based synthesis (Ebsynth-style): paints the style exemplar onto a
  * target frame by matching guide patches. Implementations: {@link NativePatchSynthesizer}
- * (C++/OpenMP); a CUDA backend can implement the same interface later.
+ * (C++, POSIX threads); a CUDA backend can implement the same interface later.
  * <p>
  * Implementations are thread-safe: several syntheses may run at once.
  */

@@ -14,7 +14,7 @@ package org.rerender.propagate.synth;
  * @param stopThreshold a pixel whose voted colour changed by less than this (max over
  *        channels, 8-bit units) stops being improved at this level; 0 = never stop early
  * @param seed RNG seed; equal seeds give bitwise equal results (for any thread count)
- * @param threads OpenMP threads for this synthesis, >= 1
+ * @param threads threads for this synthesis, >= 1
  */
 public record SynthesisParams(int patchSize, double uniformityWeight, int pyramidLevels, int searchVoteIterations,
 	int patchMatchIterations, int stopThreshold, long seed, int threads)

@@ -68,7 +68,8 @@ class ConstraintUnitTest {
 	void warpMaskIsOneWhereNoPixelOfTheBlockIsNearAnOcclusion() {
 		FloatImage occ = new FloatImage(32, 16, 1);
 		occ.set(20, 3, 0, 1f);
-		FlowMasks m = FlowMasks.compute(new org.rerender.flow.BidirectionalFlow(FlowField.zeros(32, 16), FlowField.zeros(32, 16)),
+		org.rerender.flow.BidirectionalFlow still = new org.rerender.flow.BidirectionalFlow(FlowField.zeros(32, 16), FlowField.zeros(32, 16));
+		FlowMasks m = FlowMasks.complete(FlowMasks.AnchorPart.compute(still), still,
 			new org.rerender.flow.BidirectionalFlow(FlowField.zeros(32, 16), FlowField.zeros(32, 16)), true);
 		// zero flow: nothing occluded, warp mask all ones, fusion mask all ones, everything flat
 		for (float v : m.warpMask().data()) assertEquals(1f, v);

@@ -98,7 +98,8 @@ class RerenderParityTest {
 
 	@Test
 	void flowMasksAreExact() {
-		FlowMasks m = FlowMasks.compute(fx.flows().fromAnchor(), fx.flows().fromPrevious(), settings.smoothBoundary());
+		FlowMasks m = FlowMasks.complete(FlowMasks.AnchorPart.compute(fx.flows().fromAnchor()), fx.flows().fromAnchor(),
+			fx.flows().fromPrevious(), settings.smoothBoundary());
 		exact("flow.bwd_occ_0", m.occAnchor());
 		exact("flow.blend_mask_0", m.softAnchor());
 		exact("flow.warp_mask", m.warpMask());

@@ -197,4 +197,40 @@ class ChannelsLastLayoutTest {
 			assertTrue(isRowMajor(ChannelsLast.fromTokens(ChannelsLast.toTokens(x, false), 2, 8, 3, 4, false)));
 		}
 	}
+
+	/**
+	 * enter/exit follow the network's own state, decided when it was loaded: switching the properties afterwards
+	 * changes neither a converted network's layout nor an unconverted one's (which gets its input back as is).
+	 */
+	@Test
+	void enterAndExitFollowTheNetworkNotTheProperties() {
+		requireFusedOps();
+		String oldExt = System.getProperty(TorchExt.PROPERTY), oldCl = System.getProperty(ChannelsLast.PROPERTY);
+		try (NDManager m = Djl.newManager(TestDevice.device())) {
+			NDArray x = m.arange(2 * 8 * 3 * 4).toType(DataType.FLOAT32, false).reshape(2, 8, 3, 4);
+			Conv2d converted = Conv2d.k1(8, 8), plain = Conv2d.k1(8, 8);
+			WeightLoader.randomize(converted, m, DataType.FLOAT32);
+			converted.convertToChannelsLast();
+			System.setProperty(TorchExt.PROPERTY, "false");
+			System.setProperty(ChannelsLast.PROPERTY, "false");
+			NDArray in = ChannelsLast.enter(converted, x);
+			assertTrue(isChannelsLast(in), "converted network: channels-last input whatever the properties say now");
+			assertEquals(0f, in.sub(x).abs().max().getFloat());
+			NDArray out = ChannelsLast.exit(converted, in);
+			assertTrue(isRowMajor(out));
+			assertEquals(0f, out.sub(x).abs().max().getFloat());
+			System.setProperty(ChannelsLast.PROPERTY, "true");
+			System.clearProperty(TorchExt.PROPERTY);
+			assertTrue(ChannelsLast.enter(plain, x) == x && ChannelsLast.exit(plain, x) == x, "unconverted network: x as is");
+		}
+		finally {
+			restore(TorchExt.PROPERTY, oldExt);
+			restore(ChannelsLast.PROPERTY, oldCl);
+		}
+	}
+
+	private static void restore(String key, String value) {
+		if (value == null) System.clearProperty(key);
+		else System.setProperty(key, value);
+	}
 }

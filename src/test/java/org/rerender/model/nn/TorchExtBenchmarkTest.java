@@ -57,7 +57,7 @@ class TorchExtBenchmarkTest {
 		try (NDManager m = Djl.newCpuManager()) {
 			// UNet level 1 at 512×512 (latent 64×64), CFG batch 2: 320 channels, 8 heads of 40, 4096 tokens, 77 context
 			Shape act = new Shape(2, 320, 64, 64), c = new Shape(320), tokens = new Shape(2, 4096, 320), ctx = new Shape(2, 77, 320);
-			measure("GroupNorm+SiLU [2,320,64,64]", m, new Shape[] {act, c, c}, a -> TorchExt.groupNorm(a[0], a[1], a[2], 32, 1e-5f, true),
+			measure("GroupNorm+SiLU [2,320,64,64]", m, new Shape[] {act, c, c}, a -> TorchExt.groupNorm(a[0], a[1], a[2], 32, 1e-5f, true, false),
 				a -> GroupNorm.composed(a[0], a[1].reshape(320, 1, 1), a[2].reshape(320, 1, 1), 32, 1e-5f, true));
 			measure("self-attention [2,4096,8×40]", m, new Shape[] {tokens, tokens, tokens}, a -> TorchExt.attention(a[0], a[1], a[2], 8),
 				a -> Attention.composed(a[0], a[1], a[2], 8, Attention.DEFAULT_MAX_SCORE_ELEMENTS));

@@ -60,7 +60,7 @@ class TorchExtTest {
 					NDArray x = m.randomNormal(0, 3, s, DataType.FLOAT32).add(1.5f);
 					long c = s.get(1);
 					NDArray w = m.randomNormal(1, 0.3f, new Shape(c), DataType.FLOAT32), b = m.randomNormal(0, 0.3f, new Shape(c), DataType.FLOAT32);
-					close("group norm F32 " + s + " eps " + eps + (silu ? " +SiLU" : ""), TorchExt.groupNorm(x, w, b, 32, eps, silu),
+					close("group norm F32 " + s + " eps " + eps + (silu ? " +SiLU" : ""), TorchExt.groupNorm(x, w, b, 32, eps, silu, false),
 						GroupNorm.composed(x, w.reshape(c, 1, 1), b.reshape(c, 1, 1), 32, eps, silu), 2e-5);
 				}
 	}
@@ -71,7 +71,7 @@ class TorchExtTest {
 		NDArray w = m.randomNormal(1, 0.3f, new Shape(64), DataType.FLOAT32).toType(DataType.FLOAT16, false);
 		NDArray b = m.randomNormal(0, 0.3f, new Shape(64), DataType.FLOAT32).toType(DataType.FLOAT16, false);
 		for (boolean silu : new boolean[] {false, true}) {
-			NDArray fused = TorchExt.groupNorm(x, w, b, 32, 1e-5f, silu);
+			NDArray fused = TorchExt.groupNorm(x, w, b, 32, 1e-5f, silu, false);
 			// composed: F32 statistics and affine, F16 result (and F16 SiLU after); fused: libtorch's F16 kernel, which
 			// accumulates in F32 and rounds the result (then F16 SiLU), as ldm's GroupNorm32 does
 			close("group norm F16 in, F32 stats" + (silu ? " +SiLU" : ""), fused,
@@ -150,15 +150,31 @@ class TorchExtTest {
 		EngineException e = assertThrows(EngineException.class, () -> TorchExt.attention(q, k, k, 2));
 		assertTrue(e.getMessage().startsWith("torchext: "), e.getMessage());
 		NDArray x = m.randomNormal(new Shape(1, 30, 2, 2)); // 30 channels in 32 groups
-		assertThrows(EngineException.class, () -> TorchExt.groupNorm(x, m.ones(new Shape(30)), m.zeros(new Shape(30)), 32, 1e-5f, false));
+		assertThrows(EngineException.class, () -> TorchExt.groupNorm(x, m.ones(new Shape(30)), m.zeros(new Shape(30)), 32, 1e-5f, false, false));
 	}
 
 	@Test
 	void cudaGraphEntryPointsOnlyWithTheCudaBuildAndAGpu() {
-		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExtCudaGraph.supported());
+		// the capability bits the library reports agree with its build info (both from the same build switches)
+		assertEquals(TorchExt.status().contains("cuda graphs"), TorchExt.built(TorchExt.CUDA_GRAPHS));
+		assertEquals(TorchExt.status().contains("cuda memory"), TorchExt.built(TorchExt.CUDA_MEMORY));
+		assertEquals(TorchExt.status().contains("nhwc group norm"), TorchExt.built(TorchExt.NHWC_GROUP_NORM));
+		assertEquals(TorchExt.built(TorchExt.CUDA_GRAPHS), TorchExtCudaGraph.supported());
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaGraph.create(Device.cpu()));
-		assertEquals(TorchExt.status().contains("cuda memory"), TorchExtCudaMemory.supported());
+		assertEquals(TorchExt.built(TorchExt.CUDA_MEMORY), TorchExtCudaMemory.supported());
 		assertThrows(IllegalArgumentException.class, () -> TorchExtCudaMemory.read(Device.cpu()));
+	}
+
+	/** A CPU-only build says it has no CUDA capability, and channels-last on a GPU is refused for the missing kernel. */
+	@Test
+	void aCpuBuildClaimsNoCudaCapability() {
+		Assumptions.assumeFalse(TorchExt.status().contains("cuda"), "a CUDA build: " + TorchExt.status());
+		assertFalse(TorchExt.built(TorchExt.CUDA_GRAPHS) || TorchExt.built(TorchExt.CUDA_MEMORY) || TorchExt.built(TorchExt.NHWC_GROUP_NORM));
+		assertFalse(TorchExtCudaGraph.supported());
+		assertFalse(TorchExtCudaMemory.supported());
+		String why = TorchExt.channelsLastRefusal(Device.gpu());
+		assertTrue(why != null && why.contains("without its CUDA GroupNorm kernel"), why);
+		assertEquals(null, TorchExt.channelsLastRefusal(Device.cpu()), "the CPU's own GroupNorm handles channels-last");
 	}
 
 	@Test
@@ -213,7 +229,7 @@ class TorchExtTest {
 			if (i == 100) before = ProcStatus.kib("VmRSS"); // after the allocator has warmed up
 			try (NDManager sub = m.newSubManager()) {
 				NDArray x = sub.randomNormal(new Shape(2, 64, 32, 32));
-				NDArray y = TorchExt.groupNorm(x, w, b, 32, 1e-5f, i % 2 == 0);
+				NDArray y = TorchExt.groupNorm(x, w, b, 32, 1e-5f, i % 2 == 0, false);
 				NDArray q = sub.randomNormal(new Shape(1, 256, 64));
 				NDArray a = TorchExt.attention(q, q, q, 4);
 				assertTrue(y.getManager() == sub && a.getManager() == sub, "results attach to the input's manager");

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.rerender.testing.Tags;
 
 /**
- * Builds the native core with -fsanitize=address,undefined and runs its C test driver
- * (`make -C native/ebsynth sanitize-check`; about a minute on 2 cores, hence heavy).
+ * Builds the native core with -fsanitize=address,undefined and with -fsanitize=thread and runs its C test driver
+ * under each (`make -C native/ebsynth sanitize-check`; about two minutes on 2 cores, hence heavy).
  * The same check runs in the build with {@code mvn test -Psanitize}.
  */
 @Tag(Tags.HEAVY)
@@ -27,7 +27,8 @@ class NativeSanitizerTest {
 		assertTrue(p.waitFor(10, TimeUnit.MINUTES));
 		System.out.println(out);
 		assertEquals(0, p.exitValue(), out);
-		assertTrue(out.contains("all passed"), out);
-		assertTrue(!out.contains("ERROR: AddressSanitizer") && !out.contains("runtime error:"), out);
+		assertEquals(2, out.split("all passed", -1).length - 1, out);
+		assertTrue(!out.contains("ERROR: AddressSanitizer") && !out.contains("runtime error:")
+			&& !out.contains("WARNING: ThreadSanitizer"), out);
 	}
 }
