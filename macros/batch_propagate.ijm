@@ -3,7 +3,8 @@
 // Layout (the same as `bin/rerender propagate`):
 //   ROOT/<clip>/video/0001.png, 0002.png, ...   the original frames
 //   ROOT/<clip>/keys/0001.png, 0011.png, ...    the stylised key frames 1, 1+K, 1+2K, ... and the last frame
-// Writes ROOT/<clip>/propagated.mp4 for each clip.
+// Writes ROOT/<clip>/propagated.mp4 for each clip, replacing the one a previous run wrote (the flag overwrite;
+// without it an existing file is refused).
 //
 // Argument: "ROOT" or "ROOT|K" (K = key frame interval, default 10). Without an argument a folder dialog asks.
 // Headless: ImageJ --headless -batch batch_propagate.ijm "/data/clips|10"
@@ -30,7 +31,7 @@ for (i = 0; i < list.length; i++) {
 	if (!File.isDirectory(clip + "video") || !File.isDirectory(clip + "keys")) continue;
 	print("Propagating " + clip);
 	run("Propagate", "input_file=[" + clip + "video] key_folder=[" + clip + "keys] key_interval=" + interval
-		+ " poisson=true processes=2 output_file=[" + clip + "propagated.mp4] fps=25");
+		+ " poisson=true processes=2 output_file=[" + clip + "propagated.mp4] overwrite fps=25");
 	close(); // the "Propagated" output stack
 	done++;
 }

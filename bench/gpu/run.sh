@@ -21,7 +21,7 @@
 #   benchmark mode on, MODE+cl = MODE with channels-last networks (rerender.channelslast); anchor.py takes VARIANT+cb
 #   and VARIANT+cl the same way),
 #   ANCHOR_ARGS (extra anchor.py arguments, e.g. --count-ops --phases), RR_ARGS (extra arguments of the rerender
-#   stage's benchmark, e.g. --cfg batched --stores both --ablate; it always gets --phases), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
+#   stage's benchmark, e.g. --cfg batched --stores both --ablate --graph both; it always gets --phases), JNI_ATTEMPTS (comma list of JNI build attempts, default "cmake,gxx 1,cmake-noprof,gxx-noprof 1,gxx-nocuda 0"),
 #   CXXSTD (C++ standard for both builds; default: c++20 when the torch headers demand it, as 2.14 does, else c++17).
 # Stages run in this order: jni (torchext compiles beside it, in the background), smoke, oom, anchor, keyframe,
 # probe, parity, rerender (the one never run on a GPU before comes last, so a failure there costs nothing else).

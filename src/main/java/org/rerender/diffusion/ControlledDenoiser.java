@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.rerender.model.controlnet.ControlNet;
 import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.Scope;
+import org.rerender.model.nn.StepGraph;
 import org.rerender.model.unet.Branch;
 import org.rerender.model.unet.UNet;
 import org.rerender.model.unet.UNetCallContext;
@@ -164,6 +165,7 @@ public final class ControlledDenoiser implements Denoiser {
 	 * on the first call into the denoiser's manager, the same arrays on every later one. Not the caller's to close.
 	 */
 	public NDList batchedConditioning() {
+		StepGraph.checkOutsideBody("a denoiser's conditioning");
 		if (batched.pair == null) {
 			NDArray c2 = NDArrays.concat(new NDList(uncondContext, condContext), 0);
 			c2.attach(batched.manager);
@@ -177,6 +179,20 @@ public final class ControlledDenoiser implements Denoiser {
 		return batched.pair;
 	}
 
+	/**
+	 * A single-branch call's conditioning: the branch's context and the encoded hint (null without ControlNet), the
+	 * denoiser's own arrays (not the caller's to close).
+	 */
+	public NDList conditioning(Branch branch) {
+		StepGraph.checkOutsideBody("a denoiser's conditioning");
+		return new NDList(branch == Branch.COND ? condContext : uncondContext, guidedHint);
+	}
+
+	/** Whether UNet and ControlNet share one timestep sinusoid, which {@link #epsPrepared} needs. */
+	public boolean sharedSinusoid() {
+		return sharedSinusoid;
+	}
+
 	/** The sinusoidal embedding of {@code timestep} for a batch of {@code n}, in {@code m} (UNet and ControlNet share it). */
 	public NDArray batchedSinusoid(NDManager m, int timestep, long n, DataType dtype) {
 		return unet.timestepSinusoid(m, repeat(timestep, n), dtype);
@@ -188,10 +204,20 @@ public final class ControlledDenoiser implements Denoiser {
 	 */
 	public NDArray epsBatchedPrepared(NDArray x2, NDArray tEmb, NDArray c2, NDArray h2) {
 		if (!plain) throw new IllegalStateException("a denoiser with per-call hooks cannot run on prepared tensors only");
+		return epsPrepared(x2, tEmb, c2, h2, UNetCallContext.NONE);
+	}
+
+	/**
+	 * One call of the networks on prepared tensors (x in the networks' type, {@code tEmb} from {@link #batchedSinusoid}, a
+	 * context and an encoded hint of the same batch) with the hooks of {@code ctx}, which the caller supplies: this
+	 * denoiser's own per-call hooks and conditioning are not used, only its networks and control scales. What a CUDA graph
+	 * of a hooked call captures, with hooks that read only the graph's static buffers.
+	 */
+	public NDArray epsPrepared(NDArray x, NDArray tEmb, NDArray context, NDArray h, UNetCallContext ctx) {
 		if (!sharedSinusoid)
 			throw new IllegalStateException("UNet and ControlNet timestep embeddings differ in width");
-		List<NDArray> control = controlNet == null ? null : control(x2, h2, tEmb, c2);
-		NDArray eps = unet.forward(x2, tEmb, c2, control, UNetCallContext.NONE);
+		List<NDArray> control = controlNet == null ? null : control(x, h, tEmb, context);
+		NDArray eps = unet.forward(x, tEmb, context, control, ctx);
 		if (control != null) control.forEach(NDArray::close);
 		return eps;
 	}

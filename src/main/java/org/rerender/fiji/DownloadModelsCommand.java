@@ -67,7 +67,7 @@ public class DownloadModelsCommand extends ContextCommand {
 			: new ModelStore(model_folder.toPath());
 		if (remember_folder && model_folder != null) ModelStore.savePreference(store.directory());
 		StringBuilder sb = new StringBuilder("Model folder: " + store.directory() + "\n");
-		try {
+		try (EscapeWatch esc = EscapeWatch.start(() -> cancel(EngineCommand.CANCELLED_BY_ESC))) { // Esc stops the download
 			ModelManifest manifest = Manifests.load(manifest_file);
 			List<ModelEntry> chosen = manifest.select(models.equals(ALL) ? "all" : models.equals(LIST) ? model_ids : null);
 			if (chosen.isEmpty()) throw new RerenderException("No model selected: enter ids such as gmflow,hed-annotator.");

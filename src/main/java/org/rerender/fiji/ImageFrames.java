@@ -22,7 +22,7 @@ import ij.process.ShortProcessor;
 import org.rerender.engine.Cancel;
 import org.rerender.engine.RerenderException;
 import org.rerender.image.Rgb8Image;
-import org.rerender.video.StampedVideo;
+import org.rerender.video.StampedFrames;
 import org.rerender.video.VideoWriter;
 
 /**
@@ -236,20 +236,14 @@ public final class ImageFrames {
 	}
 
 	/**
-	 * The image as the video file {@code WORK/input.mp4} a Rerender job reads (H.264). Sides that are odd or under
-	 * {@value VideoWriter#MIN_SIDE} pixels are padded on the right/bottom by {@link VideoWriter#createPadded}, by the
-	 * amounts {@link #padding} gives (the caller crops them away again). The file is rewritten unless it already holds
-	 * exactly these frames at this frame rate ({@link StampedVideo}: SHA-256s kept beside it in {@code input.mp4.sha256});
-	 * each slice is converted to RGB once for both the check and the video. Another image given with the same work
-	 * folder is never replaced by a stale video.
+	 * The image as the folder of lossless PNG frames {@code WORK/input_frames/} a Rerender job reads (an image sequence;
+	 * its frame rate, {@link #fps}, goes to the job separately). Any size is fine (no padding). The files are rewritten
+	 * only where they do not already hold exactly these frames ({@link StampedFrames}: SHA-256s kept beside the folder
+	 * in {@code input_frames.sha256}); each slice is converted to RGB once for both the check and the file. Another
+	 * image given with the same work folder never meets stale frames.
 	 */
-	public static Path writeVideo(ImagePlus imp, Path work, Cancel cancel) {
-		return StampedVideo.write(work.resolve("input.mp4"), frames(imp), fps(imp, DEFAULT_FPS), cancel);
-	}
-
-	/** {right, bottom}: the columns and rows {@link #writeVideo} adds ({@link VideoWriter#padding}). */
-	public static int[] padding(ImagePlus imp) {
-		return VideoWriter.padding(imp.getWidth(), imp.getHeight());
+	public static Path writeFrames(ImagePlus imp, Path work, Cancel cancel) {
+		return StampedFrames.write(work.resolve("input_frames"), frames(imp), cancel);
 	}
 
 	/** A clear error before any work when frames of this size cannot be written as H.264 ({@link VideoWriter#checkEncodable}). */

@@ -56,7 +56,7 @@ public class PropagateCommand extends EngineCommand {
 			+ " (key_2 before key_10; without numbers, by name).")
 	private File key_folder;
 
-	@Parameter(label = "Key frame interval", min = "1", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")
+	@Parameter(label = "Key frame interval", min = "1", max = "10000", description = "Key frames 1, 1+K, 1+2K, … and the last frame.")
 	private int key_interval = 10;
 
 	@Parameter(label = "Key frames (list)", required = false, persist = false,
@@ -80,7 +80,11 @@ public class PropagateCommand extends EngineCommand {
 		description = "Also write the result as an .mp4 video; leave empty for the stack only.")
 	private File output_file;
 
-	@Parameter(label = "Frame rate (0 = the input's)", min = "0", persist = false, // a remembered rate must not override the input's
+	@Parameter(label = "Replace an existing output file", persist = false, // remembered, it would replace files unasked
+		description = "Off: an existing output video file is refused before any work.")
+	private boolean overwrite = false;
+
+	@Parameter(label = "Frame rate (0 = the input's)", min = "0", max = "1000", stepSize = "0.01", persist = false, // a remembered rate must not override the input's
 		description = "Frames per second of the output (video file and stack); 0 = the input's frame rate (stack or video file), else " + ImageFrames.DEFAULT_FPS + ".")
 	private double fps = 0;
 
@@ -96,8 +100,11 @@ public class PropagateCommand extends EngineCommand {
 		int n = frames.size();
 		if (n < 2) throw new RerenderException("Propagation needs a clip of at least 2 frames; " + source + " has " + n + ".");
 		boolean video = !blank(output_file);
-		if (video) ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
-		if (video) VideoWriter.checkOutputName(output_file.toPath()); // before the long work
+		if (video) {
+			ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
+			VideoWriter.checkOutputName(output_file.toPath()); // before the long work
+			OutputFiles.checkReplaceable(output_file.toPath(), overwrite);
+		}
 		double known = ImageFrames.outputFps(fps, stack, file == null ? 0 : file.fps()); // before the long work
 		KeySchedule schedule = PropagateKeys.schedule(key_frames, key_interval, n);
 		List<Rgb8Image> keyImages = blank(key_folder) && given(keys) ? ImageFrames.frames(keys)

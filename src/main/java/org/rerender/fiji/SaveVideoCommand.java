@@ -13,15 +13,19 @@ import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
 
 /** Saves a stack as an H.264 mp4, optionally carrying the audio of another file. */
-@Plugin(type = Command.class, menuPath = "Plugins>Rerender>Save Video", label = "Save Video")
+@Plugin(type = Command.class, menuPath = "Plugins>Rerender>Save Video", label = "Save Video", headless = true)
 public class SaveVideoCommand extends EngineCommand {
 
 	@Parameter(label = "Stack", description = "The frames (any type; non-RGB stacks use their display range)")
 	private ImagePlus image;
 
-	@Parameter(label = "Output file", description = "The .mp4 file to write (H.264); replaced atomically if it exists",
+	@Parameter(label = "Output file", description = "The .mp4 file to write (H.264)",
 		style = FileWidget.SAVE_STYLE, persist = false)
 	private File output_file;
+
+	@Parameter(label = "Replace an existing output file", persist = false, // remembered, it would replace files unasked
+		description = "Off: an existing output file is refused; on: it is replaced (atomically, once the new video is complete).")
+	private boolean overwrite = false;
 
 	@Parameter(label = "Frames per second", min = "0", max = "1000", stepSize = "0.01", persist = false, // not remembered: 0 = the stack's
 		description = "0 = the stack's own frame rate (Image > Properties: frame rate or frame interval), else " + ImageFrames.DEFAULT_FPS)
@@ -41,6 +45,8 @@ public class SaveVideoCommand extends EngineCommand {
 	protected void execute() {
 		if (image == null || image.getStackSize() == 0 || image.getWidth() == 0) throw new RerenderException("No stack to save");
 		ImageFrames.checkEncodable(image.getWidth(), image.getHeight(), "\"" + image.getTitle() + "\"");
+		if (output_file == null || output_file.getPath().isBlank()) throw new RerenderException("No output file was given.");
+		OutputFiles.checkReplaceable(output_file.toPath(), overwrite);
 		double rate = fps > 0 ? fps : ImageFrames.fps(image, ImageFrames.DEFAULT_FPS); // the calibration's fps or frame interval
 		File audio = audio_source == null || audio_source.getPath().isEmpty() ? null : audio_source;
 		try {

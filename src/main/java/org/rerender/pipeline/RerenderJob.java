@@ -283,7 +283,7 @@ public final class RerenderJob {
 			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
 				if (Files.exists(video) && !out.isComplete() && !replaceOutput && !writtenHere(work.root(), video))
 					throw new RerenderException("The output " + video + " already exists and was not written by this job"
-						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
+						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it; in Fiji: 'Replace an existing output file', macro key overwrite).");
 				writeVideo(frames, keys, prop, work.root(), frameCount, video, input, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
@@ -413,7 +413,7 @@ public final class RerenderJob {
 		org.rerender.video.VideoWriter.checkOutputName(video);
 		if (Files.exists(video) && !replaceOutput && !recordedHere(workDir(), video))
 			throw new RerenderException("The output " + video + " already exists and was not written by this job"
-				+ " (work folder " + workDir() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it).");
+				+ " (work folder " + workDir() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it; in Fiji: 'Replace an existing output file', macro key overwrite).");
 	}
 
 	/** Whether {@value #VIDEO_WRITTEN} names {@code video} (whatever its size and time now). */
@@ -428,7 +428,7 @@ public final class RerenderJob {
 	}
 
 	/** Whether {@code video} is the file this job wrote last (a run stopped before its OUT step was complete). */
-	static boolean writtenHere(Path workRoot, Path video) {
+	public static boolean writtenHere(Path workRoot, Path video) {
 		Path f = workRoot.resolve(VIDEO_WRITTEN);
 		try {
 			return Files.isRegularFile(f) && Files.readString(f).equals(videoStamp(video));

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.rerender.config.RerenderConfig;
 import org.rerender.diffusion.rerender.KeyFrameEngine;
+import org.rerender.diffusion.rerender.KeyFrameGraphs;
 import org.rerender.diffusion.rerender.KeyFrameSequence;
 import org.rerender.diffusion.rerender.KeyFrameSettings;
 import org.rerender.diffusion.rerender.NoiseStreams;
@@ -80,6 +81,9 @@ import org.rerender.model.vae.VaeConfig;
  * device, in host memory, or both ({@code --stores device|host|both}, default device). With {@code --rerender},
  * {@code --phases} adds one more constrained key frame per CFG mode (stores on the device) timed phase by phase
  * ({@link #phaseLines}), and {@code --ablate} table rows with each constraint alone ({@link #ablationRows}).
+ * {@code --graph off|on|both} (with {@code --rerender}; default {@code on} with {@code -Drerender.cudagraph=true}, else
+ * {@code off}): the engine's UNet+ControlNet calls eager through the hooks, replayed from recorded graphs
+ * ({@link KeyFrameGraphs}: CUDA graphs on a GPU, replay-by-rerun on the CPU), or each mode both ways in the same JVM.
  */
 public final class KeyFrameBenchmark {
 	private KeyFrameBenchmark() {}
@@ -90,7 +94,7 @@ public final class KeyFrameBenchmark {
 		Map<String, String> a = parse(argv);
 		if (a.containsKey("help")) {
 			System.out.println("KeyFrameBenchmark --device auto|cpu|cuda:N --size 512 --steps 20 --reps 3 --cfg batched|separate"
-				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --channels-last --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both] [--ablate]");
+				+ " --dtype f16|f32 --count-ops --phases --cudnn-benchmark --channels-last --tflop T --gemm-tflops G --warmup 1 --rerender [--stores device|host|both] [--ablate] [--graph off|on|both]");
 			return;
 		}
 		int size = Integer.parseInt(a.getOrDefault("size", "512"));
@@ -162,9 +166,15 @@ public final class KeyFrameBenchmark {
 				String stores = a.getOrDefault("stores", "device");
 				if (!List.of("device", "host", "both").contains(stores))
 					throw new RerenderException("--stores takes device, host or both, not " + stores);
+				String graph = a.getOrDefault("graph", Boolean.getBoolean(GraphedDenoiser.PROPERTY) ? "on" : "off");
+				if (!List.of("off", "on", "both").contains(graph)) throw new RerenderException("--graph takes off, on or both, not " + graph);
+				System.out.println("# Rerender key frames through recorded graphs (--graph / " + GraphedDenoiser.PROPERTY + "): " + graph
+					+ (dev.isGpu() ? ", CUDA-graph capture " + (TorchExtCudaGraph.supported() ? "supported" : "not supported by this torchext build")
+						: ", replay-by-rerun (no GPU)"));
 				rerenderRows(weights, unet, cnet, vae, clip, ids, uids, size, steps, warmup, reps, dev, poller,
 					a.containsKey("cfg") ? List.of(cfg) : List.of(DdimSampler.Cfg.SEPARATE, DdimSampler.Cfg.BATCHED),
-					"both".equals(stores) ? List.of(false, true) : List.of("host".equals(stores)), a.containsKey("phases"), a.containsKey("ablate"));
+					"both".equals(stores) ? List.of(false, true) : List.of("host".equals(stores)), a.containsKey("phases"), a.containsKey("ablate"),
+					"both".equals(graph) ? List.of(false, true) : List.of("on".equals(graph)));
 				return;
 			}
 
@@ -247,7 +257,7 @@ public final class KeyFrameBenchmark {
 	 */
 	static void rerenderRows(NDManager weights, UNet unet, ControlNet cnet, AutoencoderKL vae, ClipTextEncoder clip, int[] ids,
 		int[] uids, int size, int steps, int warmup, int reps, Device dev, MemPoller poller, List<DdimSampler.Cfg> modes,
-		List<Boolean> storesOnHost, boolean phases, boolean ablate)
+		List<Boolean> storesOnHost, boolean phases, boolean ablate, List<Boolean> graphModes)
 		throws InterruptedException {
 		DataType dt = unet.dtype();
 		KeyFrameSettings on = KeyFrameSettings.from(RerenderConfig.builder().prompt("benchmark").ddimSteps(steps).build());
@@ -266,9 +276,11 @@ public final class KeyFrameBenchmark {
 			KeyFrameEngine.Flows flows = new KeyFrameEngine.Flows(flow, flow);
 			boolean allocatorStats = dev.isGpu() && TorchExtCudaMemory.supported();
 			String[] names = {"anchor (constraints record)", "key frame, constraints off", "key frame, constraints on"};
-			for (DdimSampler.Cfg cfg : modes) for (boolean onHost : storesOnHost) {
-				engine.cfg(cfg).storesOnHost(onHost);
-				String mode = cfg.name().toLowerCase(Locale.ROOT) + (onHost ? " CFG, attention stores in host memory" : " CFG");
+			for (DdimSampler.Cfg cfg : modes) for (boolean onHost : storesOnHost) for (boolean graph : graphModes)
+			try (KeyFrameGraphs graphs = graph ? KeyFrameGraphs.forDevice(m) : null) {
+				engine.cfg(cfg).storesOnHost(onHost).graphs(graphs);
+				String mode = cfg.name().toLowerCase(Locale.ROOT) + (onHost ? " CFG, attention stores in host memory" : " CFG")
+					+ (graph ? ", graphed" : "");
 				labels.add(mode);
 				List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
 				double[] partPeak = new double[3]; // the torch allocator's peak allocated bytes of each part, timed rounds
@@ -306,6 +318,10 @@ public final class KeyFrameBenchmark {
 				// with the stores on the device only (the host-store mode adds its transfers to the same phases)
 				if (ablate && !onHost) ablationRows(engine, m, dt, f0, f1, flows, prompts, on, warmup, reps, mode, dev, rows);
 				if (phases && !onHost) phaseLines(engine, m, f0, f1, flows, prompts, on, mode, dev);
+				if (graphs != null)
+					System.out.printf(Locale.ROOT, "# %s: graphs recorded %d, held %d, replays %d, eager calls %d (warm-ups)%s%n", mode, graphs.recorded(),
+						graphs.size(), graphs.replays(), graphs.eagerCalls(), graphs.abandoned() ? "; GIVEN UP (see the log line above): the rows ran eager" : "");
+				engine.graphs(null);
 				String peak = poller == null ? "n/a" : String.format(Locale.ROOT, "%.2f", poller.peak() / GIB);
 				for (int r = 0; r < 3; r++) {
 					List<Double> ts = new ArrayList<>(times.get(r));
@@ -317,7 +333,9 @@ public final class KeyFrameBenchmark {
 			}
 		}
 		for (int k = 1; k < keyFrames.size(); k++) {
-			float[] x = keyFrames.get(0).data(), y = keyFrames.get(k).data();
+			// a graphed mode right after its eager twin (--graph both) is compared with that one, every other with the first
+			int ref = labels.get(k).endsWith(", graphed") && labels.get(k - 1).equals(labels.get(k).substring(0, labels.get(k).length() - 9)) ? k - 1 : 0;
+			float[] x = keyFrames.get(ref).data(), y = keyFrames.get(k).data();
 			double d = 0;
 			int nx = 0, ny = 0; // non-finite values (random weights can give them) are counted, not compared
 			for (int i = 0; i < x.length; i++) {
@@ -326,7 +344,7 @@ public final class KeyFrameBenchmark {
 				if (Float.isFinite(x[i]) && Float.isFinite(y[i])) d = Math.max(d, Math.abs(x[i] - y[i]));
 			}
 			System.out.printf(Locale.ROOT, "# constrained key frame, %s vs %s: max |diff| of the decoded images %.3g (finite values; non-finite %d and %d of %d)%n",
-				labels.get(k), labels.get(0), d, ny, nx, x.length);
+				labels.get(k), labels.get(ref), d, ny, nx, x.length);
 		}
 		System.out.println("| Rerender engine | device | size | s (median) | min | peak device memory used GiB (whole mode) | torch allocator GiB (this part) |");
 		System.out.println("|---|---|---|---|---|---|---|");

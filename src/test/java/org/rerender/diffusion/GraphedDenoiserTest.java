@@ -51,7 +51,7 @@ class GraphedDenoiserTest {
 			}
 
 			@Override
-			public NDArray record(java.util.function.Supplier<NDArray> body) {
+			public ai.djl.ndarray.NDList record(java.util.function.Supplier<ai.djl.ndarray.NDList> body) {
 				assertEquals(1, warmUps[0], "the eager warm-up precedes the recording");
 				body.get().close();
 				throw new IllegalStateException("operation not permitted when stream is capturing"); // as a failed CUDA capture
@@ -69,7 +69,7 @@ class GraphedDenoiserTest {
 			}
 
 			@Override
-			public NDArray record(java.util.function.Supplier<NDArray> body) {
+			public ai.djl.ndarray.NDList record(java.util.function.Supplier<ai.djl.ndarray.NDList> body) {
 				throw new AssertionError("no recording after a failed warm-up");
 			}
 		});

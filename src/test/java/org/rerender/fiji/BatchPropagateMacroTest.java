@@ -30,5 +30,8 @@ class BatchPropagateMacroTest {
 		String result = MacroRunner.runFile(Path.of("macros/batch_propagate.ijm"), root + "|2");
 		assertEquals("2", result);
 		for (String clip : List.of("clip one", "clip2")) assertTrue(Files.size(root.resolve(clip).resolve("propagated.mp4")) > 0, clip);
+		Files.writeString(root.resolve("clip2/propagated.mp4"), "old");
+		assertEquals("2", MacroRunner.runFile(Path.of("macros/batch_propagate.ijm"), root + "|2"), "a rerun replaces its outputs (overwrite)");
+		assertTrue(Files.size(root.resolve("clip2/propagated.mp4")) > 3);
 	}
 }

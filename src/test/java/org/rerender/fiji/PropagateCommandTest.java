@@ -3,6 +3,7 @@ package org.rerender.fiji;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.ImagePlus;
@@ -88,6 +89,18 @@ class PropagateCommandTest {
 		assertEquals(5, ((ImagePlus) m.getOutput("output")).getStackSize());
 		assertEquals(0, ((ImagePlus) m.getOutput("output")).getCalibration().fps, "a frame folder has no frame rate: none made up");
 		assertTrue(Files.size(video) > 0);
+		Files.writeString(video, "not ours");
+		m = commands.run(PropagateCommand.class, true, Map.of("input_file", dir.resolve("frames").toFile(),
+			"key_folder", dir.resolve("keys").toFile(), "key_frames", "1,5", "poisson", false, "output_file", video.toFile())).get();
+		assertTrue(m.isCanceled());
+		assertTrue(m.getCancelReason().contains("already exists") && m.getCancelReason().contains("overwrite"), m.getCancelReason());
+		assertEquals("not ours", Files.readString(video), "an existing file is not replaced unasked");
+		assertNull(m.getOutput("output"), "refused before propagating");
+		m = commands.run(PropagateCommand.class, true, Map.of("input_file", dir.resolve("frames").toFile(),
+			"key_folder", dir.resolve("keys").toFile(), "key_frames", "1,5", "poisson", false, "output_file", video.toFile(),
+			"overwrite", true)).get();
+		assertFalse(m.isCanceled(), m.getCancelReason());
+		assertEquals(5, org.rerender.video.VideoReader.probe(video).frameCount(), "replaced when asked");
 
 		Path clip = dir.resolve("clip.mp4");
 		org.rerender.video.VideoWriter.write(clip, frames, 12.5, null, org.rerender.engine.Progress.NONE, org.rerender.engine.Cancel.NEVER);

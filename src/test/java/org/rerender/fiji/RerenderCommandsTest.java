@@ -77,6 +77,19 @@ class RerenderCommandsTest {
 	}
 
 	@Test
+	void anExistingOutputIsRefusedBeforeAnyWorkUnlessOverwrite() throws Exception {
+		Path work = dir.resolve("exists");
+		Path out = Files.writeString(dir.resolve("theirs.mp4"), "someone else's video");
+		Map<String, Object> m = tiny(work);
+		m.put("output_file", out.toFile());
+		CommandModule r = fiji.run(RerenderVideoCommand.class, m);
+		assertTrue(r.isCanceled());
+		assertTrue(r.getCancelReason().contains("already exists") && r.getCancelReason().contains("overwrite"), r.getCancelReason());
+		assertEquals("someone else's video", Files.readString(out));
+		assertFalse(Files.exists(work.resolve("keys")), "refused before any work");
+	}
+
+	@Test
 	void macroRunsFirstFrame() throws Exception {
 		Path work = dir.resolve("macro-work");
 		String more = "controlnet_model=[" + Fixtures.file("tiny-controlnet.safetensors") + "] sd_model=["

@@ -1,5 +1,6 @@
 package org.rerender.fiji;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rerender.video.VideoReader;
+import org.rerender.video.ImageSequence;
 import org.scijava.command.CommandModule;
 
 /** The Rerender commands on an open (not RGB, tiny, odd-sized) stack instead of a video file, with the tiny models. */
@@ -70,14 +71,22 @@ class RerenderStackInputTest {
 		assertEquals(1, keys.getStackSize());
 		assertEquals(6, keys.getCalibration().fps, 1e-9, "a key every 2 frames of a 12 fps stack: 6 fps");
 		assertEquals(1.0, keys.getCalibration().pixelWidth, "cropped and resized: no spatial calibration");
-		assertEquals(3, VideoReader.probe(work.resolve("input.mp4")).frameCount());
-		assertEquals(16, VideoReader.probe(work.resolve("input.mp4")).height(), "13 rows padded to 16 for H.264 (and cropped again)");
+		ImageSequence frames = ImageSequence.open(work.resolve("input_frames"), 12);
+		assertEquals(3, frames.size());
+		assertEquals(13, frames.height(), "lossless PNG frames of the stack's size (no padding)");
+		assertArrayEquals(ImageFrames.frames(in).get(2).data(), frames.read(2).data(), "the stack's frames bit-exact");
 		String job = Files.readString(work.resolve("rerender.json")).replaceAll("\\s", "");
-		assertTrue(job.contains("\"crop\":[0,0,0,3]"), "the job crops the 3 padding rows away again: " + job);
+		assertTrue(job.contains("\"crop\":[0,0,0,0]"), "nothing to crop away: " + job);
+		assertTrue(job.contains(frames.sha256()), "the work folder's input is the frame folder: " + job);
 		assertEquals(4000.0, in.getDisplayRangeMax(), "input untouched");
 
+		CommandModule all = fiji.run(RerenderVideoCommand.class, params);
+		assertFalse(all.isCanceled(), all.getCancelReason());
+		org.rerender.video.VideoInfo video = org.rerender.video.VideoReader.probe(Path.of((String) all.getOutput("output_video")));
+		assertEquals(3, video.frameCount());
+		assertEquals(12, video.fps(), 1e-6, "the output video has the stack's frame rate");
+
 		CommandModule other = fiji.run(RerenderFirstFrameCommand.class, tiny(sixteenBit("other", 3, 7), work));
-		assertEquals(3, VideoReader.probe(work.resolve("input.mp4")).frameCount());
 		assertTrue(other.isCanceled(), "another stack: the work folder's first frame is not silently reused");
 		assertTrue(other.getCancelReason().toLowerCase().contains("input"), other.getCancelReason());
 	}
@@ -90,6 +99,6 @@ class RerenderStackInputTest {
 			assertTrue(m.isCanceled(), c.getSimpleName());
 			assertTrue(m.getCancelReason().contains("at least 2 frames") && m.getCancelReason().contains("Generate Image"), m.getCancelReason());
 		}
-		assertFalse(Files.exists(dir.resolve("one/input.mp4")), "refused before any work");
+		assertFalse(Files.exists(dir.resolve("one/input_frames")), "refused before any work");
 	}
 }

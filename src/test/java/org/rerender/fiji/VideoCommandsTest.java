@@ -96,7 +96,14 @@ class VideoCommandsTest {
 		assertEquals(12.5, info.fps(), 1e-6);
 		assertFalse(info.hasAudio());
 
-		run(SaveVideoCommand.class, Map.of("image", imp, "output_file", out.toFile(), "fps", 0.0));
+		long size = Files.size(out);
+		String msg = failure(() -> context.service(CommandService.class).run(SaveVideoCommand.class, true,
+			Map.of("image", imp, "output_file", out.toFile(), "fps", 0.0)).get());
+		assertTrue(msg.contains("already exists") && msg.contains("overwrite"), msg);
+		assertEquals(12.5, VideoReader.probe(out).fps(), 1e-6, "an existing file is not replaced unasked");
+		assertEquals(size, Files.size(out));
+
+		run(SaveVideoCommand.class, Map.of("image", imp, "output_file", out.toFile(), "fps", 0.0, "overwrite", true));
 		assertEquals(30, VideoReader.probe(out).fps(), 1e-6, "no rate anywhere: the one default (as Propagate's)");
 	}
 

@@ -17,6 +17,7 @@ import org.rerender.model.io.SafetensorsFile;
 import org.rerender.model.io.SafetensorsWriter;
 import org.rerender.model.io.TensorDType;
 import org.rerender.model.nn.Precision;
+import org.rerender.model.nn.StepGraph;
 import org.rerender.model.unet.Branch;
 
 /**
@@ -38,6 +39,9 @@ public final class AttentionStore implements AutoCloseable {
 			return c != 0 ? c : Integer.compare(layer, o.layer);
 		}
 	}
+
+	/** What {@link StepGraph#checkOutsideBody} names: a recorded key-frame step reads and writes copies, not the store. */
+	private static final String STORE = "the cross-frame attention store";
 
 	private final NDManager manager;
 	private final DataType storage;
@@ -70,6 +74,7 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** Stores a copy of {@code value} (the caller's array is not kept), replacing and freeing an older entry. */
 	public void put(Key key, NDArray value) {
+		StepGraph.checkOutsideBody(STORE);
 		NDArray p = pairs.remove(pairKey(key.step(), key.layer()));
 		if (p != null) { // the other branch's entry, a view of the pair, would keep the whole pair alive: give it its own copy
 			Key other = new Key(key.step(), key.branch() == Branch.COND ? Branch.UNCOND : Branch.COND, key.layer());
@@ -112,6 +117,7 @@ public final class AttentionStore implements AutoCloseable {
 	 * its halves become the entries (step, UNCOND, layer) and (step, COND, layer), replacing older ones.
 	 */
 	public void putPair(int step, int layer, NDArray both) {
+		StepGraph.checkOutsideBody(STORE);
 		long n = both.getShape().get(0);
 		if (n % 2 != 0) throw new IllegalStateException("a batched call of " + n + " does not split into two branches");
 		unpair(step, layer);
@@ -136,6 +142,7 @@ public final class AttentionStore implements AutoCloseable {
 	 * store) are joined here once, the first time, and the joined array replaces them (the same values, held once).
 	 */
 	public NDArray pair(int step, int layer) {
+		StepGraph.checkOutsideBody(STORE);
 		NDArray p = pairs.get(pairKey(step, layer));
 		if (p != null) return p;
 		NDArray u = entries.get(new Key(step, Branch.UNCOND, layer)), c = entries.get(new Key(step, Branch.COND, layer));
@@ -148,6 +155,7 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** The stored entry (owned by the store; do not close), or null. */
 	public NDArray get(Key key) {
+		StepGraph.checkOutsideBody(STORE);
 		return entries.get(key);
 	}
 
@@ -157,6 +165,7 @@ public final class AttentionStore implements AutoCloseable {
 
 	/** All entries in (step, branch, layer) order (a read-only view). */
 	public Map<Key, NDArray> entries() {
+		StepGraph.checkOutsideBody(STORE);
 		return Collections.unmodifiableMap(entries);
 	}
 

@@ -1,12 +1,15 @@
 package org.rerender.diffusion.rerender;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.rerender.model.nn.Precision;
+import org.rerender.model.nn.StepGraph;
 import org.rerender.model.unet.Branch;
 import org.rerender.model.unet.AttentionHook;
 import org.rerender.model.unet.SelfAttentionSite;
@@ -83,6 +86,7 @@ public final class CrossFrameAttention implements AttentionHook {
 	 */
 	@Override
 	public NDArray keyValueInput(UNetCallContext ctx, SelfAttentionSite site, NDArray normedInput) {
+		StepGraph.checkOutsideBody("the cross-frame attention hook");
 		if (site.channels() >= skipChannels) return normedInput;
 		List<Branch> branches = ctx.branch() == null ? BATCHED : List.of(ctx.branch());
 		List<AttentionStore.Key> keys = new ArrayList<>(branches.size());
@@ -94,7 +98,8 @@ public final class CrossFrameAttention implements AttentionHook {
 		NDArray kv = normedInput;
 		if (window.contains(ctx.step())) {
 			List<NDArray> temps = new ArrayList<>();
-			NDArray f = gather(first, keys, normedInput, temps), p = gather(previous, keys, normedInput, temps);
+			NDArray f = gather(first, keys, normedInput.getDataType(), normedInput.getDevice(), temps);
+			NDArray p = gather(previous, keys, normedInput.getDataType(), normedInput.getDevice(), temps);
 			kv = NDArrays.concat(new NDList(f, p), 1);
 			kv.attach(normedInput.getManager()); // freed with the layer's scope
 			temps.forEach(NDArray::close);
@@ -106,6 +111,43 @@ public final class CrossFrameAttention implements AttentionHook {
 	/** The CFG-batched call's halves, in batch order. */
 	private static final List<Branch> BATCHED = List.of(Branch.UNCOND, Branch.COND);
 
+	// What a recorded call (KeyFrameGraphs) needs: the same decisions and store accesses as keyValueInput, made outside
+	// the recorded body, before (reads) and after (writes) each replay.
+
+	/** Whether this hook acts on {@code site} at all (loose mode leaves the widest layers alone). */
+	boolean touches(SelfAttentionSite site) {
+		return site.channels() < skipChannels;
+	}
+
+	/** Whether a call at {@code step} takes its keys/values from the stores ({@code [first | previous]}) instead of its own input. */
+	boolean attendsStoredAt(int step) {
+		return !record && window.contains(step);
+	}
+
+	/** The store a call at {@code step} writes its layers' inputs into (the anchor's when recording, "previous" when refreshing), or null. */
+	AttentionStore writtenAt(int step) {
+		if (!keptSteps.contains(step)) return null;
+		return record ? first : refresh ? previous : null;
+	}
+
+	/**
+	 * What {@link #keyValueInput} concatenates for a call at (step, {@code branch}; null = CFG-batched) in {@code layer}: the
+	 * first ({@code fromFirst}) or previous store's entry (or [uncond; cond] pair), in {@code type} on {@code device}. A
+	 * converted array goes to {@code temps} (the caller closes it); else it is the store's own array (read it, do not keep it).
+	 */
+	NDArray storedInput(boolean fromFirst, int step, Branch branch, int layer, DataType type, Device device, List<NDArray> temps) {
+		List<Branch> branches = branch == null ? BATCHED : List.of(branch);
+		List<AttentionStore.Key> keys = new ArrayList<>(branches.size());
+		for (Branch b : branches) keys.add(new AttentionStore.Key(step, b, layer));
+		return gather(fromFirst ? first : previous, keys, type, device, temps);
+	}
+
+	/** Stores a call's layer input {@code x} in {@code store} as {@link #keyValueInput} would (a batched call's as one pair). */
+	static void store(AttentionStore store, int step, Branch branch, int layer, NDArray x) {
+		if (branch != null) store.put(new AttentionStore.Key(step, branch, layer), x);
+		else store.putPair(step, layer, x);
+	}
+
 	/** Stores {@code x} under {@code keys[0]}, or, for a batched call, as the pair of the keys' step and layer. */
 	private static void put(AttentionStore store, List<AttentionStore.Key> keys, NDArray x) {
 		if (keys.size() == 1) store.put(keys.get(0), x);
@@ -113,17 +155,17 @@ public final class CrossFrameAttention implements AttentionHook {
 	}
 
 	/**
-	 * The entries of {@code keys} in {@code like}'s type and device: one entry, or for a batched call the store's
+	 * The entries of {@code keys} in {@code type} on {@code device}: one entry, or for a batched call the store's
 	 * {@code [uncond; cond]} pair (kept joined, so not concatenated per call). A converted array goes to {@code temps}
 	 * (the caller closes it); one needing no conversion is the store's own array.
 	 */
-	private static NDArray gather(AttentionStore store, List<AttentionStore.Key> keys, NDArray like, List<NDArray> temps) {
+	private static NDArray gather(AttentionStore store, List<AttentionStore.Key> keys, DataType type, Device device, List<NDArray> temps) {
 		AttentionStore.Key k = keys.get(0);
 		NDArray e = keys.size() == 1 ? store.get(k) : store.pair(k.step(), k.layer());
 		if (e == null)
 			throw new IllegalStateException("No stored attention input for " + (keys.size() == 1 ? k : keys)
 				+ " (the anchor state does not cover this step/layer)");
-		NDArray c = Precision.to(e, like.getDataType(), like.getDevice()); // F16 over the bus from a host store
+		NDArray c = Precision.to(e, type, device); // F16 over the bus from a host store
 		if (c != e) temps.add(c);
 		return c;
 	}

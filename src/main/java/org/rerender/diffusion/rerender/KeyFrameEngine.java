@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.DdimCallback;
+import org.rerender.diffusion.Denoiser;
 import org.rerender.diffusion.DdimStep;
 import org.rerender.diffusion.DdimSampler;
 import org.rerender.diffusion.NoiseSchedule;
@@ -88,6 +89,8 @@ public final class KeyFrameEngine {
 	private PhaseClock clock = PhaseClock.OFF;
 	private boolean resumePass2 = true;
 	private MaskStages maskStages = MaskStages.FLOW_MASKS;
+	private KeyFrameGraphs graphs;
+	private DataType storageOverride;
 
 	/** The two host stages of the flow masks (tests replace them to observe or fail them). */
 	interface MaskStages {
@@ -121,6 +124,15 @@ public final class KeyFrameEngine {
 		this.dtype = dtype;
 	}
 
+	/**
+	 * Tests: the attention stores' element type instead of {@link #storageType()}'s own choice (null: that choice); F16
+	 * stores beside F32 networks on the CPU make the conversions a GPU's host stores make.
+	 */
+	KeyFrameEngine storage(DataType t) {
+		this.storageOverride = t;
+		return this;
+	}
+
 	/** Tests: the flow-mask stages. */
 	KeyFrameEngine maskStages(MaskStages stages) {
 		this.maskStages = Objects.requireNonNull(stages);
@@ -130,6 +142,16 @@ public final class KeyFrameEngine {
 	/** Tests: {@code false} runs pass 2 from step 0, as the original does, instead of resuming it at its first mask step. */
 	KeyFrameEngine resumePass2(boolean resume) {
 		this.resumePass2 = resume;
+		return this;
+	}
+
+	/**
+	 * Runs the UNet+ControlNet calls of every pass through {@code g} (recorded graphs with the cross-frame attention and
+	 * FreeU inside: a CUDA graph on a GPU; {@link KeyFrameGraphs}), or eagerly through the hooks with null (the default).
+	 * The caller owns {@code g} and closes it after the engine's last call. The outputs are the same either way.
+	 */
+	public KeyFrameEngine graphs(KeyFrameGraphs g) {
+		this.graphs = g;
 		return this;
 	}
 
@@ -185,6 +207,7 @@ public final class KeyFrameEngine {
 
 	/** The attention store's element type: F16 on a GPU, the compute type on the CPU. */
 	public DataType storageType() {
+		if (storageOverride != null) return storageOverride;
 		return parent.getDevice().isGpu() ? DataType.FLOAT16 : dtype;
 	}
 
@@ -207,11 +230,11 @@ public final class KeyFrameEngine {
 			try (NDManager job = parent.newSubManager()) {
 				NDArray x0 = encodeFrame(job, in.encoderFrame(), noise.encoder());
 				clock.mark("VAE encode", x0);
-				ControlledDenoiser model = denoiser(job, in.hint(), prompts, s,
-					CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s)), "anchor");
+				CrossFrameAttention rec = CrossFrameAttention.recorder(store, s.crossSteps(), skipChannels(s));
+				ControlledDenoiser model = denoiser(job, in.hint(), prompts, s, rec, "anchor");
 				ConstraintCallback cb = new ConstraintCallback(new ConstraintCallback.Recording(state, x0s, stats), null,
 					Set.of(), null, null, null, observer.pass("anchor"));
-				NDArray z = samplePass(job, model, x0, s, noise.samplingPass(), timed(cb, "anchor"), stage(progress, "First frame"), cancel, null);
+				NDArray z = samplePass(job, graphed(model, rec, s, "anchor"), x0, s, noise.samplingPass(), timed(cb, "anchor"), stage(progress, "First frame"), cancel, null);
 				decoded = decode(z);
 				clock.mark("anchor: VAE decode", null);
 			}
@@ -279,10 +302,10 @@ public final class KeyFrameEngine {
 				tee(observer.pass("pass1"), observer2, resumeAt));
 			DdimSampler.Resume[] resume = new DdimSampler.Resume[1];
 			Set<Integer> before = s.crossSteps().stream().filter(i -> i < resumeAt).collect(Collectors.toSet());
-			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, !fusion ? constrainer(seq, s, refresh)
-				: CrossFrameAttention.constrainer(anchor.attention(), seq.previousStyle(), s.crossSteps(), before, skipChannels(s),
-					refresh), "pass 1");
-			NDArray z1 = samplePass(job, pass1, x0, s, noise.samplingPass(), timed(capture(pass1cb, resumeAt, job, resume), "pass 1"),
+			CrossFrameAttention attn1 = !fusion ? constrainer(seq, s, refresh)
+				: CrossFrameAttention.constrainer(anchor.attention(), seq.previousStyle(), s.crossSteps(), before, skipChannels(s), refresh);
+			ControlledDenoiser pass1 = denoiser(job, in.hint(), prompts, s, attn1, "pass 1");
+			NDArray z1 = samplePass(job, graphed(pass1, attn1, s, "pass 1"), x0, s, noise.samplingPass(), timed(capture(pass1cb, resumeAt, job, resume), "pass 1"),
 				stage(progress, "Key frame pass 1"), cancel, null);
 			FloatImage d1 = decode(z1);
 			clock.mark("pass 1: VAE decode", null);
@@ -309,9 +332,10 @@ public final class KeyFrameEngine {
 				ConstraintCallback pass2cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask,
 					new ConstraintCallback.MaskBlend(t.xtrg(), weight, nr, s.maskSteps(), s.innerStrength(), sampler),
 					observer2);
-				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, constrainer(seq, s, refresh), "pass 2"));
+				CrossFrameAttention attn2 = constrainer(seq, s, refresh);
+				ControlledDenoiser pass2 = pass1.withHooks(hooks(s, attn2, "pass 2"));
 				clock.mark("fusion: masks", nr);
-				NDArray z2 = samplePass(job, pass2, x0, s, noise.samplingPass(), timed(pass2cb, "pass 2"), stage(progress, "Key frame pass 2"),
+				NDArray z2 = samplePass(job, graphed(pass2, attn2, s, "pass 2"), x0, s, noise.samplingPass(), timed(pass2cb, "pass 2"), stage(progress, "Key frame pass 2"),
 					cancel, resume[0]);
 				out = decode(z2);
 				clock.mark("pass 2: VAE decode", null);
@@ -447,6 +471,13 @@ public final class KeyFrameEngine {
 		return d;
 	}
 
+	/** {@code d} (a pass's denoiser with the hooks {@code attn} and the settings' FreeU), through the graphs when set. */
+	private Denoiser graphed(ControlledDenoiser d, CrossFrameAttention attn, KeyFrameSettings s, String pass) {
+		if (graphs == null) return d;
+		return graphs.pass(d, attn, new FreeUHook(s.freeU(), models.unet().config().modelChannels()), models.unet().decoderSelfAttentionSites(),
+			clock, pass);
+	}
+
 	/** The per-call hooks of a pass: cross-frame attention {@code attn} and the settings' FreeU (timed when the clock is on). */
 	private ControlledDenoiser.CallContexts hooks(KeyFrameSettings s, CrossFrameAttention attn, String pass) {
 		FreeUHook freeU = new FreeUHook(s.freeU(), models.unet().config().modelChannels());
@@ -499,7 +530,7 @@ public final class KeyFrameEngine {
 	 * One sampling pass in its own sub-manager; returns the final latent in {@code job}. From {@code resume} (null: from
 	 * step 0), drawing first what the steps before it would have drawn (x_T, and the SDEdit noise of an earlier SDEdit step).
 	 */
-	private NDArray samplePass(NDManager job, ControlledDenoiser model, NDArray x0, KeyFrameSettings s, NoiseSource noise,
+	private NDArray samplePass(NDManager job, Denoiser model, NDArray x0, KeyFrameSettings s, NoiseSource noise,
 		DdimCallback cb, Progress progress, Cancel cancel, DdimSampler.Resume resume)
 	{
 		try (NDManager pass = job.newSubManager()) {

@@ -3,7 +3,9 @@ package org.rerender.fiji.ij1;
 import java.io.File;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 import ij.IJ;
 import ij.ImagePlus;
@@ -19,6 +21,7 @@ import org.scijava.command.CommandModule;
 import org.scijava.command.CommandService;
 import org.scijava.convert.ConvertService;
 import org.scijava.module.ModuleItem;
+import org.scijava.module.ModuleService;
 import org.scijava.service.Service;
 
 /**
@@ -82,13 +85,17 @@ public class CommandBridge implements PlugIn {
 			if (value == null) continue;
 			inputs.put(item.getName(), convert(value, type, convert, key));
 		}
-		CommandModule module;
+		ModuleService modules = ctx.service(ModuleService.class);
+		CommandModule module = (CommandModule) modules.createModule(info); // kept: an interrupted caller cancels it
+		Future<CommandModule> run = modules.run(module, true, inputs);
 		try {
-			module = commands.run(info, true, inputs).get();
+			run.get();
 		}
-		catch (InterruptedException e) {
+		catch (InterruptedException e) { // the macro was aborted: stop the command too, and wait until it has stopped
+			module.cancel("Cancelled (the calling macro or plugin was interrupted).");
+			awaitStopped(run);
 			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted", e);
+			throw new IllegalStateException(module.getCancelReason(), e);
 		}
 		catch (ExecutionException e) {
 			throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
@@ -105,6 +112,27 @@ public class CommandBridge implements PlugIn {
 			else if (v instanceof String s && !s.isEmpty()) IJ.log(s);
 		}
 		return outputs;
+	}
+
+	/**
+	 * Waits, ignoring further interrupts, until a cancelled command has stopped (the engine polls its cancel token
+	 * between steps and frames), so that the caller goes on only once it writes nothing more.
+	 */
+	private static void awaitStopped(Future<?> run) {
+		boolean interrupted = false;
+		while (true) {
+			try {
+				run.get();
+				break;
+			}
+			catch (InterruptedException again) {
+				interrupted = true;
+			}
+			catch (ExecutionException | CancellationException done) {
+				break;
+			}
+		}
+		if (interrupted) Thread.currentThread().interrupt();
 	}
 
 	/**

@@ -37,7 +37,7 @@ class DialogHarvesterTest {
 	void fieldsSkipServicesAndOutputs() {
 		CommandInfo info = commands.getCommand("org.rerender.fiji.SaveVideoCommand");
 		List<String> names = DialogHarvester.fields(info).stream().map(ModuleItem::getName).toList();
-		assertEquals(List.of("image", "output_file", "fps", "audio_source"), names);
+		assertEquals(List.of("image", "output_file", "overwrite", "fps", "audio_source"), names);
 		assertEquals("Save Video", CommandBridge.menuLabel(info));
 	}
 
