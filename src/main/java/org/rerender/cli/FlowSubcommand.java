@@ -15,6 +15,7 @@ import org.rerender.video.ImageSequence;
 import org.rerender.video.VideoReader;
 import org.rerender.work.FramesStep;
 import org.rerender.work.WorkFolder;
+import org.rerender.work.WorkLock;
 import org.rerender.work.WorkStep;
 
 /** {@code rerender flow INPUT --out DIR}: prepared frames, optical flow and occlusion masks into a work folder. */
@@ -74,13 +75,21 @@ final class FlowSubcommand implements Subcommand {
 		// a frame folder is listed (and its headers read) once; a missing or non-video file fails at its opening, before
 		// anything is written; the one reader serves the frames step (rotation and frames; a truncated file fails there)
 		ImageSequence sequence = ImageSequence.isSequence(input) ? ImageSequence.open(input, ImageSequence.DEFAULT_FPS) : null;
-		WorkFolder work;
-		WorkStep frames;
-		try (VideoReader reader = sequence != null ? VideoReader.open(sequence) : VideoReader.open(input)) {
-			work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
-			frames = FramesStep.run(work, reader, prep, overwrite, progress, Cancel.NEVER).step();
+		WorkLock lock = null; // not while another run writes there
+		FlowStep.Result r;
+		try {
+			WorkFolder work;
+			WorkStep frames;
+			try (VideoReader reader = sequence != null ? VideoReader.open(sequence) : VideoReader.open(input)) {
+				lock = WorkLock.acquire(out);
+				work = sequence != null ? WorkFolder.openSequence(out, sequence, params) : WorkFolder.open(out, input, params);
+				frames = FramesStep.run(work, reader, prep, overwrite, progress, Cancel.NEVER).step();
+			}
+			r = FlowStep.run(work, frames, method, overwrite, progress, Cancel.NEVER);
 		}
-		FlowStep.Result r = FlowStep.run(work, frames, method, overwrite, progress, Cancel.NEVER);
+		finally {
+			if (lock != null) lock.close();
+		}
 		System.err.println();
 		System.out.printf("%s flow for %d frame pairs (%d computed, %d kept) in %s and %s%n", r.method().id(), r.pairs(),
 			r.computed(), r.pairs() - r.computed(), r.flow().dir(), r.masks().dir());

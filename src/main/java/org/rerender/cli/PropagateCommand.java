@@ -86,6 +86,7 @@ final class PropagateCommand implements Subcommand {
 			.withSynthesisFromStore(reblend);
 		double fps = a.number("--fps", 30);
 		if (!(fps > 0)) throw new UsageException("--fps must be positive");
+		if (a.has("--output")) VideoWriter.checkOutputName(a.path("--output", null)); // before the long work
 		Progress progress = new LineProgress();
 		try (FlowEstimator flow = FrameFlows.estimator(FlowMethod.parse(a.string("--flow", "auto")))) {
 			// -ne re-blends every frame (FrameSink without has(): nothing counts as finished)

@@ -27,6 +27,16 @@ abstract class EngineCommand extends ContextCommand {
 		catch (RerenderException e) { // a clear reason, no stack trace; the first reason stays (Esc, then the engine's stop)
 			if (!isCanceled()) cancel(e.getMessage());
 		}
+		catch (OutOfMemoryError e) { // e.g. a long clip opened at full size: what the command held is garbage now
+			cancel(outOfMemory(Runtime.getRuntime().maxMemory()));
+		}
+	}
+
+	/** The reason a command that ran out of Java memory is cancelled with: what to do about it. */
+	static String outOfMemory(long maxBytes) {
+		return String.format(java.util.Locale.ROOT, "Not enough memory: Fiji may use %.1f GB and this needs more."
+			+ " Use a lower resolution, a crop or a shorter clip, close other images, or give Fiji more"
+			+ " memory (Edit > Options > Memory & Threads, then restart Fiji).", maxBytes / 1e9);
 	}
 
 	/** The command's work; a {@link RerenderException} cancels the command with its message. */

@@ -102,6 +102,7 @@ public class PropagateCommand extends EngineCommand {
 		boolean video = !blank(output_file);
 		if (video) {
 			ImageFrames.checkEncodable(frames.get(0).width(), frames.get(0).height(), source);
+			VideoWriter.checkOutputName(output_file.toPath()); // before the long work
 			OutputFiles.checkReplaceable(output_file.toPath(), overwrite);
 		}
 		double known = ImageFrames.outputFps(fps, stack, file == null ? 0 : file.fps()); // before the long work

@@ -51,6 +51,7 @@ import org.rerender.video.VideoReader;
 import org.rerender.video.VideoWriter;
 import org.rerender.work.FramesStep;
 import org.rerender.work.WorkFolder;
+import org.rerender.work.WorkLock;
 import org.rerender.work.WorkStep;
 
 /**
@@ -218,9 +219,16 @@ public final class RerenderJob {
 		// a frame folder is listed once: checked, hashed and read from this listing
 		ImageSequence sequence = ImageSequence.isSequence(cfg.input) ? ImageSequence.open(cfg.input, sequenceFps) : null;
 		if (sequence == null) VideoReader.requireFile(cfg.input); // missing, an empty or unreadable file
+		if (steps == Steps.ALL || steps == Steps.PROPAGATION) checkOutputUpFront(cfg.output.toAbsolutePath());
 		List<String> notes = new ArrayList<>();
 		if (sequence == null && sequenceFpsGiven) note(notes, "the frame rate " + sequenceFps + " given (--fps) is for a folder of frames:"
 			+ " the video file keeps its own");
+		try (WorkLock lock = WorkLock.acquire(workDir())) { // one run at a time per work folder (CLI, Fiji, macros)
+			return run(steps, progress, cancel, sequence, notes);
+		}
+	}
+
+	private Result run(Steps steps, Progress progress, Cancel cancel, ImageSequence sequence, List<String> notes) {
 		Counters n = new Counters();
 		int resolution = cfg.useLimitDeviceResolution ? limitedResolution(notes) : cfg.imageResolution;
 		long seed = seed(workDir());
@@ -305,7 +313,7 @@ public final class RerenderJob {
 				+ ". For a single image use bin/rerender generate (Fiji: Plugins > Rerender > Generate Image).");
 		if (cfg.interval <= frameCount - 1) return cfg.interval;
 		note(notes, "the key-frame interval " + cfg.interval + " is longer than the clip (" + frameCount + " frames): using "
-			+ (frameCount - 1) + " (key frames 1 and " + (frameCount - 1) + ")");
+			+ (frameCount - 1) + (frameCount == 2 ? " (key frame 1, the last)" : " (key frames 1 and " + (frameCount - 1) + ")"));
 		return frameCount - 1;
 	}
 
@@ -402,6 +410,30 @@ public final class RerenderJob {
 
 	private static String videoStamp(Path video) throws IOException {
 		return video.toAbsolutePath() + "\n" + Files.size(video) + " " + Files.getLastModifiedTime(video).toMillis();
+	}
+
+	/**
+	 * Refuses, before any work, an output the video could not be written to at the end: a folder, a name other than
+	 * {@code .mp4}, or an existing file this work folder never wrote (unless {@link #replaceOutput}); a file it wrote
+	 * (recorded in {@value #VIDEO_WRITTEN}) is judged at the end, when the OUT step's state is known.
+	 */
+	private void checkOutputUpFront(Path video) {
+		if (Files.isDirectory(video)) throw new RerenderException("The output " + video + " is a folder: give a file name NAME.mp4");
+		org.rerender.video.VideoWriter.checkOutputName(video);
+		if (Files.exists(video) && !replaceOutput && !recordedHere(workDir(), video))
+			throw new RerenderException("The output " + video + " already exists and was not written by this job"
+				+ " (work folder " + workDir() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it; in Fiji: 'Replace an existing output file', macro key overwrite).");
+	}
+
+	/** Whether {@value #VIDEO_WRITTEN} names {@code video} (whatever its size and time now). */
+	private static boolean recordedHere(Path workRoot, Path video) {
+		try {
+			Path f = workRoot.resolve(VIDEO_WRITTEN);
+			return Files.isRegularFile(f) && Files.readString(f).startsWith(video.toAbsolutePath() + "\n");
+		}
+		catch (IOException e) {
+			return false;
+		}
 	}
 
 	/** Whether {@code video} is the file this job wrote last (a run stopped before its OUT step was complete). */

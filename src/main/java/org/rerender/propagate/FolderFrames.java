@@ -70,6 +70,11 @@ public final class FolderFrames implements FrameSource, FrameSink, IntermediateS
 	}
 
 	@Override
+	public String keyName(int index) {
+		return "Key frame " + keyDir.resolve(name(index));
+	}
+
+	@Override
 	public Rgb8Image key(int index) {
 		Path p = keyDir.resolve(name(index));
 		return Files.exists(p) ? read(p) : null;

@@ -20,6 +20,11 @@ public interface FrameSource {
 	/** Number of input frames (indices 0 … count−1). */
 	int frameCount();
 
+	/** How messages name key frame {@code index} to the user (a folder source: its file). */
+	default String keyName(int index) {
+		return "Key frame " + index + " (frame " + (index + 1) + " counting from 1)";
+	}
+
 	/** In-memory frames (index = list position) and key frames. */
 	static FrameSource of(List<Rgb8Image> frames, Map<Integer, Rgb8Image> keys) {
 		if (frames == null || frames.isEmpty()) throw new RerenderException("No input frames were given.");

@@ -158,7 +158,7 @@ public final class Propagator {
 				continue;
 			}
 			if (!key.sameSize(first))
-				throw new RerenderException("Key frame " + k + " (frame " + (k + 1) + " counting from 1) is " + key.width() + "x" + key.height() + " but the input frames are "
+				throw new RerenderException(source.keyName(k) + " is " + key.width() + "x" + key.height() + " but the input frames are "
 					+ first.width() + "x" + first.height() + "; stylised key frames must have the size of the video.");
 		}
 		if (!missing.isEmpty())

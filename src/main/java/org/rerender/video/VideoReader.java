@@ -268,7 +268,7 @@ public final class VideoReader implements AutoCloseable {
 		double average = timing.averageFps();
 		// a duration converts to frames at the decoded frames' own rate: a variable rate's declared one may be far off
 		int expected = declaredFrameCount(g, average > 0 ? average : declared);
-		if (expected > 0 && decoded < TRUNCATION_RATIO * expected && expected - decoded >= 3)
+		if (expected > 0 && decoded < TRUNCATION_RATIO * expected && expected - decoded >= 3 && !spansDeclaredDuration(g, timing, declared))
 			throw new RerenderException("The video seems truncated or damaged: its stream declares about " + expected
 				+ " frames but only " + decoded + " could be decoded: " + path);
 		boolean variable = average > 0 && (!(declared > 0) || Math.abs(average - declared) > VARIABLE_RATE_TOLERANCE * declared);
@@ -277,6 +277,17 @@ public final class VideoReader implements AutoCloseable {
 		int rot = DisplayMatrix.orientation(path, g).rotation();
 		int w = rot % 180 == 0 ? g.getImageWidth() : g.getImageHeight(), h = rot % 180 == 0 ? g.getImageHeight() : g.getImageWidth();
 		return new VideoInfo(w, h, fps, decoded, audio, g.getVideoCodecName(), g.getFormat(), variable ? declared : fps, rot);
+	}
+
+	/**
+	 * Whether the decoded frames' times cover (at least {@link #TRUNCATION_RATIO} of) the stream's declared duration:
+	 * then a stream with fewer frames than it declares is sparse, not truncated: an AVI whose unchanged frames were
+	 * stored as empty packets (OpenCV's {@code tree.avi}: 68 pictures over 444 frame slots), read as a variable rate.
+	 */
+	private static boolean spansDeclaredDuration(FFmpegFrameGrabber g, Timing timing, double declaredFps) {
+		if (!(declaredFps > 0) || timing.count < 2) return false;
+		int declaredFrames = declaredFrameCount(g, declaredFps);
+		return declaredFrames > 0 && timing.spanSeconds() + 1 / declaredFps >= TRUNCATION_RATIO * declaredFrames / declaredFps;
 	}
 
 	private static double declaredFps(FFmpegFrameGrabber g) {
@@ -292,6 +303,11 @@ public final class VideoReader implements AutoCloseable {
 			first = count == 0 ? timestampMicros : Math.min(first, timestampMicros);
 			last = count == 0 ? timestampMicros : Math.max(last, timestampMicros);
 			count++;
+		}
+
+		/** Seconds from the first to the last frame's start. */
+		double spanSeconds() {
+			return count == 0 ? 0 : (last - first) / 1e6;
 		}
 
 		/** Frames per second between the first and the last frame's start, 0 when unknown (under 3 frames). */

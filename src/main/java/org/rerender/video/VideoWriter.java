@@ -84,6 +84,7 @@ public final class VideoWriter implements AutoCloseable {
 			throw new RerenderException("Output folder does not exist: " + dir);
 		if (!Files.isWritable(dir)) throw new RerenderException("Output folder is not writable: " + dir);
 		if (Files.isDirectory(this.output)) throw new RerenderException("Output is a folder, not a file: " + output);
+		checkOutputName(this.output);
 		this.audio = audioSource == null ? null : AudioCarry.open(audioSource, this::note);
 		this.temp = this.output.resolveSibling("." + this.output.getFileName() + "."
 			+ Long.toHexString(System.nanoTime() ^ java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".part.mp4");
@@ -123,6 +124,17 @@ public final class VideoWriter implements AutoCloseable {
 	/** {right, bottom}: the columns and rows {@link #createPadded} adds to frames of this size (even sides, at least {@value #MIN_SIDE}). */
 	public static int[] padding(int width, int height) {
 		return new int[] { encodedSide(width, MIN_SIDE) - width, encodedSide(height, MIN_SIDE) - height };
+	}
+
+	/**
+	 * Refuses an output file whose name does not end in {@code .mp4} (any case): the writer makes H.264 in an MP4
+	 * container, which under another name ({@code out.avi}, {@code out}) players would misread.
+	 */
+	public static void checkOutputName(Path output) {
+		Path name = output.getFileName();
+		if (name == null || !name.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".mp4") || name.toString().length() <= 4)
+			throw new RerenderException("The output video must be an .mp4 file (H.264 in MP4 is what is written): "
+				+ output.toAbsolutePath() + "; name it NAME.mp4");
 	}
 
 	/** Whether a video can have this frame rate: above 0 and at most {@link #MAX_FPS}. */

@@ -57,5 +57,24 @@ class PropagateCommandTest {
 		assertTrue(text.contains("Missing stylised key frames [3, 5]"), text);
 		assertTrue(text.contains("larger than the clip"), text);
 		assertTrue(text.contains("unknown option --bogus"), text);
+		// a key frame of another size is named by its file (the folder's numbers count from 1), and a video that would
+		// not be an .mp4 is refused before the work
+		for (int k : new int[] {3, 5}) FolderFrames.write(frames.get(k - 1), dir.resolve(String.format("keys/%04d.png", k)));
+		FolderFrames.write(PropagationTestAccess.vtestFrames(1, 16, 12).get(0), dir.resolve("keys/0003.png"));
+		err.reset();
+		System.setErr(new PrintStream(err, true));
+		try {
+			assertEquals(1, RerenderCli.run(new String[] {"propagate", dir.toString(), "--key", "keys", "--itv", "2"}));
+			assertEquals(1, RerenderCli.run(new String[] {"propagate", dir.toString(), "--key", "keys", "--itv", "2", "--output",
+				dir.resolve("out.avi").toString()}));
+		}
+		finally {
+			System.setErr(old);
+		}
+		text = err.toString();
+		assertTrue(text.contains("Key frame " + dir.resolve("keys/0003.png") + " is 16x12 but the input frames are 32x24"), text);
+		assertFalse(text.contains("counting from 1"), text);
+		assertTrue(text.contains("must be an .mp4 file"), text);
+		assertFalse(Files.exists(dir.resolve("blend/0002.png")), "nothing propagated");
 	}
 }

@@ -183,6 +183,27 @@ class OtherClipsTest {
 		assertEquals(25.0, cfr.fps(), 1e-9);
 	}
 
+	/**
+	 * An AVI whose unchanged frames are stored as empty packets (OpenCV's tree.avi: 68 pictures in 444 frame slots; FFmpeg's
+	 * avi muxer writes them for gaps in the time stamps): the pictures span the whole stream, so it is read as a variable
+	 * rate, not refused as truncated. The same file cut short still is.
+	 */
+	@Test
+	void aviWithEmptyFrameSlotsIsSparseNotTruncated() throws Exception {
+		Path f = tmp.resolve("sparse.avi");
+		TestClips.ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x48:r=10:d=3", "-vf", "select='not(mod(n\\,4))'",
+			"-fps_mode", "passthrough", "-c:v", "mjpeg", f.toString());
+		VideoInfo info = VideoReader.probe(f);
+		assertEquals(8, info.frameCount(), info.toString()); // slots 0, 4, …, 28 of 30
+		assertTrue(info.variableFrameRate(), info.toString());
+		assertEquals(7 / 2.8, info.fps(), 0.01, "7 intervals over 2.8 s: " + info);
+		assertEquals(8, TestClips.readAll(f).size());
+		byte[] bytes = Files.readAllBytes(f);
+		Path cut = Files.write(tmp.resolve("cut.avi"), Arrays.copyOf(bytes, bytes.length / 3));
+		RerenderException e = assertThrows(RerenderException.class, () -> VideoReader.probe(cut));
+		assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+	}
+
 	/** A Matroska stream that starts at 2 s (as after ffmpeg -itsoffset 2): its DURATION tag says 3 s for 1 s of frames. */
 	@Test
 	void matroskaStartingAfterZeroIsNotTruncated() throws IOException {
