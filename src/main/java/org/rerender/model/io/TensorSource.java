@@ -63,12 +63,12 @@ public interface TensorSource extends AutoCloseable {
 		Shape shape = new Shape(info.shape());
 		NDArray array;
 		switch (info.dtype()) {
-			case F32 -> array = manager.create(TensorConversions.direct(rawData(name)), shape, DataType.FLOAT32);
-			case F16 -> array = manager.create(TensorConversions.direct(rawData(name)), shape, DataType.FLOAT16);
+			case F32 -> array = DirectTensors.create(manager, rawData(name), shape, DataType.FLOAT32);
+			case F16 -> array = DirectTensors.create(manager, rawData(name), shape, DataType.FLOAT16);
 			case BF16, F64 -> array = manager.create(floats(name), shape);
-			case I64 -> array = manager.create(TensorConversions.direct(rawData(name)), shape, DataType.INT64);
-			case I32 -> array = manager.create(TensorConversions.direct(rawData(name)), shape, DataType.INT32);
-			case U8 -> array = manager.create(TensorConversions.direct(rawData(name)), shape, DataType.UINT8);
+			case I64 -> array = DirectTensors.create(manager, rawData(name), shape, DataType.INT64);
+			case I32 -> array = DirectTensors.create(manager, rawData(name), shape, DataType.INT32);
+			case U8 -> array = DirectTensors.create(manager, rawData(name), shape, DataType.UINT8);
 			default -> array = manager.create(ints(name), shape);
 		}
 		if (target != null && array.getDataType() != target) {
