@@ -707,6 +707,10 @@ def main():
                      "original fails at the first mask lookup past the end (valid: %s)" % (
                          s["steps"], len(range(0, 1000, 1000 // s["steps"])),
                          [n for n in range(1, 51) if len(range(0, 1000, 1000 // n)) == n]))
+        if s["scale"] == 1:
+            sys.exit("scale 1: DDIMVSampler then makes one (cond) UNet call per step, so the attention store holds "
+                     "one entry per step and layer and there is no eps_uncond; this set's layout (store_layout "
+                     "calls_per_step [cond, uncond], eps_uncond per step) cannot express it (use e.g. 1.5)")
         if s["x0_strength"] == 0:
             sys.exit("x0_strength 0 gives strength 1: DDIMVSampler returns x0 without sampling (no steps to record)")
         if s["H"] == 64 and s["W"] == 64:

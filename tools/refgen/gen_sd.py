@@ -352,6 +352,11 @@ def main():
         ap.error("give --out DIR and/or --check")
     O = load_original()
     t0 = time.perf_counter()
+    c = 1000 // a.steps
+    if (len(range(0, 1000, c)) - 1) * c + 1 >= 1000:
+        ap.error("--steps %d: ldm's uniform schedule range(0, 1000, %d) + 1 then ends at timestep 1000, outside the "
+                 "1000-step schedule (the original fails with 'index 1000 is out of bounds'; so do S = 3, 9, 27, 36, 37 below 100)"
+                 % (a.steps, c))
     if a.make_weights:
         if not a.out:
             ap.error("--make-weights needs --out")

@@ -106,7 +106,8 @@ class F16DdimStateTest {
 					if (graphed != null) {
 						// at guidance scale 1 the sampler runs the cond branch only (as ldm's p_sample_ddim): no batched call
 						// to replay (single-branch calls go to the wrapped denoiser)
-						assertEquals(scale == 1 ? 0 : stepsRun - 2, graphed.replays(), "warm-up, recording, then replays");
+						// (a 1-step run only warms up)
+						assertEquals(scale == 1 ? 0 : Math.max(0, stepsRun - 2), graphed.replays(), "warm-up, recording, then replays");
 						graphed.close();
 					}
 					assertEquals(0, org.rerender.model.nn.DeviceConstants.strayArrays(), "nothing of an F16 run stays in the constants' managers");

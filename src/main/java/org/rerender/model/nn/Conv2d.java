@@ -52,13 +52,21 @@ public final class Conv2d extends Module {
 		return new Conv2d(in, out, 1, 1, 0);
 	}
 
-	/** Replaces the weight by a channels-last copy (same values) and frees the original: no second copy stays. */
+	/**
+	 * Replaces the weight by a channels-last copy (same values) and frees the original: no second copy stays.
+	 * The copy is always one that owns its memory: libtorch's {@code contiguous(ChannelsLast)} returns its input
+	 * itself when that already counts as channels-last, which every {@code [O,I,1,1]} weight does (size-1 axes), and
+	 * a loaded weight is a view of the mapped file that only its own NDArray keeps mapped, so closing it would leave
+	 * an alias into memory the next GC unmaps (a SIGSEGV in the 1×1 convolutions on the next call).
+	 */
 	@Override
 	protected void onChannelsLast() {
 		NDArray old = weight.get();
-		NDArray cl = TorchExt.toChannelsLast(old);
+		NDArray owned = old.duplicate(); // libtorch's own memory; row-major like old
+		NDArray cl = TorchExt.toChannelsLast(owned);
 		weight.set(cl);
-		if (cl != old) old.close();
+		if (cl != owned) owned.close(); // a channels-last copy was made; when cl aliases owned, the storage is libtorch's
+		old.close();
 	}
 
 	public NDArray forward(NDArray x) {

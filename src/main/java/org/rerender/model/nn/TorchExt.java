@@ -330,7 +330,11 @@ public final class TorchExt {
 		return java.util.Arrays.copyOfRange(d, 3 + dim, 3 + 2 * dim);
 	}
 
-	/** {@code x [N,C,H,W]} in channels-last memory order: a copy in {@code x}'s manager (same values). */
+	/**
+	 * {@code x [N,C,H,W]} in channels-last memory order, in {@code x}'s manager (same values): a copy, or an alias of
+	 * {@code x}'s memory when {@code x} already counts as channels-last (e.g. any {@code [O,I,1,1]}); so an {@code x}
+	 * that does not own its memory (a mapped weight) must outlive the result.
+	 */
 	static NDArray toChannelsLast(NDArray x) {
 		return wrap(x, nativeToChannelsLast(h(x)));
 	}

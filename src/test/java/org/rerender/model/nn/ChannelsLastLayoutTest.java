@@ -12,11 +12,17 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.rerender.engine.Djl;
+import org.rerender.model.io.TensorDType;
+import org.rerender.model.io.TensorInfo;
+import org.rerender.model.io.TensorSource;
 import org.rerender.model.unet.UNetCallContext;
 import org.rerender.testing.TestDevice;
 import org.rerender.testing.TinyDiffusion;
@@ -232,5 +238,64 @@ class ChannelsLastLayoutTest {
 	private static void restore(String key, String value) {
 		if (value == null) System.clearProperty(key);
 		else System.setProperty(key, value);
+	}
+
+	/**
+	 * A converted weight owns its memory. Loaded weights are views of their source's bytes (a mapped file, kept mapped
+	 * only by the loaded NDArray), and libtorch's contiguous(ChannelsLast) returns an [O,I,1,1] weight itself: the
+	 * conversion once closed the loaded NDArray and kept that alias, so after a GC unmapped the file the 1×1
+	 * convolutions read freed memory (a SIGSEGV in MKL's sgemm on a later call). Here the source is a direct buffer
+	 * whose weight bytes are zeroed after the conversion: the output must not change.
+	 */
+	@Test
+	void aConvertedWeightDoesNotAliasItsSource() {
+		requireFusedOps();
+		for (int k : new int[] {1, 3}) {
+			int in = 4, out = 3;
+			Map<String, ByteBuffer> bytes = new LinkedHashMap<>();
+			Map<String, TensorInfo> infos = new LinkedHashMap<>();
+			long[][] shapes = {{out, in, k, k}, {out}};
+			String[] names = {"weight", "bias"};
+			for (int t = 0; t < 2; t++) {
+				long n = 1;
+				for (long d : shapes[t]) n *= d;
+				ByteBuffer b = ByteBuffer.allocateDirect((int) n * 4).order(ByteOrder.LITTLE_ENDIAN);
+				for (int j = 0; j < n; j++) b.putFloat(0.25f * ((j * 7 + t) % 11) - 1f);
+				b.flip();
+				bytes.put(names[t], b);
+				infos.put(names[t], new TensorInfo(names[t], TensorDType.F32, shapes[t]));
+			}
+			TensorSource src = new TensorSource() {
+				@Override
+				public Map<String, TensorInfo> tensors() {
+					return infos;
+				}
+
+				@Override
+				public ByteBuffer rawData(String name) {
+					return bytes.get(name).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+				}
+
+				@Override
+				public void close() {}
+			};
+			String old = System.getProperty(ChannelsLast.PROPERTY);
+			System.setProperty(ChannelsLast.PROPERTY, "true");
+			try (NDManager m = TestDevice.newManager()) {
+				Conv2d conv = new Conv2d(in, out, k, 1, k / 2);
+				WeightLoader.load(conv, src, m, DataType.FLOAT32, "test conv");
+				assertTrue(ChannelsLast.apply(conv, "test conv"));
+				assertTrue(isChannelsLast(conv.namedParams().get("weight").get()));
+				NDArray x = m.randomNormal(new ai.djl.ndarray.types.Shape(1, in, 5, 6));
+				float[] before = conv.forward(ChannelsLast.enter(x)).toFloatArray();
+				ByteBuffer w = bytes.get("weight"); // the bias stays a view of its source, as unconverted weights do
+				for (int j = 0; j < w.capacity(); j++) w.put(j, (byte) 0);
+				assertArrayEquals(before, conv.forward(ChannelsLast.enter(x)).toFloatArray(), k + "x" + k + " weight aliases its source");
+			}
+			finally {
+				if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
+				else System.setProperty(ChannelsLast.PROPERTY, old);
+			}
+		}
 	}
 }

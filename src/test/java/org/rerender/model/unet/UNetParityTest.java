@@ -21,9 +21,17 @@ class UNetParityTest {
 	static final double ATOL = 1e-4, RTOL = 1e-4;
 	static TinyDiffusion tiny; // loaded by TinyDiffusionExtension
 
+	/**
+	 * Every field the weights show equals the set's JSON config. The head count is in no weight shape:
+	 * {@code fromWeights} gives SD 1.x's 8, whatever the set's {@code num_heads} (an alternate set with 4 heads).
+	 */
 	@Test
 	void configInferredFromWeightsEqualsTheJsonConfig() {
-		assertEquals(tiny.unet.config(), UNetConfig.fromWeights(tiny.sd.withPrefix("model.diffusion_model.")));
+		UNetConfig json = tiny.unet.config(), inferred = UNetConfig.fromWeights(tiny.sd.withPrefix("model.diffusion_model."));
+		assertEquals(8, inferred.numHeads());
+		assertEquals(json, new UNetConfig(inferred.inChannels(), inferred.outChannels(), inferred.modelChannels(),
+			inferred.attentionResolutions(), inferred.numResBlocks(), inferred.channelMult(), json.numHeads(),
+			inferred.transformerDepth(), inferred.contextDim(), inferred.hintChannels()));
 	}
 
 	@Test
