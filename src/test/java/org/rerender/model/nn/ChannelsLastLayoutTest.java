@@ -287,10 +287,10 @@ class ChannelsLastLayoutTest {
 				assertTrue(ChannelsLast.apply(conv, "test conv"));
 				assertTrue(isChannelsLast(conv.namedParams().get("weight").get()));
 				NDArray x = m.randomNormal(new ai.djl.ndarray.types.Shape(1, in, 5, 6));
-				float[] before = conv.forward(ChannelsLast.enter(x)).toFloatArray();
+				float[] before = conv.forward(ChannelsLast.enter(conv, x)).toFloatArray();
 				ByteBuffer w = bytes.get("weight"); // the bias stays a view of its source, as unconverted weights do
 				for (int j = 0; j < w.capacity(); j++) w.put(j, (byte) 0);
-				assertArrayEquals(before, conv.forward(ChannelsLast.enter(x)).toFloatArray(), k + "x" + k + " weight aliases its source");
+				assertArrayEquals(before, conv.forward(ChannelsLast.enter(conv, x)).toFloatArray(), k + "x" + k + " weight aliases its source");
 			}
 			finally {
 				if (old == null) System.clearProperty(ChannelsLast.PROPERTY);
