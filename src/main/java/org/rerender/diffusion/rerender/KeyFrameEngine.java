@@ -253,10 +253,14 @@ public final class KeyFrameEngine {
 	 * fusion; pixel-aware fusion; pass 2 with the same constraints plus the mask blend, refreshing the "previous"
 	 * attention reference when {@link KeyFrameSequence#refreshDue()}. Then advances {@code seq}. With an empty
 	 * mask window pass 2 would repeat pass 1 exactly, so a single pass (refreshing when due) is run.
+	 * <p>A refreshing key frame that fails or is cancelled leaves "previous" partly refreshed: {@code seq} is then
+	 * spoiled ({@link KeyFrameSequence#spoiled()}) and refuses further use; reload or rebuild it to retry.
+	 * @throws RerenderException when {@code seq} was spoiled by an earlier failed key frame
 	 */
 	public KeyFrameResult translateKeyFrame(KeyFrameSequence seq, FrameInput in, Flows flows, Prompts prompts,
 		KeyFrameSettings s, NoiseStreams noise, Progress progress, Cancel cancel)
 	{
+		seq.checkUsable();
 		checkSize(in.frame());
 		AnchorState anchor = seq.anchor();
 		anchor.checkCompatible(s, in.frame().width(), in.frame().height());
@@ -343,6 +347,7 @@ public final class KeyFrameEngine {
 		}
 		catch (RuntimeException | Error e) {
 			endMaskWork(ended, e, anchorMasks, allMasks);
+			if (refresh) seq.spoil(e); // "previous" may be partly refreshed (both passes write it as they go)
 			throw e;
 		}
 		observer.image("decoded.output", out);
