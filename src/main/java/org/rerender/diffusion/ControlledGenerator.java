@@ -22,6 +22,7 @@ import org.rerender.model.control.CannyControl;
 import org.rerender.model.control.ControlMap;
 import org.rerender.model.download.ModelManifest;
 import org.rerender.model.download.ModelStore;
+import org.rerender.model.nn.Precision;
 import org.rerender.model.vae.AutoencoderKL;
 import org.rerender.pipeline.DiffusionModels;
 import org.rerender.video.FramePreparation;
@@ -128,8 +129,9 @@ public final class ControlledGenerator {
 			int steps = SamplingSteps.actualSteps(r.steps());
 			NDArray x0 = init == null ? null : encode(net.vae(), job, init, noise.encoder(), dtype);
 			NoiseSource pass = noise.samplingPass();
+			// x_T in the DDIM state's type on every device (the same draw as on the CPU); the VAE casts the F32 result
 			NDArray xT = pass.next(job, new Shape(1, net.unet().config().inChannels(), frame.height() / 8, frame.width() / 8),
-				dtype);
+				Precision.LATENT);
 			NDArray z;
 			if (x0 != null && SamplingSteps.sdeditStep(steps, r.strength()) >= steps) z = x0; // strength 0: nothing to denoise
 			else {

@@ -253,10 +253,14 @@ public final class KeyFrameEngine {
 	 * fusion; pixel-aware fusion; pass 2 with the same constraints plus the mask blend, refreshing the "previous"
 	 * attention reference when {@link KeyFrameSequence#refreshDue()}. Then advances {@code seq}. With an empty
 	 * mask window pass 2 would repeat pass 1 exactly, so a single pass (refreshing when due) is run.
+	 * <p>A refreshing key frame that fails or is cancelled leaves "previous" partly refreshed: {@code seq} is then
+	 * spoiled ({@link KeyFrameSequence#spoiled()}) and refuses further use; reload or rebuild it to retry.
+	 * @throws RerenderException when {@code seq} was spoiled by an earlier failed key frame
 	 */
 	public KeyFrameResult translateKeyFrame(KeyFrameSequence seq, FrameInput in, Flows flows, Prompts prompts,
 		KeyFrameSettings s, NoiseStreams noise, Progress progress, Cancel cancel)
 	{
+		seq.checkUsable();
 		checkSize(in.frame());
 		AnchorState anchor = seq.anchor();
 		anchor.checkCompatible(s, in.frame().width(), in.frame().height());
@@ -285,10 +289,13 @@ public final class KeyFrameEngine {
 			if (warp) {
 				FlowMasks.AnchorPart a = join(anchorMasks);
 				clock.mark("anchor flow masks, latent flow (host; waited for)", null);
-				warpMask = Latents.maskTensor(a.warpMask(), job, dtype);
+				// in the DDIM state's type, as the anchor's recorded x̂0 they replace parts of (F16 networks would round them)
+				warpMask = Latents.maskTensor(a.warpMask(), job, Precision.LATENT);
+				observer.latent("constraint.warp_mask", warpMask);
 				for (int i : s.warpSteps()) {
 					FloatImage w = FlowOps.warpNearest(Latents.toImage(anchor.predX0(i)), a.latentFlow());
-					warped.put(i, Latents.toTensor(w, job, dtype));
+					warped.put(i, Latents.toTensor(w, job, Precision.LATENT));
+					observer.latent("constraint.warped_anchor." + i, warped.get(i));
 				}
 				clock.mark("warped anchor x̂0 per warp step (host)", warpMask);
 			}
@@ -326,8 +333,10 @@ public final class KeyFrameEngine {
 				PixelFusion.Target t = pf.target(job, composite, masks, noise.encoder(), observer != KeyFrameObserver.NONE);
 				clock.mark("fusion: target x_trg (VAE 2 encodes, 2 decodes)", t.xtrg());
 				report(masks, warpedAnchor, t);
-				NDArray weight = Latents.maskTensor(masks.fusionMask(), job, dtype).mul((float) s.maskStrength());
-				NDArray nr = Latents.maskTensor(masks.noiseRescale(), job, dtype);
+				NDArray weight = Latents.maskTensor(masks.fusionMask(), job, Precision.LATENT).mul((float) s.maskStrength());
+				NDArray nr = Latents.maskTensor(masks.noiseRescale(), job, Precision.LATENT);
+				observer.latent("constraint.fusion_weight", weight);
+				observer.latent("constraint.noise_rescale", nr);
 				DdimSampler sampler = sampler(s);
 				ConstraintCallback pass2cb = new ConstraintCallback(null, anchor, s.adaSteps(), warped, warpMask,
 					new ConstraintCallback.MaskBlend(t.xtrg(), weight, nr, s.maskSteps(), s.innerStrength(), sampler),
@@ -343,6 +352,7 @@ public final class KeyFrameEngine {
 		}
 		catch (RuntimeException | Error e) {
 			endMaskWork(ended, e, anchorMasks, allMasks);
+			if (refresh) seq.spoil(e); // "previous" may be partly refreshed (both passes write it as they go)
 			throw e;
 		}
 		observer.image("decoded.output", out);
@@ -535,8 +545,11 @@ public final class KeyFrameEngine {
 	{
 		try (NDManager pass = job.newSubManager()) {
 			Shape shape = x0.getShape();
-			NDArray xT = noise.next(pass, shape, dtype).toDevice(parent.getDevice(), false);
+			// x_T in the DDIM state's type on every device (SeededNoise: the same latents on the CPU and a GPU); the result
+			// comes back in it too and the VAE casts it to its own type at its door
+			NDArray xT = noise.next(pass, shape, Precision.LATENT).toDevice(parent.getDevice(), false);
 			xT.attach(pass);
+			observer.latent("x_T", xT);
 			NDArray z;
 			int i0 = s.sdeditStep();
 			if (i0 >= s.steps()) z = x0.duplicate(); // x0_strength 0: no denoising at all

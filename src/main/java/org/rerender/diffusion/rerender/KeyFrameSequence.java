@@ -14,6 +14,9 @@ import org.rerender.image.Rgb8Image;
  * The state carried from key frame to key frame: the anchor (borrowed, not closed here), the "previous" attention
  * reference (initialised from the anchor's, refreshed by the engine in pass 2 of every N-th key frame), and the
  * previous key frame's decoded float output and input frame. Closing it frees the "previous" store.
+ * <p>A key frame that refreshes "previous" writes it step by step; when such a key frame fails or is cancelled the
+ * store is left partly refreshed, so the sequence is marked spoiled and every later use throws a
+ * {@link RerenderException}: reload it ({@link #load}) or start a new one from the anchor to retry.
  */
 public final class KeyFrameSequence implements AutoCloseable {
 	private final AnchorState anchor;
@@ -22,6 +25,8 @@ public final class KeyFrameSequence implements AutoCloseable {
 	private FloatImage previousOutput;
 	private Rgb8Image previousFrame;
 	private int done;
+	/** Why the sequence may no longer be used (a key frame failed after its refreshes began), or null. */
+	private String spoiled;
 
 	private KeyFrameSequence(AnchorState anchor, AttentionStore previousStyle, int styleUpdateFreq, FloatImage previousOutput,
 		Rgb8Image previousFrame, int done)
@@ -76,6 +81,26 @@ public final class KeyFrameSequence implements AutoCloseable {
 		return done % styleUpdateFreq == 0;
 	}
 
+	/** Whether a failed key frame left the sequence half-updated ({@link #checkUsable} then throws). */
+	public boolean spoiled() {
+		return spoiled != null;
+	}
+
+	/** Marks the sequence unusable: key frame {@code done()+1} failed ({@code cause}) after it began refreshing "previous". */
+	void spoil(Throwable cause) {
+		if (spoiled == null)
+			spoiled = "key frame " + (done + 1) + " of this sequence " + (cause instanceof org.rerender.engine.CancelledException
+				? "was cancelled" : "failed") + " while refreshing its \"previous\" attention reference";
+	}
+
+	/** Throws when the sequence was left half-updated by a failed key frame. */
+	void checkUsable() {
+		if (spoiled != null)
+			throw new RerenderException("This key-frame sequence can no longer be used: " + spoiled + ", which is now partly "
+				+ "updated. Reload the sequence from its saved state (KeyFrameSequence.load) or start a new one from the anchor, "
+				+ "then translate that key frame again.");
+	}
+
 	void advance(FloatImage output, Rgb8Image frame) {
 		previousOutput = output;
 		previousFrame = frame;
@@ -87,6 +112,7 @@ public final class KeyFrameSequence implements AutoCloseable {
 	 * key-frame run stopped after key frame n resumes at n+1 exactly as if it had not stopped.
 	 */
 	public void save(Path file) {
+		checkUsable();
 		SafetensorsWriter w = new SafetensorsWriter().metadata("format", FORMAT).metadata("done", Integer.toString(done))
 			.metadata("style_update_freq", Integer.toString(styleUpdateFreq));
 		previousStyle.writeTo(w, "previous");

@@ -7,8 +7,9 @@ import ai.djl.ndarray.types.DataType;
 /**
  * Where precision changes hands. The networks compute in the type their weights were loaded in (F16 on CUDA, F32 on
  * the CPU); the DDIM state (latent, noise, x̂0, the update) stays in F32, as issue #8 asks ("F32 where precision
- * needs it"). Casts happen at the networks' doors. Constraint operands made in the models' type (flow masks, warped
- * anchors, the VAE's target latents) meet the F32 state through libtorch's type promotion, so their results are F32.
+ * needs it"). Casts happen at the networks' doors. x_T and the constraint operands made on the host (flow masks, the
+ * warped anchor x̂0, the fusion weight and noise rescale) are made in F32 too; what the VAE makes in the models' type (the
+ * encoded frame, the pixel-fusion target) meets the F32 state through libtorch's type promotion, so results are F32.
  */
 public final class Precision {
 	/** The type the DDIM state is kept in, on every device. */

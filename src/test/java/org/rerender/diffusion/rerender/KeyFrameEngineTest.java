@@ -110,13 +110,66 @@ class KeyFrameEngineTest {
 			assertEquals(1, e.getSuppressed().length, java.util.Arrays.toString(e.getSuppressed()));
 			assertEquals("mask failure", e.getSuppressed()[0].getMessage());
 			cancel[0] = null;
-			IllegalStateException m = assertThrows(IllegalStateException.class,
-				() -> fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, st, NoiseStreams.seeded(5, 1), null, null));
-			assertEquals("mask failure", m.getMessage());
+			assertTrue(seq.spoiled(), "a cancelled refreshing key frame spoils its sequence");
+			try (KeyFrameSequence fresh = new KeyFrameSequence(a.anchor(), fx.manager, 1)) {
+				IllegalStateException m = assertThrows(IllegalStateException.class,
+					() -> fx.engine.translateKeyFrame(fresh, fx.frame(2), fx.flows(), fx.prompts, st, NoiseStreams.seeded(5, 1), null, null));
+				assertEquals("mask failure", m.getMessage());
+			}
 			assertEquals(0, completed.get(), "the second mask stage ran after the first failed");
 		}
 		finally {
 			fx.engine.maskStages(KeyFrameEngine.MaskStages.FLOW_MASKS);
+			a.anchor().close();
+		}
+	}
+
+	/**
+	 * A key frame cancelled at pass 2's first progress report: one that refreshes "previous" (already partly rewritten)
+	 * spoils its sequence, whose next use and save refuse clearly; one that does not refresh leaves the sequence as it was,
+	 * and its retry equals the key frame of a sequence that never failed, bit for bit.
+	 */
+	@Test
+	void keyFrameCancelledInPass2SpoilsARefreshingSequenceOnly(@TempDir Path dir) {
+		org.rerender.engine.Cancel[] cancel = new org.rerender.engine.Cancel[1];
+		org.rerender.engine.Progress stopInPass2 = (stage, done, total) -> {
+			if (stage.equals("Key frame pass 2")) cancel[0].request();
+		};
+		KeyFrameEngine.AnchorResult a = fx.engine.translateAnchor(fx.frame(1), fx.prompts, settings, NoiseStreams.seeded(6, 0), null, null);
+		try {
+			try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), fx.manager, 2)) {
+				assertTrue(seq.refreshDue());
+				cancel[0] = new org.rerender.engine.Cancel();
+				assertThrows(org.rerender.engine.CancelledException.class, () -> fx.engine.translateKeyFrame(seq, fx.frame(2),
+					fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 1), stopInPass2, cancel[0]));
+				assertTrue(seq.spoiled());
+				assertEquals(0, seq.done());
+				RerenderException e = assertThrows(RerenderException.class, () -> fx.engine.translateKeyFrame(seq, fx.frame(2),
+					fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 1), null, null));
+				assertTrue(e.getMessage().contains("key frame 1") && e.getMessage().contains("cancelled")
+					&& e.getMessage().contains("Reload"), e.getMessage());
+				assertThrows(RerenderException.class, () -> seq.save(dir.resolve("spoiled.safetensors")));
+			}
+			float[] clean, retried;
+			try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), fx.manager, 2)) {
+				fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 1), null, null);
+				clean = fx.engine.translateKeyFrame(seq, fx.frame(1), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 2), null, null)
+					.decoded().data();
+			}
+			try (KeyFrameSequence seq = new KeyFrameSequence(a.anchor(), fx.manager, 2)) {
+				fx.engine.translateKeyFrame(seq, fx.frame(2), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 1), null, null);
+				assertTrue(!seq.refreshDue());
+				cancel[0] = new org.rerender.engine.Cancel();
+				assertThrows(org.rerender.engine.CancelledException.class, () -> fx.engine.translateKeyFrame(seq, fx.frame(1),
+					fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 2), stopInPass2, cancel[0]));
+				assertTrue(!seq.spoiled(), "a key frame that does not refresh changes nothing before it succeeds");
+				retried = fx.engine.translateKeyFrame(seq, fx.frame(1), fx.flows(), fx.prompts, settings, NoiseStreams.seeded(6, 2), null, null)
+					.decoded().data();
+				assertEquals(2, seq.done());
+			}
+			assertArrayEquals(clean, retried);
+		}
+		finally {
 			a.anchor().close();
 		}
 	}
