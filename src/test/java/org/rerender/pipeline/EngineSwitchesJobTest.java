@@ -34,14 +34,14 @@ class EngineSwitchesJobTest {
 	@Test
 	void theJobsEngineTakesTheSwitches() {
 		try (NDManager m = tiny.models().manager().newSubManager()) {
-			KeyFrameEngine plain = RerenderJob.KeyFrameTranslator.engine(job("a").build(), tiny.models(), m);
+			KeyFrameEngine plain = KeyFrameTranslator.engine(job("a").build(), tiny.models(), m);
 			assertEquals(DdimSampler.Cfg.SEPARATE, plain.cfg());
 			assertFalse(plain.storesOnHost());
-			KeyFrameEngine both = RerenderJob.KeyFrameTranslator.engine(job("a").batchCfg(true).attentionStoreOnHost(true).build(), tiny.models(), m);
+			KeyFrameEngine both = KeyFrameTranslator.engine(job("a").batchCfg(true).attentionStoreOnHost(true).build(), tiny.models(), m);
 			assertEquals(DdimSampler.Cfg.BATCHED, both.cfg());
 			assertTrue(both.storesOnHost());
 			assertTrue(both.storeDevice().equals(ai.djl.Device.cpu()));
-			KeyFrameEngine batched = RerenderJob.KeyFrameTranslator.engine(job("a").batchCfg(true).build(), tiny.models(), m);
+			KeyFrameEngine batched = KeyFrameTranslator.engine(job("a").batchCfg(true).build(), tiny.models(), m);
 			assertEquals(DdimSampler.Cfg.BATCHED, batched.cfg());
 			assertFalse(batched.storesOnHost());
 		}
