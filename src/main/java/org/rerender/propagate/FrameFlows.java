@@ -111,20 +111,19 @@ public final class FrameFlows {
 
 		@Override
 		public FlowField flow(Rgb8Image from, Rgb8Image to) {
-			DisFlowEstimator e = borrow();
-			try {
-				return e.flow(from, to);
-			}
-			finally {
-				giveBack(e);
-			}
+			return withOne(e -> e.flow(from, to));
 		}
 
 		@Override
 		public BidirectionalFlow both(Rgb8Image a, Rgb8Image b) {
+			return withOne(e -> e.both(a, b));
+		}
+
+		/** {@code work} on an estimator of this pool, given back after. */
+		private <T> T withOne(java.util.function.Function<DisFlowEstimator, T> work) {
 			DisFlowEstimator e = borrow();
 			try {
-				return e.both(a, b);
+				return work.apply(e);
 			}
 			finally {
 				giveBack(e);
