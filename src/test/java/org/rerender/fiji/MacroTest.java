@@ -77,4 +77,27 @@ class MacroTest {
 			"run(\"Open Video\", \"file=[" + tmp.resolve("missing.mp4") + "]\");", ""));
 		assertTrue(e.getMessage().contains("not found"), e.getMessage());
 	}
+
+	@Test
+	void aCommandsErrorInsideALoopBlockOrFunctionIsReportedAsItIs() {
+		String missing = tmp.resolve("missing.mp4").toString();
+		for (String macro : new String[] {
+			"for (i = 0; i < 3; i++) {\n  run(\"Open Video\", \"file=[\" + getArgument() + \"]\");\n  print(i);\n}\nreturn \"end\";",
+			"for (i = 0; i < 3; i++)\n  run(\"Open Video\", \"file=[\" + getArgument() + \"]\");\nreturn \"end\";",
+			"i = 0;\nwhile (i < 3) {\n  run(\"Open Video\", \"file=[\" + getArgument() + \"]\");\n  i++;\n}",
+			"if (true) {\n  run(\"Open Video\", \"file=[\" + getArgument() + \"]\");\n}",
+			"function open(f) {\n  run(\"Open Video\", \"file=[\" + f + \"]\");\n}\nopen(getArgument());\nreturn \"end\";" })
+		{
+			AssertionError e = assertThrows(AssertionError.class, () -> MacroRunner.run(macro, missing), macro);
+			assertEquals("Macro failed: Video file not found: " + missing, e.getMessage(), macro);
+		}
+	}
+
+	@Test
+	void syntaxErrorsAndExitAreReported() {
+		AssertionError e = assertThrows(AssertionError.class, () -> MacroRunner.run("x = 1;\ny = notDefined + 1;", ""));
+		assertTrue(e.getMessage().contains("Undefined variable"), e.getMessage());
+		e = assertThrows(AssertionError.class, () -> MacroRunner.run("exit(\"stop here\");\nreturn \"x\";", ""));
+		assertTrue(e.getMessage().contains("exit()"), e.getMessage());
+	}
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import ij.Macro;
 import ij.Menus;
 import ij.macro.Interpreter;
 
@@ -34,20 +35,48 @@ public final class MacroRunner {
 	}
 
 	/**
-	 * Runs macro text; throws {@link AssertionError} with the interpreter's message if the macro fails
-	 * (including commands that abort it with an error).
+	 * Runs macro text; throws {@link AssertionError} with the interpreter's message if the macro fails. A command
+	 * that aborts the macro with a message ({@link Interpreter#abort(String)}: our commands' failure reason) stops the
+	 * macro at once, and that message is the one reported, wherever the call sits (in a loop, a block, a function).
 	 */
 	public static synchronized String run(String macro, String arg) {
 		System.setProperty("java.awt.headless", "true");
 		registerCommands();
 		Interpreter.batchMode = true;
-		Interpreter interp = new Interpreter();
-		interp.setIgnoreErrors(true);
-		String result = interp.run(macro, arg);
-		// a macro error, or a command that aborted the macro with a message (Interpreter.abort(String))
+		StoppingInterpreter interp = new StoppingInterpreter();
+		interp.setIgnoreErrors(true); // no error dialogs (headless): errors are read back below
+		String result;
+		try {
+			result = interp.run(macro, arg);
+		}
+		catch (RuntimeException e) {
+			if (interp.abortMessage != null) throw new AssertionError("Macro failed: " + interp.abortMessage, e);
+			if (Macro.MACRO_CANCELED.equals(e.getMessage()))
+				throw new AssertionError("Macro stopped by exit() or an abort without a message (an exit message is printed above)", e);
+			throw e;
+		}
+		if (interp.abortMessage != null) throw new AssertionError("Macro failed: " + interp.abortMessage);
+		// an error the interpreter found itself (syntax, undefined variable, ...)
 		if (interp.wasError() || interp.getErrorMessage() != null)
 			throw new AssertionError("Macro failed: " + interp.getErrorMessage());
 		return result;
+	}
+
+	/**
+	 * An interpreter that stops at the first {@link #abort(String)}. With errors ignored (no dialogs), ImageJ's own
+	 * abort only marks the macro done and lets the parser run on: inside a loop, block or function the parser then
+	 * reports a syntax error of its own ("';' expected", "'}' expected") over the command's message. Here the first
+	 * message is kept and the macro unwinds as ImageJ's error dialog path does (Macro.MACRO_CANCELED).
+	 */
+	private static final class StoppingInterpreter extends Interpreter {
+		String abortMessage;
+
+		@Override
+		public void abort(String message) {
+			if (abortMessage == null) abortMessage = message == null ? "Macro aborted" : message;
+			super.abort(message);
+			throw new RuntimeException(Macro.MACRO_CANCELED);
+		}
 	}
 
 	/** The commands registered from plugins.config: label → class("arg"). */
