@@ -87,32 +87,29 @@ public final class CrossFrameAttention implements AttentionHook {
 	@Override
 	public NDArray keyValueInput(UNetCallContext ctx, SelfAttentionSite site, NDArray normedInput) {
 		StepGraph.checkOutsideBody("the cross-frame attention hook");
-		if (site.channels() >= skipChannels) return normedInput;
-		List<Branch> branches = ctx.branch() == null ? BATCHED : List.of(ctx.branch());
-		List<AttentionStore.Key> keys = new ArrayList<>(branches.size());
-		for (Branch b : branches) keys.add(new AttentionStore.Key(ctx.step(), b, site.layer()));
-		if (record) {
-			if (keptSteps.contains(ctx.step())) put(first, keys, normedInput);
-			return normedInput;
-		}
+		if (!touches(site)) return normedInput;
+		int step = ctx.step();
 		NDArray kv = normedInput;
-		if (window.contains(ctx.step())) {
+		if (attendsStoredAt(step)) {
 			List<NDArray> temps = new ArrayList<>();
-			NDArray f = gather(first, keys, normedInput.getDataType(), normedInput.getDevice(), temps);
-			NDArray p = gather(previous, keys, normedInput.getDataType(), normedInput.getDevice(), temps);
+			DataType type = normedInput.getDataType();
+			Device device = normedInput.getDevice();
+			NDArray f = storedInput(true, step, ctx.branch(), site.layer(), type, device, temps);
+			NDArray p = storedInput(false, step, ctx.branch(), site.layer(), type, device, temps);
 			kv = NDArrays.concat(new NDList(f, p), 1);
 			kv.attach(normedInput.getManager()); // freed with the layer's scope
 			temps.forEach(NDArray::close);
 		}
-		if (refresh && keptSteps.contains(ctx.step())) put(previous, keys, normedInput);
+		AttentionStore written = writtenAt(step); // after the reads: a refresh overwrites what this step attended to
+		if (written != null) store(written, step, ctx.branch(), site.layer(), normedInput);
 		return kv;
 	}
 
 	/** The CFG-batched call's halves, in batch order. */
 	private static final List<Branch> BATCHED = List.of(Branch.UNCOND, Branch.COND);
 
-	// What a recorded call (KeyFrameGraphs) needs: the same decisions and store accesses as keyValueInput, made outside
-	// the recorded body, before (reads) and after (writes) each replay.
+	// The hook's decisions and store accesses, one place for keyValueInput and for a recorded call (KeyFrameGraphs), which
+	// makes them outside the recorded body, before (reads) and after (writes) each replay.
 
 	/** Whether this hook acts on {@code site} at all (loose mode leaves the widest layers alone). */
 	boolean touches(SelfAttentionSite site) {
@@ -146,12 +143,6 @@ public final class CrossFrameAttention implements AttentionHook {
 	static void store(AttentionStore store, int step, Branch branch, int layer, NDArray x) {
 		if (branch != null) store.put(new AttentionStore.Key(step, branch, layer), x);
 		else store.putPair(step, layer, x);
-	}
-
-	/** Stores {@code x} under {@code keys[0]}, or, for a batched call, as the pair of the keys' step and layer. */
-	private static void put(AttentionStore store, List<AttentionStore.Key> keys, NDArray x) {
-		if (keys.size() == 1) store.put(keys.get(0), x);
-		else store.putPair(keys.get(0).step(), keys.get(0).layer(), x);
 	}
 
 	/**
