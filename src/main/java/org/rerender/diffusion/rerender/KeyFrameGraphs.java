@@ -18,7 +18,6 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.rerender.diffusion.ControlledDenoiser;
 import org.rerender.diffusion.Denoiser;
-import org.rerender.diffusion.constraints.FreeU;
 import org.rerender.model.nn.Precision;
 import org.rerender.model.nn.StepGraph;
 import org.rerender.model.nn.TorchExtCudaGraph;
@@ -57,7 +56,7 @@ public final class KeyFrameGraphs implements AutoCloseable {
 	public static final int MAX_GRAPHS = 4;
 
 	/** What makes a graph: shapes and settings its recording fixed. */
-	private record Signature(boolean storedKv, boolean batched, List<Integer> touched, FreeU freeU, long modelChannels, List<Shape> shapes,
+	private record Signature(boolean storedKv, boolean batched, List<Integer> touched, FreeUHook freeU, List<Shape> shapes,
 		List<DataType> types) {}
 
 	private static final class Entry {
@@ -247,7 +246,7 @@ public final class KeyFrameGraphs implements AutoCloseable {
 			shapes.add(a.getShape());
 			types.add(a.getDataType());
 		}
-		return new Signature(stored, batched, touched, freeU.freeU(), freeU.modelChannels(), List.copyOf(shapes), List.copyOf(types));
+		return new Signature(stored, batched, touched, freeU, List.copyOf(shapes), List.copyOf(types));
 	}
 
 	/** The graph for {@code sig}: the one held, made again for other networks, or a new one (the least recently used freed). */
@@ -263,7 +262,7 @@ public final class KeyFrameGraphs implements AutoCloseable {
 			eldest.next().graph.close();
 			eldest.remove();
 		}
-		e = new Entry(StepGraph.multi(manager, body(d, sig.storedKv(), hint ? 4 : 3, sig.touched(), new FreeUHook(sig.freeU(), sig.modelChannels())),
+		e = new Entry(StepGraph.multi(manager, body(d, sig.storedKv(), hint ? 4 : 3, sig.touched(), sig.freeU()),
 			recorders.get()), d);
 		graphs.put(sig, e);
 		return e;

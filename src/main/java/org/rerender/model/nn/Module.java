@@ -105,20 +105,7 @@ public abstract class Module {
 
 	/** The type this module's weights were loaded in (that of its first parameter). */
 	public final ai.djl.ndarray.types.DataType dtype() {
-		ai.djl.ndarray.types.DataType t = firstLoadedType();
-		if (t == null) throw new IllegalStateException(getClass().getSimpleName() + " has no loaded parameters");
-		return t;
-	}
-
-	/** In {@link #namedParams}' order, without building the map (the networks ask on every call). */
-	private ai.djl.ndarray.types.DataType firstLoadedType() {
-		for (Param p : params.values())
-			if (p.isLoaded()) return p.get().getDataType();
-		for (Module c : children.values()) {
-			ai.djl.ndarray.types.DataType t = c.firstLoadedType();
-			if (t != null) return t;
-		}
-		return null;
+		return firstParam().getDataType();
 	}
 
 	/** Number of scalar parameters. */

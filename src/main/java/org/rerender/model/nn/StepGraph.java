@@ -101,7 +101,7 @@ public final class StepGraph implements AutoCloseable {
 	 * @param what what was touched, for the message
 	 */
 	public static void checkOutsideBody(String what) {
-		if (IN_BODY.get()[0] > 0)
+		if (inBody())
 			throw new IllegalStateException(what + " was touched inside a recorded step: a graph body may read only its static buffers");
 	}
 
