@@ -278,8 +278,7 @@ public final class RerenderJob {
 			report = ConsistencyReport.files(video);
 			if (!(out.isComplete() && Files.isRegularFile(video) && Files.isRegularFile(report[0]))) {
 				if (Files.exists(video) && !out.isComplete() && !replaceOutput && !writtenHere(work.root(), video))
-					throw new RerenderException("The output " + video + " already exists and was not written by this job"
-						+ " (work folder " + work.root() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it; in Fiji: 'Replace an existing output file', macro key overwrite).");
+					throw foreignOutput(video, work.root());
 				writeVideo(frames, keys, prop, work.root(), frameCount, video, input, notes, progress, cancel);
 				n.videoWritten = true;
 				out.markComplete(frameCount);
@@ -408,29 +407,39 @@ public final class RerenderJob {
 		if (Files.isDirectory(video)) throw new RerenderException("The output " + video + " is a folder: give a file name NAME.mp4");
 		org.rerender.video.VideoWriter.checkOutputName(video);
 		if (Files.exists(video) && !replaceOutput && !recordedHere(workDir(), video))
-			throw new RerenderException("The output " + video + " already exists and was not written by this job"
-				+ " (work folder " + workDir() + "): choose another output file or delete it (bin/rerender: --overwrite replaces it; in Fiji: 'Replace an existing output file', macro key overwrite).");
+			throw foreignOutput(video, workDir());
+	}
+
+	private static RerenderException foreignOutput(Path video, Path workRoot) {
+		return new RerenderException("The output " + video + " already exists and was not written by this job"
+			+ " (work folder " + workRoot + "): choose another output file or delete it (bin/rerender: --overwrite replaces it; in Fiji: 'Replace an existing output file', macro key overwrite).");
 	}
 
 	/** Whether {@value #VIDEO_WRITTEN} names {@code video} (whatever its size and time now). */
 	private static boolean recordedHere(Path workRoot, Path video) {
+		String w = videoWritten(workRoot);
+		return w != null && w.startsWith(video.toAbsolutePath() + "\n");
+	}
+
+	/** Whether {@code video} is the file this job wrote last (a run stopped before its OUT step was complete). */
+	public static boolean writtenHere(Path workRoot, Path video) {
 		try {
-			Path f = workRoot.resolve(VIDEO_WRITTEN);
-			return Files.isRegularFile(f) && Files.readString(f).startsWith(video.toAbsolutePath() + "\n");
+			String w = videoWritten(workRoot);
+			return w != null && w.equals(videoStamp(video));
 		}
 		catch (IOException e) {
 			return false;
 		}
 	}
 
-	/** Whether {@code video} is the file this job wrote last (a run stopped before its OUT step was complete). */
-	public static boolean writtenHere(Path workRoot, Path video) {
+	/** The text of {@value #VIDEO_WRITTEN}, or null when there is none (or it cannot be read). */
+	private static String videoWritten(Path workRoot) {
 		Path f = workRoot.resolve(VIDEO_WRITTEN);
 		try {
-			return Files.isRegularFile(f) && Files.readString(f).equals(videoStamp(video));
+			return Files.isRegularFile(f) ? Files.readString(f) : null;
 		}
 		catch (IOException e) {
-			return false;
+			return null;
 		}
 	}
 

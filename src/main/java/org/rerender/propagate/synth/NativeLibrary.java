@@ -7,16 +7,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
 import org.rerender.engine.RerenderException;
+import org.rerender.engine.Sha256;
 
 /**
  * Loads {@code libRerenderSynth.so} once, from the first of these that works:
@@ -210,7 +208,7 @@ public final class NativeLibrary {
 		// 2. the user's cache folder, one file per content, kept for later runs
 		try {
 			Files.createDirectories(s.cacheDir());
-			Path cached = s.cacheDir().resolve("lib" + NAME + "-" + VERSION + "-" + sha256(bytes).substring(0, 16) + ".so");
+			Path cached = s.cacheDir().resolve("lib" + NAME + "-" + VERSION + "-" + Sha256.hex(Sha256.digest().digest(bytes)).substring(0, 16) + ".so");
 			if (!Files.isRegularFile(cached) || !Arrays.equals(Files.readAllBytes(cached), bytes)) {
 				Path part = Files.createTempFile(s.cacheDir(), "lib" + NAME + "-", ".part");
 				try {
@@ -276,15 +274,6 @@ public final class NativeLibrary {
 			if (end > start) return new String(data, start, end - start, StandardCharsets.US_ASCII);
 		}
 		return null;
-	}
-
-	private static String sha256(byte[] b) {
-		try {
-			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-		}
-		catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
 	}
 
 	/** Whether the library is (or can be) loaded; never throws. */
